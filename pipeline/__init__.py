@@ -1,0 +1,1 @@
+"""Co-production forms pipeline: ingest -> archive -> read -> forms -> schemas -> warehouse -> reports."""

@@ -1,0 +1,83 @@
+"""The neutral document every reader produces and every form spec reads.
+
+A Document is an ordered list of Lines. A Line is either a paragraph (one cell) or one
+row of a table or sheet (several cells, each knowing its column). Tick boxes, whatever
+their encoding in the source file, arrive here as the two characters TICKED and UNTICKED,
+so extraction never needs to know which reader produced the Document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+TICKED = "\u2612"  # ☒
+UNTICKED = "\u2610"  # ☐
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a value was found, in words an admin can follow to the spot in the file."""
+
+    page: int | None = None
+    paragraph: int | None = None
+    table: int | None = None
+    row: int | None = None
+    col: int | None = None
+    sheet: str | None = None
+    cell: str | None = None
+
+    def __str__(self) -> str:
+        if self.sheet is not None:
+            return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
+        parts = []
+        if self.page is not None:
+            parts.append(f"page {self.page}")
+        if self.table is not None:
+            parts.append(f"table {self.table}, row {self.row}, column {self.col}")
+        elif self.paragraph is not None:
+            parts.append(f"paragraph {self.paragraph}")
+        return ", ".join(parts) or "document"
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    location: Location
+    col: int = 0
+    # A typed value where the source had one (an Excel date, number or boolean cell).
+    value: object | None = None
+    has_image: bool = False
+
+    @property
+    def is_blank(self) -> bool:
+        return not self.text.strip() and not self.has_image and self.value in (None, "")
+
+
+@dataclass(frozen=True)
+class Line:
+    kind: Literal["paragraph", "row"]
+    cells: tuple[Cell, ...]
+    table: int | None = None  # table (or sheet) number, so rows of one table stay together
+
+    @property
+    def text(self) -> str:
+        return " ".join(c.text for c in self.cells if c.text.strip())
+
+    @property
+    def location(self) -> Location:
+        return self.cells[0].location
+
+
+@dataclass
+class Document:
+    format: str
+    lines: list[Line] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # provenance notes, e.g. "converted by LibreOffice"
+
+    def add_paragraph(self, text: str, location: Location, has_image: bool = False) -> None:
+        self.lines.append(Line("paragraph", (Cell(text, location, 0, None, has_image),)))
+
+    def add_row(self, cells: list[Cell], table: int) -> None:
+        if cells:
+            self.lines.append(Line("row", tuple(cells), table))

@@ -1,0 +1,384 @@
+"""Label-anchored extraction: one generic walk of a Document, driven by a FormSpec.
+
+The Document is read as a stream of cells in reading order. Cells that begin with a label
+or heading of the spec are anchors; everything between one anchor and the next belongs to
+the first. Header fields take the rest of their cell, else the next cell, else the next
+line; sections take all of it; questions and statements read tick marks from it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.document import TICKED, UNTICKED, Cell, Document, Line
+from pipeline.forms.labels import clean_value, label_tokens, match_label, same_text
+from pipeline.forms.raw import RawChoice, RawForm, RawRow, RawValue, Tick
+from pipeline.forms.spec import FormSpec, Option
+from pipeline.ticks import mark_state
+
+STATEMENT_LOOSE_TOKENS = 6
+MIN_HEADER_COLUMNS = 3
+
+
+@dataclass(frozen=True)
+class _Seg:
+    line_no: int
+    cell_no: int
+    cell: Cell
+    line: Line
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    kind: str  # header, section, question, principle, statement, feedback, ignored, title, grid
+    name: str
+    seg: int  # index into the segment stream
+    rest: str  # the cell's text after the label
+
+
+def _segments(lines: list[Line]) -> list[_Seg]:
+    return [_Seg(li, ci, cell, line) for li, line in enumerate(lines) for ci, cell in enumerate(line.cells)]
+
+
+# ---------------------------------------------------------------- tick marks
+
+_GLYPH_SPLIT = re.compile(f"([{TICKED}{UNTICKED}])")
+_TYPED_MARK_BEFORE = re.compile(r"^\s*[\[(]?\s*[xX]\s*[\])]?\s+(?=\S)")
+_TYPED_MARK_AFTER = re.compile(r"(?<=\S)\s+[-–:]?\s*[\[(]?\s*[xX]\s*[\])]?\s*$")
+
+
+def match_option(text: str, options: tuple[Option, ...]) -> tuple[Option, str] | None:
+    """The option a piece of text names (and any free text after it), or None."""
+    text = clean_value(text)
+    if not text:
+        return None
+    for option in options:
+        if same_text(text, option.labels):
+            return option, ""
+    tokens = label_tokens(text)
+    best = None
+    for option in options:
+        if not option.free_text:
+            continue
+        for label in option.labels:
+            want = label_tokens(label)
+            if tokens[: len(want)] == want and (best is None or len(want) > best[0]):
+                m = match_label(text, (label,))
+                best = (len(want), option, clean_value(text[m.end:]) if m else "")
+    return (best[1], best[2]) if best else None
+
+
+def _strip_typed_mark(text: str) -> tuple[str, bool]:
+    for pattern in (_TYPED_MARK_BEFORE, _TYPED_MARK_AFTER):
+        stripped = pattern.sub("", text, count=1)
+        if stripped != text:
+            return stripped, True
+    return text, False
+
+
+class _TickReader:
+    """Reads which options are ticked in a run of segments, whatever the layout."""
+
+    def __init__(self, options: tuple[Option, ...], grid: dict[int, list[tuple[int, dict[int, Option]]]]):
+        self.options = options
+        self.grid = grid  # table -> [(line_no, {col: option})] of option header rows
+
+    def _is_option_cell(self, cell: Cell) -> bool:
+        return match_option(_strip_typed_mark(cell.text)[0], self.options) is not None
+
+    def _marks_lead(self, line: Line) -> bool:
+        """In this row, does each mark sit before (left of) its option?"""
+        for cell in line.cells:
+            if self._is_option_cell(cell):
+                return False
+            if mark_state(cell.text, cell.value) is not None:
+                return True
+        return False
+
+    def _neighbour_mark(self, seg: _Seg) -> bool | None:
+        want = seg.cell.col - 1 if self._marks_lead(seg.line) else seg.cell.col + 1
+        for cell in seg.line.cells:
+            if cell.col == want:
+                return mark_state(cell.text, cell.value)
+        return None
+
+    def _grid_option(self, seg: _Seg) -> Option | None:
+        rows = self.grid.get(seg.line.table) if seg.line.table is not None else None
+        for line_no, columns in reversed(rows or []):
+            if line_no < seg.line_no:
+                return columns.get(seg.cell.col)
+        return None
+
+    def read(self, segs: list[tuple[_Seg, str]]) -> tuple[list[Tick], int]:
+        ticks: list[Tick] = []
+        seen = 0
+        for seg, text in segs:
+            loc = seg.cell.location
+            if TICKED in text or UNTICKED in text:
+                parts = _GLYPH_SPLIT.split(text)
+                glyph_first = not parts[0].strip()
+                pairs = []
+                if glyph_first:  # "☐ Agree ☒ Disagree"
+                    pairs = [(parts[i], parts[i + 1]) for i in range(1, len(parts) - 1, 2)]
+                else:  # "Agree ☐ Disagree ☒"
+                    pairs = [(parts[i + 1], parts[i]) for i in range(0, len(parts) - 1, 2)]
+                for glyph, label in pairs:
+                    if label.strip():
+                        found = match_option(label, self.options)
+                        if found:
+                            seen += 1
+                            if glyph == TICKED:
+                                ticks.append(Tick(found[0].value, loc, found[1]))
+                    elif glyph == TICKED:
+                        self._lone_mark(seg, ticks)
+                    elif self._grid_option(seg) is not None:
+                        seen += 1
+                continue
+            stripped, typed = _strip_typed_mark(text)
+            found = match_option(stripped, self.options)
+            if found:
+                seen += 1
+                if typed or self._neighbour_mark(seg):
+                    ticks.append(Tick(found[0].value, loc, found[1]))
+            elif mark_state(text, seg.cell.value):
+                self._lone_mark(seg, ticks)
+        return ticks, seen
+
+    def _lone_mark(self, seg: _Seg, ticks: list[Tick]) -> None:
+        """A mark with no option text of its own: its option is beside it, or above it in a grid."""
+        lead = self._marks_lead(seg.line)
+        beside = seg.cell.col + 1 if lead else seg.cell.col - 1
+        for cell in seg.line.cells:
+            if cell.col == beside and self._is_option_cell(cell):
+                return  # counted when that option cell is read
+        option = self._grid_option(seg)
+        if option is not None:
+            ticks.append(Tick(option.value, seg.cell.location))
+
+
+def _grid_headers(lines: list[Line], options: tuple[Option, ...]) -> dict[int, list[tuple[int, dict[int, Option]]]]:
+    """Rows whose cells are option names (a Likert grid's header), per table."""
+    grid: dict[int, list[tuple[int, dict[int, Option]]]] = {}
+    for line_no, line in enumerate(lines):
+        if line.kind != "row" or line.table is None:
+            continue
+        columns = {}
+        for cell in line.cells:
+            if TICKED in cell.text or UNTICKED in cell.text:
+                columns = {}
+                break
+            found = match_option(cell.text, options)
+            if found and not found[1]:
+                columns[cell.col] = found[0]
+        if len(columns) >= 2:
+            grid.setdefault(line.table, []).append((line_no, columns))
+    return grid
+
+
+# ---------------------------------------------------------------- anchors
+
+def _find_anchors(spec: FormSpec, segs: list[_Seg], grid_lines: set[int], stop: int) -> list[_Anchor]:
+    anchors: list[_Anchor] = []
+    statements = [(f"{p.name}.{i}", st) for p in spec.principles for i, st in enumerate(p.statements, start=1)]
+    for i, seg in enumerate(segs[:stop]):
+        text = seg.cell.text
+        if not text.strip():
+            continue
+        if seg.line_no in grid_lines:
+            if seg.cell_no == 0:
+                anchors.append(_Anchor("grid", "", i, ""))
+            continue
+        candidates: list[tuple[int, _Anchor]] = []
+
+        def consider(kind: str, name: str, labels: tuple[str, ...], need_end: bool = True, loose: int | None = None):
+            m = match_label(text, labels, loose_tokens=loose)
+            if m and (m.exact_end or not need_end):
+                candidates.append((m.end, _Anchor(kind, name, i, m.rest(text))))
+
+        for t in spec.titles:
+            if same_text(text, (t,)):
+                candidates.append((len(text), _Anchor("title", "", i, "")))
+        for f in spec.header:
+            consider("header", f.name, f.labels)
+        for label in spec.ignored_labels:
+            consider("ignored", "", (label,))
+        for s in spec.sections:
+            m = match_label(text, s.labels)
+            if m:
+                rest = m.rest(text)
+                after_prompt = match_label(rest, (s.prompt,)) if s.prompt else None
+                if after_prompt:
+                    rest = after_prompt.rest(rest)
+                if m.exact_end or after_prompt:
+                    candidates.append((m.end, _Anchor("section", s.name, i, rest)))
+        for q in spec.questions:
+            consider("question", q.name, q.labels)
+        for p in spec.principles:
+            m = match_label(text, (p.heading,))
+            if m and m.exact_end and not m.rest(text):
+                candidates.append((m.end, _Anchor("principle", p.name, i, "")))
+        for key, st in statements:
+            consider("statement", key, (st,), need_end=False, loose=STATEMENT_LOOSE_TOKENS)
+        if spec.feedback_label:
+            consider("feedback", "", (spec.feedback_label,))
+        if candidates:
+            anchors.append(max(candidates, key=lambda c: c[0])[1])
+    return anchors
+
+
+def _span(segs: list[_Seg], anchors: list[_Anchor], k: int, stop: int) -> list[_Seg]:
+    end = anchors[k + 1].seg if k + 1 < len(anchors) else stop
+    return segs[anchors[k].seg + 1: end]
+
+
+def _header_value(anchor: _Anchor, seg: _Seg, span: list[_Seg]) -> RawValue:
+    if anchor.rest:
+        return RawValue(anchor.rest, seg.cell.location)
+    for nxt in span:
+        if nxt.line_no == seg.line_no or (nxt.line_no == seg.line_no + 1 and nxt.cell_no == 0):
+            if not nxt.cell.is_blank:
+                return RawValue(clean_value(nxt.cell.text), nxt.cell.location, nxt.cell.value, nxt.cell.has_image)
+        else:
+            break
+    return RawValue("", seg.cell.location)
+
+
+def _text_value(anchor: _Anchor, seg: _Seg, span: list[_Seg]) -> RawValue:
+    parts = [anchor.rest] if anchor.rest else []
+    location = seg.cell.location
+    for nxt in span:
+        text = clean_value(nxt.cell.text)
+        if text:
+            if not parts:
+                location = nxt.cell.location
+            parts.append(text)
+    return RawValue("\n".join(parts), location)
+
+
+# ---------------------------------------------------------------- voucher table
+
+def _column_of(spec: FormSpec, text: str) -> str | None:
+    for column in spec.columns:
+        if same_text(text, column.labels):
+            return column.name
+    return None
+
+
+def _is_total(spec: FormSpec, text: str) -> str | None:
+    """The rest of the text if it starts with a total label, else None."""
+    m = match_label(text, spec.total_labels)
+    if m and m.exact_end:
+        return m.rest(text)
+    return None
+
+
+def _extract_table(spec: FormSpec, lines: list[Line], form: RawForm) -> int:
+    """Fill form.rows and form.total; return the line number of the header row (or len(lines))."""
+    header_no = None
+    columns: dict[int, str] = {}
+    for line_no, line in enumerate(lines):
+        if line.kind != "row":
+            continue
+        found = {c.col: _column_of(spec, c.text) for c in line.cells}
+        found = {col: name for col, name in found.items() if name}
+        if len(set(found.values())) >= MIN_HEADER_COLUMNS:
+            header_no, columns = line_no, found
+            break
+    if header_no is None:
+        return len(lines)
+
+    cols_sorted = sorted(columns)
+
+    def column_for(col: int) -> str | None:
+        if col in columns:
+            return columns[col]
+        left = [c for c in cols_sorted if c <= col]
+        return columns[left[-1]] if left else None
+
+    table = lines[header_no].table
+    text_between = False
+    for line in lines[header_no + 1:]:
+        if line.kind == "paragraph":
+            text = line.text.strip()
+            if not text:
+                continue
+            rest = _is_total(spec, text)
+            if rest is not None:
+                form.total = RawValue(rest, line.location)
+                break
+            text_between = True
+            continue
+        if line.table != table:
+            if text_between:
+                break  # another table after the voucher table has ended
+            table = line.table  # the table continues (a page break, or a second sheet block)
+        texts = [c.text for c in line.cells]
+        if sum(1 for t in texts if _column_of(spec, t)) >= MIN_HEADER_COLUMNS:
+            continue  # the header repeated on a new page
+        total_cell = next((c for c in line.cells if _is_total(spec, c.text) is not None), None)
+        if total_cell is not None:
+            amount = next((c for c in line.cells if column_for(c.col) == "amount" and c is not total_cell), None)
+            if amount is None:
+                rest = _is_total(spec, total_cell.text)
+                form.total = RawValue(rest or "", total_cell.location)
+            else:
+                form.total = RawValue(amount.text, amount.location, amount.value)
+            break
+        cells: dict[str, RawValue] = {}
+        for c in line.cells:
+            name = column_for(c.col)
+            if name and name not in cells:
+                cells[name] = RawValue(c.text.strip(), c.location, c.value, c.has_image)
+        if any(not v.is_blank for v in cells.values()):
+            form.rows.append(RawRow(len(form.rows) + 1, cells, line.location))
+    return header_no
+
+
+# ---------------------------------------------------------------- the whole form
+
+def extract(doc: Document, spec: FormSpec) -> RawForm:
+    form = RawForm(spec.form_type)
+    lines = doc.lines
+    stop_line = _extract_table(spec, lines, form) if spec.columns else len(lines)
+    segs = _segments(lines)
+    stop = next((i for i, s in enumerate(segs) if s.line_no >= stop_line), len(segs))
+
+    likert_grid = _grid_headers(lines, spec.likert_options) if spec.likert_options else {}
+    grid_lines = {ln for rows in likert_grid.values() for ln, _ in rows}
+    anchors = _find_anchors(spec, segs, grid_lines, stop)
+    questions = {q.name: q for q in spec.questions}
+    current_principle: str | None = None
+
+    for k, anchor in enumerate(anchors):
+        seg = segs[anchor.seg]
+        span = _span(segs, anchors, k, stop)
+        if anchor.kind == "header" and anchor.name not in form.fields:
+            form.fields[anchor.name] = _header_value(anchor, seg, span)
+        elif anchor.kind == "section" and anchor.name not in form.fields:
+            form.fields[anchor.name] = _text_value(anchor, seg, span)
+        elif anchor.kind == "principle":
+            current_principle = anchor.name
+        elif anchor.kind == "feedback" and current_principle:
+            key = f"feedback.{current_principle}"
+            if key not in form.fields:
+                form.fields[key] = _text_value(anchor, seg, span)
+        elif anchor.kind == "statement":
+            current_principle = anchor.name.split(".")[0]
+            reader = _TickReader(spec.likert_options, likert_grid)
+            _add_choice(form, anchor, seg, span, reader)
+        elif anchor.kind == "question":
+            question = questions[anchor.name]
+            options = spec.question_options(question)
+            reader = _TickReader(options, _grid_headers(lines, options))
+            _add_choice(form, anchor, seg, span, reader)
+    return form
+
+
+def _add_choice(form: RawForm, anchor: _Anchor, seg: _Seg, span: list[_Seg], reader: _TickReader) -> None:
+    # the anchor's own cell may carry options after the label ("Age ☐ 18-24 ☒ 25-34")
+    items = ([(seg, anchor.rest)] if anchor.rest else []) + [(s, s.cell.text) for s in span]
+    ticks, seen = reader.read(items)
+    choice = form.choices.setdefault(anchor.name, RawChoice(location=seg.cell.location))
+    choice.ticks.extend(ticks)
+    choice.options_seen += seen

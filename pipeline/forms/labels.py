@@ -1,0 +1,88 @@
+"""Label matching that ignores case, punctuation and spacing, and knows where the label ends.
+
+Matching is on word tokens: `Project/Service Name:` and `project service name` are the same
+label. A match also reports the character offset just past the label, so the rest of the
+cell (the value, or the template's question) can be cut out of the original text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+_TOKEN = re.compile(r"[^\W_]+|&", re.UNICODE)
+_NUMBERING = re.compile(r"^\s*(?:(?:\d{1,2}|[a-hA-H]|[ivxIVX]{1,3})[.)]\s*|[-•*–·]\s+|Q\d{1,2}[.:)]?\s+)+")
+# After a label, one of these (or the end of the cell) must follow, so that an answer that
+# merely starts with a label's words ("Communication was great") is not taken for the label.
+_LABEL_END = re.compile(r"^\s*(?:$|[:?\-–—=]|\(|_|\.\s*$|[☒☐])")
+_LEADING_JUNK = re.compile(r"^[\s:;\-–—=?.]+")
+_BLANK_FILL = re.compile(r"_{2,}|\.{4,}")
+
+
+def _norm_token(token: str) -> str:
+    return "and" if token == "&" else token.casefold()
+
+
+@lru_cache(maxsize=4096)
+def label_tokens(label: str) -> tuple[str, ...]:
+    return tuple(_norm_token(m.group()) for m in _TOKEN.finditer(label))
+
+
+def normalise(text: str) -> str:
+    return " ".join(label_tokens(text))
+
+
+@dataclass(frozen=True)
+class LabelMatch:
+    label: str
+    end: int  # offset in the original text just after the label
+    exact_end: bool  # the label is followed by a separator or the end of the text
+
+    def rest(self, text: str) -> str:
+        return clean_value(text[self.end:])
+
+
+def clean_value(text: str) -> str:
+    """Strip the separator after a label and the blanks of an unfilled template (`_____`)."""
+    text = _BLANK_FILL.sub(" ", text)
+    text = _LEADING_JUNK.sub("", text)
+    return "\n".join(line.strip() for line in text.strip().splitlines()).strip()
+
+
+def strip_numbering(text: str) -> int:
+    """Offset past list numbering or a bullet at the start ("1. ", "a) ", "• ")."""
+    m = _NUMBERING.match(text)
+    return m.end() if m else 0
+
+
+def match_label(text: str, labels: tuple[str, ...], *, loose_tokens: int | None = None) -> LabelMatch | None:
+    """The longest of `labels` that `text` starts with (after numbering), or None.
+
+    With loose_tokens=N, a label also matches when its first N tokens do (long statements
+    that a form may reword slightly at the end).
+    """
+    start = strip_numbering(text)
+    tokens = [(m, _norm_token(m.group())) for m in _TOKEN.finditer(text, start)]
+    best: LabelMatch | None = None
+    best_len = 0
+    for label in labels:
+        want = label_tokens(label)
+        if not want or len(want) > len(tokens) and loose_tokens is None:
+            continue
+        n = 0
+        while n < len(want) and n < len(tokens) and tokens[n][1] == want[n]:
+            n += 1
+        full = n == len(want)
+        if not full and not (loose_tokens and n >= min(loose_tokens, len(want))):
+            continue
+        end = tokens[n - 1][0].end()
+        exact_end = bool(_LABEL_END.match(text[end:]))
+        if n > best_len:
+            best, best_len = LabelMatch(label, end, exact_end), n
+    return best
+
+
+def same_text(text: str, labels: tuple[str, ...]) -> bool:
+    norm = label_tokens(text)
+    return any(norm == label_tokens(label) for label in labels)

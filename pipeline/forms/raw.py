@@ -1,0 +1,60 @@
+"""What extraction hands to validation: raw text (or typed cell values) with their Locations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.document import Location
+
+
+@dataclass(frozen=True)
+class RawValue:
+    text: str
+    location: Location | None = None
+    value: object | None = None  # typed value from the source (an Excel date or number)
+    has_image: bool = False
+
+    @property
+    def is_blank(self) -> bool:
+        return not self.text.strip() and not self.has_image and self.value in (None, "")
+
+
+@dataclass(frozen=True)
+class Tick:
+    option: str  # the option's canonical text from the spec
+    location: Location
+    free_text: str = ""
+
+
+@dataclass
+class RawChoice:
+    ticks: list[Tick] = field(default_factory=list)
+    location: Location | None = None  # where the question (or statement) was found
+    options_seen: int = 0  # how many of its options were on the form
+
+
+@dataclass(frozen=True)
+class RawRow:
+    row_no: int  # 1-based among the data rows of the table
+    cells: dict[str, RawValue]
+    location: Location
+
+
+@dataclass
+class RawForm:
+    form_type: str
+    fields: dict[str, RawValue] = field(default_factory=dict)
+    choices: dict[str, RawChoice] = field(default_factory=dict)
+    rows: list[RawRow] = field(default_factory=list)
+    total: RawValue | None = None
+
+    def text(self, name: str) -> str:
+        raw = self.fields.get(name)
+        return raw.text if raw else ""
+
+    def location_of(self, name: str) -> Location | None:
+        raw = self.fields.get(name)
+        if raw is not None:
+            return raw.location
+        choice = self.choices.get(name)
+        return choice.location if choice else None

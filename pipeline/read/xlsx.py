@@ -1,0 +1,97 @@
+"""Excel .xlsx -> Document: one Line per non-empty row of every visible sheet.
+
+openpyxl parses through defusedxml when it is installed (it is a dependency), so entity
+tricks are refused. Rows and columns are capped so a sheet that declares a huge range
+cannot exhaust memory. Cells keep their typed value (dates, numbers, booleans) beside the
+text, so a real Excel date is never re-parsed from its display.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import warnings
+import zipfile
+
+import openpyxl
+from openpyxl.utils import get_column_letter
+
+from pipeline.document import Cell, Document, Location
+from pipeline.problems import ProblemCode
+from pipeline.read.errors import UnreadableFile
+from pipeline.read.sniff import UnsafeZip, check_zip_is_safe
+from pipeline.ticks import normalise_glyphs
+
+MAX_ROWS = 5_000
+MAX_COLS = 64
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.strftime("%d/%m/%Y")
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, dt.timedelta):
+        minutes = int(value.total_seconds() // 60)
+        return f"{minutes // 60}:{minutes % 60:02d}"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return normalise_glyphs(str(value)).strip()
+
+
+def _image_cells(ws) -> set[tuple[int, int]]:
+    """(row, col) of every cell an embedded picture (a signature) is anchored to."""
+    cells = set()
+    for image in getattr(ws, "_images", []):
+        start = getattr(getattr(image, "anchor", None), "_from", None)
+        if start is not None:
+            cells.add((start.row + 1, start.col + 1))
+    return cells
+
+
+def read_xlsx(data: bytes) -> Document:
+    try:
+        check_zip_is_safe(data)
+    except UnsafeZip as exc:
+        raise UnreadableFile(ProblemCode.TOO_LARGE, f"The Excel file expands to an unsafe size ({exc}).") from exc
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about data validation, styles, ...
+            wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True, rich_text=False)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, IndexError, AttributeError) as exc:
+        raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The Excel file could not be opened ({type(exc).__name__}).") from exc
+    except Exception as exc:
+        raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The Excel file could not be opened ({type(exc).__name__}).") from exc
+
+    doc = Document(format="xlsx")
+    for sheet_no, ws in enumerate(wb.worksheets, start=1):
+        if ws.sheet_state != "visible":
+            continue  # hidden sheets hold option lists for validation, not answers
+        images = _image_cells(ws)
+        max_row = min(ws.max_row or 0, MAX_ROWS)
+        max_col = min(ws.max_column or 0, MAX_COLS)
+        if max_row < (ws.max_row or 0) or max_col < (ws.max_column or 0):
+            doc.notes.append(f"sheet {ws.title} cut to {MAX_ROWS} rows x {MAX_COLS} columns")
+        for row in ws.iter_rows(min_row=1, max_row=max_row, max_col=max_col):
+            cells = []
+            for xl_cell in row:
+                value = getattr(xl_cell, "value", None)
+                r, c = xl_cell.row, xl_cell.column
+                has_image = (r, c) in images
+                text = _cell_text(value)
+                if not text and not has_image:
+                    continue
+                ref = f"{get_column_letter(c)}{r}"
+                typed = value if not isinstance(value, str) else None
+                cells.append(Cell(text, Location(sheet=ws.title, cell=ref), c - 1, typed, has_image))
+            doc.add_row(cells, sheet_no)
+    wb.close()
+    return doc

@@ -1,0 +1,96 @@
+"""Annotated pydantic types for form values. Every field is optional at the type level:
+required-ness is in the form specs, so a held form still yields every value that was valid.
+Errors are raised as PydanticCustomError whose type is a problem code."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo
+from pydantic_core import PydanticCustomError
+
+from schemas import values
+
+
+def _problem(exc: values.ValueProblem) -> PydanticCustomError:
+    return PydanticCustomError(exc.code, exc.message)
+
+
+def _blank_to_none(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = "\n".join(line.strip() for line in value.strip().splitlines()).strip()
+        return value or None
+    return value
+
+
+def _parse_with(parser):
+    def validate(value: Any) -> Any:
+        value = _blank_to_none(value)
+        if value is None:
+            return None
+        try:
+            return parser(value)
+        except values.ValueProblem as exc:
+            raise _problem(exc) from exc
+    return validate
+
+
+def _not_in_future(value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+    today = (info.context or {}).get("today") or dt.date.today()
+    if value is not None and value > today:
+        raise PydanticCustomError("future_date", "{date} is in the future.", {"date": value.strftime("%d/%m/%Y")})
+    return value
+
+
+Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
+PastDate = Annotated[dt.date | None, BeforeValidator(_parse_with(values.parse_uk_date)), AfterValidator(_not_in_future)]
+Money = Annotated[Decimal | None, BeforeValidator(_parse_with(values.parse_money))]
+Minutes = Annotated[int | None, BeforeValidator(_parse_with(values.parse_duration_minutes))]
+PostcodeDistrict = Annotated[str | None, BeforeValidator(_parse_with(values.postcode_district))]
+
+
+def _names(value: Any) -> Any:
+    if isinstance(value, str):
+        return values.split_names(value)
+    return value or []
+
+
+NameList = Annotated[list[str], BeforeValidator(_names)]
+
+
+def _single_choice(value: Any) -> Any:
+    """Ticked options -> the one answer; none ticked -> None; several -> ambiguous_answer."""
+    if not isinstance(value, list):
+        return _blank_to_none(value)
+    distinct = list(dict.fromkeys(value))
+    if len(distinct) > 1:
+        raise PydanticCustomError("ambiguous_answer", "{n} boxes are ticked: {options}.",
+                                  {"n": len(distinct), "options": ", ".join(distinct)})
+    return distinct[0] if distinct else None
+
+
+def single_choice(literal_type: Any) -> Any:
+    return Annotated[literal_type | None, BeforeValidator(_single_choice)]
+
+
+def _case_insensitive(options: tuple[str, ...]):
+    def validate(value: Any) -> Any:
+        value = _blank_to_none(value)
+        if value is None:
+            return None
+        for option in options:
+            if str(value).strip().casefold() == option.casefold():
+                return option
+        raise PydanticCustomError("invalid_option", "'{value}' is not one of: {options}.",
+                                  {"value": value, "options": ", ".join(options)})
+    return validate
+
+
+def one_of_text(*options: str) -> Any:
+    """A typed-in answer that must be one of a few words, in any capitals."""
+    from typing import Literal
+    return Annotated[Literal[options] | None, BeforeValidator(_case_insensitive(options))]  # type: ignore[valid-type]
