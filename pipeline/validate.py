@@ -88,6 +88,7 @@ class _Collector:
         return path.replace("_", " ")
 
 
+_KNOWN_CODES = {code.value: code for code in ProblemCode}
 _CODE_FOR_PYDANTIC_TYPE = {"literal_error": ProblemCode.INVALID_OPTION, "enum": ProblemCode.INVALID_OPTION}
 
 
@@ -117,8 +118,7 @@ def _validate(model_cls: type[BaseModel], data: dict, ctx: Context, out: _Collec
         # pydantic adds the Annotated wrapper's name (e.g. "function-before[...]") to dict/list locs
         loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p and "]" in p and p.endswith("]")))
         path = path_of(loc)
-        code = ProblemCode(err["type"]) if err["type"] in ProblemCode else \
-            _CODE_FOR_PYDANTIC_TYPE.get(err["type"], ProblemCode.INVALID_OPTION)
+        code = _KNOWN_CODES.get(err["type"]) or _CODE_FOR_PYDANTIC_TYPE.get(err["type"], ProblemCode.INVALID_OPTION)
         out.add(code, f"{out.label(path)}: {err['msg']}", path)
         _set_none(data, loc)
     return model_cls.model_validate(data, context=context)
@@ -130,6 +130,14 @@ def _raw_input(raw: RawValue | None) -> object:
     if raw.value is not None and not isinstance(raw.value, str):
         return raw.value  # a typed Excel cell: a real date or number
     return raw.text
+
+
+def _duration_input(raw: RawValue | None) -> object:
+    """A numeric cell is a count of hours, as written: pass it as text (ints mean minutes to the model)."""
+    value = _raw_input(raw)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return raw.text
+    return value
 
 
 def _check_header(spec: FormSpec, model: BaseModel, out: _Collector, skip: tuple[str, ...] = ()) -> None:
@@ -180,7 +188,7 @@ def _validate_evaluation(spec: FormSpec, raw: RawForm, ctx: Context, out: _Colle
         for i in (1, 2):
             choice = raw.choices.get(f"{p.name}.{i}")
             data["statements"][f"{p.name}.{i}"] = {"answer": [t.option for t in choice.ticks] if choice else []}
-    data["feedback"] = {p: raw.text(f"feedback.{p}") for p in PRINCIPLES if f"feedback.{p}" in raw.fields}
+    data["feedback"] = {p: raw.text(f"feedback.{p}") for p in PRINCIPLES if raw.text(f"feedback.{p}").strip()}
     themes = raw.choices.get("themes")
     data["themes"] = list(dict.fromkeys(t.option for t in themes.ticks)) if themes else []
 
@@ -248,7 +256,7 @@ def _validate_voucher(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collecto
             "name": _raw_input(row.cells.get("name")),
             "date": _raw_input(row.cells.get("date")),
             "activity": _raw_input(row.cells.get("activity")),
-            "time_spent_minutes": _raw_input(row.cells.get("time_spent")),
+            "time_spent_minutes": _duration_input(row.cells.get("time_spent")),
             "amount": _raw_input(row.cells.get("amount")),
         }
         signed_cell = row.cells.get("signed")

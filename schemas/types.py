@@ -49,7 +49,15 @@ def _not_in_future(value: dt.date | None, info: ValidationInfo) -> dt.date | Non
 Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
 PastDate = Annotated[dt.date | None, BeforeValidator(_parse_with(values.parse_uk_date)), AfterValidator(_not_in_future)]
 Money = Annotated[Decimal | None, BeforeValidator(_parse_with(values.parse_money))]
-Minutes = Annotated[int | None, BeforeValidator(_parse_with(values.parse_duration_minutes))]
+def _minutes(value: Any) -> Any:
+    # An int is already minutes (a normalised value, e.g. from the warehouse); text and
+    # Excel time cells are parsed, where a bare number means hours.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return _parse_with(values.parse_duration_minutes)(value)
+
+
+Minutes = Annotated[int | None, BeforeValidator(_minutes)]
 PostcodeDistrict = Annotated[str | None, BeforeValidator(_parse_with(values.postcode_district))]
 
 

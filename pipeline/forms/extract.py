@@ -31,7 +31,7 @@ class _Seg:
 
 @dataclass(frozen=True)
 class _Anchor:
-    kind: str  # header, section, question, principle, statement, feedback, ignored, title, grid
+    kind: str  # header, section, question, principle, statement, feedback, ignored, template, title, grid
     name: str
     seg: int  # index into the segment stream
     rest: str  # the cell's text after the label
@@ -203,6 +203,8 @@ def _find_anchors(spec: FormSpec, segs: list[_Seg], grid_lines: set[int], stop: 
             consider("header", f.name, f.labels)
         for label in spec.ignored_labels:
             consider("ignored", "", (label,))
+        for line in spec.template_text:
+            consider("template", "", (line,), need_end=False, loose=STATEMENT_LOOSE_TOKENS)
         for s in spec.sections:
             m = match_label(text, s.labels)
             if m:

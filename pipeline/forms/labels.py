@@ -15,8 +15,8 @@ _TOKEN = re.compile(r"[^\W_]+|&", re.UNICODE)
 _NUMBERING = re.compile(r"^\s*(?:(?:\d{1,2}|[a-hA-H]|[ivxIVX]{1,3})[.)]\s*|[-•*–·]\s+|Q\d{1,2}[.:)]?\s+)+")
 # After a label, one of these (or the end of the cell) must follow, so that an answer that
 # merely starts with a label's words ("Communication was great") is not taken for the label.
-_LABEL_END = re.compile(r"^\s*(?:$|[:?\-–—=]|\(|_|\.\s*$|[☒☐])")
-_LEADING_JUNK = re.compile(r"^[\s:;\-–—=?.]+")
+_LABEL_END = re.compile(r"^\s*(?:$|[:?\-–—=()]|_|\.\s*$|[☒☐])")
+_LEADING_JUNK = re.compile(r"^[\s:;\-–—=?.)\]]+")
 _BLANK_FILL = re.compile(r"_{2,}|\.{4,}")
 
 

@@ -111,6 +111,9 @@ class FormSpec(_Frozen):
     # Labels that are on the form but whose values must never be read (the monitoring
     # form is anonymous: a name written on it is not stored anywhere).
     ignored_labels: tuple[str, ...] = ()
+    # Lines the template prints that are never answers ("Part 2", instructions): they end
+    # the answer above them. Matched on their first words.
+    template_text: tuple[str, ...] = ()
 
     @property
     def titles(self) -> tuple[str, ...]:

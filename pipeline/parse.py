@@ -1,0 +1,42 @@
+"""One file's bytes -> its form type, typed form and Problems. Pure: no I/O, no warehouse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from pipeline.forms.extract import extract
+from pipeline.forms.identify import identify_form
+from pipeline.forms.spec import all_specs
+from pipeline.problems import Problem, ProblemCode, make_problem
+from pipeline.read import UnreadableFile, read_document
+from pipeline.validate import Context, validate_form
+
+
+@dataclass
+class ParsedFile:
+    form_type: str | None
+    form: BaseModel | None
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def readable(self) -> bool:
+        return self.form is not None
+
+
+def parse_file(data: bytes, ctx: Context) -> ParsedFile:
+    try:
+        doc = read_document(data)
+    except UnreadableFile as exc:
+        return ParsedFile(None, None, [make_problem(exc.code, exc.message)])
+    form_type = identify_form(doc)
+    if form_type is None:
+        return ParsedFile(None, None, [make_problem(
+            ProblemCode.UNKNOWN_FORM,
+            "No form title or labels of the planning, evaluation, monitoring or voucher forms were found.")],
+            doc.notes)
+    spec = all_specs()[form_type]
+    validated = validate_form(extract(doc, spec), spec, ctx)
+    return ParsedFile(form_type, validated.model, validated.problems, doc.notes)
