@@ -20,6 +20,7 @@ class ParsedFile:
     form: BaseModel | None
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    locations: dict[str, str] = field(default_factory=dict)  # field path -> where in the file
 
     @property
     def readable(self) -> bool:
@@ -39,4 +40,4 @@ def parse_file(data: bytes, ctx: Context) -> ParsedFile:
             doc.notes)
     spec = all_specs()[form_type]
     validated = validate_form(extract(doc, spec), spec, ctx)
-    return ParsedFile(form_type, validated.model, validated.problems, doc.notes)
+    return ParsedFile(form_type, validated.model, validated.problems, doc.notes, validated.locations)

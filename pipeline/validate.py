@@ -39,6 +39,7 @@ class ValidatedForm:
     form_type: str
     model: BaseModel
     problems: list[Problem] = field(default_factory=list)
+    locations: dict[str, str] = field(default_factory=dict)  # field path -> where it was found
 
 
 class _Collector:
@@ -248,6 +249,7 @@ def _validate_voucher(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collecto
     all_amounts_valid = True
     for row in raw.rows:
         prefix = f"lines.{row.row_no}"
+        out.locations[prefix] = row.location
         for name, cell in row.cells.items():
             out.locations[f"{prefix}.{name}"] = cell.location
             out.values[f"{prefix}.{name}"] = cell.text
@@ -318,4 +320,5 @@ _VALIDATORS = {
 def validate_form(raw: RawForm, spec: FormSpec, ctx: Context) -> ValidatedForm:
     out = _Collector(spec, raw)
     model = _VALIDATORS[spec.form_type](spec, raw, ctx, out)
-    return ValidatedForm(spec.form_type, model, out.problems)
+    locations = {path: str(loc) for path, loc in out.locations.items() if loc is not None}
+    return ValidatedForm(spec.form_type, model, out.problems, locations)

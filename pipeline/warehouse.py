@@ -1,0 +1,336 @@
+"""The DuckDB warehouse: internal tables in schema `store`, the public views in `main`.
+
+The views are the documented interface (README, "Warehouse views"); the tables behind them
+may change. Every submission is written in one transaction; a file whose SHA-256 was seen
+before is recorded as a `duplicate` of the first and loads nothing. Held and rejected
+submissions are kept in the store tables too (with failed values null), but the form views
+show loaded submissions only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipeline.files import private_dir
+from pipeline.forms.labels import normalise
+from pipeline.forms.spec import all_specs
+from pipeline.ingest import Provenance
+from pipeline.parse import ParsedFile
+from pipeline.problems import Problem, has_errors
+from schemas import EvaluationForm, MonitoringForm, PlanningForm, VoucherForm
+from schemas.evaluation import THEME_NAMES
+
+SCHEMA_VERSION = 1
+STATUSES = ("loaded", "held", "duplicate", "superseded", "rejected")
+PLANNING_SECTIONS = tuple(s.name for s in all_specs()["planning"].sections)
+
+_TABLES = f"""
+CREATE SCHEMA IF NOT EXISTS store;
+CREATE SEQUENCE IF NOT EXISTS store.submission_ids START 1;
+CREATE TABLE IF NOT EXISTS store.meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS store.submissions (
+    submission_id BIGINT PRIMARY KEY,
+    form_type VARCHAR,
+    source_file VARCHAR NOT NULL,
+    container_file VARCHAR,
+    sender VARCHAR,
+    subject VARCHAR,
+    received_at TIMESTAMP,
+    message_id VARCHAR,
+    sha256 VARCHAR NOT NULL,
+    status VARCHAR NOT NULL CHECK (status IN {STATUSES}),
+    project_name VARCHAR,
+    loaded_at TIMESTAMP NOT NULL,
+    duplicate_of BIGINT,
+    notes VARCHAR
+);
+CREATE TABLE IF NOT EXISTS store.problems (
+    submission_id BIGINT NOT NULL, problem_no INTEGER NOT NULL, severity VARCHAR NOT NULL, code VARCHAR NOT NULL,
+    field VARCHAR, location VARCHAR, message VARCHAR NOT NULL, value VARCHAR,
+    PRIMARY KEY (submission_id, problem_no)
+);
+CREATE TABLE IF NOT EXISTS store.value_locations (submission_id BIGINT, field VARCHAR, location VARCHAR);
+CREATE TABLE IF NOT EXISTS store.planning (
+    submission_id BIGINT PRIMARY KEY, project_name VARCHAR, date DATE, residents_involved VARCHAR,
+    {", ".join(f"{name} VARCHAR" for name in PLANNING_SECTIONS)}
+);
+CREATE TABLE IF NOT EXISTS store.planning_leads (submission_id BIGINT, position INTEGER, lead_name VARCHAR);
+CREATE TABLE IF NOT EXISTS store.evaluation (
+    submission_id BIGINT PRIMARY KEY, project_name VARCHAR, date DATE, completed_by VARCHAR,
+    what_worked_well VARCHAR, what_could_be_improved VARCHAR, wider_learning VARCHAR, additional_feedback VARCHAR
+);
+CREATE TABLE IF NOT EXISTS store.evaluation_scores (
+    submission_id BIGINT, principle VARCHAR, statement_no INTEGER, statement VARCHAR, score INTEGER
+);
+CREATE TABLE IF NOT EXISTS store.evaluation_feedback (submission_id BIGINT, principle VARCHAR, feedback VARCHAR);
+CREATE TABLE IF NOT EXISTS store.evaluation_themes (submission_id BIGINT, theme VARCHAR);
+CREATE TABLE IF NOT EXISTS store.monitoring (
+    submission_id BIGINT PRIMARY KEY, project_name VARCHAR, date DATE, age_band VARCHAR, gender VARCHAR,
+    gender_self_description VARCHAR, trans VARCHAR, sexual_orientation VARCHAR, ethnicity VARCHAR,
+    ethnic_group VARCHAR, religion VARCHAR, disability VARCHAR, carer VARCHAR, postcode_district VARCHAR
+);
+CREATE TABLE IF NOT EXISTS store.monitoring_circumstances (submission_id BIGINT, circumstance VARCHAR);
+CREATE TABLE IF NOT EXISTS store.voucher_forms (
+    submission_id BIGINT PRIMARY KEY, project_name VARCHAR, completed_by VARCHAR, total DECIMAL(10,2)
+);
+CREATE TABLE IF NOT EXISTS store.voucher_lines (
+    submission_id BIGINT, line_no INTEGER, name VARCHAR, date DATE, activity VARCHAR,
+    time_spent_minutes INTEGER, amount DECIMAL(10,2), signed BOOLEAN, location VARCHAR, claim_key VARCHAR
+);
+"""
+
+# A flag is NULL when the question behind it was not answered (or "Prefer not to say"),
+# so "not in this group" and "did not say" stay different.
+_PNS = "'Prefer not to say'"
+
+
+def _flag(column: str, condition: str) -> str:
+    return f"CASE WHEN {column} IS NULL OR {column} = {_PNS} THEN NULL ELSE ({condition}) END"
+
+
+def _circ(value: str) -> str:
+    return (f"EXISTS (SELECT 1 FROM store.monitoring_circumstances c WHERE c.submission_id = m.submission_id "
+            f"AND c.circumstance = '{value}')")
+
+
+_ANY_CIRCUMSTANCE = ("EXISTS (SELECT 1 FROM store.monitoring_circumstances c WHERE c.submission_id = m.submission_id "
+                     f"AND c.circumstance <> {_PNS})")
+
+
+def _circ_flag(value: str) -> str:
+    return f"CASE WHEN {_ANY_CIRCUMSTANCE} THEN {_circ(value)} ELSE NULL END"
+
+
+_LOADED = "submission_id IN (SELECT submission_id FROM store.submissions WHERE status = 'loaded')"
+
+_VIEWS = f"""
+CREATE OR REPLACE VIEW submissions AS
+SELECT submission_id, form_type, source_file, container_file, sender, subject, received_at, sha256, status,
+       project_name, loaded_at
+FROM store.submissions;
+
+CREATE OR REPLACE VIEW exceptions AS
+SELECT p.submission_id, s.source_file, s.container_file, s.sender, p.severity, p.code, p.field, p.location,
+       p.message, p.value
+FROM store.problems p JOIN store.submissions s USING (submission_id);
+
+CREATE OR REPLACE VIEW planning AS
+SELECT submission_id, project_name, date, residents_involved, {", ".join(PLANNING_SECTIONS)}
+FROM store.planning WHERE {_LOADED};
+CREATE OR REPLACE VIEW planning_leads AS
+SELECT submission_id, position, lead_name FROM store.planning_leads WHERE {_LOADED};
+
+CREATE OR REPLACE VIEW evaluation AS
+SELECT submission_id, project_name, date, completed_by, what_worked_well, what_could_be_improved, wider_learning,
+       additional_feedback
+FROM store.evaluation WHERE {_LOADED};
+CREATE OR REPLACE VIEW evaluation_scores AS
+SELECT submission_id, principle, statement_no, statement, score FROM store.evaluation_scores WHERE {_LOADED};
+CREATE OR REPLACE VIEW evaluation_feedback AS
+SELECT submission_id, principle, feedback FROM store.evaluation_feedback WHERE {_LOADED};
+CREATE OR REPLACE VIEW evaluation_themes AS
+SELECT submission_id, theme FROM store.evaluation_themes WHERE {_LOADED};
+
+CREATE OR REPLACE VIEW monitoring AS
+SELECT submission_id, project_name, date, age_band, gender, gender_self_description, trans, sexual_orientation,
+       ethnicity, ethnic_group, religion, disability, carer, postcode_district,
+       {_flag("ethnicity", "ethnicity <> 'English, Welsh, Scottish, Northern Irish or British'")} AS ethnic_minority,
+       CASE WHEN coalesce(sexual_orientation, {_PNS}) = {_PNS} AND coalesce(trans, {_PNS}) = {_PNS}
+                 AND coalesce(gender, {_PNS}) = {_PNS} THEN NULL
+            ELSE (sexual_orientation IN ('Gay or lesbian', 'Bisexual', 'Other') OR trans = 'No'
+                  OR gender IN ('Non-binary', 'Prefer to self-describe')) IS TRUE END AS lgbtq,
+       {_flag("carer", "carer = 'Yes'")} AS carer_flag,
+       {_flag("age_band", "age_band IN ('75-84', '85 or over')")} AS over_75,
+       {_flag("disability", "disability = 'Yes'")} AS disabled,
+       {_circ_flag("Experiencing homelessness")} AS homeless,
+       {_circ_flag("Refugee or asylum seeker")} AS refugee_or_asylum_seeker,
+       {_flag("ethnicity", "ethnicity IN ('Gypsy or Irish Traveller', 'Roma')")} AS gypsy_roma_traveller,
+       {_circ_flag("English is not my first language")} AS language_barrier,
+       {_circ_flag("Living with dementia")} AS dementia
+FROM store.monitoring m WHERE {_LOADED};
+CREATE OR REPLACE VIEW monitoring_circumstances AS
+SELECT submission_id, circumstance FROM store.monitoring_circumstances WHERE {_LOADED};
+
+CREATE OR REPLACE VIEW voucher_lines AS
+SELECT submission_id, line_no, name, date, activity, time_spent_minutes, amount, signed
+FROM store.voucher_lines WHERE {_LOADED};
+"""
+
+PUBLIC_VIEWS = ("submissions", "exceptions", "planning", "planning_leads", "evaluation", "evaluation_scores",
+                "evaluation_feedback", "evaluation_themes", "monitoring", "monitoring_circumstances", "voucher_lines")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    submission_id: int
+    status: str
+    duplicate_of: int | None = None
+
+
+def claim_key(name: str | None, date: dt.date | None, activity: str | None) -> str | None:
+    if not (name and date and activity):
+        return None
+    return f"{normalise(name)}|{date.isoformat()}|{normalise(activity)}"
+
+
+def status_for(parsed: ParsedFile) -> str:
+    if parsed.form is None:
+        return "rejected"
+    return "held" if has_errors(parsed.problems) else "loaded"
+
+
+class Warehouse:
+    def __init__(self, path: Path, read_only: bool = False):
+        if not read_only:
+            private_dir(path.parent)
+        self.path = path
+        self.con = duckdb.connect(str(path), read_only=read_only)
+        if not read_only:
+            self._migrate()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        self.con.execute("BEGIN")
+        self.con.execute(_TABLES)
+        self.con.execute(_VIEWS)
+        self.con.execute("INSERT OR REPLACE INTO store.meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        self.con.execute("COMMIT")
+        if self.path.exists():
+            self.path.chmod(0o600)
+
+    # ------------------------------------------------------------ look-ups used before a commit
+
+    def first_with_sha256(self, sha256: str) -> int | None:
+        row = self.con.execute(
+            "SELECT min(submission_id) FROM store.submissions WHERE sha256 = ? AND status <> 'duplicate'",
+            [sha256]).fetchone()
+        return row[0] if row else None
+
+    def known_projects(self) -> frozenset[str]:
+        rows = self.con.execute(
+            "SELECT DISTINCT project_name FROM store.submissions WHERE status = 'loaded' AND project_name IS NOT NULL"
+        ).fetchall()
+        return frozenset(r[0] for r in rows)
+
+    def loaded_claims(self, keys: Iterable[str]) -> dict[str, int]:
+        keys = [k for k in keys if k]
+        if not keys:
+            return {}
+        rows = self.con.execute(
+            f"SELECT claim_key, min(submission_id) FROM store.voucher_lines WHERE {_LOADED} "
+            "AND claim_key IN (SELECT unnest(?)) GROUP BY claim_key", [keys]).fetchall()
+        return dict(rows)
+
+    # ------------------------------------------------------------ the one write
+
+    def record(self, provenance: Provenance, sha256: str, parsed: ParsedFile | None,
+               extra_problems: list[Problem] = (), now: dt.datetime | None = None) -> Recorded:
+        """Write one submission and everything read from it, in one transaction."""
+        now = now or dt.datetime.now(dt.timezone.utc)
+        self.con.execute("BEGIN")
+        try:
+            original = self.first_with_sha256(sha256)
+            if original is not None:
+                status, problems, form_type, project = "duplicate", [], None, None
+            else:
+                problems = list(parsed.problems) + list(extra_problems) if parsed else list(extra_problems)
+                status = "rejected" if parsed is None or parsed.form is None else \
+                    ("held" if has_errors(problems) else "loaded")
+                form_type = parsed.form_type if parsed else None
+                project = getattr(parsed.form, "project_name", None) if parsed and parsed.form else None
+            submission_id = self.con.execute("SELECT nextval('store.submission_ids')").fetchone()[0]
+            received = provenance.received_at
+            if received is not None and received.tzinfo is not None:
+                received = received.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            self.con.execute(
+                "INSERT INTO store.submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [submission_id, form_type, provenance.source_file, provenance.container_file, provenance.sender,
+                 provenance.subject, received, provenance.message_id, sha256, status, project,
+                 now.astimezone(dt.timezone.utc).replace(tzinfo=None), original,
+                 "; ".join(parsed.notes) if parsed and parsed.notes else None])
+            if problems:
+                self.con.executemany(
+                    "INSERT INTO store.problems VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [[submission_id, i, p.severity.value, p.code.value, p.field, p.location, p.message, p.value]
+                     for i, p in enumerate(problems, start=1)])
+            if original is None and parsed is not None and parsed.form is not None:
+                _LOADERS[parsed.form_type](self.con, submission_id, parsed.form, parsed.locations)
+                if parsed.locations:
+                    self.con.executemany("INSERT INTO store.value_locations VALUES (?, ?, ?)",
+                                         [[submission_id, f, loc] for f, loc in parsed.locations.items()])
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        return Recorded(submission_id, status, original)
+
+
+# ---------------------------------------------------------------- per-form loaders
+
+def _load_planning(con, sid: int, form: PlanningForm, locations: dict[str, str]) -> None:
+    con.execute(f"INSERT INTO store.planning VALUES ({', '.join('?' * (4 + len(PLANNING_SECTIONS)))})",
+                [sid, form.project_name, form.date, form.residents_involved,
+                 *(getattr(form, name) for name in PLANNING_SECTIONS)])
+    if form.project_leads:
+        con.executemany("INSERT INTO store.planning_leads VALUES (?, ?, ?)",
+                        [[sid, i, name] for i, name in enumerate(form.project_leads, start=1)])
+
+
+def _load_evaluation(con, sid: int, form: EvaluationForm, locations: dict[str, str]) -> None:
+    con.execute("INSERT INTO store.evaluation VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [sid, form.project_name, form.date, form.completed_by, form.what_worked_well,
+                 form.what_could_be_improved, form.wider_learning, form.additional_feedback])
+    rows = []
+    for principle in all_specs()["evaluation"].principles:
+        for no, statement in enumerate(principle.statements, start=1):
+            answer = form.statements.get(f"{principle.name}.{no}")
+            rows.append([sid, principle.name, no, statement, answer.score if answer else None])
+    con.executemany("INSERT INTO store.evaluation_scores VALUES (?, ?, ?, ?, ?)", rows)
+    if form.feedback:
+        con.executemany("INSERT INTO store.evaluation_feedback VALUES (?, ?, ?)",
+                        [[sid, p, text] for p, text in form.feedback.items() if text])
+    if form.themes:
+        con.executemany("INSERT INTO store.evaluation_themes VALUES (?, ?)",
+                        [[sid, THEME_NAMES[t]] for t in form.themes])
+
+
+def _load_monitoring(con, sid: int, form: MonitoringForm, locations: dict[str, str]) -> None:
+    con.execute("INSERT INTO store.monitoring VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [sid, form.project_name, form.date, form.age_band, form.gender, form.gender_self_description,
+                 form.trans, form.sexual_orientation, form.ethnicity, form.ethnic_group, form.religion,
+                 form.disability, form.carer, form.postcode_district])
+    if form.circumstances:
+        con.executemany("INSERT INTO store.monitoring_circumstances VALUES (?, ?)",
+                        [[sid, c] for c in form.circumstances])
+
+
+def _load_voucher(con, sid: int, form: VoucherForm, locations: dict[str, str]) -> None:
+    con.execute("INSERT INTO store.voucher_forms VALUES (?, ?, ?, ?)",
+                [sid, form.project_name, form.completed_by, form.total])
+    if form.lines:
+        con.executemany(
+            "INSERT INTO store.voucher_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [[sid, line.line_no, line.name, line.date, line.activity, line.time_spent_minutes, line.amount,
+              line.signed, locations.get(f"lines.{line.line_no}"), claim_key(line.name, line.date, line.activity)]
+             for line in form.lines])
+
+
+_LOADERS = {
+    "planning": _load_planning,
+    "evaluation": _load_evaluation,
+    "monitoring": _load_monitoring,
+    "voucher": _load_voucher,
+}
