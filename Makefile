@@ -1,0 +1,33 @@
+# Two commands: `make run` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup fixtures serve prefect-server clean bench
+
+run: $(STAMP)  ## process inbox/ into outputs/ once
+	$(BIN)/coforms run
+
+test: $(STAMP)  ## the whole test suite
+	$(BIN)/python -m pytest
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+fixtures: $(STAMP)  ## rebuild tests/golden and the sample inbox (needs LibreOffice)
+	$(BIN)/python -m tests.fixtures.build_golden
+
+prefect-server: $(STAMP)  ## a local Prefect server for `make serve`
+	$(BIN)/prefect server start --host 127.0.0.1 --port 4200
+
+serve: $(STAMP)  ## run on the schedule (start `make prefect-server` first, in another terminal)
+	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/coforms serve
+
+clean:
+	rm -rf outputs/archive outputs/*.duckdb* outputs/*.xlsx outputs/*.log

@@ -1,0 +1,94 @@
+"""`coforms`: the command line. Other tools call it, so its commands and exit codes are stable:
+exit 0 when the run itself worked (whatever the forms held), 1 when it failed."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from pipeline.settings import Settings
+
+app = typer.Typer(help="Co-production forms: from the inbox to the warehouse and the reports.",
+                  no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+
+
+def _settings(inbox: Path | None = None, outputs: Path | None = None) -> Settings:
+    overrides = {k: v for k, v in {"inbox": inbox, "outputs": outputs}.items() if v is not None}
+    return Settings(**overrides)
+
+
+def _configure_logging(settings: Settings) -> None:
+    """File names and problem codes go to OUTPUTS/coforms.log; form contents never do."""
+    settings.outputs.mkdir(parents=True, exist_ok=True)
+    log_file = settings.outputs / "coforms.log"
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    os.chmod(log_file, 0o600)
+
+
+@app.command()
+def run(
+    inbox: Annotated[Optional[Path], typer.Option(help="Folder to read (default: setting 'inbox').")] = None,
+    outputs: Annotated[Optional[Path], typer.Option(help="Folder for warehouse and reports.")] = None,
+) -> None:
+    """Process everything in the inbox once, then rewrite both reports."""
+    from pipeline.run import run_pipeline
+    from pipeline.summary import problem_counts, summary_lines
+
+    settings = _settings(inbox, outputs)
+    _configure_logging(settings)
+    progress = Progress(TextColumn("Reading forms"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=console, disable=not console.is_terminal, transient=True)
+    try:
+        with progress:
+            task = progress.add_task("forms", total=None)
+            summary = run_pipeline(settings, on_start=lambda n: progress.update(task, total=n),
+                                   on_item=lambda _item: progress.advance(task))
+    except Exception as exc:  # infrastructure: disk, warehouse, permissions
+        logging.getLogger(__name__).exception("run failed")
+        console.print(f"[bold red]The run failed:[/] {exc}")
+        raise typer.Exit(1) from exc
+
+    table = Table(title="Co-production forms: this run", show_header=False)
+    for label, value in summary_lines(summary):
+        table.add_row(label, value)
+    out = Console()
+    out.print(table)
+    counts = problem_counts(summary)
+    if counts:
+        out.print("Problems: " + ", ".join(f"{code} x{n}" for code, n in counts.most_common()))
+    out.print(f"Reports: {settings.outputs / 'exceptions.xlsx'}, {settings.outputs / 'voucher_reconciliation.xlsx'}")
+
+
+@app.command()
+def serve() -> None:
+    """Run on the schedule (setting 'schedule_cron', default every 15 minutes) against a Prefect server."""
+    settings = Settings()
+    os.environ.setdefault("PREFECT_API_URL", settings.prefect_api_url)
+    from prefect import serve as prefect_serve
+
+    from flows.coforms_flow import build_deployment
+
+    console.print(f"Serving the pipeline on '{settings.schedule_cron}' ({settings.timezone}) "
+                  f"against {os.environ['PREFECT_API_URL']}. Stop with Ctrl+C.")
+    prefect_serve(build_deployment(settings), limit=1)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

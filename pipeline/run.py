@@ -1,0 +1,177 @@
+"""One pass over the inbox: archive, parse, validate, commit, then clear the inbox item.
+
+Plain functions, called by `coforms run` directly and by the Prefect flow (one task per
+batch). A file that breaks our code is recorded as rejected with the error named, and the
+batch goes on: the run fails only when the infrastructure does (disk, warehouse).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from pipeline.archive import archive_bytes, archive_path
+from pipeline.ingest import Attachment, InboxItem, Provenance, attachments_of, list_inbox, received_time
+from pipeline.parse import ParsedFile, parse_file
+from pipeline.problems import Problem, ProblemCode, Severity, make_problem
+from pipeline.settings import Settings
+from pipeline.validate import Context
+from pipeline.warehouse import Warehouse, claim_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    source_file: str
+    container_file: str | None
+    submission_id: int
+    status: str
+    form_type: str | None
+    problems: list[Problem]
+    amount: Decimal = Decimal("0.00")
+
+
+@dataclass
+class RunSummary:
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    files: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def received(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for o in self.outcomes for p in o.problems if p.severity is Severity.WARNING)
+
+    @property
+    def pounds_loaded(self) -> Decimal:
+        return sum((o.amount for o in self.outcomes if o.status == "loaded"), Decimal("0.00"))
+
+    def merge(self, other: RunSummary) -> None:
+        self.files += other.files
+        self.outcomes.extend(other.outcomes)
+
+
+def _cross_form_claims(parsed: ParsedFile, warehouse: Warehouse) -> list[Problem]:
+    """possible_duplicate_claim for lines already loaded from another form."""
+    if parsed.form_type != "voucher" or parsed.form is None:
+        return []
+    keyed = [(line, claim_key(line.name, line.date, line.activity)) for line in parsed.form.lines]
+    earlier = warehouse.loaded_claims(k for _, k in keyed)
+    problems = []
+    for line, key in keyed:
+        if key in earlier:
+            problems.append(make_problem(
+                ProblemCode.POSSIBLE_DUPLICATE_CLAIM,
+                f"Row {line.line_no}: {line.name}, {line.date:%d/%m/%Y}, {line.activity} was already claimed on "
+                f"submission {earlier[key]}.",
+                field=f"lines.{line.line_no}", location=parsed.locations.get(f"lines.{line.line_no}"),
+                value=f"{line.name} | {line.date:%d/%m/%Y} | {line.activity}"))
+    return problems
+
+
+def _parse_safely(attachment: Attachment, ctx: Context) -> ParsedFile:
+    try:
+        return parse_file(attachment.data, ctx)
+    except Exception as exc:  # a bug of ours must not stop the batch, nor lose the file
+        log.exception("internal error reading %s (%s)", attachment.provenance.source_file, attachment.sha256[:12])
+        return ParsedFile(None, None, [make_problem(
+            ProblemCode.CORRUPT_FILE,
+            f"The file could not be processed because of an internal error ({type(exc).__name__}); "
+            "it has been kept and the developers can look at it.")])
+
+
+def process_attachment(attachment: Attachment, warehouse: Warehouse, settings: Settings, today: dt.date) -> Outcome:
+    archive_bytes(settings.archive_dir, attachment.sha256, attachment.data)
+    if warehouse.first_with_sha256(attachment.sha256) is not None:
+        parsed = None  # identical bytes: recorded as a duplicate without reading again
+    else:
+        ctx = Context(today=today, voucher_line_cap=settings.voucher_line_cap,
+                      known_projects=warehouse.known_projects(), subject=attachment.provenance.subject)
+        parsed = _parse_safely(attachment, ctx)
+    extra = _cross_form_claims(parsed, warehouse) if parsed else []
+    recorded = warehouse.record(attachment.provenance, attachment.sha256, parsed, extra)
+    problems = (list(parsed.problems) + extra) if parsed and recorded.status != "duplicate" else []
+    amount = parsed.form.amount_sum if parsed and parsed.form_type == "voucher" and parsed.form else Decimal("0.00")
+    log.info("%s -> submission %s %s (%d problems)", attachment.provenance.source_file, recorded.submission_id,
+             recorded.status, len(problems))
+    return Outcome(attachment.provenance.source_file, attachment.provenance.container_file,
+                   recorded.submission_id, recorded.status, parsed.form_type if parsed else None, problems, amount)
+
+
+def _too_large(item: InboxItem, warehouse: Warehouse, settings: Settings) -> Outcome:
+    """Hash and archive a file too large to read, streaming it, and record it as rejected."""
+    digest = hashlib.sha256()
+    with item.path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    sha = digest.hexdigest()
+    target = archive_path(settings.archive_dir, sha)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(item.path, target)
+        target.chmod(0o600)
+    problem = make_problem(ProblemCode.TOO_LARGE,
+                           f"The file is {item.size / 1e6:.1f} MB; the limit is {settings.max_file_bytes / 1e6:.0f} MB.")
+    provenance = Provenance(item.path.name, received_at=received_time(item.path))
+    recorded = warehouse.record(provenance, sha, ParsedFile(None, None, [problem]))
+    return Outcome(item.path.name, None, recorded.submission_id, recorded.status, None,
+                   [problem] if recorded.status != "duplicate" else [])
+
+
+def process_items(items: Iterable[InboxItem], warehouse: Warehouse, settings: Settings, today: dt.date | None = None,
+                  on_item: Callable[[InboxItem], None] | None = None) -> RunSummary:
+    """Process inbox items one by one; each leaves the inbox only once all it held is committed."""
+    today = today or dt.date.today()
+    summary = RunSummary(started_at=dt.datetime.now(dt.timezone.utc))
+    for item in items:
+        if not item.path.exists():
+            continue  # taken by another run
+        attachments = attachments_of(item, settings.max_file_bytes)
+        if attachments is None:
+            summary.outcomes.append(_too_large(item, warehouse, settings))
+        else:
+            for attachment in attachments:
+                summary.outcomes.append(process_attachment(attachment, warehouse, settings, today))
+        item.path.unlink()
+        summary.files += 1
+        if on_item:
+            on_item(item)
+    summary.finished_at = dt.datetime.now(dt.timezone.utc)
+    return summary
+
+
+def batches(items: list[InboxItem], size: int) -> list[list[InboxItem]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def pending_items(settings: Settings) -> list[InboxItem]:
+    return list_inbox(settings.inbox)
+
+
+
+def run_pipeline(settings: Settings, today: dt.date | None = None,
+                 on_start: Callable[[int], None] | None = None,
+                 on_item: Callable[[InboxItem], None] | None = None) -> RunSummary:
+    """The whole job without Prefect: every pending file, then both reports."""
+    from pipeline.reports.write import write_reports
+
+    items = list_inbox(settings.inbox)
+    if on_start:
+        on_start(len(items))
+    with Warehouse(settings.warehouse_path) as warehouse:
+        summary = process_items(items, warehouse, settings, today, on_item)
+        write_reports(warehouse, settings.outputs)
+    return summary
