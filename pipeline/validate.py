@@ -62,8 +62,10 @@ class _Collector:
             value: object | None = None, location: object | None = None) -> None:
         if value is None and field_path is not None:
             value = self.values.get(field_path) or None
-        if location is None and field_path is not None:
-            location = self.locations.get(field_path)
+        path = field_path
+        while location is None and path:  # a blank cell has no place of its own: use its row's
+            location = self.locations.get(path)
+            path = path.rpartition(".")[0]
         self.problems.append(make_problem(code, message, field=field_path, location=location,
                                           value=value, severity=severity))
         if field_path is not None:

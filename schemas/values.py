@@ -77,6 +77,8 @@ def parse_money(value: object) -> Decimal:
         amount = Decimal(value)
     elif isinstance(value, float):
         amount = Decimal(repr(value))  # the shortest decimal that is this float: what the cell shows
+        if abs(amount - amount.quantize(PENNY)) < Decimal("1e-9"):
+            amount = amount.quantize(PENNY)  # a spreadsheet sum's binary noise (10.299999999999999)
     else:
         text = str(value).strip().replace(" ", "")
         if not text:

@@ -76,9 +76,11 @@ def read_xlsx(data: bytes) -> Document:
         if ws.sheet_state != "visible":
             continue  # hidden sheets hold option lists for validation, not answers
         images = _image_cells(ws)
-        max_row = min(ws.max_row or 0, MAX_ROWS)
-        max_col = min(ws.max_column or 0, MAX_COLS)
-        if max_row < (ws.max_row or 0) or max_col < (ws.max_column or 0):
+        # a signature picture may sit in a cell that holds no value, beyond the used range
+        used_rows = max([ws.max_row or 0, *(r for r, _ in images)])
+        used_cols = max([ws.max_column or 0, *(c for _, c in images)])
+        max_row, max_col = min(used_rows, MAX_ROWS), min(used_cols, MAX_COLS)
+        if max_row < used_rows or max_col < used_cols:
             doc.notes.append(f"sheet {ws.title} cut to {MAX_ROWS} rows x {MAX_COLS} columns")
         for row in ws.iter_rows(min_row=1, max_row=max_row, max_col=max_col):
             cells = []

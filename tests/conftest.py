@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.settings import Settings
+from pipeline.validate import Context
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+SAMPLE_INBOX = ROOT / "inbox"
+# Fixed, so that "not in the future" does not drift as the calendar moves on.
+TODAY = dt.date(2026, 11, 22)
+
+
+@pytest.fixture
+def ctx() -> Context:
+    return Context(today=TODAY)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temp dir with an empty inbox/ and outputs/, and no coforms.toml or COFORMS_* leaking in."""
+    for key in list(__import__("os").environ):
+        if key.startswith("COFORMS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "inbox").mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def settings(workdir: Path) -> Settings:
+    return Settings(inbox=workdir / "inbox", outputs=workdir / "outputs")
+
+
+def copy_samples(dest: Path) -> list[Path]:
+    copied = []
+    for path in sorted(SAMPLE_INBOX.iterdir()):
+        if not path.name.startswith("."):
+            copied.append(Path(shutil.copy(path, dest / path.name)))
+    return copied

@@ -1,0 +1,147 @@
+"""`coforms run` end to end on a temp inbox: the views, the workbooks, the inbox and archive."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from tests.conftest import GOLDEN, copy_samples
+
+runner = CliRunner()
+
+
+def _run(workdir: Path, *args: str):
+    result = runner.invoke(app, ["run", "--inbox", str(workdir / "inbox"), "--outputs", str(workdir / "outputs"), *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _views(workdir: Path) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
+    try:
+        return {v: con.execute(f"SELECT * FROM {v} ORDER BY ALL").fetchall()
+                for v in ("submissions", "exceptions", "planning", "planning_leads", "evaluation", "evaluation_scores",
+                          "evaluation_feedback", "evaluation_themes", "monitoring", "monitoring_circumstances",
+                          "voucher_lines")}
+    finally:
+        con.close()
+
+
+def test_sample_inbox_fills_every_view_and_both_workbooks(workdir):
+    samples = copy_samples(workdir / "inbox")
+    result = _run(workdir)
+    assert "Forms received" in result.output and "£ loaded" in result.output
+    views = _views(workdir)
+    con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
+    status = dict(con.execute("SELECT source_file, status FROM submissions").fetchall())
+    forms = {r[0] for r in con.execute("SELECT DISTINCT form_type FROM submissions WHERE status = 'loaded'").fetchall()}
+    con.close()
+    assert len(status) == len(samples)
+    assert forms == {"planning", "evaluation", "monitoring", "voucher"}
+    assert status["Meeting notes.docx"] == "rejected"
+    assert status["Carers Week evaluation - resident 3.docx"] == "held"  # two boxes ticked
+    assert status["Vouchers workshop 3.docx"] == "held"  # an amount of '£ten'
+    assert [r[2] for r in views["planning_leads"]] == ["Amira Hassan", "Tom Okafor"]
+    assert len(views["evaluation_scores"]) == 12 * 3  # three loaded evaluations
+    assert {r[1] for r in views["evaluation_themes"]} <= {"safety", "equality", "health", "housing",
+                                                          "income_and_affordability", "empowered_citizenship",
+                                                          "lifelong_learning", "social_connections_and_community",
+                                                          "environment"}
+    assert len(views["monitoring"]) == 2
+    assert sum(r[6] for r in views["voucher_lines"]) == __import__("decimal").Decimal("70.50")
+    codes = {r[5] for r in views["exceptions"]}
+    assert {"unknown_form", "ambiguous_answer", "invalid_amount", "unsigned", "over_cap"} <= codes
+    # the inbox is emptied, every original archived by its hash
+    assert list((workdir / "inbox").iterdir()) == []
+    assert len(list((workdir / "outputs" / "archive").rglob("*"))) >= len(samples)
+    for report in ("exceptions.xlsx", "voucher_reconciliation.xlsx"):
+        assert (workdir / "outputs" / report).stat().st_size > 0
+
+
+def test_a_rerun_changes_nothing(workdir):
+    copy_samples(workdir / "inbox")
+    _run(workdir)
+    before = _views(workdir)
+    _run(workdir)
+    assert _views(workdir) == before
+
+
+def test_the_same_file_sent_again_is_recorded_as_a_duplicate(workdir):
+    shutil.copy(GOLDEN / "voucher" / "table_total_row.docx", workdir / "inbox" / "vouchers.docx")
+    _run(workdir)
+    shutil.copy(GOLDEN / "voucher" / "table_total_row.docx", workdir / "inbox" / "vouchers (resent).docx")
+    _run(workdir)
+    views = _views(workdir)
+    assert [r[8] for r in views["submissions"]] == ["loaded", "duplicate"]
+    assert len(views["voucher_lines"]) == 4
+
+
+def test_exceptions_workbook_is_filterable_and_says_what_to_ask(workdir):
+    copy_samples(workdir / "inbox")
+    _run(workdir)
+    wb = openpyxl.load_workbook(workdir / "outputs" / "exceptions.xlsx")
+    ws = wb["Exceptions"]
+    header = [c.value for c in ws[3]]
+    assert header[:6] == ["Received", "Submission", "Status", "Severity", "Problem", "What is wrong"]
+    assert ws.freeze_panes == "A4" and ws.auto_filter.ref.startswith("A3:")
+    rows = [dict(zip(header, (c.value for c in row))) for row in ws.iter_rows(min_row=4)]
+    unknown = next(r for r in rows if r["Problem"] == "unknown_form")
+    assert unknown["File"] == "Meeting notes.docx" and "template" in unknown["What to ask the sender"]
+    received = [r["Received"] for r in rows]
+    assert received == sorted(received, reverse=True)  # newest first
+    assert "Problem codes" in wb.sheetnames
+
+
+def test_voucher_reconciliation_ties_out_to_the_penny(workdir):
+    copy_samples(workdir / "inbox")
+    _run(workdir)
+    wb = openpyxl.load_workbook(workdir / "outputs" / "voucher_reconciliation.xlsx")
+    totals = {r[0].value: r[1].value for r in wb["Control totals"].iter_rows(min_row=4)}
+    assert totals["£ loaded (signed and unsigned)"] == 70.5
+    assert totals["Voucher lines loaded"] == 4
+    assert totals["Voucher forms held (errors to correct)"] == 1
+    # the held sheet: '£ten' (invalid, stays null) + £20 + £150 + £15
+    assert totals["£ in held forms (not yet loaded)"] == 185
+    by_month = {r[0].value: r[3].value for r in wb["By month"].iter_rows(min_row=2)}
+    assert by_month == {"2025-05": 70.5}
+    lines = list(wb["Lines"].iter_rows(min_row=2, values_only=True))
+    assert all(row[9] and row[11] for row in lines)  # every line names its file and where in it
+    assert wb["Lines"]["H2"].number_format == '"£"#,##0.00'
+
+
+def test_no_input_text_is_ever_written_as_a_formula(workdir):
+    from tests.fixtures.wordml import WordDoc
+    WordDoc().p("Co-production Attendance and Voucher Collection").p("Project Name: =HYPERLINK(\"http://x\",\"y\")").table(
+        [["Name", "Date", "Activity", "Time Spent", "Voucher Amount Received", "Signed by recipient"],
+         ["=1+1", "06/05/2025", "@SUM(A1)", "2 hours", "£ten", "+x"]]).save(workdir / "inbox" / "evil.docx")
+    _run(workdir)
+    for report in ("exceptions.xlsx", "voucher_reconciliation.xlsx"):
+        wb = openpyxl.load_workbook(workdir / "outputs" / report)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", f"{report}!{ws.title}!{cell.coordinate}: {cell.value}"
+
+
+def test_run_exits_non_zero_only_when_the_run_itself_fails(workdir):
+    (workdir / "outputs").write_text("a file where the outputs folder should be")
+    result = runner.invoke(app, ["run", "--inbox", str(workdir / "inbox"), "--outputs", str(workdir / "outputs")])
+    assert result.exit_code == 1
+
+
+def test_console_command_runs_in_a_fresh_process(workdir):
+    shutil.copy(GOLDEN / "planning" / "sheet.xlsx", workdir / "inbox" / "plan.xlsx")
+    exe = Path(sys.executable).with_name("coforms")
+    proc = subprocess.run([str(exe), "run"], cwd=workdir, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COFORMS_OUTPUTS": str(workdir / "out")})
+    assert proc.returncode == 0, proc.stderr
+    assert "Loaded" in proc.stdout and (workdir / "out" / "warehouse.duckdb").exists()

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pytest
+
+from pipeline.ingest import Provenance
+from pipeline.parse import ParsedFile, parse_file
+from pipeline.problems import ProblemCode, make_problem
+from pipeline.warehouse import PUBLIC_VIEWS, Warehouse
+from tests.conftest import GOLDEN
+
+# The documented public schema (README, "Warehouse views"): a change here is a change of interface.
+DOCUMENTED_COLUMNS = {
+    "submissions": ["submission_id", "form_type", "source_file", "container_file", "sender", "subject",
+                    "received_at", "sha256", "status", "project_name", "loaded_at"],
+    "exceptions": ["submission_id", "source_file", "container_file", "sender", "severity", "code", "field",
+                   "location", "message", "value"],
+    "planning": ["submission_id", "project_name", "date", "residents_involved", "purpose_and_objectives",
+                 "stakeholders", "coproduction_approach", "communication", "resources_and_support",
+                 "timelines_and_milestones", "monitoring_and_evaluation", "further_involvement"],
+    "planning_leads": ["submission_id", "position", "lead_name"],
+    "evaluation": ["submission_id", "project_name", "date", "completed_by", "what_worked_well",
+                   "what_could_be_improved", "wider_learning", "additional_feedback"],
+    "evaluation_scores": ["submission_id", "principle", "statement_no", "statement", "score"],
+    "evaluation_feedback": ["submission_id", "principle", "feedback"],
+    "evaluation_themes": ["submission_id", "theme"],
+    "monitoring": ["submission_id", "project_name", "date", "age_band", "gender", "gender_self_description", "trans",
+                   "sexual_orientation", "ethnicity", "ethnic_group", "religion", "disability", "carer",
+                   "postcode_district", "ethnic_minority", "lgbtq", "carer_flag", "over_75", "disabled", "homeless",
+                   "refugee_or_asylum_seeker", "gypsy_roma_traveller", "language_barrier", "dementia"],
+    "monitoring_circumstances": ["submission_id", "circumstance"],
+    "voucher_lines": ["submission_id", "line_no", "name", "date", "activity", "time_spent_minutes", "amount", "signed"],
+}
+
+
+def _record(wh: Warehouse, name: str, ctx, folder: str = "voucher"):
+    data = (GOLDEN / folder / name).read_bytes()
+    return wh.record(Provenance(name), hashlib.sha256(data).hexdigest(), parse_file(data, ctx))
+
+
+@pytest.fixture
+def wh(tmp_path):
+    with Warehouse(tmp_path / "w.duckdb") as warehouse:
+        yield warehouse
+
+
+def test_views_have_exactly_the_documented_columns(wh):
+    assert set(PUBLIC_VIEWS) == set(DOCUMENTED_COLUMNS)
+    for view, columns in DOCUMENTED_COLUMNS.items():
+        got = [r[0] for r in wh.con.execute(f"DESCRIBE {view}").fetchall()]
+        assert got == columns, view
+
+
+def test_amounts_are_decimal_to_the_penny(wh, ctx):
+    _record(wh, "table_total_row.docx", ctx)
+    assert wh.con.execute("SELECT typeof(amount) FROM voucher_lines LIMIT 1").fetchone()[0] == "DECIMAL(10,2)"
+    total = wh.con.execute("SELECT sum(amount) FROM voucher_lines").fetchone()[0]
+    assert str(total) == "70.50"
+
+
+def test_same_bytes_twice_is_a_duplicate_and_loads_nothing(wh, ctx):
+    first = _record(wh, "table_total_row.docx", ctx)
+    second = _record(wh, "table_total_row.docx", ctx)
+    assert (first.status, second.status, second.duplicate_of) == ("loaded", "duplicate", first.submission_id)
+    assert wh.con.execute("SELECT count(*) FROM voucher_lines").fetchone()[0] == 4
+    assert wh.con.execute("SELECT count(*) FROM exceptions WHERE submission_id = ?",
+                          [second.submission_id]).fetchone()[0] == 0
+
+
+def test_held_forms_stay_out_of_the_views_but_keep_their_valid_values(wh, ctx):
+    held = _record(wh, "bad_total_mismatch.docx", ctx)
+    assert held.status == "held"
+    assert wh.con.execute("SELECT count(*) FROM voucher_lines").fetchone()[0] == 0
+    assert wh.con.execute("SELECT count(*) FROM store.voucher_lines WHERE submission_id = ?",
+                          [held.submission_id]).fetchone()[0] == 4
+    codes = [r[0] for r in wh.con.execute("SELECT code FROM exceptions").fetchall()]
+    assert codes == ["total_mismatch"]
+
+
+def test_unreadable_file_is_recorded_as_rejected_with_its_problem(wh):
+    problem = make_problem(ProblemCode.CORRUPT_FILE, "The file is empty (0 bytes).")
+    rec = wh.record(Provenance("empty.docx"), hashlib.sha256(b"").hexdigest(), ParsedFile(None, None, [problem]))
+    row = wh.con.execute("SELECT status, form_type FROM submissions WHERE submission_id = ?",
+                         [rec.submission_id]).fetchone()
+    assert row == ("rejected", None)
+    assert wh.con.execute("SELECT code, source_file FROM exceptions").fetchone() == ("corrupt_file", "empty.docx")
+
+
+def test_a_failed_write_leaves_nothing_behind(wh, ctx, monkeypatch):
+    data = (GOLDEN / "voucher" / "table_total_row.docx").read_bytes()
+    parsed = parse_file(data, ctx)
+    import pipeline.warehouse as warehouse_module
+
+    def broken(*_args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setitem(warehouse_module._LOADERS, "voucher", broken)
+    with pytest.raises(RuntimeError):
+        wh.record(Provenance("v.docx"), hashlib.sha256(data).hexdigest(), parsed)
+    assert wh.con.execute("SELECT count(*) FROM store.submissions").fetchone()[0] == 0
+    assert wh.con.execute("SELECT count(*) FROM store.problems").fetchone()[0] == 0
+
+
+def test_seldom_heard_flags_are_derived_in_the_view(wh, ctx):
+    _record(wh, "vertical_glyph.docx", ctx, "monitoring")  # 75-84, Caribbean, carer, disabled, dementia, language
+    row = wh.con.execute("SELECT ethnic_minority, lgbtq, carer_flag, over_75, disabled, homeless, "
+                         "refugee_or_asylum_seeker, gypsy_roma_traveller, language_barrier, dementia, ethnic_group "
+                         "FROM monitoring").fetchone()
+    assert row == (True, False, True, True, True, False, False, False, True, True,
+                   "Black, Black British, Caribbean or African")
+
+
+def test_monitoring_stores_no_name_anywhere(wh, ctx):
+    _record(wh, "vertical_glyph.docx", ctx, "monitoring")
+    for (table,) in wh.con.execute("SELECT table_schema || '.' || table_name FROM information_schema.tables").fetchall():
+        dump = str(wh.con.execute(f"SELECT * FROM {table}").fetchall())
+        assert "Margaret" not in dump, table
+
+
+def test_evaluation_has_twelve_score_rows_with_null_for_not_answered(wh, ctx):
+    rec = _record(wh, "bad_not_answered.docx", ctx, "evaluation")
+    rows = wh.con.execute("SELECT principle, statement_no, score FROM evaluation_scores WHERE submission_id = ? "
+                          "ORDER BY principle, statement_no", [rec.submission_id]).fetchall()
+    assert len(rows) == 12
+    assert ("accessibility", 1, None) in rows
+    assert all(score in (1, 2, 3, 4, 5) for p, n, score in rows if (p, n) != ("accessibility", 1))
+
+
+def test_a_claim_already_loaded_is_known(wh, ctx):
+    _record(wh, "table_total_row.docx", ctx)
+    from pipeline.warehouse import claim_key
+    key = claim_key("Grace  ADEYEMI", dt.date(2025, 5, 6), "workshop 1")
+    assert key in wh.loaded_claims([key, "nobody|2025-01-01|x"])
