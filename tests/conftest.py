@@ -1,6 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
+
+# Prefect reads its home at import: keep test runs out of ~/.prefect and off any real server.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="coforms-prefect-home-")
+os.environ.pop("PREFECT_API_URL", None)
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 import shutil
 from pathlib import Path
 
