@@ -8,7 +8,6 @@ import tempfile
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="coforms-prefect-home-")
 os.environ.pop("PREFECT_API_URL", None)
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ from pipeline.validate import Context
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
-SAMPLE_INBOX = ROOT / "inbox"
 # Fixed, so that "not in the future" does not drift as the calendar moves on.
 TODAY = dt.date(2026, 11, 22)
 
@@ -45,8 +43,7 @@ def settings(workdir: Path) -> Settings:
 
 
 def copy_samples(dest: Path) -> list[Path]:
-    copied = []
-    for path in sorted(SAMPLE_INBOX.iterdir()):
-        if not path.name.startswith("."):
-            copied.append(Path(shutil.copy(path, dest / path.name)))
-    return copied
+    """The bundled sample inbox, built from the golden files: inbox/ itself is emptied by `make run`."""
+    from tests.fixtures.build_golden import build_samples
+
+    return build_samples(dest)

@@ -45,3 +45,13 @@ def test_golden(path: Path, ctx):
     assert got_problems == expected["problems"]
     for problem in parsed.problems:
         assert problem.message and problem.location, f"{problem.code} has no message or location"
+
+
+def test_bundled_inbox_is_the_sample_set_when_untouched():
+    """inbox/ in the repository holds exactly the samples build_samples makes (unless a run emptied it)."""
+    from tests.conftest import ROOT
+    from tests.fixtures.build_golden import SAMPLES
+
+    shipped = {p.name for p in (ROOT / "inbox").iterdir() if not p.name.startswith(".")}
+    if shipped:
+        assert shipped == set(SAMPLES.values()) | {"Meeting notes.docx"}

@@ -75,13 +75,30 @@ def add_table_sheet(wb: Workbook, title: str, columns: Sequence[Column], rows: I
         ws.column_dimensions[get_column_letter(c)].width = column.width
     r = top
     for r, row in enumerate(rows, start=top + 1):
+        lines = 1
         for c, (column, value) in enumerate(zip(columns, row, strict=True), start=1):
             cell = write_cell(ws, r, c, value, column.format)
             if column.wrap:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+                lines = max(lines, _wrapped_lines(value, column.width))
+        if lines > 1:  # neither Excel nor LibreOffice sizes rows of a generated file
+            ws.row_dimensions[r].height = 15 * lines
     ws.freeze_panes = ws.cell(row=top + 1, column=1)
     ws.auto_filter.ref = f"A{top}:{get_column_letter(len(columns))}{max(r, top)}"
+    # printed, it fits the page width, landscape, with the header on every page
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.print_title_rows = f"{top}:{top}"
     return ws
+
+
+def _wrapped_lines(value: object, width: int) -> int:
+    if not isinstance(value, str) or not value:
+        return 1
+    per_line = max(width - 2, 1)
+    return min(sum(-(-len(part) // per_line) or 1 for part in value.split("\n")), 15)
 
 
 def new_workbook() -> Workbook:
