@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from pipeline.files import private_dir
 from pipeline.settings import Settings
 
 app = typer.Typer(help="Co-production forms: from the inbox to the warehouse and the reports.",
@@ -26,13 +27,20 @@ def _settings(inbox: Path | None = None, outputs: Path | None = None) -> Setting
     return Settings(**overrides)
 
 
+_LOG_HANDLER = "coforms-file-log"
+
+
 def _configure_logging(settings: Settings) -> None:
     """File names and problem codes go to OUTPUTS/coforms.log; form contents never do."""
-    settings.outputs.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.outputs)
     log_file = settings.outputs / "coforms.log"
-    handler = logging.FileHandler(log_file, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == _LOG_HANDLER]:
+        root.removeHandler(old)
+        old.close()
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.set_name(_LOG_HANDLER)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.setLevel(logging.INFO)
     root.addHandler(handler)
     os.chmod(log_file, 0o600)

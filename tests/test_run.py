@@ -145,3 +145,64 @@ def test_console_command_runs_in_a_fresh_process(workdir):
                           env={**os.environ, "COFORMS_OUTPUTS": str(workdir / "out")})
     assert proc.returncode == 0, proc.stderr
     assert "Loaded" in proc.stdout and (workdir / "out" / "warehouse.duckdb").exists()
+
+
+def test_a_claim_sent_on_two_forms_is_flagged_on_the_second(workdir):
+    shutil.copy(GOLDEN / "voucher" / "table_total_row.docx", workdir / "inbox" / "a.docx")
+    _run(workdir)
+    shutil.copy(GOLDEN / "voucher" / "sheet_numeric_amounts.xlsx", workdir / "inbox" / "b.xlsx")  # same four lines
+    _run(workdir)
+    views = _views(workdir)
+    flagged = [r for r in views["exceptions"] if r[5] == "possible_duplicate_claim"]
+    assert len(flagged) == 4 and {r[1] for r in flagged} == {"b.xlsx"}
+    assert all("already claimed on submission 1" in r[8] for r in flagged)
+    assert all(r[4] == "warning" for r in flagged)  # a warning: the second form still loads
+
+
+def test_a_file_over_the_size_limit_is_rejected_not_read(workdir, monkeypatch):
+    monkeypatch.setenv("COFORMS_MAX_FILE_BYTES", "1000")
+    shutil.copy(GOLDEN / "voucher" / "table_total_row.docx", workdir / "inbox" / "big.docx")
+    _run(workdir)
+    views = _views(workdir)
+    assert [(r[2], r[8]) for r in views["submissions"]] == [("big.docx", "rejected")]
+    assert [r[5] for r in views["exceptions"]] == ["too_large"]
+    assert list((workdir / "outputs" / "archive").rglob("*/*"))  # kept all the same
+
+
+def test_the_voucher_cap_comes_from_settings(workdir, monkeypatch):
+    monkeypatch.setenv("COFORMS_VOUCHER_LINE_CAP", "18")
+    shutil.copy(GOLDEN / "voucher" / "table_total_row.docx", workdir / "inbox" / "v.docx")
+    _run(workdir)
+    over = [r[6] for r in _views(workdir)["exceptions"] if r[5] == "over_cap"]
+    assert over == ["lines.1.amount", "lines.2.amount"]  # the two £20 lines; £15.50 and £15 are under
+
+
+def test_progress_bar_on_a_terminal(workdir):
+    import pty
+    import select
+
+    for i in range(3):
+        shutil.copy(GOLDEN / "planning" / "sheet.xlsx", workdir / "inbox" / f"plan{i}.xlsx")
+    exe = Path(sys.executable).with_name("coforms")
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([str(exe), "run"], cwd=workdir, stdin=follower, stdout=follower, stderr=follower,
+                            env={**os.environ, "COLUMNS": "100", "TERM": "xterm"})
+    os.close(follower)
+    output = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    proc.wait(timeout=60)
+    os.close(leader)
+    text = output.decode("utf-8", "replace")
+    assert proc.returncode == 0
+    assert "Reading forms" in text and "3/3" in text  # the bar, then the summary
+    assert "Loaded" in text
