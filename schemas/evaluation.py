@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.types import PastDate, Text, one_of_text, single_choice
+from schemas.types import SingleLine, PastDate, Text, one_of_text, single_choice
 
 PRINCIPLES = ("relationships", "communication", "accessibility", "inclusivity",
               "honesty_transparency", "being_realistic")
@@ -45,7 +45,7 @@ StatementKey = Annotated[str, Field(pattern=r"^(" + "|".join(PRINCIPLES) + r")\.
 class EvaluationForm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    project_name: Text = None
+    project_name: SingleLine = None
     date: PastDate = None
     completed_by: CompletedBy = None  # type: ignore[valid-type]
     what_worked_well: Text = None

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.types import PastDate, PostcodeDistrict, Text, single_choice
+from schemas.types import SingleLine, PastDate, PostcodeDistrict, Text, single_choice
 
 PNS = "Prefer not to say"
 AgeBand = Literal["Under 18", "18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75-84",
@@ -48,7 +48,7 @@ def ethnic_group_of(ethnicity: str | None) -> str | None:
 class MonitoringForm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    project_name: Text = None
+    project_name: SingleLine = None
     date: PastDate = None
     age_band: single_choice(AgeBand) = None  # type: ignore[valid-type]
     gender: single_choice(Gender) = None  # type: ignore[valid-type]

@@ -2,13 +2,13 @@
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.types import NameList, PastDate, Text
+from schemas.types import SingleLine, NameList, PastDate, Text
 
 
 class PlanningForm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    project_name: Text = None
+    project_name: SingleLine = None
     date: PastDate = None
     project_leads: NameList = []
     residents_involved: Text = None

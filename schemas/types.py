@@ -46,7 +46,16 @@ def _not_in_future(value: dt.date | None, info: ValidationInfo) -> dt.date | Non
     return value
 
 
+def _one_line(value: Any) -> Any:
+    """Names, activities, project names: a PDF cell or a narrow column wraps them over lines."""
+    value = _blank_to_none(value)
+    if isinstance(value, str):
+        value = " ".join(value.split())
+    return value
+
+
 Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
+SingleLine = Annotated[str | None, BeforeValidator(_one_line)]
 PastDate = Annotated[dt.date | None, BeforeValidator(_parse_with(values.parse_uk_date)), AfterValidator(_not_in_future)]
 Money = Annotated[Decimal | None, BeforeValidator(_parse_with(values.parse_money))]
 def _minutes(value: Any) -> Any:

@@ -30,8 +30,8 @@ _DEFAULTS = (dt.datetime(1901, 1, 1), dt.datetime(1902, 2, 2))  # see parse_uk_d
 
 
 def _unwrap_digits(text: str) -> str:
-    """PDF exports wrap inside tokens ("12/07/202\\n4"): rejoin digits split by a break."""
-    return re.sub(r"(?<=[\d/.-])\s*\n\s*(?=[\d/.-])", "", text)
+    """PDF exports wrap inside tokens ("12/07/202\\n4"): rejoin digits split by a line break."""
+    return re.sub(r"(?<=[\d/.-])[ \t]*\n\s*(?=[\d/.-])", "", text)
 
 
 def parse_uk_date(value: object) -> dt.date:
@@ -80,7 +80,7 @@ def parse_money(value: object) -> Decimal:
         if abs(amount - amount.quantize(PENNY)) < Decimal("1e-9"):
             amount = amount.quantize(PENNY)  # a spreadsheet sum's binary noise (10.299999999999999)
     else:
-        text = str(value).strip().replace(" ", "")
+        text = "".join(str(value).split())  # "£20.0\n0" from a wrapped PDF cell
         if not text:
             raise ValueProblem("missing_required", "The amount is blank.")
         m = _MONEY.match(text)
@@ -130,7 +130,7 @@ def parse_duration_minutes(value: object) -> int:
     if isinstance(value, (int, float, Decimal)):
         minutes = Decimal(repr(value) if isinstance(value, float) else value) * 60
     else:
-        text = str(value).strip().lower()
+        text = " ".join(str(value).split()).lower()
         if not text:
             raise ValueProblem("missing_required", "The time spent is blank.")
         if _BARE_NUMBER.match(text):

@@ -4,16 +4,16 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.types import Minutes, Money, PastDate, Text
+from schemas.types import Minutes, Money, PastDate, SingleLine
 
 
 class VoucherLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     line_no: int
-    name: Text = None
+    name: SingleLine = None
     date: PastDate = None
-    activity: Text = None
+    activity: SingleLine = None
     time_spent_minutes: Minutes = None
     amount: Money = None
     signed: bool = False
@@ -22,8 +22,8 @@ class VoucherLine(BaseModel):
 class VoucherForm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    project_name: Text = None
-    completed_by: Text = None
+    project_name: SingleLine = None
+    completed_by: SingleLine = None
     lines: list[VoucherLine] = []
     total: Money = None  # the sheet's own Total, when it has one
 

@@ -104,8 +104,12 @@ class _TickReader:
         return None
 
     def _grid_option(self, seg: _Seg) -> Option | None:
-        rows = self.grid.get(seg.line.table) if seg.line.table is not None else None
-        for line_no, columns in reversed(rows or []):
+        """The option named above this mark's column: in its own table, else (a grid that a page
+        break split into a new table) the nearest option header above it."""
+        rows = self.grid.get(seg.line.table, []) if seg.line.table is not None else []
+        if not rows:
+            rows = sorted((r for table_rows in self.grid.values() for r in table_rows), key=lambda r: r[0])
+        for line_no, columns in reversed(rows):
             if line_no < seg.line_no:
                 return columns.get(seg.cell.col)
         return None

@@ -56,6 +56,23 @@ def strip_numbering(text: str) -> int:
     return m.end() if m else 0
 
 
+def _compact_match(text: str, start: int, label: str) -> int | None:
+    """Where `label` ends in `text` if they agree letter for letter once spaces and punctuation
+    are ignored: a narrow PDF cell can split a word ("Receive" / "d")."""
+    want = "".join(label_tokens(label))
+    i, n = start, 0
+    while i < len(text) and n < len(want):
+        ch = text[i].casefold()
+        if ch.isalnum():
+            if ch != want[n]:
+                return None
+            n += 1
+        elif ch == "&" and want.startswith("and", n):
+            n += 3
+        i += 1
+    return i if n == len(want) and want else None
+
+
 def match_label(text: str, labels: tuple[str, ...], *, loose_tokens: int | None = None) -> LabelMatch | None:
     """The longest of `labels` that `text` starts with (after numbering), or None.
 
@@ -80,9 +97,17 @@ def match_label(text: str, labels: tuple[str, ...], *, loose_tokens: int | None 
         exact_end = bool(_LABEL_END.match(text[end:]))
         if n > best_len:
             best, best_len = LabelMatch(label, end, exact_end), n
+    if best is None and "\n" in text:
+        for label in labels:
+            end = _compact_match(text, start, label)
+            if end is not None and (best is None or end > best.end):
+                best = LabelMatch(label, end, bool(_LABEL_END.match(text[end:])))
     return best
 
 
 def same_text(text: str, labels: tuple[str, ...]) -> bool:
     norm = label_tokens(text)
-    return any(norm == label_tokens(label) for label in labels)
+    if any(norm == label_tokens(label) for label in labels):
+        return True
+    # a word split over two lines of a narrow cell: compare letters only
+    return "\n" in text and any("".join(norm) == "".join(label_tokens(label)) for label in labels)

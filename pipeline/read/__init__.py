@@ -12,12 +12,14 @@ from pipeline.document import Document
 from pipeline.problems import ProblemCode
 from pipeline.read.docx import read_docx
 from pipeline.read.errors import UnreadableFile
+from pipeline.read.pdf import read_pdf
 from pipeline.read.sniff import Format, is_encrypted_ole, sniff
 from pipeline.read.xlsx import read_xlsx
 
 READERS: dict[Format, Callable[[bytes], Document]] = {
     Format.DOCX: read_docx,
     Format.XLSX: read_xlsx,
+    Format.PDF: read_pdf,
 }
 
 __all__ = ["READERS", "UnreadableFile", "read_document", "Format", "sniff"]
@@ -37,8 +39,6 @@ def read_document(data: bytes) -> Document:
         raise UnreadableFile(ProblemCode.LEGACY_FORMAT, "The file is an old-style .doc/.xls (or Outlook) file.")
     if fmt in (Format.ODF, Format.RTF):
         raise UnreadableFile(ProblemCode.LEGACY_FORMAT, f"The file is in {fmt.upper()} format, which is not read yet.")
-    if fmt is Format.PDF:
-        raise UnreadableFile(ProblemCode.UNSUPPORTED_FORMAT, "PDF forms are not read yet; please send the Word or Excel file.")
     if fmt is Format.ZIP:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The file is a zip archive but not a Word or Excel document.")
     raise UnreadableFile(ProblemCode.UNSUPPORTED_FORMAT, "The file is not a Word, Excel or PDF document.")

@@ -29,7 +29,7 @@ def test_format_comes_from_bytes_not_the_name():
     (DOCX[: len(DOCX) // 2], ProblemCode.CORRUPT_FILE),  # truncated in transit
     (OLE_SIGNATURE + b"\0" * 512, ProblemCode.LEGACY_FORMAT),  # an old .doc/.xls
     (OLE_SIGNATURE + "EncryptedPackage".encode("utf-16-le") + b"\0" * 64, ProblemCode.ENCRYPTED),
-    (b"%PDF-1.7\n%%EOF", ProblemCode.UNSUPPORTED_FORMAT),  # PDFs are read from the PDF issue on
+    (b"%PDF-1.7\n%%EOF", ProblemCode.CORRUPT_FILE),  # a PDF with no pages
 ])
 def test_unreadable_files_say_why(data, code):
     with pytest.raises(UnreadableFile) as err:

@@ -1,0 +1,334 @@
+"""PDF -> Document: text PDFs exported from Word, LibreOffice or Excel, and fillable forms.
+
+pypdfium2 makes a cheap first pass (encrypted? any text at all? which pages are scans?);
+pdfplumber then gives words with positions. Two things are laid over the words at their
+place on the page before lines are built, so extraction sees ☒/☐ and values exactly where a
+person sees them: tick boxes drawn as small squares (with an X or a tick drawn inside when
+ticked), and the widgets of a fillable form (AcroForm) with their values. A checkbox named
+"Check Box 17" therefore belongs to the label printed beside it, like any other tick.
+
+Tables with ruling lines become rows of cells; other text becomes paragraphs, re-joining
+lines that were wrapped at the right margin.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+from dataclasses import dataclass
+
+import pdfplumber
+import pypdfium2 as pdfium
+from pdfminer.pdfdocument import PDFPasswordIncorrect
+from pdfminer.pdftypes import resolve1
+
+from pipeline.document import TICKED, UNTICKED, Cell, Document, Line, Location
+from pipeline.problems import ProblemCode
+from pipeline.read.errors import UnreadableFile
+from pipeline.ticks import normalise_glyphs
+
+MAX_PAGES = 60
+MIN_TEXT_CHARS = 20  # less text than this on every page, and no filled fields: a scan
+BOX_MIN, BOX_MAX = 5.0, 18.0  # points: the size of a drawn tick box
+
+
+@dataclass
+class _Token:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float = 0.0  # font size; 0 for overlaid boxes and field values
+
+    @property
+    def height(self) -> float:
+        return max(self.bottom - self.top, 1.0)
+
+
+# ---------------------------------------------------------------- first pass (pypdfium2)
+
+def _first_pass(data: bytes) -> list[int]:
+    """Characters of text per page; raises UnreadableFile for encrypted or broken files."""
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise UnreadableFile(ProblemCode.ENCRYPTED, "The PDF is protected by a password.") from exc
+        raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The PDF could not be opened ({exc}).") from exc
+    try:
+        if len(pdf) == 0:
+            raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The PDF has no pages.")
+        if len(pdf) > MAX_PAGES:
+            raise UnreadableFile(ProblemCode.TOO_LARGE, f"The PDF has {len(pdf)} pages; forms have far fewer.")
+        counts = []
+        for page in pdf:
+            textpage = page.get_textpage()
+            counts.append(len(textpage.get_text_range().strip()))
+            textpage.close()
+            page.close()
+        return counts
+    finally:
+        pdf.close()
+
+
+# ---------------------------------------------------------------- overlays
+
+def _drawn_boxes(page) -> list[_Token]:
+    """Small squares drawn on the page, ticked when a line or curve (an X, a tick) or a smaller
+    filled square is drawn inside. An X often runs corner to corner, so a line may have the
+    same bounding box as its box."""
+    boxes = [r for r in page.rects if BOX_MIN <= r["width"] <= BOX_MAX and abs(r["width"] - r["height"]) < 1.5]
+    strokes = list(page.lines) + list(page.curves)
+    pad = 0.6
+
+    def within(obj, box) -> bool:
+        return (obj["x0"] >= box["x0"] - pad and obj["x1"] <= box["x1"] + pad
+                and obj["top"] >= box["top"] - pad and obj["bottom"] <= box["bottom"] + pad)
+
+    tokens = []
+    seen: set[tuple[int, int]] = set()
+    for box in boxes:
+        key = (round(box["x0"]), round(box["top"]))
+        if key in seen:  # the same box stroked twice
+            continue
+        seen.add(key)
+        fills = [r for r in page.rects if r["width"] < box["width"] - 1 and within(r, box)]
+        ticked = any(within(s, box) for s in strokes) or bool(fills)
+        tokens.append(_Token(TICKED if ticked else UNTICKED, box["x0"], box["x1"], box["top"], box["bottom"]))
+    return tokens
+
+
+def _name(value) -> str | None:
+    value = resolve1(value)
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    name = getattr(value, "name", value)
+    return str(name).lstrip("/")
+
+
+def _text(value) -> str:
+    value = resolve1(value)
+    if isinstance(value, bytes):
+        if value.startswith(b"\xfe\xff"):
+            return value[2:].decode("utf-16-be", "replace")
+        return value.decode("latin-1")
+    return "" if value is None else str(value)
+
+
+def _inherited(annot: dict, key: str):
+    """A field attribute on the widget, else on its parents (radio kids have neither /T nor /FT)."""
+    node, depth = annot, 0
+    while isinstance(node, dict) and depth < 10:
+        if key in node:
+            return resolve1(node[key])
+        node, depth = resolve1(node.get("Parent")), depth + 1
+    return None
+
+
+def _on_state(annot: dict) -> str | None:
+    appearances = resolve1(resolve1(annot.get("AP") or {}).get("N") or {})
+    if isinstance(appearances, dict):
+        for state in appearances:
+            if _name(state) != "Off":
+                return _name(state)
+    return None
+
+
+def _widgets(page) -> list[_Token]:
+    """The fields of a fillable form on this page, as ☒/☐ or their text value, at their place."""
+    tokens = []
+    for annot in page.annots or []:
+        data = annot.get("data") or {}
+        if _name(data.get("Subtype")) != "Widget":
+            continue
+        field_type = _name(_inherited(data, "FT"))
+        x0, x1, top, bottom = annot["x0"], annot["x1"], annot["top"], annot["bottom"]
+        if field_type == "Btn":
+            flags = int(_inherited(data, "Ff") or 0)
+            if flags & (1 << 16):  # a push button, not a tick box
+                continue
+            state = _name(data.get("AS"))
+            value = _name(_inherited(data, "V"))
+            on = _on_state(data)
+            ticked = (state not in (None, "Off")) if state is not None else (value not in (None, "Off") and value == on)
+            tokens.append(_Token(TICKED if ticked else UNTICKED, x0, x1, top, bottom))
+        elif field_type in ("Tx", "Ch"):
+            value = _inherited(data, "V")
+            text = ", ".join(_text(v) for v in value) if isinstance(value, list) else _text(value)
+            lines = [line for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+            height = min(bottom - top, 12.0) if len(lines) == 1 else 12.0
+            for i, line in enumerate(lines):
+                if line.strip():
+                    tokens.append(_Token(line.strip(), x0 + 2, x1, top + i * height, top + (i + 1) * height))
+    return tokens
+
+
+# ---------------------------------------------------------------- layout
+
+def _lines_of(tokens: list[_Token]) -> list[list[_Token]]:
+    """Tokens grouped into lines (by vertical overlap), each sorted left to right."""
+    lines: list[list[_Token]] = []
+    for token in sorted(tokens, key=lambda t: (t.top, t.x0)):
+        mid = (token.top + token.bottom) / 2
+        for line in lines:
+            ref = line[0]
+            if ref.top - 1 <= mid <= ref.bottom + 1:
+                line.append(token)
+                break
+        else:
+            lines.append([token])
+    for line in lines:
+        line.sort(key=lambda t: t.x0)
+    lines.sort(key=lambda line: min(t.top for t in line))
+    return lines
+
+
+def _join(line: list[_Token]) -> str:
+    return normalise_glyphs(" ".join(t.text for t in line)).strip()
+
+
+def _font_size(line: list[_Token]) -> float:
+    sizes = [t.size for t in line if t.size]
+    return statistics.median(sizes) if sizes else 0.0
+
+
+def _paragraphs(lines: list[list[_Token]], right_edge: float) -> list[tuple[str, float]]:
+    """Re-join lines wrapped at the right margin. A line continues the one above when its first
+    word would not have fitted there, the gap between them is a line's (not a paragraph's
+    spacing) and the font size is the same. Returns (text, top) per paragraph."""
+    paragraphs: list[tuple[str, float]] = []
+    previous: list[_Token] | None = None
+    for line in lines:
+        text = _join(line)
+        if previous is not None and paragraphs:
+            first = line[0]
+            height = statistics.median(t.height for t in previous)
+            gap = min(t.top for t in line) - max(t.bottom for t in previous)
+            would_fit = previous[-1].x1 + height * 0.3 + (first.x1 - first.x0) <= right_edge
+            same_font = abs(_font_size(line) - _font_size(previous)) < 0.6
+            if (0 <= gap < height * 0.5 and same_font and not would_fit
+                    and first.text not in (TICKED, UNTICKED)):
+                prev_text, top = paragraphs[-1]
+                joiner = "" if prev_text.endswith("-") and prev_text[-2:-1].isalpha() and text[:1].islower() else " "
+                paragraphs[-1] = (prev_text + joiner + text, top)
+                previous = line
+                continue
+        paragraphs.append((text, min(t.top for t in line)))
+        previous = line
+    return paragraphs
+
+
+def _cell_text(tokens: list[_Token], left: float, right: float) -> str:
+    """A cell's lines: a word wrapped by the cell's width is joined with a space; any other
+    break is kept as a new line, and the field's type decides later (a name joins with a
+    space, the digits of a date or an amount with nothing)."""
+    lines = _lines_of(tokens)
+    if not lines:
+        return ""
+    padding = max(min(t.x0 for t in tokens) - left, 0.0)
+    inner_right = right - padding  # Word and LibreOffice pad cells equally on both sides
+    out = _join(lines[0])
+    for previous, line in zip(lines, lines[1:]):
+        last, first = previous[-1], line[0]
+        space = (last.x1 - last.x0) / max(len(last.text), 1)
+        wrapped = inner_right - last.x1 < space + (first.x1 - first.x0) and len(previous) > 1
+        out += (" " if wrapped else "\n") + _join(line)
+    return out
+
+
+def _read_page(page, page_no: int, doc: Document, table_no: int) -> int:
+    tokens = [_Token(w["text"], w["x0"], w["x1"], w["top"], w["bottom"], round(w["size"], 1))
+              for w in page.extract_words(keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])]
+    tokens += _drawn_boxes(page)
+    tokens += _widgets(page)
+    blocks: list[tuple[float, object]] = []
+    used: set[int] = set()
+    for table in page.find_tables():
+        table_no += 1
+        for row_no, row in enumerate(table.rows, start=1):
+            cells = []
+            for col_no, bbox in enumerate(row.cells):
+                if bbox is None:
+                    continue  # covered by a merged cell
+                x0, top, x1, bottom = bbox
+                inside = [i for i, t in enumerate(tokens) if i not in used
+                          and x0 - 1 <= (t.x0 + t.x1) / 2 <= x1 + 1 and top - 1 <= (t.top + t.bottom) / 2 <= bottom + 1]
+                used.update(inside)
+                text = _cell_text([tokens[i] for i in inside], x0, x1)
+                has_image = any(x0 - 1 <= (im["x0"] + im["x1"]) / 2 <= x1 + 1 and top - 1 <= (im["top"] + im["bottom"]) / 2
+                                <= bottom + 1 for im in page.images)
+                if text or has_image:
+                    loc = Location(page=page_no, table=table_no, row=row_no, col=col_no + 1)
+                    cells.append(Cell(text, loc, col_no, None, has_image))
+            if cells:
+                blocks.append((row.bbox[1], ("row", cells, table_no)))
+    free = [t for i, t in enumerate(tokens) if i not in used]
+    lines = _lines_of(free)
+    right_edge = max((line[-1].x1 for line in lines), default=0.0)
+    for text, top in _paragraphs(lines, right_edge):
+        blocks.append((top, ("paragraph", text)))
+    blocks.sort(key=lambda b: b[0])
+    for n, (_top, block) in enumerate(blocks, start=1):
+        if block[0] == "row":
+            if n == 1 and _continues_previous_row(doc, block[1]):
+                _merge_into_last_row(doc, block[1])
+            else:
+                doc.add_row(block[1], block[2])
+        else:
+            doc.add_paragraph(block[1], Location(page=page_no, paragraph=n))
+    return table_no
+
+
+def _continues_previous_row(doc: Document, cells: list[Cell]) -> bool:
+    """A table row that a page break cut in two: the page starts mid-sentence in a cell."""
+    if not doc.lines or doc.lines[-1].kind != "row":
+        return False
+    first = cells[0].text.lstrip()
+    return bool(first) and first[0].islower()
+
+
+def _merge_into_last_row(doc: Document, cells: list[Cell]) -> None:
+    last = doc.lines[-1]
+    merged = {c.col: c for c in last.cells}
+    for cell in cells:
+        above = merged.get(cell.col)
+        merged[cell.col] = cell if above is None else Cell(
+            f"{above.text}\n{cell.text}", above.location, above.col, above.value, above.has_image or cell.has_image)
+    doc.lines[-1] = Line("row", tuple(sorted(merged.values(), key=lambda c: c.col)), last.table)
+
+
+def read_pdf(data: bytes) -> Document:
+    text_per_page = _first_pass(data)
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except PDFPasswordIncorrect as exc:
+        raise UnreadableFile(ProblemCode.ENCRYPTED, "The PDF is protected by a password.") from exc
+    except Exception as exc:
+        raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The PDF could not be opened ({type(exc).__name__}).") from exc
+    doc = Document(format="pdf")
+    try:
+        table_no = 0
+        has_fields = False
+        for page_no, page in enumerate(pdf.pages, start=1):
+            has_fields = has_fields or any(_name((a.get("data") or {}).get("Subtype")) == "Widget"
+                                           for a in page.annots or [])
+            if text_per_page[page_no - 1] < MIN_TEXT_CHARS and not page.annots:
+                doc.notes.append(f"page {page_no} has no text layer")
+                continue
+            table_no = _read_page(page, page_no, doc, table_no)
+    except UnreadableFile:
+        raise
+    except Exception as exc:
+        raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The PDF could not be read ({type(exc).__name__}).") from exc
+    finally:
+        pdf.close()
+    if all(n < MIN_TEXT_CHARS for n in text_per_page) and not has_fields:
+        raise UnreadableFile(ProblemCode.SCANNED_DOCUMENT,
+                             "The PDF has no text layer (a scan or photo); please send the Word or Excel file, "
+                             "or the form needs keying in.")
+    if has_fields:
+        doc.notes.append("fillable PDF: field values read")
+    return doc
