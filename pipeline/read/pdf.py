@@ -239,33 +239,56 @@ def _cell_text(tokens: list[_Token], left: float, right: float) -> str:
     return out
 
 
+def _words(page_or_crop) -> list[_Token]:
+    return [_Token(w["text"], w["x0"], w["x1"], w["top"], w["bottom"], round(w["size"], 1))
+            for w in page_or_crop.extract_words(keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])]
+
+
+def _inside(token: _Token, bbox: tuple[float, float, float, float]) -> bool:
+    x0, top, x1, bottom = bbox
+    return x0 - 1 <= (token.x0 + token.x1) / 2 <= x1 + 1 and top - 1 <= (token.top + token.bottom) / 2 <= bottom + 1
+
+
+def _centre_in(bbox: tuple[float, float, float, float]):
+    x0, top, x1, bottom = bbox
+
+    def test(obj) -> bool:
+        if obj.get("object_type") != "char":
+            return False
+        return x0 <= (obj["x0"] + obj["x1"]) / 2 <= x1 and top <= (obj["top"] + obj["bottom"]) / 2 <= bottom
+    return test
+
+
 def _read_page(page, page_no: int, doc: Document, table_no: int) -> int:
-    tokens = [_Token(w["text"], w["x0"], w["x1"], w["top"], w["bottom"], round(w["size"], 1))
-              for w in page.extract_words(keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])]
-    tokens += _drawn_boxes(page)
-    tokens += _widgets(page)
+    overlays = _drawn_boxes(page) + _widgets(page)
+    tables = page.find_tables()
     blocks: list[tuple[float, object]] = []
-    used: set[int] = set()
-    for table in page.find_tables():
+    for table in tables:
         table_no += 1
         for row_no, row in enumerate(table.rows, start=1):
             cells = []
             for col_no, bbox in enumerate(row.cells):
                 if bbox is None:
                     continue  # covered by a merged cell
-                x0, top, x1, bottom = bbox
-                inside = [i for i, t in enumerate(tokens) if i not in used
-                          and x0 - 1 <= (t.x0 + t.x1) / 2 <= x1 + 1 and top - 1 <= (t.top + t.bottom) / 2 <= bottom + 1]
-                used.update(inside)
-                text = _cell_text([tokens[i] for i in inside], x0, x1)
-                has_image = any(x0 - 1 <= (im["x0"] + im["x1"]) / 2 <= x1 + 1 and top - 1 <= (im["top"] + im["bottom"]) / 2
-                                <= bottom + 1 for im in page.images)
+                # characters, not words, are split between cells: in a printed sheet a date that
+                # fills its column touches the next cell's text and would read as one word
+                tokens = _words(page.filter(_centre_in(bbox))) + [t for t in overlays if _inside(t, bbox)]
+                text = _cell_text(tokens, bbox[0], bbox[2])
+                has_image = any(_inside(_Token("", im["x0"], im["x1"], im["top"], im["bottom"]), bbox)
+                                for im in page.images)
                 if text or has_image:
                     loc = Location(page=page_no, table=table_no, row=row_no, col=col_no + 1)
                     cells.append(Cell(text, loc, col_no, None, has_image))
             if cells:
                 blocks.append((row.bbox[1], ("row", cells, table_no)))
-    free = [t for i, t in enumerate(tokens) if i not in used]
+    table_boxes = [t.bbox for t in tables]
+
+    def outside_tables(obj) -> bool:
+        cx, cy = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+        return not any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in table_boxes)
+
+    free = _words(page.filter(outside_tables) if table_boxes else page)
+    free += [t for t in overlays if not any(_inside(t, box) for box in table_boxes)]
     lines = _lines_of(free)
     right_edge = max((line[-1].x1 for line in lines), default=0.0)
     for text, top in _paragraphs(lines, right_edge):
