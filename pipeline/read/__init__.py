@@ -11,9 +11,10 @@ from collections.abc import Callable
 from pipeline.document import Document
 from pipeline.problems import ProblemCode
 from pipeline.read.docx import read_docx
+from pipeline.read.convert import convert_with_libreoffice, legacy_kind
 from pipeline.read.errors import UnreadableFile
 from pipeline.read.pdf import read_pdf
-from pipeline.read.sniff import Format, is_encrypted_ole, sniff
+from pipeline.read.sniff import Format, sniff
 from pipeline.read.xlsx import read_xlsx
 
 READERS: dict[Format, Callable[[bytes], Document]] = {
@@ -33,12 +34,14 @@ def read_document(data: bytes) -> Document:
         return reader(data)
     if fmt is Format.EMPTY:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The file is empty (0 bytes).")
-    if fmt is Format.OLE:
-        if is_encrypted_ole(data):
+    if fmt in (Format.OLE, Format.ODF, Format.RTF):
+        kind = legacy_kind(fmt, data)
+        if kind == "encrypted":
             raise UnreadableFile(ProblemCode.ENCRYPTED, "The Office file is protected by a password.")
-        raise UnreadableFile(ProblemCode.LEGACY_FORMAT, "The file is an old-style .doc/.xls (or Outlook) file.")
-    if fmt in (Format.ODF, Format.RTF):
-        raise UnreadableFile(ProblemCode.LEGACY_FORMAT, f"The file is in {fmt.upper()} format, which is not read yet.")
+        converted = convert_with_libreoffice(data, kind)
+        doc = READERS[sniff(converted)](converted)
+        doc.notes.append(f"converted from .{kind} by LibreOffice")
+        return doc
     if fmt is Format.ZIP:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The file is a zip archive but not a Word or Excel document.")
     raise UnreadableFile(ProblemCode.UNSUPPORTED_FORMAT, "The file is not a Word, Excel or PDF document.")

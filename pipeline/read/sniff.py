@@ -54,11 +54,6 @@ def sniff(data: bytes) -> Format:
     return Format.UNKNOWN
 
 
-def is_encrypted_ole(data: bytes) -> bool:
-    """A password-protected .docx/.xlsx is an OLE container holding an 'EncryptedPackage' stream."""
-    return data.startswith(OLE_SIGNATURE) and "EncryptedPackage".encode("utf-16-le") in data
-
-
 def check_zip_is_safe(data: bytes) -> None:
     """Refuse zip containers whose declared sizes or ratios would exhaust memory."""
     with zipfile.ZipFile(io.BytesIO(data)) as zf:

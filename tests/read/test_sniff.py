@@ -27,8 +27,7 @@ def test_format_comes_from_bytes_not_the_name():
     (b"", ProblemCode.CORRUPT_FILE),
     (b"name,date,amount\nGrace,06/05/2025,20\n", ProblemCode.UNSUPPORTED_FORMAT),  # a CSV, whatever its name
     (DOCX[: len(DOCX) // 2], ProblemCode.CORRUPT_FILE),  # truncated in transit
-    (OLE_SIGNATURE + b"\0" * 512, ProblemCode.LEGACY_FORMAT),  # an old .doc/.xls
-    (OLE_SIGNATURE + "EncryptedPackage".encode("utf-16-le") + b"\0" * 64, ProblemCode.ENCRYPTED),
+    (OLE_SIGNATURE + b"\0" * 512, ProblemCode.CORRUPT_FILE),  # an OLE header with nothing behind it
     (b"%PDF-1.7\n%%EOF", ProblemCode.CORRUPT_FILE),  # a PDF with no pages
 ])
 def test_unreadable_files_say_why(data, code):
@@ -55,3 +54,12 @@ def test_a_zip_bomb_is_refused_before_parsing():
     with pytest.raises(UnreadableFile) as err:
         read_document(buf.getvalue())
     assert err.value.code is ProblemCode.TOO_LARGE
+
+
+def test_legacy_file_without_libreoffice_is_a_legacy_format_problem(monkeypatch):
+    import pipeline.read.convert as convert
+
+    monkeypatch.setattr(convert, "soffice", lambda: None)
+    with pytest.raises(UnreadableFile) as err:
+        read_document((GOLDEN / "planning" / "legacy_toolkit_layout.doc").read_bytes())
+    assert err.value.code is ProblemCode.LEGACY_FORMAT and ".docx" in err.value.message
