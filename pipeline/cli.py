@@ -81,6 +81,15 @@ def run(
 
 
 @app.command()
+def templates(out: Annotated[Path, typer.Option("--out", help="Folder to write the blank forms to.")] = Path("templates")) -> None:
+    """Write the official blank forms: Word and fillable PDF for all four, Excel for vouchers and monitoring."""
+    from pipeline.templates import write_templates
+
+    for path in write_templates(out):
+        Console().print(str(path))
+
+
+@app.command()
 def serve() -> None:
     """Run on the schedule (setting 'schedule_cron', default every 15 minutes) against a Prefect server."""
     settings = Settings()

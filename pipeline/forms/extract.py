@@ -115,11 +115,17 @@ class _TickReader:
         return None
 
     def read(self, segs: list[tuple[_Seg, str]]) -> tuple[list[Tick], int]:
+        """Ticked options, and how many options were seen. Where there is no tick box or mark
+        at all and exactly one option is written (a drop-down answer in a sheet, or the answer
+        typed on its own), that option is the answer."""
         ticks: list[Tick] = []
+        written: list[Tick] = []
+        marks = 0
         seen = 0
         for seg, text in segs:
             loc = seg.cell.location
             if TICKED in text or UNTICKED in text:
+                marks += 1
                 parts = _GLYPH_SPLIT.split(text)
                 glyph_first = not parts[0].strip()
                 pairs = []
@@ -143,10 +149,18 @@ class _TickReader:
             found = match_option(stripped, self.options)
             if found:
                 seen += 1
-                if typed or self._neighbour_mark(seg):
+                beside = self._neighbour_mark(seg)
+                marks += typed or beside is not None
+                if typed or beside:
                     ticks.append(Tick(found[0].value, loc, found[1]))
-            elif mark_state(text, seg.cell.value):
-                self._lone_mark(seg, ticks)
+                else:
+                    written.append(Tick(found[0].value, loc, found[1]))
+            elif mark_state(text, seg.cell.value) is not None:
+                marks += 1
+                if mark_state(text, seg.cell.value):
+                    self._lone_mark(seg, ticks)
+        if not ticks and not marks and len(written) == 1:
+            ticks = written
         return ticks, seen
 
     def _lone_mark(self, seg: _Seg, ticks: list[Tick]) -> None:
