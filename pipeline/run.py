@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from pipeline.archive import archive_bytes, archive_path
 from pipeline.ingest import Attachment, InboxItem, Provenance, attachments_of, list_inbox, received_time
+from pipeline.mail import sender_allowlist
 from pipeline.parse import ParsedFile, parse_file
 from pipeline.problems import Problem, ProblemCode, Severity, make_problem
 from pipeline.settings import Settings
@@ -97,6 +98,8 @@ def process_attachment(attachment: Attachment, warehouse: Warehouse, settings: S
     archive_bytes(settings.archive_dir, attachment.sha256, attachment.data)
     if warehouse.first_with_sha256(attachment.sha256) is not None:
         parsed = None  # identical bytes: recorded as a duplicate without reading again
+    elif attachment.problem is not None:
+        parsed = ParsedFile(None, None, [attachment.problem])  # decided before reading: not opened
     else:
         ctx = Context(today=today, voucher_line_cap=settings.voucher_line_cap,
                       known_projects=warehouse.known_projects(), subject=attachment.provenance.subject)
@@ -139,7 +142,7 @@ def process_items(items: Iterable[InboxItem], warehouse: Warehouse, settings: Se
     for item in items:
         if not item.path.exists():
             continue  # taken by another run
-        attachments = attachments_of(item, settings.max_file_bytes)
+        attachments = attachments_of(item, settings.max_file_bytes, sender_allowlist(settings.allowed_senders))
         if attachments is None:
             summary.outcomes.append(_too_large(item, warehouse, settings))
         else:

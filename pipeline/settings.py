@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(25 * 1024 * 1024, description="Larger files are refused as too_large.")
     batch_size: int = Field(200, ge=1, description="Files per Prefect task.")
     prefect_api_url: str = Field("http://127.0.0.1:4200/api", description="Prefect server used by `coforms serve`.")
+    allowed_senders: list[str] = Field(
+        default_factory=list,
+        description="Email senders whose attachments are read: addresses or domains (camden.gov.uk). Empty: all.")
 
     @property
     def warehouse_path(self) -> Path:
