@@ -35,9 +35,18 @@ def write_reports_task(settings: Settings) -> list[str]:
         return [str(p) for p in write_reports(warehouse, settings.outputs)]
 
 
+@task(name="fetch-mail", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
+def fetch_mail_task(settings: Settings) -> int:
+    from pipeline.imap import fetch_mail
+
+    return fetch_mail(settings).fetched
+
+
 @flow(name="coforms-run", log_prints=True)
 def coforms_run_flow() -> dict:
     settings = Settings()
+    if settings.imap_host:  # mail first, so this run reads it
+        fetch_mail_task(settings)
     items = list_inbox(settings.inbox)
     summary = None
     for batch in batches(items, settings.batch_size):

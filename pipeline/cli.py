@@ -81,6 +81,24 @@ def run(
 
 
 @app.command()
+def fetch() -> None:
+    """Bring new mail from the co-production mailbox into the inbox (settings 'imap_*')."""
+    from pipeline.imap import MailFetchError, fetch_mail
+
+    settings = Settings()
+    _configure_logging(settings)
+    try:
+        summary = fetch_mail(settings)
+    except MailFetchError as exc:
+        console.print(f"[bold red]Fetching mail failed:[/] {exc}")
+        raise typer.Exit(1) from exc
+    Console().print(f"Fetched {summary.fetched} new message(s) into {settings.inbox}"
+                    + (f"; {summary.already_fetched} fetched before were moved to "
+                       f"{settings.imap_processed_folder}" if summary.already_fetched else "")
+                    + f" in {summary.seconds:.1f}s.")
+
+
+@app.command()
 def templates(out: Annotated[Path, typer.Option("--out", help="Folder to write the blank forms to.")] = Path("templates")) -> None:
     """Write the official blank forms: Word and fillable PDF for all four, Excel for vouchers and monitoring."""
     from pipeline.templates import write_templates

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 CONFIG_FILE_ENV = "COFORMS_CONFIG"
@@ -25,6 +26,18 @@ class Settings(BaseSettings):
     allowed_senders: list[str] = Field(
         default_factory=list,
         description="Email senders whose attachments are read: addresses or domains (camden.gov.uk). Empty: all.")
+
+    # The co-production mailbox (`coforms fetch`, and the first task of the scheduled flow).
+    imap_host: str | None = Field(None, description="IMAP server; unset: no mail is fetched.")
+    imap_port: int = Field(993, description="993 for IMAPS, 143 for STARTTLS.")
+    imap_security: Literal["ssl", "starttls"] = Field("ssl", description="TLS from the start, or upgraded.")
+    imap_user: str | None = None
+    imap_password: SecretStr | None = Field(None, description="Password login (never logged).")
+    imap_oauth2_token: SecretStr | None = Field(None, description="XOAUTH2 access token (Microsoft 365).")
+    imap_folder: str = "INBOX"
+    imap_processed_folder: str = Field("Processed", description="Where fetched messages are moved on the server.")
+    imap_ca_file: Path | None = Field(None, description="CA bundle for a server with a private certificate.")
+    imap_timeout: float = 60.0
 
     @property
     def warehouse_path(self) -> Path:

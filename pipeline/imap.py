@@ -1,0 +1,133 @@
+"""Fetch new mail from the co-production mailbox into the inbox folder.
+
+For each message: write its raw bytes into inbox/ as an .eml (atomic, fsynced), note it in
+a ledger, and only then move it to the Processed folder on the server. A crash between the
+steps leaves the message on the server; the next fetch finds it in the ledger (by SHA-256 of
+its bytes, or by its Message-ID) and only moves it, so nothing is lost or loaded twice.
+Credentials come from settings only and are never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import ssl
+import time
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+from imap_tools import MailBox, MailBoxStartTls, MailMessage
+
+from pipeline.files import private_dir, write_atomically
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class RawMailMessage(MailMessage):
+    """imap-tools' message, keeping the exact bytes the server sent (its SHA-256 is the key)."""
+
+    def __init__(self, fetch_data: list) -> None:
+        super().__init__(fetch_data)
+        self.raw: bytes = self._get_message_data_parts(fetch_data)[0]
+
+
+class MailFetchError(Exception):
+    """The mailbox could not be read: login refused, server unreachable or gone."""
+
+
+@dataclass
+class FetchSummary:
+    fetched: int = 0  # written into the inbox
+    already_fetched: int = 0  # seen before (a crash before the move): only moved now
+    seconds: float = 0.0
+
+
+class Ledger:
+    """Messages already written to the inbox, by SHA-256 of their bytes and by Message-ID."""
+
+    def __init__(self, folder: Path):
+        self.folder = private_dir(folder)
+
+    @staticmethod
+    def _keys(sha256: str, message_id: str | None) -> list[str]:
+        keys = [f"sha-{sha256}"]
+        if message_id:
+            keys.append("mid-" + hashlib.sha256(message_id.strip().encode()).hexdigest())
+        return keys
+
+    def seen(self, sha256: str, message_id: str | None) -> bool:
+        return any((self.folder / key).exists() for key in self._keys(sha256, message_id))
+
+    def add(self, sha256: str, message_id: str | None) -> None:
+        for key in self._keys(sha256, message_id):
+            write_atomically(self.folder / key, b"")
+
+
+def _message_id(raw: bytes) -> str | None:
+    headers = BytesHeaderParser().parsebytes(raw[:65536])
+    value = headers.get("Message-ID")
+    return str(value).strip() if value else None
+
+
+def _connect(settings: Settings) -> MailBox:
+    if not settings.imap_host or not settings.imap_user:
+        raise MailFetchError("No mailbox is configured (COFORMS_IMAP_HOST and COFORMS_IMAP_USER).")
+    context = ssl.create_default_context(cafile=str(settings.imap_ca_file) if settings.imap_ca_file else None)
+    box_class = MailBox if settings.imap_security == "ssl" else MailBoxStartTls
+    try:
+        box = box_class(settings.imap_host, settings.imap_port, timeout=settings.imap_timeout, ssl_context=context)
+        box.email_message_class = RawMailMessage
+        if settings.imap_oauth2_token is not None:
+            box.xoauth2(settings.imap_user, settings.imap_oauth2_token.get_secret_value(), settings.imap_folder)
+        elif settings.imap_password is not None:
+            box.login(settings.imap_user, settings.imap_password.get_secret_value(), settings.imap_folder)
+        else:
+            raise MailFetchError("No IMAP password or OAuth2 token is configured.")
+    except MailFetchError:
+        raise
+    except Exception as exc:  # never echo credentials: name the server and the kind of failure only
+        raise MailFetchError(f"Could not log in to {settings.imap_host}:{settings.imap_port} as "
+                             f"{settings.imap_user} ({type(exc).__name__}).") from exc
+    return box
+
+
+def inbox_name(raw: bytes, sha256: str) -> str:
+    """A stable name per message, so a second fetch of the same message lands on the same file."""
+    return f"mail-{sha256[:20]}.eml"
+
+
+def fetch_mail(settings: Settings) -> FetchSummary:
+    summary = FetchSummary()
+    started = time.perf_counter()
+    ledger = Ledger(settings.outputs / "mail-ledger")
+    private_dir(settings.inbox)
+    box = _connect(settings)
+    try:
+        if not box.folder.exists(settings.imap_processed_folder):
+            box.folder.create(settings.imap_processed_folder)
+        for message in box.fetch(mark_seen=False, bulk=False):
+            raw = message.raw
+            sha256 = hashlib.sha256(raw).hexdigest()
+            message_id = _message_id(raw)
+            if ledger.seen(sha256, message_id):
+                summary.already_fetched += 1
+            else:
+                write_atomically(settings.inbox / inbox_name(raw, sha256), raw)
+                ledger.add(sha256, message_id)
+                summary.fetched += 1
+            box.move(message.uid, settings.imap_processed_folder)
+            log.info("fetched message uid %s (%s)", message.uid, sha256[:12])
+    except MailFetchError:
+        raise
+    except Exception as exc:
+        raise MailFetchError(f"The connection to {settings.imap_host} failed during the fetch "
+                             f"({type(exc).__name__}); what was fetched is kept, the rest stays on the server.") from exc
+    finally:
+        try:
+            box.logout()
+        except Exception:  # the server may already be gone
+            pass
+    summary.seconds = time.perf_counter() - started
+    return summary
