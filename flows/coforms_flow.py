@@ -30,9 +30,13 @@ def process_batch(items: list[InboxItem], settings: Settings) -> RunSummary:
 
 
 @task(name="write-reports", cache_policy=NO_CACHE)
-def write_reports_task(settings: Settings) -> list[str]:
+def write_reports_task(settings: Settings, submission_ids: list[int]) -> list[str]:
+    from pipeline.replies import write_reply_drafts
+
     with Warehouse(settings.warehouse_path) as warehouse:
-        return [str(p) for p in write_reports(warehouse, settings.outputs)]
+        reports = [str(p) for p in write_reports(warehouse, settings.outputs)]
+        write_reply_drafts(warehouse, submission_ids, settings)
+        return reports
 
 
 @task(name="fetch-mail", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
@@ -55,10 +59,10 @@ def coforms_run_flow() -> dict:
             summary = result
         else:
             summary.merge(result)
-    reports = write_reports_task(settings)
     if summary is None:
         import datetime as dt
         summary = RunSummary(started_at=dt.datetime.now(dt.timezone.utc))
+    reports = write_reports_task(settings, [o.submission_id for o in summary.outcomes])
     create_markdown_artifact(summary_markdown(summary, reports), key="coforms-run-summary",
                              description="What this run received, loaded and held")
     problems = [{"file": o.source_file, "email": o.container_file or "", "submission": o.submission_id,

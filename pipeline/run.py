@@ -77,7 +77,7 @@ def _cross_form_claims(parsed: ParsedFile, warehouse: Warehouse) -> list[Problem
             problems.append(make_problem(
                 ProblemCode.POSSIBLE_DUPLICATE_CLAIM,
                 f"Row {line.line_no}: {line.name}, {line.date:%d/%m/%Y}, {line.activity} was already claimed on "
-                f"submission {earlier[key]}.",
+                f"\"{earlier[key][1]}\" (submission {earlier[key][0]}).",
                 field=f"lines.{line.line_no}", location=parsed.locations.get(f"lines.{line.line_no}"),
                 value=f"{line.name} | {line.date:%d/%m/%Y} | {line.activity}"))
     return problems
@@ -169,6 +169,7 @@ def run_pipeline(settings: Settings, today: dt.date | None = None,
                  on_start: Callable[[int], None] | None = None,
                  on_item: Callable[[InboxItem], None] | None = None) -> RunSummary:
     """The whole job without Prefect: every pending file, then both reports."""
+    from pipeline.replies import write_reply_drafts
     from pipeline.reports.write import write_reports
 
     items = list_inbox(settings.inbox)
@@ -177,4 +178,5 @@ def run_pipeline(settings: Settings, today: dt.date | None = None,
     with Warehouse(settings.warehouse_path) as warehouse:
         summary = process_items(items, warehouse, settings, today, on_item)
         write_reports(warehouse, settings.outputs)
+        write_reply_drafts(warehouse, [o.submission_id for o in summary.outcomes], settings)
     return summary

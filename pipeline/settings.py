@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     imap_ca_file: Path | None = Field(None, description="CA bundle for a server with a private certificate.")
     imap_timeout: float = 60.0
 
+    # Replies to senders whose forms have problems: drafts always, sending only when switched on.
+    reply_from: str = Field("coproduction@camden.gov.uk", description="The From address of replies.")
+    send_replies: bool = Field(False, description="Send the reply drafts by SMTP (off: drafts only).")
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_ca_file: Path | None = Field(None, description="CA bundle for an SMTP server with a private certificate.")
+
     @property
     def warehouse_path(self) -> Path:
         return self.outputs / "warehouse.duckdb"

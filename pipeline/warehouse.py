@@ -225,14 +225,16 @@ class Warehouse:
         ).fetchall()
         return frozenset(r[0] for r in rows)
 
-    def loaded_claims(self, keys: Iterable[str]) -> dict[str, int]:
+    def loaded_claims(self, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
+        """Claim key -> (submission, file) of the first loaded voucher line with that key."""
         keys = [k for k in keys if k]
         if not keys:
             return {}
         rows = self.con.execute(
-            f"SELECT claim_key, min(submission_id) FROM store.voucher_lines WHERE {_LOADED} "
-            "AND claim_key IN (SELECT unnest(?)) GROUP BY claim_key", [keys]).fetchall()
-        return dict(rows)
+            f"SELECT l.claim_key, min(l.submission_id), arg_min(s.source_file, l.submission_id) "
+            f"FROM store.voucher_lines l JOIN store.submissions s USING (submission_id) WHERE l.{_LOADED} "
+            "AND l.claim_key IN (SELECT unnest(?)) GROUP BY l.claim_key", [keys]).fetchall()
+        return {key: (sid, source) for key, sid, source in rows}
 
     # ------------------------------------------------------------ the one write
 

@@ -62,8 +62,8 @@ def test_golden(path: Path, ctx):
 def test_bundled_inbox_is_the_sample_set_when_untouched():
     """inbox/ in the repository holds exactly the samples build_samples makes (unless a run emptied it)."""
     from tests.conftest import ROOT
-    from tests.fixtures.build_golden import SAMPLES
+    from tests.fixtures.build_golden import SAMPLE_EMAIL, SAMPLES
 
     shipped = {p.name for p in (ROOT / "inbox").iterdir() if not p.name.startswith(".")}
     if shipped:
-        assert shipped == set(SAMPLES.values()) | {"Meeting notes.docx"}
+        assert shipped == set(SAMPLES.values()) | {"Meeting notes.docx", SAMPLE_EMAIL}

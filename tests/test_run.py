@@ -45,18 +45,19 @@ def test_sample_inbox_fills_every_view_and_both_workbooks(workdir):
     status = dict(con.execute("SELECT source_file, status FROM submissions").fetchall())
     forms = {r[0] for r in con.execute("SELECT DISTINCT form_type FROM submissions WHERE status = 'loaded'").fetchall()}
     con.close()
-    assert len(status) == len(samples)
+    assert len(status) == len(samples) + 1  # the sample email carries two forms
+    assert status["Evaluation (printed).pdf"] == status["Monitoring form (filled in).pdf"] == "loaded"
     assert forms == {"planning", "evaluation", "monitoring", "voucher"}
     assert status["Meeting notes.docx"] == "rejected"
     assert status["Carers Week evaluation - resident 3.docx"] == "held"  # two boxes ticked
     assert status["Vouchers workshop 3.docx"] == "held"  # an amount of '£ten'
     assert [r[2] for r in views["planning_leads"]] == ["Amira Hassan", "Tom Okafor"]
-    assert len(views["evaluation_scores"]) == 12 * 3  # three loaded evaluations
+    assert len(views["evaluation_scores"]) == 12 * 4  # four loaded evaluations
     assert {r[1] for r in views["evaluation_themes"]} <= {"safety", "equality", "health", "housing",
                                                           "income_and_affordability", "empowered_citizenship",
                                                           "lifelong_learning", "social_connections_and_community",
                                                           "environment"}
-    assert len(views["monitoring"]) == 2
+    assert len(views["monitoring"]) == 3
     assert sum(r[6] for r in views["voucher_lines"]) == __import__("decimal").Decimal("70.50")
     codes = {r[5] for r in views["exceptions"]}
     assert {"unknown_form", "ambiguous_answer", "invalid_amount", "unsigned", "over_cap"} <= codes
@@ -155,7 +156,7 @@ def test_a_claim_sent_on_two_forms_is_flagged_on_the_second(workdir):
     views = _views(workdir)
     flagged = [r for r in views["exceptions"] if r[5] == "possible_duplicate_claim"]
     assert len(flagged) == 4 and {r[1] for r in flagged} == {"b.xlsx"}
-    assert all("already claimed on submission 1" in r[8] for r in flagged)
+    assert all('already claimed on "a.docx" (submission 1)' in r[8] for r in flagged)
     assert all(r[4] == "warning" for r in flagged)  # a warning: the second form still loads
 
 

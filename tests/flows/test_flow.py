@@ -31,17 +31,17 @@ def test_flow_processes_the_inbox_and_publishes_artifacts(prefect_server, workdi
     state = coforms_run_flow(return_state=True)
     assert state.is_completed()
     result = state.result()
-    assert result["received"] == len(samples)
+    assert result["received"] == len(samples) + 1  # the sample email carries two forms
     assert result["loaded"] >= 4 and result["held"] == 2 and result["rejected"] == 1
     assert result["pounds_loaded"] == "70.50"
     con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
-    assert con.execute("SELECT count(*) FROM submissions").fetchone()[0] == len(samples)
+    assert con.execute("SELECT count(*) FROM submissions").fetchone()[0] == len(samples) + 1
     con.close()
     with get_client(sync_client=True) as client:
         flow_run = client.read_flow_run(state.state_details.flow_run_id)
         tasks = client.read_task_runs()
         batch_runs = [t for t in tasks if t.flow_run_id == flow_run.id and t.name.startswith("process-batch")]
-        assert len(batch_runs) == 3  # 10 files in batches of 4: one task per batch, not per file
+        assert len(batch_runs) == 3  # 11 files in batches of 4: one task per batch, not per file
         keys = {a.key for a in client.read_artifacts(artifact_filter=ArtifactFilter(
             key=ArtifactFilterKey(any_=["coforms-run-summary", "coforms-run-problems"])))}
     assert keys == {"coforms-run-summary", "coforms-run-problems"}
