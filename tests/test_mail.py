@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.ingest import InboxItem, attachments_of
 from pipeline.mail import safe_file_name, sender_allowlist
+from tests.conftest import GOLDEN
 from tests.fixtures import emails
 
 
@@ -108,3 +109,28 @@ def test_emails_end_to_end_in_the_submissions_view(workdir, monkeypatch):
     assert codes["empty.eml"] == ["no_attachment"] and codes["outsider.eml"] == ["sender_not_allowed"]
     assert by_name[("broken.eml", "plan.docx")][4] == "rejected"  # the broken attachment: named, not lost
     assert list(inbox.iterdir()) == []
+
+
+GOLDEN_EMAILS = sorted(p for p in (GOLDEN.parent / "golden_email").glob("*.eml"))
+
+
+@pytest.mark.parametrize("path", GOLDEN_EMAILS, ids=[p.name for p in GOLDEN_EMAILS])
+def test_golden_email(path, tmp_path):
+    import hashlib
+    import json
+
+    expected = json.loads(path.with_name(path.name + ".expected.json").read_text())
+    found = _attachments(tmp_path, path.read_bytes(), path.name)
+    got = [{"source_file": a.provenance.source_file, "sha256": hashlib.sha256(a.data).hexdigest(),
+            "problem": a.problem.code.value if a.problem else None} for a in found]
+    for item in expected["attachments"]:
+        if item["sha256"] is None:  # bytes broken in transit: the name and the email must survive
+            item["sha256"] = got[expected["attachments"].index(item)]["sha256"] if len(got) == len(
+                expected["attachments"]) else None
+    assert got == expected["attachments"]
+    provenance = found[0].provenance
+    assert (provenance.sender, provenance.subject, provenance.container_file) == (
+        expected["sender"], expected["subject"], path.name)
+    if expected["date"]:
+        assert provenance.received_at.isoformat() == expected["date"]
+    assert provenance.message_id
