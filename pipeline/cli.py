@@ -80,6 +80,28 @@ def run(
     out.print(f"Reports: {settings.outputs / 'exceptions.xlsx'}, {settings.outputs / 'voucher_reconciliation.xlsx'}")
 
 
+@app.command("check")
+def check_command(
+    inbox: Annotated[Optional[Path], typer.Option(help="Folder to read (default: setting 'inbox').")] = None,
+    outputs: Annotated[Optional[Path], typer.Option(help="Folder for warehouse and reports.")] = None,
+) -> None:
+    """Verify that every file that came in is accounted for, exactly once, with its original kept."""
+    from pipeline.check import check
+
+    report = check(_settings(inbox, outputs))
+    out = Console()
+    out.print(f"Files taken in: {report.intakes}; submissions: "
+              + (", ".join(f"{n} {status}" for status, n in sorted(report.statuses.items())) or "none")
+              + f"; waiting in the inbox: {report.pending_files}; interrupted (resumed next run): "
+              f"{report.interrupted_files}.")
+    if report.ok:
+        out.print("[green]Everything that came in is accounted for.[/]")
+        return
+    for violation in report.violations:
+        out.print(f"[red]- {violation}[/]")
+    raise typer.Exit(1)
+
+
 @app.command()
 def fetch() -> None:
     """Bring new mail from the co-production mailbox into the inbox (settings 'imap_*')."""

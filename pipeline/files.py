@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from pipeline.crash import crash_point
+
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
 
@@ -28,6 +30,7 @@ def write_atomically(path: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, PRIVATE_FILE)
+        crash_point("before_rename")  # a half-written file exists only under its temporary name
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
+from pipeline.crash import crash_point
 from pipeline.forms.extract import extract
 from pipeline.forms.identify import identify_form
 from pipeline.forms.spec import all_specs
@@ -39,5 +40,6 @@ def parse_file(data: bytes, ctx: Context) -> ParsedFile:
             "No form title or labels of the planning, evaluation, monitoring or voucher forms were found.")],
             doc.notes)
     spec = all_specs()[form_type]
+    crash_point("during_parse")
     validated = validate_form(extract(doc, spec), spec, ctx)
     return ParsedFile(form_type, validated.model, validated.problems, doc.notes, validated.locations)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from pipeline.archive import archive_bytes, archive_path
+from pipeline.crash import crash_point
 from pipeline.ingest import Attachment, InboxItem, Provenance, attachments_of, list_inbox, received_time
 from pipeline.mail import sender_allowlist
 from pipeline.parse import ParsedFile, parse_file
@@ -94,8 +95,11 @@ def _parse_safely(attachment: Attachment, ctx: Context) -> ParsedFile:
             "it has been kept and the developers can look at it.")])
 
 
-def process_attachment(attachment: Attachment, warehouse: Warehouse, settings: Settings, today: dt.date) -> Outcome:
+def process_attachment(attachment: Attachment, warehouse: Warehouse, settings: Settings, today: dt.date,
+                       intake: tuple[int, int] | None = None) -> Outcome:
+    crash_point("before_archive")
     archive_bytes(settings.archive_dir, attachment.sha256, attachment.data)
+    crash_point("after_archive")
     if warehouse.first_with_sha256(attachment.sha256) is not None:
         parsed = None  # identical bytes: recorded as a duplicate without reading again
     elif attachment.problem is not None:
@@ -105,7 +109,9 @@ def process_attachment(attachment: Attachment, warehouse: Warehouse, settings: S
                       known_projects=warehouse.known_projects(), subject=attachment.provenance.subject)
         parsed = _parse_safely(attachment, ctx)
     extra = _cross_form_claims(parsed, warehouse) if parsed else []
-    recorded = warehouse.record(attachment.provenance, attachment.sha256, parsed, extra)
+    crash_point("after_parse")
+    recorded = warehouse.record(attachment.provenance, attachment.sha256, parsed, extra, intake=intake)
+    crash_point("after_commit")
     problems = (list(parsed.problems) + extra) if parsed and recorded.status != "duplicate" else []
     amount = parsed.form.amount_sum if parsed and parsed.form_type == "voucher" and parsed.form else Decimal("0.00")
     log.info("%s -> submission %s %s (%d problems)", attachment.provenance.source_file, recorded.submission_id,
@@ -114,13 +120,17 @@ def process_attachment(attachment: Attachment, warehouse: Warehouse, settings: S
                    recorded.submission_id, recorded.status, parsed.form_type if parsed else None, problems, amount)
 
 
-def _too_large(item: InboxItem, warehouse: Warehouse, settings: Settings) -> Outcome:
-    """Hash and archive a file too large to read, streaming it, and record it as rejected."""
+def _file_sha256(path) -> str:
     digest = hashlib.sha256()
-    with item.path.open("rb") as fh:
+    with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
-    sha = digest.hexdigest()
+    return digest.hexdigest()
+
+
+def _too_large(item: InboxItem, warehouse: Warehouse, settings: Settings, sha: str,
+               intake: tuple[int, int]) -> Outcome:
+    """Archive a file too large to read (streamed, never in memory) and record it as rejected."""
     target = archive_path(settings.archive_dir, sha)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -129,7 +139,7 @@ def _too_large(item: InboxItem, warehouse: Warehouse, settings: Settings) -> Out
     problem = make_problem(ProblemCode.TOO_LARGE,
                            f"The file is {item.size / 1e6:.1f} MB; the limit is {settings.max_file_bytes / 1e6:.0f} MB.")
     provenance = Provenance(item.path.name, received_at=received_time(item.path))
-    recorded = warehouse.record(provenance, sha, ParsedFile(None, None, [problem]))
+    recorded = warehouse.record(provenance, sha, ParsedFile(None, None, [problem]), intake=intake)
     return Outcome(item.path.name, None, recorded.submission_id, recorded.status, None,
                    [problem] if recorded.status != "duplicate" else [])
 
@@ -139,16 +149,33 @@ def process_items(items: Iterable[InboxItem], warehouse: Warehouse, settings: Se
     """Process inbox items one by one; each leaves the inbox only once all it held is committed."""
     today = today or dt.date.today()
     summary = RunSummary(started_at=dt.datetime.now(dt.timezone.utc))
+    allowed = sender_allowlist(settings.allowed_senders)
     for item in items:
         if not item.path.exists():
             continue  # taken by another run
-        attachments = attachments_of(item, settings.max_file_bytes, sender_allowlist(settings.allowed_senders))
+        stat = item.path.stat()
+        attachments = attachments_of(item, settings.max_file_bytes, allowed)
         if attachments is None:
-            summary.outcomes.append(_too_large(item, warehouse, settings))
+            sha = _file_sha256(item.path)
+            intake_id, done = warehouse.begin_intake(sha, item.path.name, stat.st_mtime_ns, stat.st_size, 1)
+            if 0 not in done:
+                summary.outcomes.append(_too_large(item, warehouse, settings, sha, (intake_id, 0)))
         else:
-            for attachment in attachments:
-                summary.outcomes.append(process_attachment(attachment, warehouse, settings, today))
+            data = item.path.read_bytes()
+            sha = hashlib.sha256(data).hexdigest()
+            # the whole email (or file) is kept too: what came in can always be shown again
+            archive_bytes(settings.archive_dir, sha, data)
+            intake_id, done = warehouse.begin_intake(sha, item.path.name, stat.st_mtime_ns, stat.st_size,
+                                                     len(attachments))
+            for part_no, attachment in enumerate(attachments):
+                if part_no in done:
+                    continue  # recorded by a run that was killed before it finished this file
+                summary.outcomes.append(process_attachment(attachment, warehouse, settings, today,
+                                                           (intake_id, part_no)))
+        warehouse.finish_intake(intake_id)
+        crash_point("before_unlink")
         item.path.unlink()
+        crash_point("after_unlink")
         summary.files += 1
         if on_item:
             on_item(item)
@@ -177,6 +204,7 @@ def run_pipeline(settings: Settings, today: dt.date | None = None,
         on_start(len(items))
     with Warehouse(settings.warehouse_path) as warehouse:
         summary = process_items(items, warehouse, settings, today, on_item)
+        crash_point("before_reports")
         write_reports(warehouse, settings.outputs)
         write_reply_drafts(warehouse, [o.submission_id for o in summary.outcomes], settings)
     return summary

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.crash import crash_point
 from pipeline.files import private_dir
 from pipeline.forms.labels import normalise
 from pipeline.forms.spec import all_specs
@@ -25,7 +26,7 @@ from pipeline.problems import Problem, has_errors
 from schemas import EvaluationForm, MonitoringForm, PlanningForm, VoucherForm
 from schemas.evaluation import THEME_NAMES
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUSES = ("loaded", "held", "duplicate", "superseded", "rejected")
 PLANNING_SECTIONS = tuple(s.name for s in all_specs()["planning"].sections)
 
@@ -47,7 +48,22 @@ CREATE TABLE IF NOT EXISTS store.submissions (
     project_name VARCHAR,
     loaded_at TIMESTAMP NOT NULL,
     duplicate_of BIGINT,
-    notes VARCHAR
+    notes VARCHAR,
+    intake_id BIGINT,
+    part_no INTEGER
+);
+-- One row per file taken from the inbox (an email is one intake with several parts). A run
+-- killed half-way through an email resumes it: parts already recorded are not recorded again.
+CREATE SEQUENCE IF NOT EXISTS store.intake_ids START 1;
+CREATE TABLE IF NOT EXISTS store.intake (
+    intake_id BIGINT PRIMARY KEY,
+    item_sha256 VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    file_mtime_ns BIGINT NOT NULL,
+    size BIGINT NOT NULL,
+    parts INTEGER NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS store.problems (
     submission_id BIGINT NOT NULL, problem_no INTEGER NOT NULL, severity VARCHAR NOT NULL, code VARCHAR NOT NULL,
@@ -172,6 +188,10 @@ class Recorded:
     duplicate_of: int | None = None
 
 
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
 def claim_key(name: str | None, date: dt.date | None, activity: str | None) -> str | None:
     if not (name and date and activity):
         return None
@@ -205,6 +225,8 @@ class Warehouse:
     def _migrate(self) -> None:
         self.con.execute("BEGIN")
         self.con.execute(_TABLES)
+        for column, kind in (("intake_id", "BIGINT"), ("part_no", "INTEGER")):  # schema 1 -> 2
+            self.con.execute(f"ALTER TABLE store.submissions ADD COLUMN IF NOT EXISTS {column} {kind}")
         self.con.execute(_VIEWS)
         self.con.execute("INSERT OR REPLACE INTO store.meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         self.con.execute("COMMIT")
@@ -236,10 +258,34 @@ class Warehouse:
             "AND l.claim_key IN (SELECT unnest(?)) GROUP BY l.claim_key", [keys]).fetchall()
         return {key: (sid, source) for key, sid, source in rows}
 
+    # ------------------------------------------------------------ intake
+
+    def begin_intake(self, item_sha256: str, file_name: str, mtime_ns: int, size: int, parts: int
+                     ) -> tuple[int, set[int]]:
+        """The intake of this inbox file (resumed if a killed run had started it) and the parts
+        of it already recorded."""
+        # the same file (bytes, name and modification time) seen before: a run was killed after
+        # starting it, or after finishing it but before removing it from the inbox
+        row = self.con.execute(
+            "SELECT intake_id FROM store.intake WHERE item_sha256 = ? AND file_name = ? AND file_mtime_ns = ? "
+            "ORDER BY intake_id LIMIT 1", [item_sha256, file_name, mtime_ns]).fetchone()
+        if row:
+            done = {r[0] for r in self.con.execute(
+                "SELECT part_no FROM store.submissions WHERE intake_id = ?", [row[0]]).fetchall()}
+            return row[0], done
+        intake_id = self.con.execute("SELECT nextval('store.intake_ids')").fetchone()[0]
+        self.con.execute("INSERT INTO store.intake VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                         [intake_id, item_sha256, file_name, mtime_ns, size, parts, _utc_now()])
+        return intake_id, set()
+
+    def finish_intake(self, intake_id: int) -> None:
+        self.con.execute("UPDATE store.intake SET finished_at = ? WHERE intake_id = ?", [_utc_now(), intake_id])
+
     # ------------------------------------------------------------ the one write
 
     def record(self, provenance: Provenance, sha256: str, parsed: ParsedFile | None,
-               extra_problems: list[Problem] = (), now: dt.datetime | None = None) -> Recorded:
+               extra_problems: list[Problem] = (), now: dt.datetime | None = None,
+               intake: tuple[int, int] | None = None) -> Recorded:
         """Write one submission and everything read from it, in one transaction."""
         now = now or dt.datetime.now(dt.timezone.utc)
         self.con.execute("BEGIN")
@@ -258,11 +304,15 @@ class Warehouse:
             if received is not None and received.tzinfo is not None:
                 received = received.astimezone(dt.timezone.utc).replace(tzinfo=None)
             self.con.execute(
-                "INSERT INTO store.submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO store.submissions (submission_id, form_type, source_file, container_file, sender, "
+                "subject, received_at, message_id, sha256, status, project_name, loaded_at, duplicate_of, notes, "
+                "intake_id, part_no) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [submission_id, form_type, provenance.source_file, provenance.container_file, provenance.sender,
                  provenance.subject, received, provenance.message_id, sha256, status, project,
                  now.astimezone(dt.timezone.utc).replace(tzinfo=None), original,
-                 "; ".join(parsed.notes) if parsed and parsed.notes else None])
+                 "; ".join(parsed.notes) if parsed and parsed.notes else None,
+                 intake[0] if intake else None, intake[1] if intake else None])
+            crash_point("before_commit")
             if problems:
                 self.con.executemany(
                     "INSERT INTO store.problems VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

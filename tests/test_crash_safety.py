@@ -1,0 +1,104 @@
+"""Kill `coforms run` with SIGKILL at many points, run it again, and prove nothing was lost,
+nothing loaded twice, and no report left half-written.
+
+Each case is its own subprocess run stopped at a named crash point (pipeline/crash.py), the
+n-th time it is reached, then an ordinary rerun. The views must then equal those of a run
+that was never interrupted, and `coforms check` must find every input accounted for.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from pipeline.check import check
+from pipeline.settings import Settings
+from tests.conftest import GOLDEN
+from tests.fixtures.build_golden import SAMPLE_EMAIL, _sample_email
+
+COFORMS = str(Path(sys.executable).with_name("coforms"))
+PARTS = 6  # attachments in the inbox below: the sample email carries two
+# "no form.eml" is recorded without being parsed, so parsing happens five times
+
+
+def _fill_inbox(inbox: Path) -> None:
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / SAMPLE_EMAIL).write_bytes(_sample_email())
+    shutil.copy(GOLDEN.parent / "golden_email" / "no_attachment.eml", inbox / "no form.eml")
+    for source, name in [("voucher/table_total_row.docx", "vouchers.docx"),
+                         ("evaluation/bad_two_ticks.docx", "evaluation.docx"),
+                         ("planning/sheet.xlsx", "plan.xlsx")]:
+        shutil.copy(GOLDEN / source, inbox / name)
+    for n, path in enumerate(sorted(inbox.iterdir())):  # a fixed order of arrival
+        os.utime(path, ns=(1_700_000_000_000_000_000 + n, 1_700_000_000_000_000_000 + n))
+
+
+def _run(workdir: Path, crash_at: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
+    env.update(COFORMS_INBOX=str(workdir / "inbox"), COFORMS_OUTPUTS=str(workdir / "outputs"))
+    if crash_at:
+        env["COFORMS_CRASH_AT"] = crash_at
+    return subprocess.run([COFORMS, "run"], cwd=workdir, env=env, capture_output=True, text=True, timeout=180)
+
+
+def _views(workdir: Path) -> dict[str, list[tuple]]:
+    """Every public view, without the columns that name a run (ids, times)."""
+    con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
+    out = {}
+    for view in ("submissions", "exceptions", "planning", "planning_leads", "evaluation", "evaluation_scores",
+                 "evaluation_feedback", "evaluation_themes", "monitoring", "monitoring_circumstances",
+                 "voucher_lines"):
+        columns = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall()
+                   if r[0] not in ("submission_id", "loaded_at")]
+        out[view] = sorted(con.execute(f"SELECT {', '.join(columns)} FROM {view}").fetchall(), key=repr)
+    con.close()
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> dict:
+    workdir = tmp_path_factory.mktemp("reference")
+    _fill_inbox(workdir / "inbox")
+    assert _run(workdir).returncode == 0
+    return _views(workdir)
+
+
+KILL_POINTS = (
+    [f"{point}:{n}" for point in ("before_archive", "after_archive", "during_parse", "after_parse", "before_commit",
+                                  "after_commit") for n in range(1, PARTS + 1)]
+    + [f"{point}:{n}" for point in ("before_unlink", "after_unlink") for n in range(1, 6)]
+    + ["before_reports:1"]
+    + [f"before_rename:{n}" for n in range(1, 11)]  # 7 archive copies, the two reports, one reply draft
+)
+
+
+KILL_POINTS.remove(f"during_parse:{PARTS}")
+
+
+def test_there_are_at_least_fifty_kill_points():
+    assert len(KILL_POINTS) >= 50
+
+
+@pytest.mark.parametrize("crash_at", KILL_POINTS)
+def test_killed_run_then_rerun_accounts_for_everything_once(crash_at, tmp_path, reference):
+    _fill_inbox(tmp_path / "inbox")
+    killed = _run(tmp_path, crash_at)
+    assert killed.returncode == -signal.SIGKILL, f"the run was not stopped at {crash_at}: {killed.stderr[-500:]}"
+    for report in (tmp_path / "outputs").glob("*.xlsx"):
+        openpyxl.load_workbook(report)  # never half-written: old or new, whole
+    settings = Settings(inbox=tmp_path / "inbox", outputs=tmp_path / "outputs")
+    assert check(settings).ok, check(settings).violations  # consistent even straight after the kill
+    rerun = _run(tmp_path)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    report = check(settings)
+    assert report.ok, report.violations
+    assert (report.pending_files, report.interrupted_files) == (0, 0)
+    assert _views(tmp_path) == reference
