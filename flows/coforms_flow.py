@@ -48,7 +48,15 @@ def fetch_mail_task(settings: Settings) -> int:
 
 @flow(name="coforms-run", log_prints=True)
 def coforms_run_flow() -> dict:
+    from pipeline.lock import exclusive_run
+
     settings = Settings()
+    # the deployment never overlaps itself; the lock also keeps out a `coforms run` by hand
+    with exclusive_run(settings.outputs, settings.lock_wait_seconds):
+        return _flow_body(settings)
+
+
+def _flow_body(settings: Settings) -> dict:
     if settings.imap_host:  # mail first, so this run reads it
         fetch_mail_task(settings)
     items = list_inbox(settings.inbox)

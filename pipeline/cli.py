@@ -32,6 +32,7 @@ _LOG_HANDLER = "coforms-file-log"
 
 def _configure_logging(settings: Settings) -> None:
     """File names and problem codes go to OUTPUTS/coforms.log; form contents never do."""
+    os.umask(0o077)  # everything this process writes holds personal data: private to its owner
     private_dir(settings.outputs)
     log_file = settings.outputs / "coforms.log"
     root = logging.getLogger()
@@ -52,6 +53,7 @@ def run(
     outputs: Annotated[Optional[Path], typer.Option(help="Folder for warehouse and reports.")] = None,
 ) -> None:
     """Process everything in the inbox once, then rewrite both reports."""
+    from pipeline.lock import RunInProgress
     from pipeline.run import run_pipeline
     from pipeline.summary import problem_counts, summary_lines
 
@@ -64,6 +66,9 @@ def run(
             task = progress.add_task("forms", total=None)
             summary = run_pipeline(settings, on_start=lambda n: progress.update(task, total=n),
                                    on_item=lambda _item: progress.advance(task))
+    except RunInProgress as exc:
+        console.print(f"[yellow]{exc}[/]")
+        raise typer.Exit(2) from exc
     except Exception as exc:  # infrastructure: disk, warehouse, permissions
         logging.getLogger(__name__).exception("run failed")
         console.print(f"[bold red]The run failed:[/] {exc}")

@@ -196,9 +196,15 @@ def run_pipeline(settings: Settings, today: dt.date | None = None,
                  on_start: Callable[[int], None] | None = None,
                  on_item: Callable[[InboxItem], None] | None = None) -> RunSummary:
     """The whole job without Prefect: every pending file, then both reports."""
+    from pipeline.lock import exclusive_run
     from pipeline.replies import write_reply_drafts
     from pipeline.reports.write import write_reports
 
+    with exclusive_run(settings.outputs, settings.lock_wait_seconds):
+        return _run_locked(settings, today, on_start, on_item, write_reports, write_reply_drafts)
+
+
+def _run_locked(settings, today, on_start, on_item, write_reports, write_reply_drafts) -> RunSummary:
     items = list_inbox(settings.inbox)
     if on_start:
         on_start(len(items))

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     voucher_line_cap: Decimal = Field(Decimal("100"), description="A voucher line above this (GBP) is flagged over_cap.")
     max_file_bytes: int = Field(25 * 1024 * 1024, description="Larger files are refused as too_large.")
     batch_size: int = Field(200, ge=1, description="Files per Prefect task.")
+    lock_wait_seconds: float = Field(600, ge=0, description="How long a run waits for another to finish.")
     prefect_api_url: str = Field("http://127.0.0.1:4200/api", description="Prefect server used by `coforms serve`.")
     allowed_senders: list[str] = Field(
         default_factory=list,
