@@ -13,6 +13,7 @@ from pipeline.problems import ProblemCode
 from pipeline.read.docx import read_docx
 from pipeline.read.convert import convert_with_libreoffice, legacy_kind
 from pipeline.read.errors import UnreadableFile
+from pipeline.read.isolated import read_isolated
 from pipeline.read.pdf import read_pdf
 from pipeline.read.sniff import Format, sniff
 from pipeline.read.xlsx import read_xlsx
@@ -20,7 +21,7 @@ from pipeline.read.xlsx import read_xlsx
 READERS: dict[Format, Callable[[bytes], Document]] = {
     Format.DOCX: read_docx,
     Format.XLSX: read_xlsx,
-    Format.PDF: read_pdf,
+    Format.PDF: lambda data: read_isolated(read_pdf, data),  # in a worker with time and memory limits
 }
 
 __all__ = ["READERS", "UnreadableFile", "read_document", "Format", "sniff"]

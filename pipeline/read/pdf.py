@@ -62,11 +62,14 @@ def _first_pass(data: bytes) -> list[int]:
         if len(pdf) > MAX_PAGES:
             raise UnreadableFile(ProblemCode.TOO_LARGE, f"The PDF has {len(pdf)} pages; forms have far fewer.")
         counts = []
-        for page in pdf:
-            textpage = page.get_textpage()
-            counts.append(len(textpage.get_text_range().strip()))
-            textpage.close()
-            page.close()
+        try:
+            for page in pdf:
+                textpage = page.get_textpage()
+                counts.append(len(textpage.get_text_range().strip()))
+                textpage.close()
+                page.close()
+        except pdfium.PdfiumError as exc:  # a page tree that loops, a page that is not there
+            raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The PDF's pages are damaged ({exc}).") from exc
         return counts
     finally:
         pdf.close()

@@ -76,17 +76,21 @@ def read_xlsx(data: bytes) -> Document:
         if ws.sheet_state != "visible":
             continue  # hidden sheets hold option lists for validation, not answers
         images = _image_cells(ws)
-        # a signature picture may sit in a cell that holds no value, beyond the used range
-        used_rows = max([ws.max_row or 0, *(r for r, _ in images)])
-        used_cols = max([ws.max_column or 0, *(c for _, c in images)])
-        max_row, max_col = min(used_rows, MAX_ROWS), min(used_cols, MAX_COLS)
-        if max_row < used_rows or max_col < used_cols:
+        # Only the cells the file really holds, by position: iterating the declared range would
+        # create every empty cell of a sheet that claims A1:XFD1048576. A signature picture may
+        # sit in a cell with no value, so its position counts too.
+        positions = {pos: cell for pos, cell in ws._cells.items() if cell.value not in (None, "")}
+        positions.update({pos: ws._cells.get(pos) for pos in images if pos not in positions})
+        kept = {pos: cell for pos, cell in positions.items() if pos[0] <= MAX_ROWS and pos[1] <= MAX_COLS}
+        if len(kept) < len(positions):
             doc.notes.append(f"sheet {ws.title} cut to {MAX_ROWS} rows x {MAX_COLS} columns")
-        for row in ws.iter_rows(min_row=1, max_row=max_row, max_col=max_col):
+        by_row: dict[int, list] = {}
+        for (r, c), xl_cell in sorted(kept.items()):
+            by_row.setdefault(r, []).append((c, xl_cell))
+        for r, row in by_row.items():
             cells = []
-            for xl_cell in row:
+            for c, xl_cell in row:
                 value = getattr(xl_cell, "value", None)
-                r, c = xl_cell.row, xl_cell.column
                 has_image = (r, c) in images
                 text = _cell_text(value)
                 if not text and not has_image:

@@ -1,0 +1,66 @@
+"""Run a reader in a separate process with a time limit and a memory limit.
+
+PDF is the format most able to make a parser loop or balloon (reference cycles, deep
+nesting, huge content streams), so the PDF reader runs here: a worker forked from a small
+server process that has the reader already imported, with RLIMIT_AS set, killed at the
+deadline. Whatever happens, the caller gets a Document or an UnreadableFile.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import resource
+
+from pipeline.document import Document
+from pipeline.problems import ProblemCode
+from pipeline.read.errors import UnreadableFile
+
+SECONDS = 60
+MEMORY_BYTES = 2 * 1024 ** 3
+
+_context = multiprocessing.get_context("forkserver")
+_context.set_forkserver_preload(["pipeline.read.pdf"])
+
+
+def _worker(module: str, name: str, data: bytes, memory_bytes: int, connection) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    try:
+        result = ("ok", getattr(importlib.import_module(module), name)(data))
+    except UnreadableFile as exc:
+        result = ("unreadable", exc.code.value, exc.message)
+    except MemoryError:
+        result = ("unreadable", ProblemCode.TOO_LARGE.value, "The file needs more memory to read than is allowed.")
+    except RecursionError:
+        result = ("unreadable", ProblemCode.CORRUPT_FILE.value, "The file's structure is nested too deeply to read.")
+    except Exception as exc:  # any other failure of the library on hostile input
+        result = ("unreadable", ProblemCode.CORRUPT_FILE.value, f"The file could not be read ({type(exc).__name__}).")
+    try:
+        connection.send(result)
+    finally:
+        connection.close()
+
+
+def read_isolated(reader, data: bytes, seconds: float = SECONDS, memory_bytes: int = MEMORY_BYTES) -> Document:
+    receiver, sender = _context.Pipe(duplex=False)
+    process = _context.Process(target=_worker, args=(reader.__module__, reader.__name__, data, memory_bytes, sender),
+                               daemon=True)
+    process.start()
+    sender.close()
+    try:
+        if not receiver.poll(seconds):
+            raise UnreadableFile(ProblemCode.CORRUPT_FILE,
+                                 f"Reading the file took longer than {seconds:.0f} seconds; it may be damaged.")
+        try:
+            result = receiver.recv()
+        except EOFError as exc:  # the worker died: out of memory, or killed
+            raise UnreadableFile(ProblemCode.TOO_LARGE,
+                                 "The file could not be read within the memory allowed.") from exc
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()
+        receiver.close()
+    if result[0] == "ok":
+        return result[1]
+    raise UnreadableFile(ProblemCode(result[1]), result[2])

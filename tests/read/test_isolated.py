@@ -1,0 +1,57 @@
+"""The worker that reads PDFs: a time limit, a memory limit, and only Problems come back."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from pipeline.problems import ProblemCode
+from pipeline.read.errors import UnreadableFile
+from pipeline.read.isolated import read_isolated
+
+
+def hangs(data: bytes):
+    while True:
+        time.sleep(1)
+
+
+def balloons(data: bytes):
+    hog = []
+    while True:
+        hog.append(bytearray(50 * 1024 * 1024))
+
+
+def recurses(data: bytes):
+    return recurses(data)
+
+
+def works(data: bytes):
+    from pipeline.document import Document
+    doc = Document(format="test")
+    doc.notes.append(data.decode())
+    return doc
+
+
+def test_a_reader_that_never_finishes_is_stopped():
+    started = time.monotonic()
+    with pytest.raises(UnreadableFile) as err:
+        read_isolated(hangs, b"x", seconds=2)
+    assert time.monotonic() - started < 10 and err.value.code is ProblemCode.CORRUPT_FILE
+    assert "longer than 2 seconds" in err.value.message
+
+
+def test_a_reader_that_eats_memory_is_stopped_at_the_limit():
+    with pytest.raises(UnreadableFile) as err:
+        read_isolated(balloons, b"x", seconds=60, memory_bytes=400 * 1024 ** 2)
+    assert err.value.code is ProblemCode.TOO_LARGE
+
+
+def test_deep_recursion_is_a_problem_not_a_crash():
+    with pytest.raises(UnreadableFile) as err:
+        read_isolated(recurses, b"x")
+    assert err.value.code is ProblemCode.CORRUPT_FILE
+
+
+def test_a_document_comes_back_from_the_worker():
+    assert read_isolated(works, b"hello").notes == ["hello"]
