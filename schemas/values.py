@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from dateutil import parser as date_parser
 
 PENNY = Decimal("0.01")
+MAX_AMOUNT = Decimal("100000000")
 
 
 class ValueProblem(ValueError):
@@ -77,7 +78,7 @@ def parse_money(value: object) -> Decimal:
         amount = Decimal(value)
     elif isinstance(value, float):
         amount = Decimal(repr(value))  # the shortest decimal that is this float: what the cell shows
-        if abs(amount - amount.quantize(PENNY)) < Decimal("1e-9"):
+        if amount.is_finite() and abs(amount) < MAX_AMOUNT and abs(amount - amount.quantize(PENNY)) < Decimal("1e-9"):
             amount = amount.quantize(PENNY)  # a spreadsheet sum's binary noise (10.299999999999999)
     else:
         text = "".join(str(value).split())  # "£20.0\n0" from a wrapped PDF cell
@@ -90,6 +91,8 @@ def parse_money(value: object) -> Decimal:
             amount = Decimal(m.group(1).replace(",", "") + "." + (m.group(2) or "0"))
         except InvalidOperation as exc:  # pragma: no cover - the regex admits only digits
             raise ValueProblem("invalid_amount", f"'{value}' is not an amount of money.") from exc
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:  # the warehouse keeps DECIMAL(10,2)
+        raise ValueProblem("invalid_amount", f"'{value}' is not a voucher amount (it must be under £100,000,000).")
     if amount != amount.quantize(PENNY, rounding=ROUND_HALF_UP):
         raise ValueProblem("invalid_amount", f"{amount} has fractions of a penny.")
     if amount <= 0:
@@ -122,13 +125,16 @@ def duration_unit_is_assumed(value: object) -> bool:
 def parse_duration_minutes(value: object) -> int:
     """Time spent in minutes: 2 hours, 2hrs, 1.5h, 90 mins, 1h30, 1:30; a bare number is hours."""
     if isinstance(value, dt.timedelta):
-        return int(value.total_seconds() // 60)
-    if isinstance(value, dt.time):
-        return value.hour * 60 + value.minute
-    if isinstance(value, bool):
+        minutes = Decimal(int(value.total_seconds() // 60))
+    elif isinstance(value, dt.time):
+        minutes = Decimal(value.hour * 60 + value.minute)
+    elif isinstance(value, bool):
         raise ValueProblem("unparseable_duration", f"'{value}' is not a length of time.")
-    if isinstance(value, (int, float, Decimal)):
-        minutes = Decimal(repr(value) if isinstance(value, float) else value) * 60
+    elif isinstance(value, (int, float, Decimal)):
+        try:
+            minutes = Decimal(repr(value) if isinstance(value, float) else value) * 60
+        except InvalidOperation as exc:
+            raise ValueProblem("unparseable_duration", f"'{value}' is not a length of time.") from exc
     else:
         text = " ".join(str(value).split()).lower()
         if not text:
@@ -143,9 +149,10 @@ def parse_duration_minutes(value: object) -> int:
                     break
             else:
                 raise ValueProblem("unparseable_duration", f"'{value}' could not be read as a length of time.")
-    if minutes <= 0 or minutes > 24 * 60:
+    whole = int(minutes.to_integral_value(rounding=ROUND_HALF_UP)) if minutes.is_finite() else 0
+    if not 0 < whole <= 24 * 60:
         raise ValueProblem("unparseable_duration", f"'{value}' is not a length of time within one day.")
-    return int(minutes.to_integral_value(rounding=ROUND_HALF_UP))
+    return whole
 
 
 # ---------------------------------------------------------------- signatures

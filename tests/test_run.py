@@ -207,3 +207,21 @@ def test_progress_bar_on_a_terminal(workdir):
     assert proc.returncode == 0
     assert "Reading forms" in text and "3/3" in text  # the bar, then the summary
     assert "Loaded" in text
+
+
+def test_a_name_written_on_a_monitoring_form_reaches_no_output(workdir):
+    """The monitoring form is anonymous: not the warehouse (see test_warehouse), reports, replies or log."""
+    copy_samples(workdir / "inbox")
+    (workdir / "inbox" / "monitoring.eml").write_bytes(__import__("tests.fixtures.emails", fromlist=["x"]).attach(
+        __import__("tests.fixtures.emails", fromlist=["x"]).message(subject="Monitoring"),
+        (GOLDEN / "monitoring" / "bad_two_ages.docx").read_bytes(), "monitoring.docx").as_bytes())
+    _run(workdir)
+    outputs = workdir / "outputs"
+    assert list((outputs / "replies").iterdir())  # the held monitoring form got a reply draft
+    for path in outputs.rglob("*"):
+        if path.is_file() and "archive" not in path.parts:  # the archive keeps originals as sent
+            data = path.read_bytes()
+            if path.suffix == ".xlsx":
+                with __import__("zipfile").ZipFile(path) as zf:
+                    data = b"".join(zf.read(n) for n in zf.namelist())
+            assert b"Margaret" not in data, path
