@@ -22,6 +22,8 @@ class ParsedFile:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     locations: dict[str, str] = field(default_factory=dict)  # field path -> where in the file
+    format: str | None = None  # the reader that read it (for the log and the benchmark)
+    parse_ms: float = 0.0
 
     @property
     def readable(self) -> bool:
@@ -42,4 +44,23 @@ def parse_file(data: bytes, ctx: Context) -> ParsedFile:
     spec = all_specs()[form_type]
     crash_point("during_parse")
     validated = validate_form(extract(doc, spec), spec, ctx)
-    return ParsedFile(form_type, validated.model, validated.problems, doc.notes, validated.locations)
+    return ParsedFile(form_type, validated.model, validated.problems, doc.notes, validated.locations, doc.format)
+
+
+def parse_safely(data: bytes, ctx: Context) -> ParsedFile:
+    """parse_file, timed, where a bug of ours becomes a Problem for this file instead of stopping
+    the batch (the traceback goes to the log)."""
+    import logging
+    import time
+
+    started = time.perf_counter()
+    try:
+        parsed = parse_file(data, ctx)
+    except Exception as exc:
+        logging.getLogger(__name__).exception("internal error reading a file")
+        parsed = ParsedFile(None, None, [make_problem(
+            ProblemCode.CORRUPT_FILE,
+            f"The file could not be processed because of an internal error ({type(exc).__name__}); "
+            "it has been kept and the developers can look at it.")])
+    parsed.parse_ms = (time.perf_counter() - started) * 1000
+    return parsed

@@ -19,7 +19,8 @@ from pipeline.archive import archive_bytes, archive_path
 from pipeline.crash import crash_point
 from pipeline.ingest import Attachment, InboxItem, Provenance, attachments_of, list_inbox, received_time
 from pipeline.mail import sender_allowlist
-from pipeline.parse import ParsedFile, parse_file
+from pipeline.parallel import Parser
+from pipeline.parse import ParsedFile
 from pipeline.problems import Problem, ProblemCode, Severity, make_problem
 from pipeline.settings import Settings
 from pipeline.validate import Context
@@ -84,38 +85,20 @@ def _cross_form_claims(parsed: ParsedFile, warehouse: Warehouse) -> list[Problem
     return problems
 
 
-def _parse_safely(attachment: Attachment, ctx: Context) -> ParsedFile:
-    try:
-        return parse_file(attachment.data, ctx)
-    except Exception as exc:  # a bug of ours must not stop the batch, nor lose the file
-        log.exception("internal error reading %s (%s)", attachment.provenance.source_file, attachment.sha256[:12])
-        return ParsedFile(None, None, [make_problem(
-            ProblemCode.CORRUPT_FILE,
-            f"The file could not be processed because of an internal error ({type(exc).__name__}); "
-            "it has been kept and the developers can look at it.")])
-
-
-def process_attachment(attachment: Attachment, warehouse: Warehouse, settings: Settings, today: dt.date,
-                       intake: tuple[int, int] | None = None) -> Outcome:
-    crash_point("before_archive")
-    archive_bytes(settings.archive_dir, attachment.sha256, attachment.data)
-    crash_point("after_archive")
+def _record(attachment: Attachment, parsed: ParsedFile | None, warehouse: Warehouse,
+            intake: tuple[int, int]) -> Outcome:
+    """Record one attachment (parsed already, or None when its bytes were seen before)."""
     if warehouse.first_with_sha256(attachment.sha256) is not None:
-        parsed = None  # identical bytes: recorded as a duplicate without reading again
-    elif attachment.problem is not None:
-        parsed = ParsedFile(None, None, [attachment.problem])  # decided before reading: not opened
-    else:
-        ctx = Context(today=today, voucher_line_cap=settings.voucher_line_cap,
-                      known_projects=warehouse.known_projects(), subject=attachment.provenance.subject)
-        parsed = _parse_safely(attachment, ctx)
+        parsed = None  # identical bytes: a duplicate, whatever was read
     extra = _cross_form_claims(parsed, warehouse) if parsed else []
     crash_point("after_parse")
     recorded = warehouse.record(attachment.provenance, attachment.sha256, parsed, extra, intake=intake)
-    crash_point("after_commit")
+    crash_point("after_record")
     problems = (list(parsed.problems) + extra) if parsed and recorded.status != "duplicate" else []
     amount = parsed.form.amount_sum if parsed and parsed.form_type == "voucher" and parsed.form else Decimal("0.00")
-    log.info("%s -> submission %s %s (%d problems)", attachment.provenance.source_file, recorded.submission_id,
-             recorded.status, len(problems))
+    log.info("%s -> submission %s %s (%d problems; %s, parse %.0f ms)", attachment.provenance.source_file,
+             recorded.submission_id, recorded.status, len(problems), parsed.format if parsed else "-",
+             parsed.parse_ms if parsed else 0.0)
     return Outcome(attachment.provenance.source_file, attachment.provenance.container_file,
                    recorded.submission_id, recorded.status, parsed.form_type if parsed else None, problems, amount)
 
@@ -144,41 +127,81 @@ def _too_large(item: InboxItem, warehouse: Warehouse, settings: Settings, sha: s
                    [problem] if recorded.status != "duplicate" else [])
 
 
-def process_items(items: Iterable[InboxItem], warehouse: Warehouse, settings: Settings, today: dt.date | None = None,
-                  on_item: Callable[[InboxItem], None] | None = None) -> RunSummary:
-    """Process inbox items one by one; each leaves the inbox only once all it held is committed."""
-    today = today or dt.date.today()
-    summary = RunSummary(started_at=dt.datetime.now(dt.timezone.utc))
+@dataclass
+class _Intake:
+    item: InboxItem
+    intake_id: int
+    parts: list[tuple[int, Attachment]]  # the parts still to record
+    too_large_sha: str | None = None
+
+
+def _take_in(item: InboxItem, warehouse: Warehouse, settings: Settings, allowed) -> _Intake:
+    """Read one inbox file, archive it and what it holds, and open (or resume) its intake."""
+    stat = item.path.stat()
+    attachments = attachments_of(item, settings.max_file_bytes, allowed)
+    if attachments is None:
+        sha = _file_sha256(item.path)
+        intake_id, done = warehouse.begin_intake(sha, item.path.name, stat.st_mtime_ns, stat.st_size, 1)
+        return _Intake(item, intake_id, [], sha if 0 not in done else None)
+    data = item.path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    archive_bytes(settings.archive_dir, sha, data)  # the email (or file) as it came: kept first
+    intake_id, done = warehouse.begin_intake(sha, item.path.name, stat.st_mtime_ns, stat.st_size, len(attachments))
+    parts = []
+    for part_no, attachment in enumerate(attachments):
+        if part_no in done:
+            continue  # recorded by a run that was killed before it finished this file
+        crash_point("before_archive")
+        archive_bytes(settings.archive_dir, attachment.sha256, attachment.data)
+        crash_point("after_archive")
+        parts.append((part_no, attachment))
+    return _Intake(item, intake_id, parts)
+
+
+def _process_batch(items: list[InboxItem], warehouse: Warehouse, settings: Settings, today: dt.date,
+                   parser: Parser, summary: RunSummary, on_item) -> None:
     allowed = sender_allowlist(settings.allowed_senders)
-    for item in items:
-        if not item.path.exists():
-            continue  # taken by another run
-        stat = item.path.stat()
-        attachments = attachments_of(item, settings.max_file_bytes, allowed)
-        if attachments is None:
-            sha = _file_sha256(item.path)
-            intake_id, done = warehouse.begin_intake(sha, item.path.name, stat.st_mtime_ns, stat.st_size, 1)
-            if 0 not in done:
-                summary.outcomes.append(_too_large(item, warehouse, settings, sha, (intake_id, 0)))
-        else:
-            data = item.path.read_bytes()
-            sha = hashlib.sha256(data).hexdigest()
-            # the whole email (or file) is kept too: what came in can always be shown again
-            archive_bytes(settings.archive_dir, sha, data)
-            intake_id, done = warehouse.begin_intake(sha, item.path.name, stat.st_mtime_ns, stat.st_size,
-                                                     len(attachments))
-            for part_no, attachment in enumerate(attachments):
-                if part_no in done:
-                    continue  # recorded by a run that was killed before it finished this file
-                summary.outcomes.append(process_attachment(attachment, warehouse, settings, today,
-                                                           (intake_id, part_no)))
-        warehouse.finish_intake(intake_id)
+    with warehouse.transaction():  # one transaction per batch: all of it, or (after a crash) none
+        intakes = [_take_in(item, warehouse, settings, allowed) for item in items if item.path.exists()]
+        known = warehouse.known_projects()  # a snapshot: the same answer on one core or many
+        jobs, keys = [], []
+        for n, intake in enumerate(intakes):
+            for part_no, attachment in intake.parts:
+                if attachment.problem is None and warehouse.first_with_sha256(attachment.sha256) is None:
+                    ctx = Context(today=today, voucher_line_cap=settings.voucher_line_cap, known_projects=known,
+                                  subject=attachment.provenance.subject)
+                    jobs.append((attachment.data, ctx))
+                    keys.append((n, part_no))
+        parsed = dict(zip(keys, parser.parse_many(jobs)))
+        for n, intake in enumerate(intakes):
+            if intake.too_large_sha:
+                summary.outcomes.append(_too_large(intake.item, warehouse, settings, intake.too_large_sha,
+                                                   (intake.intake_id, 0)))
+            for part_no, attachment in intake.parts:
+                result = parsed.get((n, part_no))
+                if attachment.problem is not None:
+                    result = ParsedFile(None, None, [attachment.problem])  # decided before reading: not opened
+                summary.outcomes.append(_record(attachment, result, warehouse, (intake.intake_id, part_no)))
+            warehouse.finish_intake(intake.intake_id)
+        crash_point("before_batch_commit")
+    for intake in intakes:  # only now that the batch is committed do its files leave the inbox
         crash_point("before_unlink")
-        item.path.unlink()
+        intake.item.path.unlink()
         crash_point("after_unlink")
         summary.files += 1
         if on_item:
-            on_item(item)
+            on_item(intake.item)
+
+
+def process_items(items: Iterable[InboxItem], warehouse: Warehouse, settings: Settings, today: dt.date | None = None,
+                  on_item: Callable[[InboxItem], None] | None = None) -> RunSummary:
+    """Process inbox items in batches: read and archive, parse on every core, record in order in one
+    transaction per batch, then clear the batch's files from the inbox."""
+    today = today or dt.date.today()
+    summary = RunSummary(started_at=dt.datetime.now(dt.timezone.utc))
+    with Parser(settings.workers) as parser:
+        for batch in batches(list(items), settings.batch_size):
+            _process_batch(batch, warehouse, settings, today, parser, summary, on_item)
     summary.finished_at = dt.datetime.now(dt.timezone.utc)
     return summary
 
@@ -208,6 +231,12 @@ def _run_locked(settings, today, on_start, on_item, write_reports, write_reply_d
     items = list_inbox(settings.inbox)
     if on_start:
         on_start(len(items))
+    reports_exist = all((settings.outputs / n).exists() for n in ("exceptions.xlsx", "voucher_reconciliation.xlsx"))
+    if not items and reports_exist:
+        # nothing new: the warehouse and the reports are as the last run left them, so the
+        # scheduled run costs next to nothing when the inbox is empty
+        now = dt.datetime.now(dt.timezone.utc)
+        return RunSummary(started_at=now, finished_at=now)
     with Warehouse(settings.warehouse_path) as warehouse:
         summary = process_items(items, warehouse, settings, today, on_item)
         crash_point("before_reports")

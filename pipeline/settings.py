@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -21,7 +22,9 @@ class Settings(BaseSettings):
     timezone: str = Field("Europe/London", description="Time zone of the schedule.")
     voucher_line_cap: Decimal = Field(Decimal("100"), description="A voucher line above this (GBP) is flagged over_cap.")
     max_file_bytes: int = Field(25 * 1024 * 1024, description="Larger files are refused as too_large.")
-    batch_size: int = Field(200, ge=1, description="Files per Prefect task.")
+    batch_size: int = Field(200, ge=1, description="Files per Prefect task and per warehouse transaction.")
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1,
+                         description="Processes that parse files at once (1: in the run's own process).")
     lock_wait_seconds: float = Field(600, ge=0, description="How long a run waits for another to finish.")
     prefect_api_url: str = Field("http://127.0.0.1:4200/api", description="Prefect server used by `coforms serve`.")
     allowed_senders: list[str] = Field(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,6 +217,23 @@ class Warehouse:
     def close(self) -> None:
         self.con.close()
 
+    _in_batch = False
+
+    @contextmanager
+    def transaction(self):
+        """One transaction around many records (a batch): all of it is committed, or none."""
+        self.con.execute("BEGIN")
+        self._in_batch = True
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+        finally:
+            self._in_batch = False
+
     def __enter__(self) -> Warehouse:
         return self
 
@@ -288,7 +306,8 @@ class Warehouse:
                intake: tuple[int, int] | None = None) -> Recorded:
         """Write one submission and everything read from it, in one transaction."""
         now = now or dt.datetime.now(dt.timezone.utc)
-        self.con.execute("BEGIN")
+        if not self._in_batch:
+            self.con.execute("BEGIN")
         try:
             original = self.first_with_sha256(sha256)
             if original is not None:
@@ -323,9 +342,11 @@ class Warehouse:
                 if parsed.locations:
                     self.con.executemany("INSERT INTO store.value_locations VALUES (?, ?, ?)",
                                          [[submission_id, f, loc] for f, loc in parsed.locations.items()])
-            self.con.execute("COMMIT")
+            if not self._in_batch:
+                self.con.execute("COMMIT")
         except BaseException:
-            self.con.execute("ROLLBACK")
+            if not self._in_batch:
+                self.con.execute("ROLLBACK")
             raise
         return Recorded(submission_id, status, original)
 

@@ -41,9 +41,12 @@ def _fill_inbox(inbox: Path) -> None:
         os.utime(path, ns=(1_700_000_000_000_000_000 + n, 1_700_000_000_000_000_000 + n))
 
 
-def _run(workdir: Path, crash_at: str | None = None) -> subprocess.CompletedProcess:
+def _run(workdir: Path, crash_at: str | None = None, workers: int = 1, batch_size: int = 2
+         ) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
-    env.update(COFORMS_INBOX=str(workdir / "inbox"), COFORMS_OUTPUTS=str(workdir / "outputs"))
+    # one worker: the run's own process parses, so a crash point in parsing stops the run itself
+    env.update(COFORMS_INBOX=str(workdir / "inbox"), COFORMS_OUTPUTS=str(workdir / "outputs"),
+               COFORMS_WORKERS=str(workers), COFORMS_BATCH_SIZE=str(batch_size))
     if crash_at:
         env["COFORMS_CRASH_AT"] = crash_at
     return subprocess.run([COFORMS, "run"], cwd=workdir, env=env, capture_output=True, text=True, timeout=180)
@@ -73,7 +76,8 @@ def reference(tmp_path_factory) -> dict:
 
 KILL_POINTS = (
     [f"{point}:{n}" for point in ("before_archive", "after_archive", "during_parse", "after_parse", "before_commit",
-                                  "after_commit") for n in range(1, PARTS + 1)]
+                                  "after_record") for n in range(1, PARTS + 1)]
+    + [f"before_batch_commit:{n}" for n in range(1, 4)]  # batches of two files
     + [f"{point}:{n}" for point in ("before_unlink", "after_unlink") for n in range(1, 6)]
     + ["before_reports:1"]
     + [f"before_rename:{n}" for n in range(1, 11)]  # 7 archive copies, the two reports, one reply draft
@@ -102,3 +106,14 @@ def test_killed_run_then_rerun_accounts_for_everything_once(crash_at, tmp_path, 
     assert report.ok, report.violations
     assert (report.pending_files, report.interrupted_files) == (0, 0)
     assert _views(tmp_path) == reference
+
+
+def test_a_parsing_worker_killed_fails_the_run_cleanly_and_the_rerun_recovers(tmp_path, reference):
+    _fill_inbox(tmp_path / "inbox")
+    env_run = _run(tmp_path, "during_parse:2", workers=2, batch_size=200)  # a pool worker dies, not the run
+    assert env_run.returncode == 1, env_run.stderr[-1000:]
+    assert "The run failed" in env_run.stderr
+    settings = Settings(inbox=tmp_path / "inbox", outputs=tmp_path / "outputs")
+    assert check(settings).ok
+    assert _run(tmp_path, workers=2).returncode == 0
+    assert check(settings).ok and _views(tmp_path) == reference
