@@ -25,6 +25,14 @@ def symbol_char_state(font: str | None, code: int) -> bool | None:
     font = (font or "").lower()
     if code < 0xF000 and code <= 0xFF:
         code += 0xF000  # w:sym may store "FE" as well as "F0FE"
+    if not font or "opensymbol" in font:
+        # the symbol font is not known (a PDF printed by LibreOffice draws both Wingdings sets
+        # with its OpenSymbol font): a box code of either set is a box
+        if code in _SYMBOL_TICKED or code in _WINGDINGS2_TICKED:
+            return True
+        if code in _SYMBOL_UNTICKED or code in _WINGDINGS2_UNTICKED:
+            return False
+        return glyph_state(chr(code))
     if "wingdings 2" in font:
         if code in _WINGDINGS2_TICKED:
             return True

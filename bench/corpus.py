@@ -1,0 +1,151 @@
+"""A reproducible mixed corpus of filled forms for the benchmark: all four forms as .docx,
+.xlsx, text PDF (printed by LibreOffice), fillable PDF (filled with pypdf) and .eml, about one
+in ten with a problem. Same seed, same files."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import random
+import shutil
+import subprocess
+import tempfile
+from decimal import Decimal
+from email.message import EmailMessage
+from pathlib import Path
+
+from pipeline.forms.spec import all_specs
+from pipeline.templates import FILE_NAMES, write_templates
+from pipeline.templates.outline import outline
+from tests.fixtures import forms_data as fd
+from tests.fixtures.build_golden import (evaluation_docx, evaluation_xlsx, monitoring_docx, monitoring_xlsx,
+                                         planning_docx, planning_xlsx, voucher_docx, voucher_xlsx)
+from tests.fixtures.fill_templates import fill_pdf
+from tests.fixtures.wordml import ENCODINGS
+
+FORMS = ("planning", "evaluation", "monitoring", "voucher")
+FORM_WEIGHTS = (1, 4, 3, 2)
+FORMATS = ("docx", "xlsx", "pdf", "fillable", "eml")
+FORMAT_WEIGHTS = (35, 20, 20, 15, 10)
+FIRST_NAMES = ["Grace", "Peter", "Siobhan", "Ahmed", "Lucia", "Tomasz", "Mei", "Kofi", "Aisha", "John", "Fatima"]
+LAST_NAMES = ["Adeyemi", "Novak", "Kelly", "Rahman", "Rossi", "Wojcik", "Chen", "Mensah", "Begum", "Smith", "Ali"]
+
+
+def _data(form: str, i: int, rng: random.Random, bad: bool) -> dict:
+    project = f"Co-production project {i % 97}"
+    day = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(0, 600))
+    if form == "planning":
+        d = copy.deepcopy(fd.PLANNING)
+        d.update(project_name=project, date=day, date_text=day.strftime("%d/%m/%Y"))
+        if bad:
+            d["date_text"] = "31/02/2025"
+        return d
+    if form == "evaluation":
+        d = fd.evaluation(i % 11, project_name=project, date=day, date_text=day.strftime("%d/%m/%Y"))
+        if bad:
+            d["scores"]["inclusivity.2"] = ["Agree", "Disagree"]
+        return d
+    if form == "monitoring":
+        choice = lambda name, n: [rng.choice(n)]  # noqa: E731
+        d = fd.monitoring(age_band=choice("a", ["18-24", "25-34", "45-54", "65-74", "75-84"]),
+                          gender=choice("g", ["Woman", "Man", "Non-binary"]), ethnicity=choice("e", [
+                              "Indian", "Caribbean", "African", "Irish", "Roma", "Arab"]),
+                          project_name=project, date=day, date_text=day.strftime("%d/%m/%Y"))
+        if bad:
+            d["age_band"] = ["25-34", "35-44"]
+        return d
+    lines = []
+    for k in range(rng.randrange(3, 12)):
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}-{i}"
+        when = day + dt.timedelta(days=7 * k)
+        amount = Decimal(rng.choice(["10.00", "15.00", "20.00", "12.50"]))
+        lines.append((name, when, when.strftime("%d/%m/%Y"), f"Session {k + 1}", "2 hours", 120, f"£{amount}",
+                      amount, name.split()[0] if not (bad and k == 0) else ""))
+    total = sum(line[7] for line in lines)
+    return fd.voucher(project_name=project, lines=lines, total_text=f"£{total:.2f}")
+
+
+def _answers(form: str, d: dict) -> dict:
+    if form == "planning":
+        return {"project_name": d["project_name"], "date": d["date_text"], "project_leads": d["project_leads_text"],
+                "residents_involved": d["residents_involved"], **{k: " ".join(v) for k, v in d["sections"].items()}}
+    if form == "evaluation":
+        return {"project_name": d["project_name"], "date": d["date_text"], "completed_by": d["completed_by"],
+                "what_worked_well": d["what_worked_well"], "what_could_be_improved": d["what_could_be_improved"],
+                "wider_learning": d["wider_learning"], "additional_feedback": d["additional_feedback"],
+                "themes": d["themes"], **{f"feedback_{k}": v for k, v in d["feedback"].items()},
+                **{k.replace(".", "_"): v for k, v in d["scores"].items()}}
+    if form == "monitoring":
+        return {"project_name": d["project_name"], "date": d["date_text"], "postcode_district": d["postcode_text"],
+                "circumstances": d["circumstances"], **{k: d[k] for k in (
+                    "age_band", "gender", "trans", "sexual_orientation", "ethnicity", "religion", "disability",
+                    "carer")}}
+    return {"project_name": d["project_name"], "completed_by": d["completed_by"], "total": d["total_text"][1:],
+            "lines": [(n, date_text, a, t, amount_text, sig) for n, _d, date_text, a, t, _m, amount_text, _a, sig
+                      in d["lines"]]}
+
+
+def _docx(form: str, d: dict, path: Path, rng: random.Random) -> None:
+    if form == "planning":
+        planning_docx(d, path)
+    elif form == "evaluation":
+        evaluation_docx(d, path, rng.choice(ENCODINGS))
+    elif form == "monitoring":
+        monitoring_docx(d, path, rng.choice(["glyph", "sdt", "wingdings"]))
+    else:
+        voucher_docx(d, path, image_signature=False)
+
+
+def _xlsx(form: str, d: dict, path: Path) -> None:
+    {"planning": planning_xlsx, "evaluation": evaluation_xlsx, "monitoring": monitoring_xlsx,
+     "voucher": lambda d, p: voucher_xlsx(d, p, all_numeric=True)}[form](d, path)
+
+
+def make_corpus(n: int, folder: Path, seed: int = 2025, formats: tuple[str, ...] = FORMATS) -> Path:
+    """Write n forms into folder (kept between runs: the same n and seed give the same files)."""
+    done = folder / ".complete"
+    if done.exists():
+        return folder
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    rng = random.Random(seed)
+    weights = [FORMAT_WEIGHTS[FORMATS.index(f)] for f in formats]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        write_templates(tmp / "templates")
+        to_pdf = tmp / "to_pdf"
+        to_pdf.mkdir()
+        for i in range(n):
+            form = rng.choices(FORMS, FORM_WEIGHTS)[0]
+            fmt = rng.choices(formats, weights)[0]
+            d = _data(form, i, rng, bad=rng.random() < 0.1)
+            name = f"{i:05d}-{form}"
+            if fmt == "docx":
+                _docx(form, d, folder / f"{name}.docx", rng)
+            elif fmt == "xlsx":
+                _xlsx(form, d, folder / f"{name}.xlsx")
+            elif fmt == "pdf":
+                _docx(form, d, to_pdf / f"{name}.docx", rng)
+            elif fmt == "fillable":
+                fill_pdf(tmp / "templates" / f"{FILE_NAMES[form]}.pdf", outline(all_specs()[form]), _answers(form, d),
+                         folder / f"{name}.pdf", generic_names=rng.random() < 0.5)
+            else:
+                _docx(form, d, tmp / "attachment.docx", rng)
+                msg = EmailMessage()
+                msg["From"] = f"staff{i % 13}@camden.gov.uk"
+                msg["To"] = "coproduction@camden.gov.uk"
+                msg["Subject"] = f"{form} form {i}"
+                msg["Date"] = "Mon, 23 Jun 2025 09:15:00 +0100"
+                msg["Message-ID"] = f"<bench-{seed}-{i}@camden.gov.uk>"
+                msg.set_content("Form attached.")
+                msg.add_attachment((tmp / "attachment.docx").read_bytes(), maintype="application",
+                                   subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
+                                   filename=f"{form}.docx")
+                (folder / f"{name}.eml").write_bytes(msg.as_bytes())
+        if any(to_pdf.iterdir()):  # one LibreOffice for all the PDFs: "printed" as staff do
+            subprocess.run(["soffice", f"-env:UserInstallation={(tmp / 'profile').as_uri()}", "--headless",
+                            "--convert-to", "pdf", "--outdir", str(folder), *map(str, sorted(to_pdf.iterdir()))],
+                           check=True, capture_output=True, timeout=3600)
+    done.write_text(f"{n} forms, seed {seed}\n")
+    return folder
