@@ -30,5 +30,8 @@ prefect-server: $(STAMP)  ## a local Prefect server for `make serve`
 serve: $(STAMP)  ## run on the schedule (start `make prefect-server` first, in another terminal)
 	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/coforms serve
 
+bench: $(STAMP)  ## 1,000 mixed forms, the floor, and reruns over a 10,000-form archive (needs LibreOffice)
+	$(BIN)/python -m bench.run
+
 clean:
 	rm -rf outputs/archive outputs/*.duckdb* outputs/*.xlsx outputs/*.log

@@ -172,13 +172,14 @@ def _process_batch(items: list[InboxItem], warehouse: Warehouse, settings: Setti
                                   subject=attachment.provenance.subject)
                     jobs.append((attachment.data, ctx))
                     keys.append((n, part_no))
-        parsed = dict(zip(keys, parser.parse_many(jobs)))
+        results = parser.parse_many(jobs)  # in order, as they come: recording overlaps parsing
+        wanted = set(keys)
         for n, intake in enumerate(intakes):
             if intake.too_large_sha:
                 summary.outcomes.append(_too_large(intake.item, warehouse, settings, intake.too_large_sha,
                                                    (intake.intake_id, 0)))
             for part_no, attachment in intake.parts:
-                result = parsed.get((n, part_no))
+                result = next(results) if (n, part_no) in wanted else None
                 if attachment.problem is not None:
                     result = ParsedFile(None, None, [attachment.problem])  # decided before reading: not opened
                 summary.outcomes.append(_record(attachment, result, warehouse, (intake.intake_id, part_no)))

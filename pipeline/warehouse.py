@@ -189,6 +189,17 @@ class Recorded:
     duplicate_of: int | None = None
 
 
+def _insert_rows(con, table: str, rows: list[list]) -> None:
+    """Many rows in one INSERT: DuckDB's executemany runs one statement per row."""
+    if not rows:
+        return
+    width = len(rows[0])
+    for start in range(0, len(rows), 500):
+        chunk = rows[start:start + 500]
+        placeholders = ", ".join(["(" + ", ".join("?" * width) + ")"] * len(chunk))
+        con.execute(f"INSERT INTO {table} VALUES {placeholders}", [v for row in chunk for v in row])
+
+
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
@@ -333,15 +344,14 @@ class Warehouse:
                  intake[0] if intake else None, intake[1] if intake else None])
             crash_point("before_commit")
             if problems:
-                self.con.executemany(
-                    "INSERT INTO store.problems VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [[submission_id, i, p.severity.value, p.code.value, p.field, p.location, p.message, p.value]
-                     for i, p in enumerate(problems, start=1)])
+                _insert_rows(self.con, "store.problems",
+                             [[submission_id, i, p.severity.value, p.code.value, p.field, p.location, p.message,
+                               p.value] for i, p in enumerate(problems, start=1)])
             if original is None and parsed is not None and parsed.form is not None:
                 _LOADERS[parsed.form_type](self.con, submission_id, parsed.form, parsed.locations)
                 if parsed.locations:
-                    self.con.executemany("INSERT INTO store.value_locations VALUES (?, ?, ?)",
-                                         [[submission_id, f, loc] for f, loc in parsed.locations.items()])
+                    _insert_rows(self.con, "store.value_locations",
+                                 [[submission_id, f, loc] for f, loc in parsed.locations.items()])
             if not self._in_batch:
                 self.con.execute("COMMIT")
         except BaseException:
@@ -358,8 +368,7 @@ def _load_planning(con, sid: int, form: PlanningForm, locations: dict[str, str])
                 [sid, form.project_name, form.date, form.residents_involved,
                  *(getattr(form, name) for name in PLANNING_SECTIONS)])
     if form.project_leads:
-        con.executemany("INSERT INTO store.planning_leads VALUES (?, ?, ?)",
-                        [[sid, i, name] for i, name in enumerate(form.project_leads, start=1)])
+        _insert_rows(con, "store.planning_leads", [[sid, i, name] for i, name in enumerate(form.project_leads, start=1)])
 
 
 def _load_evaluation(con, sid: int, form: EvaluationForm, locations: dict[str, str]) -> None:
@@ -371,13 +380,11 @@ def _load_evaluation(con, sid: int, form: EvaluationForm, locations: dict[str, s
         for no, statement in enumerate(principle.statements, start=1):
             answer = form.statements.get(f"{principle.name}.{no}")
             rows.append([sid, principle.name, no, statement, answer.score if answer else None])
-    con.executemany("INSERT INTO store.evaluation_scores VALUES (?, ?, ?, ?, ?)", rows)
+    _insert_rows(con, "store.evaluation_scores", rows)
     if form.feedback:
-        con.executemany("INSERT INTO store.evaluation_feedback VALUES (?, ?, ?)",
-                        [[sid, p, text] for p, text in form.feedback.items() if text])
+        _insert_rows(con, "store.evaluation_feedback", [[sid, p, text] for p, text in form.feedback.items() if text])
     if form.themes:
-        con.executemany("INSERT INTO store.evaluation_themes VALUES (?, ?)",
-                        [[sid, THEME_NAMES[t]] for t in form.themes])
+        _insert_rows(con, "store.evaluation_themes", [[sid, THEME_NAMES[t]] for t in form.themes])
 
 
 def _load_monitoring(con, sid: int, form: MonitoringForm, locations: dict[str, str]) -> None:
@@ -386,16 +393,15 @@ def _load_monitoring(con, sid: int, form: MonitoringForm, locations: dict[str, s
                  form.trans, form.sexual_orientation, form.ethnicity, form.ethnic_group, form.religion,
                  form.disability, form.carer, form.postcode_district])
     if form.circumstances:
-        con.executemany("INSERT INTO store.monitoring_circumstances VALUES (?, ?)",
-                        [[sid, c] for c in form.circumstances])
+        _insert_rows(con, "store.monitoring_circumstances", [[sid, c] for c in form.circumstances])
 
 
 def _load_voucher(con, sid: int, form: VoucherForm, locations: dict[str, str]) -> None:
     con.execute("INSERT INTO store.voucher_forms VALUES (?, ?, ?, ?)",
                 [sid, form.project_name, form.completed_by, form.total])
     if form.lines:
-        con.executemany(
-            "INSERT INTO store.voucher_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _insert_rows(
+            con, "store.voucher_lines",
             [[sid, line.line_no, line.name, line.date, line.activity, line.time_spent_minutes, line.amount,
               line.signed, locations.get(f"lines.{line.line_no}"), claim_key(line.name, line.date, line.activity)]
              for line in form.lines])

@@ -22,6 +22,43 @@ MEMORY_BYTES = 2 * 1024 ** 3
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(["pipeline.read.pdf"])
 
+# Set in the parsing pool's workers (pipeline.parallel), which are already separate processes
+# with the memory limit applied: there a reader runs in-process under a timer instead of in
+# yet another process, which would cost ~60 ms a PDF.
+_IN_LIMITED_WORKER = False
+
+
+def enter_limited_worker(memory_bytes: int = MEMORY_BYTES) -> None:
+    global _IN_LIMITED_WORKER
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    _IN_LIMITED_WORKER = True
+
+
+class _TimeUp(Exception):
+    pass
+
+
+def _read_under_timer(reader, data: bytes, seconds: float) -> Document:
+    import signal
+
+    def time_up(_signum, _frame):
+        raise _TimeUp()
+
+    previous = signal.signal(signal.SIGALRM, time_up)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return reader(data)
+    except _TimeUp as exc:
+        raise UnreadableFile(ProblemCode.CORRUPT_FILE,
+                             f"Reading the file took longer than {seconds:.0f} seconds; it may be damaged.") from exc
+    except MemoryError as exc:
+        raise UnreadableFile(ProblemCode.TOO_LARGE, "The file needs more memory to read than is allowed.") from exc
+    except RecursionError as exc:
+        raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The file's structure is nested too deeply to read.") from exc
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
 
 def _worker(module: str, name: str, data: bytes, memory_bytes: int, connection) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -42,6 +79,8 @@ def _worker(module: str, name: str, data: bytes, memory_bytes: int, connection) 
 
 
 def read_isolated(reader, data: bytes, seconds: float = SECONDS, memory_bytes: int = MEMORY_BYTES) -> Document:
+    if _IN_LIMITED_WORKER:
+        return _read_under_timer(reader, data, seconds)
     receiver, sender = _context.Pipe(duplex=False)
     process = _context.Process(target=_worker, args=(reader.__module__, reader.__name__, data, memory_bytes, sender),
                                daemon=True)

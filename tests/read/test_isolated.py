@@ -55,3 +55,16 @@ def test_deep_recursion_is_a_problem_not_a_crash():
 
 def test_a_document_comes_back_from_the_worker():
     assert read_isolated(works, b"hello").notes == ["hello"]
+
+
+def test_in_a_limited_pool_worker_the_timer_stops_a_reader(monkeypatch):
+    import pipeline.read.isolated as isolated
+
+    monkeypatch.setattr(isolated, "_IN_LIMITED_WORKER", True)
+    started = time.monotonic()
+    with pytest.raises(UnreadableFile) as err:
+        read_isolated(hangs, b"x", seconds=1)
+    assert time.monotonic() - started < 5 and "longer than 1 seconds" in err.value.message
+    with pytest.raises(UnreadableFile) as err:
+        read_isolated(recurses, b"x")
+    assert err.value.code is ProblemCode.CORRUPT_FILE

@@ -1,0 +1,188 @@
+"""`make bench`: the pipeline against a reproducible mixed corpus, and against the floor.
+
+    python -m bench.run [--forms 1000] [--archive 10000] [--repeat 3]
+
+Prints and saves (bench/results/*.json): forms/s, per-format ms per form, wall and CPU time,
+peak RSS (medians of --repeat cold-start runs of `coforms run`); the floor (the same files
+only opened and text-extracted by the bare libraries, on the same cores); one core vs all;
+and the time of a no-op rerun and of 10 new forms over an archive of --archive forms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import io
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from email import policy
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent
+CACHE = ROOT / ".cache"
+RESULTS = ROOT / "results"
+COFORMS = str(Path(sys.executable).with_name("coforms"))
+_LOG_LINE = re.compile(r"-> submission \d+ \w+ \(\d+ problems; (\w+), parse (\d+) ms\)")
+
+
+def _run(inbox: Path, outputs: Path, workers: int | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
+    env.update(COFORMS_INBOX=str(inbox), COFORMS_OUTPUTS=str(outputs))
+    if workers:
+        env["COFORMS_WORKERS"] = str(workers)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run([COFORMS, "run"], env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"coforms run failed:\n{proc.stderr[-3000:]}")
+    return {"wall_s": wall, "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+            "peak_rss_mb": after.ru_maxrss / 1024}
+
+
+def _fresh_inbox(corpus: Path, where: Path) -> Path:
+    inbox = where / "inbox"
+    shutil.copytree(corpus, inbox, ignore=shutil.ignore_patterns(".complete"))
+    return inbox
+
+
+def _per_format(outputs: Path) -> dict[str, float]:
+    times = defaultdict(list)
+    for line in (outputs / "coforms.log").read_text().splitlines():
+        m = _LOG_LINE.search(line)
+        if m:
+            times[m.group(1)].append(int(m.group(2)))
+    return {fmt: round(statistics.mean(v), 1) for fmt, v in sorted(times.items())}
+
+
+def _views(warehouse: Path) -> dict:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    out = {}
+    for view in ("submissions", "exceptions", "evaluation_scores", "monitoring", "voucher_lines", "planning"):
+        cols = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall() if r[0] not in ("submission_id", "loaded_at")]
+        out[view] = sorted(map(repr, con.execute(f"SELECT {', '.join(cols)} FROM {view}").fetchall()))
+    con.close()
+    return out
+
+
+# ---------------------------------------------------------------- the floor
+
+def _extract(path: str) -> int:
+    """Open a file and pull its text with the bare library, nothing more."""
+    data = Path(path).read_bytes()
+    return _extract_bytes(data, path)
+
+
+def _extract_bytes(data: bytes, name: str) -> int:
+    if name.endswith(".eml"):
+        message = email.message_from_bytes(data, policy=policy.default)
+        return sum(_extract_bytes(part.get_payload(decode=True), part.get_filename() or "")
+                   for part in message.iter_attachments())
+    if data.startswith(b"%PDF"):
+        import pdfplumber
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            return sum(len(page.extract_text() or "") for page in pdf.pages)
+    if name.endswith(".docx"):
+        import docx
+        document = docx.Document(io.BytesIO(data))
+        text = [p.text for p in document.paragraphs]
+        text += [c.text for t in document.tables for r in t.rows for c in r.cells]
+        return sum(map(len, text))
+    if name.endswith(".xlsx"):
+        import openpyxl
+        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+        return sum(len(str(v)) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v)
+    return 0
+
+
+def floor(corpus: Path, workers: int) -> float:
+    files = sorted(str(p) for p in corpus.iterdir() if not p.name.startswith("."))
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(_extract, files, chunksize=8))
+    return time.perf_counter() - started
+
+
+# ---------------------------------------------------------------- main
+
+def main() -> None:
+    from bench.corpus import make_corpus
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--forms", type=int, default=1000)
+    parser.add_argument("--archive", type=int, default=10000, help="forms already processed, for the rerun times")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    result: dict = {"forms": args.forms, "cores": cores, "archive": args.archive}
+
+    print(f"corpus of {args.forms} mixed forms (cached in {CACHE}) ...", flush=True)
+    corpus = make_corpus(args.forms, CACHE / f"mixed-{args.forms}")
+    runs = []
+    for n in range(args.repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            inbox = _fresh_inbox(corpus, tmp)
+            runs.append(_run(inbox, tmp / "outputs"))
+            if n == 0:
+                result["per_format_parse_ms"] = _per_format(tmp / "outputs")
+                all_cores = _views(tmp / "outputs" / "warehouse.duckdb")
+        print(f"  run {n + 1}: {runs[-1]['wall_s']:.1f} s", flush=True)
+    for key in ("wall_s", "cpu_s", "peak_rss_mb"):
+        result[key] = round(statistics.median(r[key] for r in runs), 2)
+    result["forms_per_s"] = round(args.forms / result["wall_s"], 1)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        one = _run(_fresh_inbox(corpus, tmp), tmp / "outputs", workers=1)
+        result["one_core_wall_s"] = round(one["wall_s"], 2)
+        result["identical_to_one_core"] = _views(tmp / "outputs" / "warehouse.duckdb") == all_cores
+
+    floors = [floor(corpus, cores) for _ in range(args.repeat)]
+    result["floor_wall_s"] = round(statistics.median(floors), 2)
+    result["pipeline_over_floor"] = round(result["wall_s"] / result["floor_wall_s"], 2)
+
+    print(f"archive of {args.archive} processed forms ...", flush=True)
+    archive_corpus = make_corpus(args.archive, CACHE / f"archive-{args.archive}", seed=7, formats=("docx", "xlsx"))
+    new_forms = make_corpus(10, CACHE / "new-10", seed=99)
+    work = CACHE / f"archive-{args.archive}-processed"
+    if not (work / "outputs" / "warehouse.duckdb").exists():
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        build = _run(_fresh_inbox(archive_corpus, work), work / "outputs")
+        result["archive_build_wall_s"] = round(build["wall_s"], 1)
+    noop = [_run(work / "inbox", work / "outputs")["wall_s"] for _ in range(args.repeat)]
+    result["noop_rerun_s"] = round(statistics.median(noop), 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        shutil.copytree(work / "outputs", tmp / "outputs")
+        inbox = _fresh_inbox(new_forms, tmp)
+        ten = _run(inbox, tmp / "outputs")
+        result["ten_new_over_archive_s"] = round(ten["wall_s"], 2)
+        result["ten_new_parse_ms"] = sum(int(m.group(2)) for m in map(
+            _LOG_LINE.search, (tmp / "outputs" / "coforms.log").read_text().splitlines()) if m)
+
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    width = max(map(len, result))
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value}")
+    print(f"saved {out}")
+
+
+if __name__ == "__main__":
+    main()
