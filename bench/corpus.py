@@ -20,7 +20,7 @@ from pipeline.templates.outline import outline
 from tests.fixtures import forms_data as fd
 from tests.fixtures.build_golden import (evaluation_docx, evaluation_xlsx, monitoring_docx, monitoring_xlsx,
                                          planning_docx, planning_xlsx, voucher_docx, voucher_xlsx)
-from tests.fixtures.fill_templates import fill_pdf
+from tests.fixtures.fill_templates import answers_for, fill_pdf
 from tests.fixtures.wordml import ENCODINGS
 
 FORMS = ("planning", "evaluation", "monitoring", "voucher")
@@ -63,26 +63,6 @@ def _data(form: str, i: int, rng: random.Random, bad: bool) -> dict:
                       amount, name.split()[0] if not (bad and k == 0) else ""))
     total = sum(line[7] for line in lines)
     return fd.voucher(project_name=project, lines=lines, total_text=f"£{total:.2f}")
-
-
-def _answers(form: str, d: dict) -> dict:
-    if form == "planning":
-        return {"project_name": d["project_name"], "date": d["date_text"], "project_leads": d["project_leads_text"],
-                "residents_involved": d["residents_involved"], **{k: " ".join(v) for k, v in d["sections"].items()}}
-    if form == "evaluation":
-        return {"project_name": d["project_name"], "date": d["date_text"], "completed_by": d["completed_by"],
-                "what_worked_well": d["what_worked_well"], "what_could_be_improved": d["what_could_be_improved"],
-                "wider_learning": d["wider_learning"], "additional_feedback": d["additional_feedback"],
-                "themes": d["themes"], **{f"feedback_{k}": v for k, v in d["feedback"].items()},
-                **{k.replace(".", "_"): v for k, v in d["scores"].items()}}
-    if form == "monitoring":
-        return {"project_name": d["project_name"], "date": d["date_text"], "postcode_district": d["postcode_text"],
-                "circumstances": d["circumstances"], **{k: d[k] for k in (
-                    "age_band", "gender", "trans", "sexual_orientation", "ethnicity", "religion", "disability",
-                    "carer")}}
-    return {"project_name": d["project_name"], "completed_by": d["completed_by"], "total": d["total_text"][1:],
-            "lines": [(n, date_text, a, t, amount_text, sig) for n, _d, date_text, a, t, _m, amount_text, _a, sig
-                      in d["lines"]]}
 
 
 def _docx(form: str, d: dict, path: Path, rng: random.Random) -> None:
@@ -128,7 +108,7 @@ def make_corpus(n: int, folder: Path, seed: int = 2025, formats: tuple[str, ...]
             elif fmt == "pdf":
                 _docx(form, d, to_pdf / f"{name}.docx", rng)
             elif fmt == "fillable":
-                fill_pdf(tmp / "templates" / f"{FILE_NAMES[form]}.pdf", outline(all_specs()[form]), _answers(form, d),
+                fill_pdf(tmp / "templates" / f"{FILE_NAMES[form]}.pdf", outline(all_specs()[form]), answers_for(form, d),
                          folder / f"{name}.pdf", generic_names=rng.random() < 0.5)
             else:
                 _docx(form, d, tmp / "attachment.docx", rng)

@@ -16,7 +16,7 @@ from pipeline.templates import EXCEL_FORMS, FILE_NAMES
 from pipeline.templates.outline import outline
 from tests.fixtures import forms_data as fd
 from tests.fixtures.build_golden import expected_evaluation, expected_monitoring, expected_planning, expected_voucher
-from tests.fixtures.fill_templates import fill_docx, fill_pdf, fill_xlsx
+from tests.fixtures.fill_templates import answers_for, fill_docx, fill_pdf, fill_xlsx
 
 
 @pytest.fixture(scope="module")
@@ -31,30 +31,19 @@ def _answers(form_type: str) -> tuple[dict, dict]:
     """What a person writes on the form, and the values that must be read back."""
     if form_type == "planning":
         p = fd.PLANNING
-        answers = {"project_name": p["project_name"], "date": p["date_text"], "project_leads": p["project_leads_text"],
-                   "residents_involved": p["residents_involved"],
-                   **{k: " ".join(v) for k, v in p["sections"].items()}}
-        expected = expected_planning({**p, "sections": {k: [" ".join(v)] for k, v in p["sections"].items()}})
-    elif form_type == "evaluation":
+        return answers_for("planning", p), expected_planning(
+            {**p, "sections": {k: [" ".join(v)] for k, v in p["sections"].items()}})
+    if form_type == "evaluation":
         e = fd.evaluation(3)
-        answers = {"project_name": e["project_name"], "date": e["date_text"], "completed_by": e["completed_by"],
-                   "what_worked_well": e["what_worked_well"], "what_could_be_improved": e["what_could_be_improved"],
-                   "wider_learning": e["wider_learning"], "additional_feedback": e["additional_feedback"],
-                   "themes": e["themes"], **{f"feedback_{k}": v for k, v in e["feedback"].items()},
-                   **{k.replace(".", "_"): v for k, v in e["scores"].items()}}
-        expected = expected_evaluation(e)
-    elif form_type == "monitoring":
+        return answers_for("evaluation", e), expected_evaluation(e)
+    if form_type == "monitoring":
         m = fd.monitoring(gender_self_description=None)
-        single = ("age_band", "gender", "trans", "sexual_orientation", "ethnicity", "religion", "disability", "carer")
-        answers = {"project_name": m["project_name"], "date": m["date"], "postcode_district": m["postcode_text"],
-                   "circumstances": m["circumstances"], **{k: m[k] for k in single}}
-        expected = expected_monitoring(m)
-    else:
-        v = fd.voucher()
-        answers = {"project_name": v["project_name"], "completed_by": v["completed_by"], "total": "70.50",
-                   "lines": [(n, date, a, t, amount_text, sig) for n, date, _dt, a, t, _m, amount_text, _a, sig in v["lines"]]}
-        expected = expected_voucher(v, "70.50")
-    return answers, expected
+        # in a sheet the date is a real date cell; elsewhere it is typed
+        return {**answers_for("monitoring", m), "date": m["date"]}, expected_monitoring(m)
+    v = fd.voucher()
+    answers = answers_for("voucher", v)
+    answers["lines"] = [(n, date, a, t, amount_text, sig) for n, date, _dt, a, t, _m, amount_text, _a, sig in v["lines"]]
+    return answers, expected_voucher(v, "70.50")
 
 
 def test_every_form_has_its_templates(templates):
