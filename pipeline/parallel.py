@@ -4,8 +4,7 @@ inherit the warehouse connection or threads), order kept, so results equal a one
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 
 from pipeline.parse import ParsedFile, parse_safely
 from pipeline.read.isolated import enter_limited_worker
@@ -19,24 +18,28 @@ def _parse_job(job: tuple[bytes, Context]) -> ParsedFile:
 
 
 class Parser:
-    """parse_many() in this process, or in a pool of `workers` processes started on first use."""
+    """Parses in this process, or in a pool of `workers` processes started on first use."""
 
     def __init__(self, workers: int):
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
 
-    def parse_many(self, jobs: list[tuple[bytes, Context]]) -> Iterator[ParsedFile]:
-        """Results in the order of `jobs`, each as soon as it (and all before it) are ready, so the
-        caller can record one while the workers parse the next."""
-        if self.workers <= 1 or len(jobs) < MIN_JOBS_FOR_POOL:
-            return (parse_safely(data, ctx) for data, ctx in jobs)
+    def submit(self, data: bytes, ctx: Context, expected_jobs: int) -> Future:
+        """Start parsing one file now (in the pool when there is enough work for one); the result
+        is collected later, in whatever order the caller wants."""
+        if self.workers <= 1 or expected_jobs < MIN_JOBS_FOR_POOL:
+            done: Future = Future()
+            done.set_result(parse_safely(data, ctx))
+            return done
+        return self._ensure_pool().submit(_parse_job, (data, ctx))
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["pipeline.parse", "pipeline.read.pdf"])
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
                                              initializer=enter_limited_worker)
-        # big files first would balance better, but order of results is what must not change
-        return self._pool.map(_parse_job, jobs, chunksize=max(1, min(8, len(jobs) // (self.workers * 8))))
+        return self._pool
 
     def close(self) -> None:
         if self._pool is not None:

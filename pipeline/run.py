@@ -162,24 +162,27 @@ def _process_batch(items: list[InboxItem], warehouse: Warehouse, settings: Setti
                    parser: Parser, summary: RunSummary, on_item) -> None:
     allowed = sender_allowlist(settings.allowed_senders)
     with warehouse.transaction():  # one transaction per batch: all of it, or (after a crash) none
-        intakes = [_take_in(item, warehouse, settings, allowed) for item in items if item.path.exists()]
         known = warehouse.known_projects()  # a snapshot: the same answer on one core or many
-        jobs, keys = [], []
-        for n, intake in enumerate(intakes):
+        intakes: list[_Intake] = []
+        pending: dict[tuple[int, int], object] = {}  # (intake, part) -> the parse under way
+        for item in items:
+            if not item.path.exists():
+                continue  # taken by another run
+            intake = _take_in(item, warehouse, settings, allowed)
             for part_no, attachment in intake.parts:
                 if attachment.problem is None and warehouse.first_with_sha256(attachment.sha256) is None:
                     ctx = Context(today=today, voucher_line_cap=settings.voucher_line_cap, known_projects=known,
                                   subject=attachment.provenance.subject)
-                    jobs.append((attachment.data, ctx))
-                    keys.append((n, part_no))
-        results = parser.parse_many(jobs)  # in order, as they come: recording overlaps parsing
-        wanted = set(keys)
-        for n, intake in enumerate(intakes):
+                    # parsing starts now, while the next files are taken in
+                    pending[(len(intakes), part_no)] = parser.submit(attachment.data, ctx, len(items))
+            intakes.append(intake)
+        for n, intake in enumerate(intakes):  # recorded in arrival order, as the results come
             if intake.too_large_sha:
                 summary.outcomes.append(_too_large(intake.item, warehouse, settings, intake.too_large_sha,
                                                    (intake.intake_id, 0)))
             for part_no, attachment in intake.parts:
-                result = next(results) if (n, part_no) in wanted else None
+                future = pending.pop((n, part_no), None)
+                result = future.result() if future is not None else None
                 if attachment.problem is not None:
                     result = ParsedFile(None, None, [attachment.problem])  # decided before reading: not opened
                 summary.outcomes.append(_record(attachment, result, warehouse, (intake.intake_id, part_no)))
