@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.problems import CATALOGUE, ProblemCode
-from pipeline.reports.workbook import DATETIME, Column, add_table_sheet, local_time, new_workbook, save_atomically
+from pipeline.reports.workbook import DATETIME, Column, Report, local_time
 from pipeline.warehouse import Warehouse
 
 COLUMNS = [
@@ -35,14 +35,14 @@ def exception_rows(warehouse: Warehouse) -> list[list[object]]:
 
 
 def write_exceptions_report(warehouse: Warehouse, path: Path) -> int:
-    wb = new_workbook()
+    report = Report()
     rows = exception_rows(warehouse)
-    add_table_sheet(wb, "Exceptions", COLUMNS, rows,
+    report.table_sheet("Exceptions", COLUMNS, rows,
                     note="Errors hold a form out of the warehouse until it is corrected; warnings are loaded but "
                          "worth checking. Filter by Sender to email each person once.")
-    add_table_sheet(wb, "Problem codes", [Column("Problem", 26), Column("Severity", 10),
+    report.table_sheet("Problem codes", [Column("Problem", 26), Column("Severity", 10),
                                           Column("What it means", 70, wrap=True),
                                           Column("What to ask the sender", 70, wrap=True)],
                     [[code.value, info.severity.value, info.meaning, info.ask_sender] for code, info in CATALOGUE.items()])
-    save_atomically(wb, path)
+    report.save(path)
     return len(rows)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.reports.workbook import DATE, POUNDS, Column, add_table_sheet, new_workbook, save_atomically
+from pipeline.reports.workbook import DATE, POUNDS, Column, Report
 from pipeline.warehouse import Warehouse
 
 _CONTROL_TOTALS = """
@@ -36,10 +36,10 @@ def _group(warehouse: Warehouse, key_sql: str) -> list[tuple]:
 
 
 def write_voucher_reconciliation(warehouse: Warehouse, path: Path) -> None:
-    wb = new_workbook()
+    report = Report()
     (forms_loaded, forms_held, lines_loaded, pounds_loaded, lines_held, pounds_held, unsigned,
      pounds_unsigned) = warehouse.con.execute(_CONTROL_TOTALS).fetchone()
-    add_table_sheet(wb, "Control totals", [Column("Measure", 46), Column("Value", 16)], [
+    report.table_sheet("Control totals", [Column("Measure", 46), Column("Value", 16)], [
         ["Voucher forms loaded", forms_loaded],
         ["Voucher lines loaded", lines_loaded],
         ["£ loaded (signed and unsigned)", pounds_loaded],
@@ -50,12 +50,12 @@ def write_voucher_reconciliation(warehouse: Warehouse, path: Path) -> None:
         ["£ on loaded lines not signed", pounds_unsigned],
     ], note="Loaded = validated and in the warehouse. Held forms are listed in exceptions.xlsx until corrected.")
     hours = Column("Hours", 10, "0.0")
-    add_table_sheet(wb, "By month", [Column("Month", 12), Column("Lines", 8), Column("Forms", 8),
+    report.table_sheet("By month", [Column("Month", 12), Column("Lines", 8), Column("Forms", 8),
                                      Column("£", 14, POUNDS), hours],
                     _group(warehouse, "strftime(date, '%Y-%m')"))
-    add_table_sheet(wb, "By activity", [Column("Activity", 36), Column("Lines", 8), Column("Forms", 8),
+    report.table_sheet("By activity", [Column("Activity", 36), Column("Lines", 8), Column("Forms", 8),
                                         Column("£", 14, POUNDS), hours], _group(warehouse, "activity"))
-    add_table_sheet(wb, "By recipient", [Column("Recipient", 30), Column("Lines", 8), Column("Forms", 8),
+    report.table_sheet("By recipient", [Column("Recipient", 30), Column("Lines", 8), Column("Forms", 8),
                                          Column("£", 14, POUNDS), hours], _group(warehouse, "name"))
     lines = warehouse.con.execute("""
         SELECT s.status, l.submission_id, l.line_no, l.name, l.date, l.activity, l.time_spent_minutes, l.amount,
@@ -63,10 +63,10 @@ def write_voucher_reconciliation(warehouse: Warehouse, path: Path) -> None:
         FROM store.voucher_lines l JOIN store.submissions s USING (submission_id)
         WHERE s.status IN ('loaded', 'held')
         ORDER BY s.status DESC, l.date NULLS LAST, l.submission_id, l.line_no""").fetchall()
-    add_table_sheet(wb, "Lines", [
+    report.table_sheet("Lines", [
         Column("Status", 9), Column("Submission", 11), Column("Line", 6), Column("Recipient", 24),
         Column("Date", 12, DATE), Column("Activity", 28), Column("Minutes", 9), Column("£", 12, POUNDS),
         Column("Signed", 8), Column("File", 34), Column("Email file", 26), Column("Where in the file", 24),
         Column("Sender", 28)],
         [[*row[:8], "yes" if row[8] else "NO", *row[9:]] for row in lines])
-    save_atomically(wb, path)
+    report.save(path)

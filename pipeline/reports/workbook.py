@@ -1,7 +1,8 @@
 """Formatted, filterable workbooks that never carry a formula from input.
 
-Every string is written as a string cell (openpyxl would otherwise turn "=..." into a
-formula); the sheet gets a bold frozen header, a filter, sensible widths and UK formats.
+Written with xlsxwriter, row by row in constant memory (a report over years of forms stays
+fast): every string is written as a string cell, never a formula, whatever it starts with;
+each sheet gets a bold frozen header, a filter, sensible widths, UK formats and print setup.
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
 
 from pipeline.files import write_atomically
 
@@ -25,8 +23,6 @@ POUNDS = '"£"#,##0.00'
 DATE = "dd/mm/yyyy"
 DATETIME = "dd/mm/yyyy hh:mm"
 LONDON = ZoneInfo("Europe/London")
-HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
 _CONTROL = dict.fromkeys(range(32))
 del _CONTROL[9], _CONTROL[10]
 
@@ -48,52 +44,6 @@ def local_time(value: dt.datetime | None) -> dt.datetime | None:
     return value.astimezone(LONDON).replace(tzinfo=None)
 
 
-def write_cell(ws: Worksheet, row: int, col: int, value: object, number_format: str | None = None):
-    if isinstance(value, str):
-        value = value.translate(_CONTROL)  # control characters are not allowed in xlsx
-    cell = ws.cell(row=row, column=col, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # never a formula, whatever the text starts with
-    elif isinstance(value, Decimal) and number_format is None:
-        cell.number_format = POUNDS  # Decimal is only ever money here
-    if number_format:
-        cell.number_format = number_format
-    return cell
-
-
-def add_table_sheet(wb: Workbook, title: str, columns: Sequence[Column], rows: Iterable[Sequence[object]],
-                    note: str | None = None) -> Worksheet:
-    ws = wb.create_sheet(title)
-    top = 1
-    if note:
-        write_cell(ws, 1, 1, note).font = Font(italic=True)
-        top = 3
-    for c, column in enumerate(columns, start=1):
-        cell = write_cell(ws, top, c, column.title)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(c)].width = column.width
-    r = top
-    for r, row in enumerate(rows, start=top + 1):
-        lines = 1
-        for c, (column, value) in enumerate(zip(columns, row, strict=True), start=1):
-            cell = write_cell(ws, r, c, value, column.format)
-            if column.wrap:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-                lines = max(lines, _wrapped_lines(value, column.width))
-        if lines > 1:  # neither Excel nor LibreOffice sizes rows of a generated file
-            ws.row_dimensions[r].height = 15 * lines
-    ws.freeze_panes = ws.cell(row=top + 1, column=1)
-    ws.auto_filter.ref = f"A{top}:{get_column_letter(len(columns))}{max(r, top)}"
-    # printed, it fits the page width, landscape, with the header on every page
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.print_title_rows = f"{top}:{top}"
-    return ws
-
-
 def _wrapped_lines(value: object, width: int) -> int:
     if not isinstance(value, str) or not value:
         return 1
@@ -101,14 +51,76 @@ def _wrapped_lines(value: object, width: int) -> int:
     return min(sum(-(-len(part) // per_line) or 1 for part in value.split("\n")), 15)
 
 
-def new_workbook() -> Workbook:
-    wb = Workbook()
-    wb.remove(wb.active)
-    return wb
+class Report:
+    """One workbook being written; save() puts it in place atomically."""
 
+    def __init__(self) -> None:
+        self._buffer = io.BytesIO()
+        self.book = xlsxwriter.Workbook(self._buffer, {"constant_memory": True,
+                                                       "strings_to_formulas": False, "strings_to_urls": False,
+                                                       "strings_to_numbers": False})
+        self._formats: dict[tuple, object] = {}
 
-def save_atomically(wb: Workbook, path: Path) -> None:
-    """Save so that a reader (or a crash) never meets half a workbook."""
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    write_atomically(path, buffer.getvalue())
+    def fmt(self, **props):
+        key = tuple(sorted(props.items()))
+        if key not in self._formats:
+            self._formats[key] = self.book.add_format(props)
+        return self._formats[key]
+
+    def write(self, ws, row: int, col: int, value: object, number_format: str | None = None, wrap: bool = False):
+        props = {}
+        if number_format:
+            props["num_format"] = number_format
+        elif isinstance(value, Decimal):
+            props["num_format"] = POUNDS  # Decimal is only ever money here
+        if wrap:
+            props.update(text_wrap=True, valign="top")
+        cell_format = self.fmt(**props) if props else None
+        if value is None:
+            ws.write_blank(row, col, None, cell_format)
+        elif isinstance(value, str):
+            ws.write_string(row, col, value.translate(_CONTROL), cell_format)  # never a formula
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col, value, cell_format)
+        elif isinstance(value, (int, float, Decimal)):
+            ws.write_number(row, col, float(value), cell_format)
+        elif isinstance(value, (dt.datetime, dt.date)):
+            ws.write_datetime(row, col, value, cell_format)
+        else:
+            ws.write_string(row, col, str(value).translate(_CONTROL), cell_format)
+
+    def table_sheet(self, title: str, columns: Sequence[Column], rows: Iterable[Sequence[object]],
+                    note: str | None = None):
+        ws = self.book.add_worksheet(title)
+        top = 0
+        if note:
+            ws.write_string(0, 0, note, self.fmt(italic=True))
+            top = 2
+        header = self.fmt(bold=True, font_color="#FFFFFF", bg_color="#1F4E78", text_wrap=True, valign="vcenter")
+        for c, column in enumerate(columns):
+            ws.set_column(c, c, column.width)
+        for c, column in enumerate(columns):
+            ws.write_string(top, c, column.title, header)
+        r = top
+        for r, row in enumerate(rows, start=top + 1):
+            row = list(row)
+            if len(row) != len(columns):
+                raise ValueError(f"{title}: a row has {len(row)} values for {len(columns)} columns")
+            lines = max((_wrapped_lines(v, col.width) for v, col in zip(row, columns) if col.wrap), default=1)
+            if lines > 1:  # neither Excel nor LibreOffice sizes rows of a generated file
+                ws.set_row(r, 15 * lines)
+            for c, (column, value) in enumerate(zip(columns, row)):
+                self.write(ws, r, c, value, column.format, column.wrap)
+        ws.freeze_panes(top + 1, 0)
+        ws.autofilter(top, 0, max(r, top), len(columns) - 1)
+        # printed, it fits the page width, landscape, with the header on every page
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(top)
+        return ws
+
+    def save(self, path: Path) -> None:
+        """Save so that a reader (or a crash) never meets half a workbook."""
+        self.book.close()
+        write_atomically(path, self._buffer.getvalue())
