@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 run: $(STAMP)  ## process inbox/ into outputs/ once
 	$(BIN)/coforms run
 
-test: $(STAMP)  ## the whole test suite
+test: $(STAMP)  ## the whole test suite (and a lint for undefined names and unused imports)
+	$(BIN)/ruff check --select F,E9 --quiet pipeline schemas flows bench tests
 	$(BIN)/python -m pytest
 
 setup: $(STAMP)

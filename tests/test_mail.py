@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import shutil
 
 import duckdb
 import pytest

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import duckdb
 import openpyxl
-import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app

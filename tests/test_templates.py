@@ -3,7 +3,6 @@ exactly the values put in: in Word, Excel and fillable PDF (meaningful or generi
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest

@@ -19,7 +19,6 @@ import urllib.request
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from tests.conftest import GOLDEN
 
