@@ -214,10 +214,6 @@ def batches(items: list[InboxItem], size: int) -> list[list[InboxItem]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def pending_items(settings: Settings) -> list[InboxItem]:
-    return list_inbox(settings.inbox)
-
-
 
 def run_pipeline(settings: Settings, today: dt.date | None = None,
                  on_start: Callable[[int], None] | None = None,
