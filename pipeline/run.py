@@ -11,12 +11,15 @@ import datetime as dt
 import hashlib
 import logging
 import shutil
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from pipeline.archive import archive_bytes, archive_path
 from pipeline.crash import crash_point
+from pipeline.cross_checks import claims_made_before, with_project_from_subject
 from pipeline.ingest import Attachment, InboxItem, Provenance, attachments_of, list_inbox, received_time
 from pipeline.mail import sender_allowlist
 from pipeline.parallel import Parser
@@ -24,7 +27,7 @@ from pipeline.parse import ParsedFile
 from pipeline.problems import Problem, ProblemCode, Severity, make_problem
 from pipeline.settings import Settings
 from pipeline.validate import Context
-from pipeline.warehouse import Warehouse, claim_key
+from pipeline.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -67,30 +70,14 @@ class RunSummary:
         self.outcomes.extend(other.outcomes)
 
 
-def _cross_form_claims(parsed: ParsedFile, warehouse: Warehouse) -> list[Problem]:
-    """possible_duplicate_claim for lines already loaded from another form."""
-    if parsed.form_type != "voucher" or parsed.form is None:
-        return []
-    keyed = [(line, claim_key(line.name, line.date, line.activity)) for line in parsed.form.lines]
-    earlier = warehouse.loaded_claims(k for _, k in keyed)
-    problems = []
-    for line, key in keyed:
-        if key in earlier:
-            problems.append(make_problem(
-                ProblemCode.POSSIBLE_DUPLICATE_CLAIM,
-                f"Row {line.line_no}: {line.name}, {line.date:%d/%m/%Y}, {line.activity} was already claimed on "
-                f"\"{earlier[key][1]}\" (submission {earlier[key][0]}).",
-                field=f"lines.{line.line_no}", location=parsed.locations.get(f"lines.{line.line_no}"),
-                value=f"{line.name} | {line.date:%d/%m/%Y} | {line.activity}"))
-    return problems
-
-
 def _record(attachment: Attachment, parsed: ParsedFile | None, warehouse: Warehouse,
             intake: tuple[int, int]) -> Outcome:
     """Record one attachment (parsed already, or None when its bytes were seen before)."""
     if warehouse.first_with_sha256(attachment.sha256) is not None:
         parsed = None  # identical bytes: a duplicate, whatever was read
-    extra = _cross_form_claims(parsed, warehouse) if parsed else []
+    if parsed is not None:
+        parsed = with_project_from_subject(parsed, attachment.provenance.subject, warehouse)
+    extra = claims_made_before(parsed, warehouse) if parsed else []
     crash_point("after_parse")
     recorded = warehouse.record(attachment.provenance, attachment.sha256, parsed, extra, intake=intake)
     crash_point("after_record")
@@ -128,84 +115,102 @@ def _too_large(item: InboxItem, warehouse: Warehouse, settings: Settings, sha: s
 
 
 @dataclass
-class _Intake:
+class _Prepared:
+    """An inbox file read and archived, its parts' parses under way; nothing in the warehouse yet."""
     item: InboxItem
-    intake_id: int
-    parts: list[tuple[int, Attachment]]  # the parts still to record
-    too_large_sha: str | None = None
+    sha256: str
+    mtime_ns: int
+    size: int
+    attachments: list[Attachment] | None  # None: too large to read
+    parsing: dict[int, Future] = field(default_factory=dict)  # part -> its parse
 
 
-def _take_in(item: InboxItem, warehouse: Warehouse, settings: Settings, allowed) -> _Intake:
-    """Read one inbox file, archive it and what it holds, and open (or resume) its intake."""
+def _read_in(item: InboxItem, settings: Settings, allowed) -> _Prepared | None:
+    """Read one inbox file and archive it and what it holds."""
+    if not item.path.exists():
+        return None  # taken by another run
     stat = item.path.stat()
     attachments = attachments_of(item, settings.max_file_bytes, allowed)
     if attachments is None:
-        sha = _file_sha256(item.path)
-        intake_id, done = warehouse.begin_intake(sha, item.path.name, stat.st_mtime_ns, stat.st_size, 1)
-        return _Intake(item, intake_id, [], sha if 0 not in done else None)
+        return _Prepared(item, _file_sha256(item.path), stat.st_mtime_ns, stat.st_size, None)
     data = item.path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     archive_bytes(settings.archive_dir, sha, data)  # the email (or file) as it came: kept first
-    intake_id, done = warehouse.begin_intake(sha, item.path.name, stat.st_mtime_ns, stat.st_size, len(attachments))
-    parts = []
-    for part_no, attachment in enumerate(attachments):
-        if part_no in done:
-            continue  # recorded by a run that was killed before it finished this file
+    for attachment in attachments:
         crash_point("before_archive")
         archive_bytes(settings.archive_dir, attachment.sha256, attachment.data)
         crash_point("after_archive")
-        parts.append((part_no, attachment))
-    return _Intake(item, intake_id, parts)
+    return _Prepared(item, sha, stat.st_mtime_ns, stat.st_size, attachments)
 
 
-def _process_batch(items: list[InboxItem], warehouse: Warehouse, settings: Settings, today: dt.date,
-                   parser: Parser, summary: RunSummary, on_item) -> None:
-    allowed = sender_allowlist(settings.allowed_senders)
+def _prepare(batch: list[InboxItem], warehouse: Warehouse, settings: Settings, allowed, parser: Parser,
+             ctx: Context, expected_jobs: int) -> list[_Prepared]:
+    """Read and archive a batch's files, then start parsing every part not seen before."""
+    prepared = [p for p in (_read_in(item, settings, allowed) for item in batch) if p is not None]
+    warehouse.prefetch_sha256(a.sha256 for p in prepared for a in p.attachments or [])
+    for p in prepared:
+        for part_no, attachment in enumerate(p.attachments or []):
+            if attachment.problem is None and warehouse.first_with_sha256(attachment.sha256) is None:
+                p.parsing[part_no] = parser.submit(attachment.data, ctx, expected_jobs)
+    return prepared
+
+
+def _record_batch(batch: list[_Prepared], warehouse: Warehouse, settings: Settings, summary: RunSummary,
+                  on_item) -> None:
+    """Record a batch's files in arrival order in one transaction, then clear them from the inbox."""
     with warehouse.transaction():  # one transaction per batch: all of it, or (after a crash) none
-        known = warehouse.known_projects()  # a snapshot: the same answer on one core or many
-        intakes: list[_Intake] = []
-        pending: dict[tuple[int, int], object] = {}  # (intake, part) -> the parse under way
-        for item in items:
-            if not item.path.exists():
-                continue  # taken by another run
-            intake = _take_in(item, warehouse, settings, allowed)
-            for part_no, attachment in intake.parts:
-                if attachment.problem is None and warehouse.first_with_sha256(attachment.sha256) is None:
-                    ctx = Context(today=today, voucher_line_cap=settings.voucher_line_cap, known_projects=known,
-                                  subject=attachment.provenance.subject)
-                    # parsing starts now, while the next files are taken in
-                    pending[(len(intakes), part_no)] = parser.submit(attachment.data, ctx, len(items))
-            intakes.append(intake)
-        for n, intake in enumerate(intakes):  # recorded in arrival order, as the results come
-            if intake.too_large_sha:
-                summary.outcomes.append(_too_large(intake.item, warehouse, settings, intake.too_large_sha,
-                                                   (intake.intake_id, 0)))
-            for part_no, attachment in intake.parts:
-                future = pending.pop((n, part_no), None)
-                result = future.result() if future is not None else None
-                if attachment.problem is not None:
-                    result = ParsedFile(None, None, [attachment.problem])  # decided before reading: not opened
-                summary.outcomes.append(_record(attachment, result, warehouse, (intake.intake_id, part_no)))
-            warehouse.finish_intake(intake.intake_id)
+        warehouse.reserve_ids(submissions=sum(len(p.attachments or [None]) for p in batch), intakes=len(batch))
+        for prepared in batch:
+            parts = len(prepared.attachments) if prepared.attachments is not None else 1
+            intake_id, done = warehouse.begin_intake(prepared.sha256, prepared.item.path.name, prepared.mtime_ns,
+                                                     prepared.size, parts)
+            if prepared.attachments is None:
+                if 0 not in done:
+                    summary.outcomes.append(_too_large(prepared.item, warehouse, settings, prepared.sha256,
+                                                       (intake_id, 0)))
+            else:
+                for part_no, attachment in enumerate(prepared.attachments):
+                    if part_no in done:
+                        continue  # recorded by a run that was killed before it finished this file
+                    future = prepared.parsing.pop(part_no, None)
+                    result = future.result() if future is not None else None
+                    if attachment.problem is not None:
+                        result = ParsedFile(None, None, [attachment.problem])  # decided before reading: not opened
+                    summary.outcomes.append(_record(attachment, result, warehouse, (intake_id, part_no)))
+            warehouse.finish_intake(intake_id)
         crash_point("before_batch_commit")
-    for intake in intakes:  # only now that the batch is committed do its files leave the inbox
+    for prepared in batch:  # only now that the batch is committed do its files leave the inbox
         crash_point("before_unlink")
-        intake.item.path.unlink()
+        prepared.item.path.unlink()
         crash_point("after_unlink")
         summary.files += 1
         if on_item:
-            on_item(intake.item)
+            on_item(prepared.item)
 
 
 def process_items(items: Iterable[InboxItem], warehouse: Warehouse, settings: Settings, today: dt.date | None = None,
                   on_item: Callable[[InboxItem], None] | None = None) -> RunSummary:
     """Process inbox items in batches: read and archive, parse on every core, record in order in one
-    transaction per batch, then clear the batch's files from the inbox."""
+    transaction per batch, then clear the batch's files from the inbox.
+
+    The next batch is read and handed to the parsing pool before this one is recorded, so the
+    workers parse while the main process writes the warehouse and commits."""
     today = today or dt.date.today()
     summary = RunSummary(started_at=dt.datetime.now(dt.timezone.utc))
+    allowed = sender_allowlist(settings.allowed_senders)
+    ctx = Context(today=today, voucher_line_cap=settings.voucher_line_cap)
+    items = list(items)
     with Parser(settings.workers) as parser:
-        for batch in batches(list(items), settings.batch_size):
-            _process_batch(batch, warehouse, settings, today, parser, summary, on_item)
+        def prepare(batch: list[InboxItem]) -> list[_Prepared]:
+            return _prepare(batch, warehouse, settings, allowed, parser, ctx, len(items))
+
+        pending = deque(batches(items, settings.batch_size))
+        ahead = prepare(pending.popleft()) if pending else []
+        while ahead:
+            current, ahead = ahead, (prepare(pending.popleft()) if pending else [])
+            _record_batch(current, warehouse, settings, summary, on_item)
+            while not ahead and pending:  # a batch whose files all went: on to the next
+                ahead = prepare(pending.popleft())
     summary.finished_at = dt.datetime.now(dt.timezone.utc)
     return summary
 

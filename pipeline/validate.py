@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from pipeline.forms.labels import label_tokens, normalise
+from pipeline.forms.labels import normalise
 from pipeline.forms.raw import RawForm, RawValue
 from pipeline.forms.spec import FormSpec
 from pipeline.problems import Problem, ProblemCode, Severity, make_problem
@@ -30,8 +30,6 @@ VOUCHER_REQUIRED = ("name", "date", "activity", "time_spent", "amount")
 class Context:
     today: dt.date
     voucher_line_cap: Decimal = Decimal("100")
-    known_projects: frozenset[str] = frozenset()
-    subject: str | None = None
 
 
 @dataclass
@@ -175,15 +173,6 @@ def _validate_planning(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collect
     return model
 
 
-def project_from_subject(subject: str | None, known_projects: frozenset[str]) -> str | None:
-    """The one known project an email subject names, or None if it names none or several."""
-    if not subject:
-        return None
-    words = f" {normalise(subject)} "
-    named = {p for p in known_projects if label_tokens(p) and f" {normalise(p)} " in words}
-    return named.pop() if len(named) == 1 else None
-
-
 def _validate_evaluation(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collector) -> BaseModel:
     data = _header_and_sections(spec, raw)
     data["statements"] = {}
@@ -202,13 +191,11 @@ def _validate_evaluation(spec: FormSpec, raw: RawForm, ctx: Context, out: _Colle
 
     model = _validate(MODELS["evaluation"], data, ctx, out, path_of)
     if not model.project_name and "project_name" not in out.failed:
-        from_subject = project_from_subject(ctx.subject, ctx.known_projects)
-        if from_subject:
-            model = model.model_copy(update={"project_name": from_subject})
-        else:
-            out.add(ProblemCode.PROJECT_UNKNOWN,
-                    "The form has no project name, and the email subject does not name exactly one known project.",
-                    "project_name")
+        # the email subject may still name the project: that needs the warehouse, so it is
+        # decided when the form is recorded (pipeline.cross_checks)
+        out.add(ProblemCode.PROJECT_UNKNOWN,
+                "The form has no project name, and the email subject does not name exactly one known project.",
+                "project_name")
     _check_header(spec, model, out, skip=("project_name",))
     if not any(getattr(model, name) for name in PART_1):
         out.add(ProblemCode.BLANK_SECTION, "Part 1 (what worked well, what could be improved, wider learning) is blank.",

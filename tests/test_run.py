@@ -224,3 +224,38 @@ def test_a_name_written_on_a_monitoring_form_reaches_no_output(workdir):
                 with __import__("zipfile").ZipFile(path) as zf:
                     data = b"".join(zf.read(n) for n in zf.namelist())
             assert b"Margaret" not in data, path
+
+
+def _with_zip_comment(data: bytes) -> bytes:
+    """The same document in different bytes (another resident's copy, not a duplicate)."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        dst.comment = b"another copy"
+    return out.getvalue()
+
+
+def test_an_evaluation_without_a_project_takes_it_from_the_subject_even_in_the_same_run(workdir):
+    from tests.fixtures import emails
+
+    inbox = workdir / "inbox"
+    inbox.mkdir(exist_ok=True)
+    shutil.copy(GOLDEN / "planning" / "toolkit_layout.docx", inbox / "01 plan.docx")
+    named = emails.attach(emails.message(subject="Evaluation - Carers Week Co-design Group"),
+                          emails.golden("evaluation/bad_no_project.docx"), "evaluation.docx")
+    unnamed = emails.attach(emails.message(subject="Evaluation attached"),
+                            _with_zip_comment(emails.golden("evaluation/bad_no_project.docx")), "evaluation again.docx")
+    (inbox / "02 named.eml").write_bytes(named.as_bytes())
+    (inbox / "03 unnamed.eml").write_bytes(unnamed.as_bytes())
+    _run(workdir)
+    con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
+    rows = dict(con.execute("SELECT source_file, (status, project_name) FROM submissions").fetchall())
+    codes = {r[0] for r in con.execute(
+        "SELECT source_file FROM exceptions WHERE code = 'project_unknown'").fetchall()}
+    con.close()
+    assert rows["evaluation.docx"] == ("loaded", "Carers Week Co-design Group")
+    assert rows["evaluation again.docx"][1] is None and codes == {"evaluation again.docx"}

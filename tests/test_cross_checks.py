@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pipeline.validate import project_from_subject
+from pipeline.cross_checks import project_from_subject
 
 KNOWN = frozenset({"Carers Week Co-design Group", "Day Centre Review", "Day Centre"})
 
