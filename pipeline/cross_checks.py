@@ -7,6 +7,7 @@ form is recorded, in arrival order. A one-core run and a many-core run therefore
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from pipeline.forms.labels import label_tokens, normalise
@@ -38,12 +39,13 @@ def with_project_from_subject(parsed: ParsedFile, subject: str | None, warehouse
                    notes=[*parsed.notes, f"project name taken from the email subject: {project}"])
 
 
-def claims_made_before(parsed: ParsedFile, warehouse: Warehouse) -> list[Problem]:
-    """possible_duplicate_claim for voucher lines already loaded from another form."""
+def claims_made_before(parsed: ParsedFile, warehouse: Warehouse, excluding: Iterable[int] = ()) -> list[Problem]:
+    """possible_duplicate_claim for voucher lines already loaded from another form (not counting
+    the forms this one corrects)."""
     if parsed.form_type != "voucher" or parsed.form is None:
         return []
     keyed = [(line, claim_key(line.name, line.date, line.activity)) for line in parsed.form.lines]
-    earlier = warehouse.loaded_claims(k for _, k in keyed)
+    earlier = warehouse.loaded_claims((k for _, k in keyed), excluding)
     problems = []
     for line, key in keyed:
         if key in earlier:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.corrections import correction_key
 from pipeline.crash import crash_point
 from pipeline.files import private_dir
 from pipeline.forms.labels import normalise
@@ -32,7 +33,7 @@ from pipeline.problems import Problem, has_errors
 from schemas import EvaluationForm, MonitoringForm, PlanningForm, VoucherForm
 from schemas.evaluation import THEME_NAMES
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STATUSES = ("loaded", "held", "duplicate", "superseded", "rejected")
 PLANNING_SECTIONS = tuple(s.name for s in all_specs()["planning"].sections)
 
@@ -56,7 +57,9 @@ CREATE TABLE IF NOT EXISTS store.submissions (
     duplicate_of BIGINT,
     notes VARCHAR,
     intake_id BIGINT,
-    part_no INTEGER
+    part_no INTEGER,
+    superseded_by BIGINT,
+    correction_key VARCHAR
 );
 -- One row per file taken from the inbox (an email is one intake with several parts). A run
 -- killed half-way through an email resumes it: parts already recorded are not recorded again.
@@ -74,7 +77,16 @@ CREATE TABLE IF NOT EXISTS store.intake (
 CREATE TABLE IF NOT EXISTS store.problems (
     submission_id BIGINT NOT NULL, problem_no INTEGER NOT NULL, severity VARCHAR NOT NULL, code VARCHAR NOT NULL,
     field VARCHAR, location VARCHAR, message VARCHAR NOT NULL, value VARCHAR,
+    state VARCHAR DEFAULT 'open', resolved_at TIMESTAMP, resolution VARCHAR,
     PRIMARY KEY (submission_id, problem_no)
+);
+-- Every change of a submission's status after it was recorded: by the pipeline (a correction
+-- arrived) or by the admin (accept, reject, supersede), with who, when and why.
+CREATE SEQUENCE IF NOT EXISTS store.audit_ids START 1;
+CREATE TABLE IF NOT EXISTS store.audit (
+    audit_id BIGINT PRIMARY KEY, acted_at TIMESTAMP NOT NULL, actor VARCHAR NOT NULL, action VARCHAR NOT NULL,
+    submission_id BIGINT NOT NULL, related_submission_id BIGINT, old_status VARCHAR, new_status VARCHAR,
+    reason VARCHAR
 );
 CREATE TABLE IF NOT EXISTS store.value_locations (submission_id BIGINT, field VARCHAR, location VARCHAR);
 CREATE TABLE IF NOT EXISTS store.planning (
@@ -133,13 +145,17 @@ _LOADED = "submission_id IN (SELECT submission_id FROM store.submissions WHERE s
 _VIEWS = f"""
 CREATE OR REPLACE VIEW submissions AS
 SELECT submission_id, form_type, source_file, container_file, sender, subject, received_at, sha256, status,
-       project_name, loaded_at
+       project_name, loaded_at, superseded_by
 FROM store.submissions;
 
 CREATE OR REPLACE VIEW exceptions AS
 SELECT p.submission_id, s.source_file, s.container_file, s.sender, p.severity, p.code, p.field, p.location,
-       p.message, p.value
+       p.message, p.value, p.state, p.resolved_at, p.resolution
 FROM store.problems p JOIN store.submissions s USING (submission_id);
+
+CREATE OR REPLACE VIEW audit AS
+SELECT audit_id, acted_at, actor, action, submission_id, related_submission_id, old_status, new_status, reason
+FROM store.audit;
 
 CREATE OR REPLACE VIEW planning AS
 SELECT submission_id, project_name, date, residents_involved, {", ".join(PLANNING_SECTIONS)}
@@ -183,7 +199,7 @@ SELECT submission_id, line_no, name, date, activity, time_spent_minutes, amount,
 FROM store.voucher_lines WHERE {_LOADED};
 """
 
-PUBLIC_VIEWS = ("submissions", "exceptions", "planning", "planning_leads", "evaluation", "evaluation_scores",
+PUBLIC_VIEWS = ("submissions", "exceptions", "audit", "planning", "planning_leads", "evaluation", "evaluation_scores",
                 "evaluation_feedback", "evaluation_themes", "monitoring", "monitoring_circumstances", "voucher_lines")
 
 
@@ -223,7 +239,7 @@ class _PendingRows:
 
 _SUBMISSION_COLUMNS = ("store.submissions (submission_id, form_type, source_file, container_file, sender, subject, "
                        "received_at, message_id, sha256, status, project_name, loaded_at, duplicate_of, notes, "
-                       "intake_id, part_no)")
+                       "intake_id, part_no, correction_key)")
 
 
 def _utc_now() -> dt.datetime:
@@ -260,6 +276,7 @@ class Warehouse:
         self._pending_projects: set[str] = set()
         self._open_intakes: dict[int, list] = {}  # intake id -> its pending row
         self._reserved: dict[str, list[int]] = {"submission_ids": [], "intake_ids": []}
+        self._correctable: _Correctable | None = None  # loaded lazily
 
     def close(self) -> None:
         self.con.close()
@@ -280,8 +297,13 @@ class Warehouse:
         finally:
             self._in_batch = False
 
-    def _commit(self) -> None:
+    def _flush(self) -> None:
+        """Send the pending rows now (still inside the transaction)."""
         self._pending.flush(self.con)
+        self._open_intakes.clear()  # written: finishing one is an UPDATE from now on
+
+    def _commit(self) -> None:
+        self._flush()
         self.con.execute("COMMIT")
         self._pending_claims.clear()
         self._pending_projects.clear()
@@ -314,8 +336,12 @@ class Warehouse:
     def _migrate(self) -> None:
         self.con.execute("BEGIN")
         self.con.execute(_TABLES)
-        for column, kind in (("intake_id", "BIGINT"), ("part_no", "INTEGER")):  # schema 1 -> 2
+        for column, kind in (("intake_id", "BIGINT"), ("part_no", "INTEGER"),  # schema 1 -> 2
+                             ("superseded_by", "BIGINT"), ("correction_key", "VARCHAR")):  # 2 -> 3
             self.con.execute(f"ALTER TABLE store.submissions ADD COLUMN IF NOT EXISTS {column} {kind}")
+        for column, kind in (("state", "VARCHAR DEFAULT 'open'"), ("resolved_at", "TIMESTAMP"),
+                             ("resolution", "VARCHAR")):  # 2 -> 3
+            self.con.execute(f"ALTER TABLE store.problems ADD COLUMN IF NOT EXISTS {column} {kind}")
         self.con.execute(_VIEWS)
         self.con.execute("INSERT OR REPLACE INTO store.meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         self.con.execute("COMMIT")
@@ -346,20 +372,72 @@ class Warehouse:
         ).fetchall()
         return frozenset(r[0] for r in rows) | self._pending_projects
 
-    def loaded_claims(self, keys: Iterable[str]) -> dict[str, tuple[int, str]]:
-        """Claim key -> (submission, file) of the first loaded voucher line with that key."""
-        keys = [k for k in keys if k]
+    def loaded_claims(self, keys: Iterable[str], excluding: Iterable[int] = ()) -> dict[str, tuple[int, str]]:
+        """Claim key -> (submission, file) of the first loaded voucher line with that key (leaving
+        out the submissions `excluding`: the ones a correction replaces)."""
+        keys, excluding = [k for k in keys if k], list(excluding)
         if not keys:
             return {}
         rows = self.con.execute(
             f"SELECT l.claim_key, min(l.submission_id), arg_min(s.source_file, l.submission_id) "
             f"FROM store.voucher_lines l JOIN store.submissions s USING (submission_id) WHERE l.{_LOADED} "
-            "AND l.claim_key IN (SELECT unnest(?)) GROUP BY l.claim_key", [keys]).fetchall()
+            "AND l.claim_key IN (SELECT unnest(?)) AND l.submission_id NOT IN (SELECT unnest(?)) "
+            "GROUP BY l.claim_key", [keys, excluding or [-1]]).fetchall()
         claims = {key: (sid, source) for key, sid, source in rows}
         for key in keys:  # committed lines came first; pending ones only where none was committed
-            if key not in claims and key in self._pending_claims:
-                claims[key] = self._pending_claims[key]
+            pending = self._pending_claims.get(key)
+            if key not in claims and pending and pending[0] not in excluding:
+                claims[key] = pending
         return claims
+
+    # ------------------------------------------------------------ corrections
+
+    def _correctables(self) -> _Correctable:
+        if self._correctable is None:
+            self._correctable = _Correctable()
+            for row in self.con.execute(
+                    "SELECT submission_id, correction_key, form_type, project_name FROM store.submissions "
+                    "WHERE status IN ('loaded', 'held', 'rejected') ORDER BY submission_id").fetchall():
+                self._correctable.add(*row)
+        return self._correctable
+
+    def correction_targets(self, provenance: Provenance, parsed: ParsedFile | None) -> dict[int, str]:
+        """The earlier submissions this one corrects (see pipeline.corrections), each with why."""
+        if parsed is None or parsed.form is None:
+            return {}  # an unreadable file corrects nothing
+        project = getattr(parsed.form, "project_name", None)
+        return self._correctables().targets(correction_key(provenance.sender, provenance.source_file),
+                                            parsed.form_type, project)
+
+    def supersede(self, old: int, new: int, actor: str, reason: str) -> None:
+        """`old` is replaced by `new`: old becomes superseded, its open exceptions resolved."""
+        self.change_status(old, "superseded", actor, "supersede", reason, related=new,
+                           resolution=f"replaced by submission {new}")
+
+    def change_status(self, submission_id: int, new_status: str, actor: str, action: str, reason: str,
+                      related: int | None = None, resolution: str | None = None) -> str:
+        """Change a recorded submission's status, resolve its open exceptions and audit it; returns
+        the old status."""
+        self._flush()  # the submission may still be pending in this batch
+        row = self.con.execute("SELECT status FROM store.submissions WHERE submission_id = ?",
+                               [submission_id]).fetchone()
+        if row is None:
+            raise KeyError(submission_id)
+        now = _utc_now()
+        self.con.execute("UPDATE store.submissions SET status = ?, superseded_by = ? WHERE submission_id = ?",
+                         [new_status, related if new_status == "superseded" else None, submission_id])
+        if resolution:
+            self.con.execute("UPDATE store.problems SET state = 'resolved', resolved_at = ?, resolution = ? "
+                             "WHERE submission_id = ? AND state = 'open'", [now, resolution, submission_id])
+        audit_id = self.con.execute("SELECT nextval('store.audit_ids')").fetchone()[0]
+        self.con.execute("INSERT INTO store.audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         [audit_id, now, actor, action, submission_id, related, row[0], new_status, reason])
+        self._pending_claims = {k: v for k, v in self._pending_claims.items() if v[0] != submission_id}
+        if self._correctable is not None:
+            self._correctable.remove(submission_id)
+            if new_status in ("loaded", "held", "rejected"):
+                self._correctable = None  # rebuilt on next use
+        return row[0]
 
     # ------------------------------------------------------------ intake
 
@@ -393,8 +471,9 @@ class Warehouse:
 
     def record(self, provenance: Provenance, sha256: str, parsed: ParsedFile | None,
                extra_problems: list[Problem] = (), now: dt.datetime | None = None,
-               intake: tuple[int, int] | None = None) -> Recorded:
-        """Write one submission and everything read from it, in one transaction."""
+               intake: tuple[int, int] | None = None, supersedes: dict[int, str] | None = None) -> Recorded:
+        """Write one submission and everything read from it, in one transaction. The earlier
+        submissions it corrects (`supersedes`, found here when not given) become superseded."""
         now = now or dt.datetime.now(dt.timezone.utc)
         if not self._in_batch:
             self.con.execute("BEGIN")
@@ -408,6 +487,9 @@ class Warehouse:
                     ("held" if has_errors(problems) else "loaded")
                 form_type = parsed.form_type if parsed else None
                 project = getattr(parsed.form, "project_name", None) if parsed and parsed.form else None
+            if original is None and supersedes is None:
+                supersedes = self.correction_targets(provenance, parsed)
+            key = correction_key(provenance.sender, provenance.source_file)
             submission_id = self._next_id("submission_ids")
             received = provenance.received_at
             if received is not None and received.tzinfo is not None:
@@ -417,16 +499,20 @@ class Warehouse:
                 provenance.subject, received, provenance.message_id, sha256, status, project,
                 now.astimezone(dt.timezone.utc).replace(tzinfo=None), original,
                 "; ".join(parsed.notes) if parsed and parsed.notes else None,
-                intake[0] if intake else None, intake[1] if intake else None]])
+                intake[0] if intake else None, intake[1] if intake else None, key]])
             crash_point("before_commit")
             self._pending.add("store.problems", [
-                [submission_id, i, p.severity.value, p.code.value, p.field, p.location, p.message, p.value]
-                for i, p in enumerate(problems, start=1)])
+                [submission_id, i, p.severity.value, p.code.value, p.field, p.location, p.message, p.value,
+                 "open", None, None] for i, p in enumerate(problems, start=1)])
             if original is None and parsed is not None and parsed.form is not None:
                 _LOADERS[parsed.form_type](self._pending, submission_id, parsed.form, parsed.locations)
                 self._pending.add("store.value_locations",
                                   [[submission_id, f, loc] for f, loc in parsed.locations.items()])
             self._remember(submission_id, sha256, original, status, project, provenance.source_file, parsed)
+            for old, why in (supersedes or {}).items() if original is None else ():
+                self.supersede(old, submission_id, "pipeline", why)
+            if original is None and self._correctable is not None and status != "duplicate":
+                self._correctable.add(submission_id, key, form_type, project)
             if not self._in_batch:
                 self._commit()
         except BaseException:
@@ -449,6 +535,42 @@ class Warehouse:
                 key = claim_key(line.name, line.date, line.activity)
                 if key:
                     self._pending_claims.setdefault(key, (submission_id, source_file))
+
+
+class _Correctable:
+    """Submissions a later one may correct, indexed by correction key and by planned project."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, dict[int, tuple[str | None, str | None]]] = {}
+        self.plans: dict[str, set[int]] = {}
+        self.keys: dict[int, tuple[str | None, str | None]] = {}
+
+    def add(self, sid: int, key: str | None, form_type: str | None, project: str | None) -> None:
+        if key:
+            self.by_key.setdefault(key, {})[sid] = (form_type, project)
+        plan = normalise(project) if form_type == "planning" and project else None
+        if plan:
+            self.plans.setdefault(plan, set()).add(sid)
+        self.keys[sid] = (key, plan)
+
+    def remove(self, sid: int) -> None:
+        key, plan = self.keys.pop(sid, (None, None))
+        if key:
+            self.by_key.get(key, {}).pop(sid, None)
+        if plan:
+            self.plans.get(plan, set()).discard(sid)
+
+    def targets(self, key: str | None, form_type: str, project: str | None) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for sid, (old_type, old_project) in self.by_key.get(key, {}).items() if key else ():
+            same_form = old_type is None or old_type == form_type  # an unreadable file: any form
+            same_project = not (project and old_project) or normalise(project) == normalise(old_project)
+            if same_form and same_project:
+                found[sid] = "a corrected version: same sender and file name"
+        if form_type == "planning" and project:
+            for sid in self.plans.get(normalise(project), ()):
+                found.setdefault(sid, "a newer plan for the same project (one plan per project)")
+        return dict(sorted(found.items()))
 
 
 # ---------------------------------------------------------------- per-form loaders

@@ -14,9 +14,11 @@ from tests.conftest import GOLDEN
 # The documented public schema (README, "Warehouse views"): a change here is a change of interface.
 DOCUMENTED_COLUMNS = {
     "submissions": ["submission_id", "form_type", "source_file", "container_file", "sender", "subject",
-                    "received_at", "sha256", "status", "project_name", "loaded_at"],
+                    "received_at", "sha256", "status", "project_name", "loaded_at", "superseded_by"],
     "exceptions": ["submission_id", "source_file", "container_file", "sender", "severity", "code", "field",
-                   "location", "message", "value"],
+                   "location", "message", "value", "state", "resolved_at", "resolution"],
+    "audit": ["audit_id", "acted_at", "actor", "action", "submission_id", "related_submission_id", "old_status",
+              "new_status", "reason"],
     "planning": ["submission_id", "project_name", "date", "residents_involved", "purpose_and_objectives",
                  "stakeholders", "coproduction_approach", "communication", "resources_and_support",
                  "timelines_and_milestones", "monitoring_and_evaluation", "further_involvement"],
