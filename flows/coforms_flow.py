@@ -34,7 +34,7 @@ def write_reports_task(settings: Settings, submission_ids: list[int]) -> list[st
     from pipeline.replies import write_reply_drafts
 
     with Warehouse(settings.warehouse_path) as warehouse:
-        reports = [str(p) for p in write_reports(warehouse, settings.outputs)]
+        reports = [str(p) for p in write_reports(warehouse, settings.outputs, settings)]
         write_reply_drafts(warehouse, submission_ids, settings)
         return reports
 

@@ -107,6 +107,81 @@ def check_command(
     raise typer.Exit(1)
 
 
+Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the audit table).")]
+By = Annotated[Optional[str], typer.Option("--by", help="Who decided (default: your login name).")]
+
+
+def _admin(action, *args) -> None:
+    from pipeline.admin import AdminError, run_admin_action
+    from pipeline.lock import RunInProgress
+
+    settings = Settings()
+    _configure_logging(settings)
+    try:
+        Console().print(run_admin_action(settings, action, *args))
+    except RunInProgress as exc:
+        console.print(f"[yellow]{exc}[/]")
+        raise typer.Exit(2) from exc
+    except AdminError as exc:
+        console.print(f"[bold red]Not done:[/] {exc}")
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def accept(submission_id: int, reason: Reason, by: By = None) -> None:
+    """Load a held form as it is (its errors accepted, values that failed left empty)."""
+    from pipeline.admin import accept as accept_action, default_actor
+
+    _admin(accept_action, submission_id, reason, by or default_actor())
+
+
+@app.command()
+def reject(submission_id: int, reason: Reason, by: By = None) -> None:
+    """Keep a form out of the warehouse for good and close its exceptions."""
+    from pipeline.admin import default_actor, reject as reject_action
+
+    _admin(reject_action, submission_id, reason, by or default_actor())
+
+
+@app.command()
+def supersede(old_id: int, new_id: int,
+              reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit table).")] =
+              "the sender sent a correction under another name",
+              by: By = None) -> None:
+    """Say that submission NEW_ID corrects OLD_ID (OLD_ID leaves the warehouse views)."""
+    from pipeline.admin import default_actor, supersede as supersede_action
+
+    _admin(supersede_action, old_id, new_id, reason, by or default_actor())
+
+
+@app.command()
+def exceptions(
+    all_: Annotated[bool, typer.Option("--all", help="Resolved ones too.")] = False,
+    outputs: Annotated[Optional[Path], typer.Option(help="Folder for warehouse and reports.")] = None,
+) -> None:
+    """List the open exceptions, grouped by sender (so each can be emailed once)."""
+    from pipeline.reports.exceptions import exception_rows
+    from pipeline.warehouse import Warehouse
+
+    settings = _settings(outputs=outputs)
+    if not settings.warehouse_path.exists():
+        Console().print("No warehouse yet: run `coforms run` first.")
+        return
+    with Warehouse(settings.warehouse_path, read_only=True) as warehouse:
+        rows = exception_rows(warehouse, state=None if all_ else "open")
+    out = Console()
+    if not rows:
+        out.print("[green]No open exceptions.[/]")
+        return
+    table = Table(title=f"{'All' if all_ else 'Open'} exceptions: {len(rows)}", show_lines=False)
+    for heading in ("Sender", "Submission", "File", "Status", "Severity", "Problem", "What is wrong", "Where"):
+        table.add_column(heading, overflow="fold")
+    for row in rows:
+        table.add_row(row.sender or "(no email)", str(row.submission_id), row.source_file, row.status,
+                      row.severity, row.code, row.message, row.location or "")
+    out.print(table)
+
+
 @app.command()
 def fetch() -> None:
     """Bring new mail from the co-production mailbox into the inbox (settings 'imap_*')."""

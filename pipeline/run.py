@@ -247,6 +247,6 @@ def _run_locked(settings, today, on_start, on_item, write_reports, write_reply_d
     with Warehouse(settings.warehouse_path) as warehouse:
         summary = process_items(items, warehouse, settings, today, on_item)
         crash_point("before_reports")
-        write_reports(warehouse, settings.outputs)
+        write_reports(warehouse, settings.outputs, settings)
         write_reply_drafts(warehouse, [o.submission_id for o in summary.outcomes], settings)
     return summary

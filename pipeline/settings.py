@@ -12,6 +12,13 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 CONFIG_FILE_ENV = "COFORMS_CONFIG"
 
+# % of adult residents per seldom-heard group (the monitoring view's flags): illustrative only.
+DEFAULT_BASELINE = {
+    "ethnic_minority": 60.0, "lgbtq": 7.0, "carer_flag": 7.0, "over_75": 6.0, "disabled": 14.0,
+    "homeless": 1.0, "refugee_or_asylum_seeker": 2.0, "gypsy_roma_traveller": 0.3, "language_barrier": 12.0,
+    "dementia": 0.6,
+}
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COFORMS_", toml_file="coforms.toml", extra="ignore")
@@ -52,6 +59,18 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_ca_file: Path | None = Field(None, description="CA bundle for an SMTP server with a private certificate.")
+
+    # Finance: the ledger of vouchers issued, and the 12-month declaration check.
+    ledger_path: Path | None = Field(
+        None, description="Finance's ledger of vouchers issued (xlsx or csv: date, recipient, amount, reference).")
+    ledger_date_window_days: int = Field(
+        7, ge=0, description="A claimed line matches a ledger entry issued at most this many days apart.")
+    declare_threshold: Decimal = Field(
+        Decimal("500.00"), description="Recipients paid more than this (GBP) in any 12 months are listed.")
+
+    # Who takes part vs the borough (summary.html): % of adult residents in each group. The
+    # defaults are rough, illustrative figures: set them from your borough's Census 2021 profile.
+    borough_baseline: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_BASELINE))
 
     @property
     def warehouse_path(self) -> Path:

@@ -1,13 +1,20 @@
 """OUTPUTS/voucher_reconciliation.xlsx: what finance signs off, to the penny.
 
-All sums are done by DuckDB on DECIMAL(10,2) columns, so no float ever touches money.
+All sums are done by DuckDB on DECIMAL(10,2) columns or in Python on Decimal, so no float ever
+touches money. With finance's ledger configured (setting `ledger_path`), claimed lines are matched
+to vouchers issued (pipeline.reconcile) and the differences listed; without it, the control
+totals alone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+from pipeline.ledger import Ledger, read_ledger
+from pipeline.reconcile import ZERO, Claim, by_month, match, over_threshold
 from pipeline.reports.workbook import DATE, POUNDS, Column, Report
+from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse
 
 _CONTROL_TOTALS = """
@@ -35,11 +42,36 @@ def _group(warehouse: Warehouse, key_sql: str) -> list[tuple]:
         FROM voucher_lines GROUP BY k ORDER BY k NULLS LAST""").fetchall()
 
 
-def write_voucher_reconciliation(warehouse: Warehouse, path: Path) -> None:
+def claimed_lines(warehouse: Warehouse) -> list[Claim]:
+    """Every loaded voucher line with a name, a date and an amount."""
+    return [Claim(*row) for row in warehouse.con.execute("""
+        SELECT l.submission_id, l.line_no, l.name, l.date, l.amount, l.activity, s.source_file
+        FROM voucher_lines l JOIN store.submissions s USING (submission_id)
+        WHERE l.name IS NOT NULL AND l.date IS NOT NULL AND l.amount IS NOT NULL
+        ORDER BY l.date, l.submission_id, l.line_no""").fetchall()]
+
+
+_DOUBLE_CLAIMS = """
+WITH keyed AS (
+    SELECT l.*, s.source_file, s.sender FROM store.voucher_lines l JOIN store.submissions s USING (submission_id)
+    WHERE s.status = 'loaded' AND l.claim_key IS NOT NULL
+)
+SELECT name, date, activity, amount, submission_id, line_no, source_file, sender, location
+FROM keyed WHERE claim_key IN (
+    SELECT claim_key FROM keyed GROUP BY claim_key HAVING count(DISTINCT submission_id) > 1)
+ORDER BY claim_key, submission_id, line_no
+"""
+
+
+def write_voucher_reconciliation(warehouse: Warehouse, path: Path, settings: Settings | None = None,
+                                 today: dt.date | None = None) -> None:
+    settings = settings or Settings()
     report = Report()
     (forms_loaded, forms_held, lines_loaded, pounds_loaded, lines_held, pounds_held, unsigned,
      pounds_unsigned) = warehouse.con.execute(_CONTROL_TOTALS).fetchone()
-    report.table_sheet("Control totals", [Column("Measure", 46), Column("Value", 16)], [
+    claims = claimed_lines(warehouse)
+    ledger = read_ledger(settings.ledger_path) if settings.ledger_path else None
+    control = [
         ["Voucher forms loaded", forms_loaded],
         ["Voucher lines loaded", lines_loaded],
         ["£ loaded (signed and unsigned)", pounds_loaded],
@@ -48,7 +80,33 @@ def write_voucher_reconciliation(warehouse: Warehouse, path: Path) -> None:
         ["£ in held forms (not yet loaded)", pounds_held],
         ["Loaded lines not signed by the recipient", unsigned],
         ["£ on loaded lines not signed", pounds_unsigned],
-    ], note="Loaded = validated and in the warehouse. Held forms are listed in exceptions.xlsx until corrected.")
+    ]
+    matching = None
+    if ledger is not None and ledger.error is None:
+        matching = match(claims, ledger.entries, settings.ledger_date_window_days)
+        control += [
+            ["£ issued (finance ledger)", sum((e.amount for e in ledger.entries), ZERO)],
+            ["Ledger entries", len(ledger.entries)],
+            ["Ledger rows that could not be read", len(ledger.unreadable_rows)],
+            ["Lines matched to the ledger", len(matching.pairs)],
+            ["£ matched", sum((c.amount for c, _ in matching.pairs), ZERO)],
+            ["Claimed lines not in the ledger", len(matching.unmatched_claims)],
+            ["£ claimed, not in the ledger", sum((c.amount for c in matching.unmatched_claims), ZERO)],
+            ["Ledger entries not claimed on any form", len(matching.unmatched_entries)],
+            ["£ issued, not claimed", sum((e.amount for e in matching.unmatched_entries), ZERO)],
+        ]
+    if ledger is None:
+        ledger_note = "No finance ledger is configured (setting ledger_path): control totals only."
+    elif ledger.error:
+        ledger_note = f"The finance ledger could not be used: {ledger.error}"
+    else:
+        ledger_note = (f"Ledger: {ledger.path.name}; a claim matches an entry with the same name, the same amount "
+                       f"and dates at most {settings.ledger_date_window_days} days apart.")
+    report.table_sheet("Control totals", [Column("Measure", 46), Column("Value", 16)], control,
+                       note="Loaded = validated and in the warehouse. Held forms are listed in exceptions.xlsx "
+                            "until corrected. " + ledger_note)
+    if matching is not None:
+        _ledger_sheets(report, ledger, claims, matching)
     hours = Column("Hours", 10, "0.0")
     report.table_sheet("By month", [Column("Month", 12), Column("Lines", 8), Column("Forms", 8),
                                      Column("£", 14, POUNDS), hours],
@@ -69,4 +127,43 @@ def write_voucher_reconciliation(warehouse: Warehouse, path: Path) -> None:
         Column("Signed", 8), Column("File", 34), Column("Email file", 26), Column("Where in the file", 24),
         Column("Sender", 28)],
         [[*row[:8], "yes" if row[8] else "NO", *row[9:]] for row in lines])
+    report.table_sheet("Possible double claims", [
+        Column("Recipient", 24), Column("Date", 12, DATE), Column("Activity", 28), Column("£", 12, POUNDS),
+        Column("Submission", 11), Column("Line", 6), Column("File", 34), Column("Sender", 28),
+        Column("Where in the file", 24)], warehouse.con.execute(_DOUBLE_CLAIMS).fetchall(),
+        note="The same person, date and activity claimed on more than one loaded form.")
+    report.table_sheet("Over 12-month limit", [
+        Column("Recipient", 28), Column("£ in 12 months", 16, POUNDS), Column("From", 12, DATE),
+        Column("To", 12, DATE), Column("Lines", 8)],
+        [[o.name, o.total, o.window_start, o.window_end, o.lines]
+         for o in over_threshold(claims, settings.declare_threshold)],
+        note=f"Recipients whose vouchers in some 12 months add up to more than £{settings.declare_threshold:,.2f} "
+             "(setting declare_threshold): people on benefits must declare such payments.")
     report.save(path)
+
+
+def _ledger_sheets(report: Report, ledger: Ledger, claims: list[Claim], matching) -> None:
+    report.table_sheet("Claimed vs issued", [Column("Month", 12), Column("£ claimed", 14, POUNDS),
+                                             Column("£ issued", 14, POUNDS), Column("Difference", 14, POUNDS)],
+                       by_month(claims, ledger.entries),
+                       note="Claimed = loaded voucher lines by the date on the form; issued = the finance ledger "
+                            "by its date. Difference = claimed - issued.")
+    claim_columns = [Column("Recipient", 24), Column("Date", 12, DATE), Column("£", 12, POUNDS),
+                     Column("Activity", 28), Column("Submission", 11), Column("Line", 6), Column("File", 34)]
+    report.table_sheet("Claims not in ledger", claim_columns,
+                       [[c.name, c.date, c.amount, c.activity, c.submission_id, c.line_no, c.source_file]
+                        for c in matching.unmatched_claims],
+                       note="Claimed on a loaded form, but no voucher for that person and amount was issued "
+                            "within the date window.")
+    report.table_sheet("Issued not claimed", [Column("Ledger row", 10), Column("Date", 12, DATE),
+                                              Column("Recipient", 24), Column("£", 12, POUNDS),
+                                              Column("Reference", 18)],
+                       [[e.row, e.date, e.recipient, e.amount, e.reference] for e in matching.unmatched_entries],
+                       note="Issued by finance, but on no loaded form (it may be on a held one).")
+    report.table_sheet("Matched", claim_columns + [Column("Ledger row", 10), Column("Issued", 12, DATE),
+                                                   Column("Reference", 18)],
+                       [[c.name, c.date, c.amount, c.activity, c.submission_id, c.line_no, c.source_file,
+                         e.row, e.date, e.reference] for c, e in matching.pairs])
+    if ledger.unreadable_rows:
+        report.table_sheet("Ledger rows not read", [Column("Ledger row", 10), Column("Why", 60, wrap=True)],
+                           ledger.unreadable_rows)

@@ -1,0 +1,212 @@
+"""OUTPUTS/summary.html: one self-contained page for the team and managers.
+
+Headline figures, evaluation scores per principle, themes, vouchers by month, who takes part
+against the borough, and open exceptions by code. Charts are drawn by matplotlib as inline SVG
+(no script, no network: the page opens from an email attachment or a shared drive), each with
+its figures in a table beside it for screen readers and for copying.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from pipeline.files import write_atomically
+from pipeline.forms.spec import all_specs
+from pipeline.settings import Settings
+from pipeline.warehouse import Warehouse
+
+SCORE_LABELS = ["Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"]
+SCORE_COLOURS = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]
+GROUP_LABELS = {
+    "ethnic_minority": "Ethnic minority (not White British)", "lgbtq": "LGBTQ+", "carer_flag": "Unpaid carers",
+    "over_75": "Aged 75 or over", "disabled": "Disabled", "homeless": "Experiencing homelessness",
+    "refugee_or_asylum_seeker": "Refugees or asylum seekers", "gypsy_roma_traveller": "Gypsy, Roma or Traveller",
+    "language_barrier": "English not first language", "dementia": "Living with dementia",
+}
+
+
+@dataclass
+class Chart:
+    title: str
+    svg: Markup
+    headings: list[str]
+    rows: list[list[object]]
+    note: str = ""
+
+
+@dataclass
+class Page:
+    generated: str
+    headline: list[tuple[str, str]]
+    charts: list[Chart] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)  # sections with nothing to show yet
+
+
+def _svg(fig) -> Markup:
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buffer.getvalue()
+    return Markup(text[text.index("<svg"):])  # drop the XML prologue: inline in HTML
+
+
+def _figure(rows: int):
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display
+    import matplotlib.pyplot as plt
+
+    matplotlib.rcParams.update({"svg.fonttype": "none", "font.size": 10, "font.family": "sans-serif"})
+    return plt.subplots(figsize=(8, max(2.2, 0.45 * rows + 1)))
+
+
+def _scores_chart(warehouse: Warehouse) -> Chart | None:
+    principles = [(p.name, p.heading) for p in all_specs()["evaluation"].principles]
+    counts = {name: [0] * 5 for name, _ in principles}
+    for principle, score, n in warehouse.con.execute(
+            "SELECT principle, score, count(*) FROM evaluation_scores WHERE score IS NOT NULL GROUP BY ALL").fetchall():
+        counts[principle][score - 1] = n
+    if not any(sum(c) for c in counts.values()):
+        return None
+    fig, ax = _figure(len(principles))
+    labels = [title for _, title in principles][::-1]
+    left = [0.0] * len(principles)
+    for s in range(5):
+        shares = [100 * counts[name][s] / (sum(counts[name]) or 1) for name, _ in principles][::-1]
+        ax.barh(labels, shares, left=left, color=SCORE_COLOURS[s], label=SCORE_LABELS[s])
+        left = [a + b for a, b in zip(left, shares)]
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of answers")
+    ax.legend(ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.25), frameon=False, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    rows = []
+    for name, title in principles:
+        total = sum(counts[name])
+        mean = sum((i + 1) * n for i, n in enumerate(counts[name])) / total if total else None
+        rows.append([title, *counts[name], f"{mean:.2f}" if mean is not None else "-"])
+    return Chart("Evaluation: how residents scored each principle", _svg(fig),
+                 ["Principle", *SCORE_LABELS, "Average (1-5)"], rows,
+                 "Two statements per principle on each loaded evaluation form.")
+
+
+def _bar_chart(title: str, pairs: list[tuple[str, object]], xlabel: str, headings: list[str], note: str = "",
+               money: bool = False, horizontal: bool = True) -> Chart | None:
+    if not pairs:
+        return None
+    fig, ax = _figure(len(pairs) if horizontal else 6)
+    labels = [str(k) for k, _ in pairs]
+    values = [float(v) for _, v in pairs]
+    if horizontal:
+        ax.barh(labels[::-1], values[::-1], color="#1f4e78")
+        ax.set_xlabel(xlabel)
+    else:
+        ax.bar(labels, values, color="#1f4e78")
+        ax.set_ylabel(xlabel)
+        ax.tick_params(axis="x", labelrotation=45)
+    ax.spines[["top", "right"]].set_visible(False)
+    rows = [[k, f"£{v:,.2f}" if money else v] for k, v in pairs]
+    return Chart(title, _svg(fig), headings, rows, note)
+
+
+def _participation_chart(warehouse: Warehouse, baseline: dict[str, float]) -> Chart | None:
+    columns = list(GROUP_LABELS)
+    row = warehouse.con.execute(
+        "SELECT count(*), " + ", ".join(f"count({c}), count_if({c})" for c in columns) + " FROM monitoring").fetchone()
+    if not row[0]:
+        return None
+    shares, rows = [], []
+    for i, column in enumerate(columns):
+        answered, in_group = row[1 + 2 * i], row[2 + 2 * i]
+        share = 100 * in_group / answered if answered else None
+        base = baseline.get(column)
+        shares.append((GROUP_LABELS[column], share, base))
+        gap = "" if share is None or base is None else ("under-represented" if share < base else "")
+        rows.append([GROUP_LABELS[column], in_group, answered, "-" if share is None else f"{share:.1f}%",
+                     "-" if base is None else f"{base:.1f}%", gap])
+    fig, ax = _figure(len(shares) * 1.4)
+    labels = [s[0] for s in shares][::-1]
+    y = range(len(labels))
+    ax.barh([v + 0.2 for v in y], [s[1] or 0 for s in shares][::-1], height=0.4, color="#1f4e78",
+            label="Taking part (monitoring forms)")
+    ax.barh([v - 0.2 for v in y], [s[2] or 0 for s in shares][::-1], height=0.4, color="#bdbdbd",
+            label="Borough (baseline)")
+    ax.set_yticks(list(y), labels)
+    ax.set_xlabel("% of people")
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return Chart("Who takes part, and who is missing", _svg(fig),
+                 ["Group", "In group", "Answered", "Taking part", "Borough", ""], rows,
+                 f"From {row[0]} loaded monitoring forms; a share counts only those who answered the question. "
+                 "Borough figures come from the setting borough_baseline (check they are your borough's own).")
+
+
+def build_page(warehouse: Warehouse, settings: Settings, now: dt.datetime | None = None) -> Page:
+    con = warehouse.con
+    statuses = dict(con.execute("SELECT status, count(*) FROM submissions GROUP BY ALL").fetchall())
+    by_form = dict(con.execute("SELECT form_type, count(*) FROM submissions WHERE status = 'loaded' "
+                               "GROUP BY ALL").fetchall())
+    open_exceptions = con.execute("SELECT count(*), count(DISTINCT submission_id) FROM exceptions "
+                                  "WHERE state = 'open'").fetchone()
+    pounds, recipients = con.execute("SELECT coalesce(sum(amount), 0), count(DISTINCT lower(name)) "
+                                     "FROM voucher_lines").fetchone()
+    projects = con.execute("SELECT count(DISTINCT project_name) FROM submissions WHERE status = 'loaded' "
+                           "AND project_name IS NOT NULL").fetchone()[0]
+    headline = [
+        ("Forms received", f"{sum(statuses.values()):,}"),
+        ("Loaded", f"{statuses.get('loaded', 0):,}"),
+        ("Held (to correct)", f"{statuses.get('held', 0):,}"),
+        ("Projects", f"{projects:,}"),
+        ("Plans / evaluations / monitoring / voucher sheets",
+         " / ".join(str(by_form.get(f, 0)) for f in ("planning", "evaluation", "monitoring", "voucher"))),
+        ("Vouchers paid", f"£{Decimal(pounds):,.2f} to {recipients:,} people"),
+        ("Open exceptions", f"{open_exceptions[0]:,} on {open_exceptions[1]:,} forms"),
+    ]
+    local_now = now or dt.datetime.now(ZoneInfo(settings.timezone))
+    page = Page(local_now.strftime("%d/%m/%Y %H:%M"), headline)
+    themes = con.execute("SELECT theme, count(*) FROM evaluation_themes GROUP BY ALL ORDER BY 2 DESC, 1").fetchall()
+    months = con.execute("SELECT strftime(date, '%Y-%m'), sum(amount) FROM voucher_lines GROUP BY ALL "
+                         "ORDER BY 1").fetchall()
+    codes = con.execute("SELECT code, count(*) FROM exceptions WHERE state = 'open' GROUP BY ALL "
+                        "ORDER BY 2 DESC, 1").fetchall()
+    sections = [
+        ("Evaluation scores", lambda: _scores_chart(warehouse)),
+        ("Themes", lambda: _bar_chart(
+            "Good Life Camden themes the evaluations name", [(t.replace("_", " ").capitalize(), n) for t, n in themes],
+            "evaluation forms", ["Theme", "Forms"])),
+        ("Vouchers by month", lambda: _bar_chart(
+            "Vouchers paid by month", months, "£", ["Month", "£ paid"], "Loaded voucher lines by the date on the form.",
+            money=True, horizontal=False)),
+        ("Who takes part", lambda: _participation_chart(warehouse, settings.borough_baseline)),
+        ("Open exceptions", lambda: _bar_chart(
+            "Open exceptions by problem", codes, "exceptions", ["Problem", "Open"],
+            "Details and what to ask each sender: exceptions.xlsx.")),
+    ]
+    for name, make in sections:
+        chart = make()
+        if chart is None:
+            page.empty.append(name)
+        else:
+            page.charts.append(chart)
+    return page
+
+
+_ENV = Environment(loader=PackageLoader("pipeline", "reports/templates"), autoescape=select_autoescape(["html"]))
+
+
+def render_page(page: Page) -> str:
+    return _ENV.get_template("summary.html").render(page=page)
+
+
+def write_summary_page(warehouse: Warehouse, path: Path, settings: Settings) -> Path:
+    write_atomically(path, render_page(build_page(warehouse, settings)).encode("utf-8"))
+    return path

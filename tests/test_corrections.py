@@ -1,0 +1,159 @@
+"""Corrections supersede earlier forms; separate responses never do (through `coforms run`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import zipfile
+from decimal import Decimal
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.corrections import correction_key, file_stem
+from tests.conftest import GOLDEN
+from tests.fixtures import emails
+from tests.fixtures.voucher_sheets import voucher_sheet
+
+runner = CliRunner()
+TOM = "Tom Okafor <tom.okafor@camden.gov.uk>"
+AMIRA = "Amira Hassan <amira.hassan@camden.gov.uk>"
+
+
+@pytest.mark.parametrize("name", [
+    "Vouchers workshop 3 (corrected).docx", "Vouchers workshop 3 v2.docx", "Vouchers workshop 3 - amended.pdf",
+    "Vouchers_workshop_3_FINAL.xlsx", "Vouchers workshop 3 (2).docx", "Copy of Vouchers workshop 3.docx",
+    "vouchers workshop 3 - Version 3 UPDATED.docx"])
+def test_version_words_are_ignored_in_file_names(name):
+    assert file_stem(name) == file_stem("Vouchers workshop 3.docx") == "vouchers workshop 3"
+
+
+@pytest.mark.parametrize("a,b", [("Carers Week evaluation - resident 3.docx", "Carers Week evaluation - resident 4.docx"),
+                                 ("Workshop 3 vouchers.docx", "Workshop 4 vouchers.docx")])
+def test_numbers_that_name_another_form_are_kept(a, b):
+    assert file_stem(a) != file_stem(b)
+
+
+def test_the_sender_is_part_of_the_key():
+    assert correction_key(TOM, "a.docx") == correction_key("tom.okafor@CAMDEN.gov.uk", "a v2.docx")
+    assert correction_key(TOM, "a.docx") != correction_key(AMIRA, "a.docx")
+    assert correction_key(None, "a.docx") == correction_key("", "a (corrected).docx")
+
+
+def _run(workdir):
+    result = runner.invoke(app, ["run", "--inbox", str(workdir / "inbox"), "--outputs", str(workdir / "outputs")])
+    assert result.exit_code == 0, result.output
+
+
+def _mail(workdir, name: str, attachments: list[tuple[bytes, str]], sender: str = TOM, subject: str = "Forms"):
+    msg = emails.message(sender=sender, subject=subject)
+    for data, filename in attachments:
+        emails.attach(msg, data, filename)
+    (workdir / "inbox").mkdir(exist_ok=True)
+    (workdir / "inbox" / name).write_bytes(msg.as_bytes())
+
+
+def _query(workdir, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _other_bytes(data: bytes, tag: str) -> bytes:
+    """The same document, other bytes (as when a file is saved again)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        dst.comment = tag.encode()
+    return out.getvalue()
+
+
+HELD = (GOLDEN / "voucher" / "bad_amount_cap_unsigned_unit.docx").read_bytes()
+GOOD = (GOLDEN / "voucher" / "table_total_row.docx").read_bytes()
+
+
+def test_a_held_form_corrected_in_a_later_run_is_superseded_and_its_exceptions_resolved(workdir):
+    _mail(workdir, "1.eml", [(HELD, "Vouchers workshop 3.docx")])
+    _run(workdir)
+    [(old, status)] = _query(workdir, "SELECT submission_id, status FROM submissions")
+    assert status == "held"
+    _mail(workdir, "2.eml", [(GOOD, "Vouchers workshop 3 (corrected).docx")])
+    _run(workdir)
+    rows = dict(_query(workdir, "SELECT submission_id, (status, superseded_by) FROM submissions"))
+    new = max(rows)
+    assert rows == {old: ("superseded", new), new: ("loaded", None)}
+    states = _query(workdir, f"SELECT DISTINCT state, resolution FROM exceptions WHERE submission_id = {old}")
+    assert states == [("resolved", f"replaced by submission {new}")]
+    assert _query(workdir, "SELECT actor, action, submission_id, related_submission_id, old_status, new_status "
+                           "FROM audit") == [("pipeline", "supersede", old, new, "held", "superseded")]
+    assert {r[0] for r in _query(workdir, "SELECT DISTINCT submission_id FROM voucher_lines")} == {new}
+
+
+def test_a_loaded_form_amended_is_replaced_without_a_double_claim_warning(workdir):
+    lines = [("Grace Adeyemi", dt.date(2025, 5, 6), "Workshop 1", Decimal("20.00")),
+             ("Peter Novak", dt.date(2025, 5, 6), "Workshop 1", Decimal("20.00"))]
+    _mail(workdir, "1.eml", [(voucher_sheet(lines), "May vouchers.xlsx")])
+    _run(workdir)
+    amended = lines[:1] + [("Peter Novak", dt.date(2025, 5, 6), "Workshop 1", Decimal("25.00"))]
+    _mail(workdir, "2.eml", [(voucher_sheet(amended), "May vouchers - amended.xlsx")])
+    _run(workdir)
+    assert [r[0] for r in _query(workdir, "SELECT status FROM submissions ORDER BY submission_id")] == \
+        ["superseded", "loaded"]
+    assert _query(workdir, "SELECT code FROM exceptions WHERE code = 'possible_duplicate_claim'") == []
+    assert _query(workdir, "SELECT sum(amount) FROM voucher_lines") == [(Decimal("45.00"),)]
+
+
+def test_the_same_file_twice_is_a_duplicate_never_a_correction(workdir):
+    _mail(workdir, "1.eml", [(GOOD, "Vouchers.docx")])
+    _run(workdir)
+    _mail(workdir, "2.eml", [(GOOD, "Vouchers (2).docx")], subject="resending")
+    _run(workdir)
+    assert _query(workdir, "SELECT status, superseded_by FROM submissions ORDER BY submission_id") == \
+        [("loaded", None), ("duplicate", None)]
+    assert _query(workdir, "SELECT count(*) FROM audit") == [(0,)]
+
+
+def test_twenty_residents_evaluations_from_one_sender_on_one_day_all_load(workdir):
+    evaluation = (GOLDEN / "evaluation" / "ticks_sdt.docx").read_bytes()
+    forms = [(_other_bytes(evaluation, f"resident {n}"), f"Carers Week evaluation - resident {n}.docx")
+             for n in range(1, 21)]
+    _mail(workdir, "1.eml", forms[:10])
+    _mail(workdir, "2.eml", forms[10:])  # the same afternoon, a second email
+    _run(workdir)
+    assert _query(workdir, "SELECT status, count(*) FROM submissions GROUP BY ALL") == [("loaded", 20)]
+    assert _query(workdir, "SELECT count(*) FROM evaluation") == [(20,)]
+
+
+def test_a_correction_in_the_same_run_as_the_original_supersedes_it(workdir):
+    _mail(workdir, "1.eml", [(HELD, "Vouchers workshop 3.docx")])
+    _mail(workdir, "2.eml", [(GOOD, "Vouchers workshop 3 v2.docx")])
+    _run(workdir)
+    assert [r[0] for r in _query(workdir, "SELECT status FROM submissions ORDER BY submission_id")] == \
+        ["superseded", "loaded"]
+    assert _query(workdir, "SELECT count(*) FROM exceptions WHERE state = 'open'") == [(0,)]
+
+
+def test_another_senders_file_of_the_same_name_is_not_a_correction(workdir):
+    _mail(workdir, "1.eml", [(HELD, "Vouchers.docx")])
+    _mail(workdir, "2.eml", [(GOOD, "Vouchers.docx")], sender=AMIRA)
+    _run(workdir)
+    assert [r[0] for r in _query(workdir, "SELECT status FROM submissions ORDER BY submission_id")] == \
+        ["held", "loaded"]
+
+
+def test_a_newer_plan_for_the_same_project_wins_whoever_sent_it(workdir):
+    plan = (GOLDEN / "planning" / "toolkit_layout.docx").read_bytes()
+    (workdir / "inbox").mkdir(exist_ok=True)
+    shutil.copy(GOLDEN / "planning" / "table_layout.docx", workdir / "inbox" / "Carers week plan.docx")
+    _run(workdir)
+    _mail(workdir, "1.eml", [(plan, "Plan for the co-design group.docx")], sender=AMIRA)
+    _run(workdir)
+    rows = _query(workdir, "SELECT status, project_name FROM submissions ORDER BY submission_id")
+    assert rows == [("superseded", "Carers Week Co-design Group"), ("loaded", "Carers Week Co-design Group")]
+    assert _query(workdir, "SELECT count(*) FROM planning") == [(1,)]
