@@ -3,6 +3,7 @@ exit 0 when the run itself worked (whatever the forms held), 1 when it failed.""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sys
@@ -173,13 +174,20 @@ def exceptions(
     if not rows:
         out.print("[green]No open exceptions.[/]")
         return
-    table = Table(title=f"{'All' if all_ else 'Open'} exceptions: {len(rows)}", show_lines=False)
-    for heading in ("Sender", "Submission", "File", "Status", "Severity", "Problem", "What is wrong", "Where"):
-        table.add_column(heading, overflow="fold")
-    for row in rows:
-        table.add_row(row.sender or "(no email)", str(row.submission_id), row.source_file, row.status,
-                      row.severity, row.code, row.message, row.location or "")
-    out.print(table)
+    out.print(f"[bold]{'All' if all_ else 'Open'} exceptions: {len(rows)}[/] (grouped by sender: email each once)")
+    for sender, group in itertools.groupby(rows, key=lambda r: r.sender or ""):
+        group = list(group)
+        forms = len({r.submission_id for r in group})
+        out.print(f"\n[bold]{sender or '(no email: a file put in the inbox)'}[/]: {forms} form(s), "
+                  f"{len(group)} problem(s)")
+        table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
+        for heading in ("Id", "File", "Severity", "Problem", "What is wrong", "Where"):
+            # ids and codes are searched for and copied: never broken over lines
+            table.add_column(heading, overflow="fold", no_wrap=heading in ("Id", "Severity", "Problem"))
+        for row in group:
+            table.add_row(str(row.submission_id), row.source_file, row.severity + ("" if row.state == "open" else
+                          f" ({row.state})"), row.code, row.message, row.location or "")
+        out.print(table)
 
 
 @app.command()

@@ -62,7 +62,10 @@ def _rows_of(path: Path) -> list[list[object]]:
             break
         except UnicodeDecodeError:
             continue
-    dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:  # a title line or blank lines confuse the sniffer: Excel's own CSV then
+        dialect = csv.excel
     return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
 
 
@@ -101,7 +104,7 @@ def read_ledger(path: Path) -> Ledger:
         if all(v is None or str(v).strip() == "" for v in values):
             continue  # a blank row
         recipient = " ".join(str(cell("recipient") or "").split())
-        if recipient.lower().startswith("total"):
+        if any(str(v).strip().lower().startswith("total") for v in row if v is not None):
             continue  # a total row
         try:
             date = parse_uk_date(cell("date"))

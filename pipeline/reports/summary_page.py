@@ -106,13 +106,17 @@ def _bar_chart(title: str, pairs: list[tuple[str, object]], xlabel: str, heading
     fig, ax = _figure(len(pairs) if horizontal else 6)
     labels = [str(k) for k, _ in pairs]
     values = [float(v) for _, v in pairs]
+    positions = list(range(len(labels)))  # categories placed by hand: labels such as 2025-05 stay text
     if horizontal:
-        ax.barh(labels[::-1], values[::-1], color="#1f4e78")
+        ax.barh(positions, values[::-1], color="#1f4e78")
+        ax.set_yticks(positions, labels[::-1])
         ax.set_xlabel(xlabel)
+        ax.xaxis.get_major_locator().set_params(integer=True)
     else:
-        ax.bar(labels, values, color="#1f4e78")
+        ax.bar(positions, values, color="#1f4e78", width=0.6)
+        ax.set_xticks(positions, labels, rotation=45)
+        ax.set_xlim(-0.75, max(len(labels), 4) - 0.25)  # one month is not a page-wide bar
         ax.set_ylabel(xlabel)
-        ax.tick_params(axis="x", labelrotation=45)
     ax.spines[["top", "right"]].set_visible(False)
     rows = [[k, f"£{v:,.2f}" if money else v] for k, v in pairs]
     return Chart(title, _svg(fig), headings, rows, note)

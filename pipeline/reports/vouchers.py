@@ -166,4 +166,6 @@ def _ledger_sheets(report: Report, ledger: Ledger, claims: list[Claim], matching
                          e.row, e.date, e.reference] for c, e in matching.pairs])
     if ledger.unreadable_rows:
         report.table_sheet("Ledger rows not read", [Column("Ledger row", 10), Column("Why", 60, wrap=True)],
-                           ledger.unreadable_rows)
+                           ledger.unreadable_rows,
+                           note="Rows of the ledger that could not be read, so are in no figure here: "
+                                "correct them in the ledger.")

@@ -1,0 +1,119 @@
+"""The admin's decisions: accept, reject, supersede, each audited; `coforms exceptions`."""
+
+from __future__ import annotations
+
+import itertools
+
+import duckdb
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from tests.conftest import GOLDEN
+from tests.fixtures import emails
+
+runner = CliRunner()
+HELD = (GOLDEN / "voucher" / "bad_amount_cap_unsigned_unit.docx").read_bytes()
+GOOD = (GOLDEN / "voucher" / "table_total_row.docx").read_bytes()
+
+
+@pytest.fixture
+def held_run(workdir, monkeypatch):
+    """A run in which one voucher sheet was held (an amount of '£ten')."""
+    monkeypatch.setenv("COFORMS_INBOX", str(workdir / "inbox"))
+    monkeypatch.setenv("COFORMS_OUTPUTS", str(workdir / "outputs"))
+    (workdir / "inbox").mkdir(exist_ok=True)
+    for name, data, sender in (("1.eml", HELD, "Tom Okafor <tom.okafor@camden.gov.uk>"),
+                               ("2.eml", GOOD, "Amira Hassan <amira.hassan@camden.gov.uk>")):
+        msg = emails.attach(emails.message(sender=sender), data, f"Vouchers from {name}.docx")
+        (workdir / "inbox" / name).write_bytes(msg.as_bytes())
+    assert runner.invoke(app, ["run"]).exit_code == 0
+    return workdir
+
+
+def _query(workdir, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _held_id(workdir) -> int:
+    return _query(workdir, "SELECT submission_id FROM submissions WHERE status = 'held'")[0][0]
+
+
+def test_accepting_a_held_form_loads_it_with_failed_values_left_empty_and_audits_it(held_run):
+    sid = _held_id(held_run)
+    result = runner.invoke(app, ["accept", str(sid), "--reason", "Checked with Tom: £10 paid", "--by", "Admin A"])
+    assert result.exit_code == 0, result.output
+    assert _query(held_run, f"SELECT status FROM submissions WHERE submission_id = {sid}") == [("loaded",)]
+    assert _query(held_run, f"SELECT DISTINCT state, resolution FROM exceptions WHERE submission_id = {sid}") == \
+        [("resolved", "accepted: Checked with Tom: £10 paid")]
+    amounts = [r[0] for r in _query(held_run, f"SELECT amount FROM voucher_lines WHERE submission_id = {sid} "
+                                              "ORDER BY line_no")]
+    assert None in amounts and len(amounts) > 1  # '£ten' stays null; the valid lines are now loaded
+    assert _query(held_run, "SELECT actor, action, submission_id, old_status, new_status, reason FROM audit") == \
+        [("Admin A", "accept", sid, "held", "loaded", "Checked with Tom: £10 paid")]
+    wb = openpyxl.load_workbook(held_run / "outputs" / "exceptions.xlsx")  # rewritten at once
+    resolved = [row for row in wb["Resolved"].iter_rows(min_row=4, values_only=True)]
+    assert {row[4] for row in resolved} == {sid}
+
+
+def test_rejecting_closes_the_exceptions_and_keeps_the_form_out(held_run):
+    sid = _held_id(held_run)
+    result = runner.invoke(app, ["reject", str(sid), "--reason", "Workshop cancelled", "--by", "Admin A"])
+    assert result.exit_code == 0, result.output
+    assert _query(held_run, f"SELECT status FROM submissions WHERE submission_id = {sid}") == [("rejected",)]
+    assert _query(held_run, "SELECT count(*) FROM exceptions WHERE state = 'open'") == [(0,)]
+    assert _query(held_run, "SELECT action, reason FROM audit") == [("reject", "Workshop cancelled")]
+
+
+def test_the_admin_links_a_correction_the_pipeline_could_not_see(held_run):
+    sid = _held_id(held_run)
+    other = _query(held_run, f"SELECT submission_id FROM submissions WHERE submission_id <> {sid}")[0][0]
+    result = runner.invoke(app, ["supersede", str(sid), str(other), "--by", "Admin A"])
+    assert result.exit_code == 0, result.output
+    assert _query(held_run, f"SELECT status, superseded_by FROM submissions WHERE submission_id = {sid}") == \
+        [("superseded", other)]
+    assert _query(held_run, "SELECT action, submission_id, related_submission_id, actor FROM audit") == \
+        [("supersede", sid, other, "Admin A")]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["accept", "999", "--reason", "x"], "There is no submission 999"),
+    (["supersede", "{held}", "{held}"], "cannot replace itself"),
+])
+def test_impossible_actions_say_why_and_change_nothing(held_run, args, message):
+    sid = _held_id(held_run)
+    result = runner.invoke(app, [a.format(held=sid) for a in args])
+    assert result.exit_code == 1 and message in result.output
+    assert _query(held_run, "SELECT count(*) FROM audit") == [(0,)]
+
+
+def test_a_rejected_form_cannot_then_be_accepted(held_run):
+    sid = _held_id(held_run)
+    runner.invoke(app, ["reject", str(sid), "--reason", "no"])
+    result = runner.invoke(app, ["accept", str(sid), "--reason", "yes"])
+    assert result.exit_code == 1 and "is rejected" in result.output
+
+
+def test_exceptions_command_lists_open_ones_grouped_by_sender(held_run):
+    result = runner.invoke(app, ["exceptions"])
+    assert result.exit_code == 0
+    assert "tom.okafor@camden.gov.uk" in result.output and "invalid_amount" in result.output
+    runner.invoke(app, ["reject", str(_held_id(held_run)), "--reason", "no"])
+    after = runner.invoke(app, ["exceptions"])
+    assert "invalid_amount" not in after.output
+    assert "invalid_amount" in runner.invoke(app, ["exceptions", "--all"]).output
+
+
+def test_exceptions_workbook_puts_each_senders_problems_together(held_run):
+    wb = openpyxl.load_workbook(held_run / "outputs" / "exceptions.xlsx")
+    assert wb.sheetnames[:3] == ["Open exceptions", "Senders to email", "Resolved"]
+    senders = [row[0] for row in wb["Open exceptions"].iter_rows(min_row=4, values_only=True)]
+    runs = [sender for sender, _ in itertools.groupby(senders)]
+    assert senders and len(runs) == len(set(runs))  # each sender's rows are together
+    by_sender = {row[0]: row for row in wb["Senders to email"].iter_rows(min_row=4, values_only=True)}
+    assert by_sender["tom.okafor@camden.gov.uk"][2] >= 1  # errors to fix
