@@ -53,7 +53,7 @@ def run(
     inbox: Annotated[Optional[Path], typer.Option(help="Folder to read (default: setting 'inbox').")] = None,
     outputs: Annotated[Optional[Path], typer.Option(help="Folder for warehouse and reports.")] = None,
 ) -> None:
-    """Process everything in the inbox once, then rewrite both reports."""
+    """Process everything in the inbox once, then rewrite the reports and the summary page."""
     from pipeline.lock import RunInProgress
     from pipeline.run import run_pipeline
     from pipeline.summary import problem_counts, summary_lines
@@ -83,7 +83,8 @@ def run(
     counts = problem_counts(summary)
     if counts:
         out.print("Problems: " + ", ".join(f"{code} x{n}" for code, n in counts.most_common()))
-    out.print(f"Reports: {settings.outputs / 'exceptions.xlsx'}, {settings.outputs / 'voucher_reconciliation.xlsx'}")
+    out.print(f"Reports: {settings.outputs / 'exceptions.xlsx'}, {settings.outputs / 'voucher_reconciliation.xlsx'}, "
+              f"{settings.outputs / 'summary.html'}")
 
 
 @app.command("check")

@@ -238,7 +238,8 @@ def _run_locked(settings, today, on_start, on_item, write_reports, write_reply_d
     items = list_inbox(settings.inbox)
     if on_start:
         on_start(len(items))
-    reports_exist = all((settings.outputs / n).exists() for n in ("exceptions.xlsx", "voucher_reconciliation.xlsx"))
+    reports_exist = all((settings.outputs / n).exists() for n in ("exceptions.xlsx", "voucher_reconciliation.xlsx",
+                                                                 "summary.html"))
     if not items and reports_exist:
         # nothing new: the warehouse and the reports are as the last run left them, so the
         # scheduled run costs next to nothing when the inbox is empty

@@ -48,7 +48,9 @@ def test_every_hostile_file_gets_its_problem_and_nothing_leaks(workdir):
     for name, code in HOSTILE.items():
         source, status, codes = by_file[name]
         if code is None:
-            assert status in ("loaded", "held"), (name, status, codes)
+            # read as the form it is; the corpus holds several plans of one project, and the
+            # newest plan of a project supersedes the others
+            assert status in ("loaded", "held", "superseded"), (name, status, codes)
         else:
             assert (status, codes[0]) == ("rejected", code), (name, status, codes)
     assert by_file["path_traversal.eml"][0] == "plan_.docx"

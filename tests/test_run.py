@@ -89,15 +89,16 @@ def test_exceptions_workbook_is_filterable_and_says_what_to_ask(workdir):
     copy_samples(workdir / "inbox")
     _run(workdir)
     wb = openpyxl.load_workbook(workdir / "outputs" / "exceptions.xlsx")
-    ws = wb["Exceptions"]
+    ws = wb["Open exceptions"]
     header = [c.value for c in ws[3]]
-    assert header[:6] == ["Received", "Submission", "Status", "Severity", "Problem", "What is wrong"]
+    assert header[:7] == ["Sender", "Received", "Submission", "Status", "Severity", "Problem", "What is wrong"]
     assert ws.freeze_panes == "A4" and ws.auto_filter.ref.startswith("A3:")
     rows = [dict(zip(header, (c.value for c in row))) for row in ws.iter_rows(min_row=4)]
     unknown = next(r for r in rows if r["Problem"] == "unknown_form")
     assert unknown["File"] == "Meeting notes.docx" and "template" in unknown["What to ask the sender"]
-    received = [r["Received"] for r in rows]
-    assert received == sorted(received, reverse=True)  # newest first
+    for sender in {r["Sender"] for r in rows}:  # within each sender, newest first
+        received = [r["Received"] for r in rows if r["Sender"] == sender]
+        assert received == sorted(received, reverse=True)
     assert "Problem codes" in wb.sheetnames
 
 
