@@ -158,7 +158,10 @@ def main() -> None:
     print(f"archive of {args.archive} processed forms ...", flush=True)
     archive_corpus = make_corpus(args.archive, CACHE / f"archive-{args.archive}", seed=7, formats=("docx", "xlsx"))
     new_forms = make_corpus(10, CACHE / "new-10", seed=99)
-    work = CACHE / f"archive-{args.archive}-processed"
+    from pipeline.warehouse import SCHEMA_VERSION
+
+    # built once per schema version: a run over an older warehouse would time its migration too
+    work = CACHE / f"archive-{args.archive}-processed-schema{SCHEMA_VERSION}"
     if not (work / "outputs" / "warehouse.duckdb").exists():
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
