@@ -69,10 +69,11 @@ def _per_format(outputs: Path) -> dict[str, float]:
 
 
 def _views(warehouse: Path) -> dict:
+    """Every view's rows, without the columns that name a run (ids and times)."""
     con = duckdb.connect(str(warehouse), read_only=True)
     out = {}
     for view in ("submissions", "exceptions", "evaluation_scores", "monitoring", "voucher_lines", "planning"):
-        cols = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall() if r[0] not in ("submission_id", "loaded_at")]
+        cols = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall() if r[0] not in ("submission_id", "loaded_at", "resolved_at")]
         out[view] = sorted(map(repr, con.execute(f"SELECT {', '.join(cols)} FROM {view}").fetchall()))
     con.close()
     return out

@@ -25,8 +25,8 @@ from tests.conftest import GOLDEN
 from tests.fixtures.build_golden import SAMPLE_EMAIL, _sample_email
 
 COFORMS = str(Path(sys.executable).with_name("coforms"))
-PARTS = 6  # attachments in the inbox below: the sample email carries two
-# "no form.eml" is recorded without being parsed, so parsing happens five times
+PARTS = 7  # attachments in the inbox below: the sample email carries two
+# "no form.eml" is recorded without being parsed, so parsing happens six times
 
 
 def _fill_inbox(inbox: Path) -> None:
@@ -39,6 +39,10 @@ def _fill_inbox(inbox: Path) -> None:
         shutil.copy(GOLDEN / source, inbox / name)
     for n, path in enumerate(sorted(inbox.iterdir())):  # a fixed order of arrival
         os.utime(path, ns=(1_700_000_000_000_000_000 + n, 1_700_000_000_000_000_000 + n))
+    # last, in the same batch as the held evaluation: its correction, which supersedes it
+    corrected = inbox / "evaluation (corrected).docx"
+    shutil.copy(GOLDEN / "evaluation" / "ticks_sdt.docx", corrected)
+    os.utime(corrected, ns=(1_700_000_001_000_000_000, 1_700_000_001_000_000_000))  # a second later
 
 
 def _run(workdir: Path, crash_at: str | None = None, workers: int = 1, batch_size: int = 2
@@ -53,15 +57,21 @@ def _run(workdir: Path, crash_at: str | None = None, workers: int = 1, batch_siz
 
 
 def _views(workdir: Path) -> dict[str, list[tuple]]:
-    """Every public view, without the columns that name a run (ids, times)."""
+    """Every public view, without the columns that name a run (ids, times); which form replaced
+    which, by file name (a resumed run may number its submissions differently)."""
     con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
     out = {}
     for view in ("submissions", "exceptions", "planning", "planning_leads", "evaluation", "evaluation_scores",
                  "evaluation_feedback", "evaluation_themes", "monitoring", "monitoring_circumstances",
                  "voucher_lines"):
         columns = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall()
-                   if r[0] not in ("submission_id", "loaded_at")]
+                   if r[0] not in ("submission_id", "loaded_at", "resolved_at", "superseded_by", "resolution")]
         out[view] = sorted(con.execute(f"SELECT {', '.join(columns)} FROM {view}").fetchall(), key=repr)
+    out["replaced"] = con.execute(
+        "SELECT old.source_file, new.source_file, count(e.code) FROM submissions old "
+        "JOIN submissions new ON old.superseded_by = new.submission_id "
+        "LEFT JOIN exceptions e ON e.submission_id = old.submission_id "
+        "AND e.resolution = 'replaced by submission ' || new.submission_id GROUP BY ALL ORDER BY ALL").fetchall()
     con.close()
     return out
 
@@ -78,9 +88,9 @@ KILL_POINTS = (
     [f"{point}:{n}" for point in ("before_archive", "after_archive", "during_parse", "after_parse", "before_commit",
                                   "after_record") for n in range(1, PARTS + 1)]
     + [f"before_batch_commit:{n}" for n in range(1, 4)]  # batches of two files
-    + [f"{point}:{n}" for point in ("before_unlink", "after_unlink") for n in range(1, 6)]
+    + [f"{point}:{n}" for point in ("before_unlink", "after_unlink") for n in range(1, 7)]
     + ["before_reports:1"]
-    + [f"before_rename:{n}" for n in range(1, 11)]  # 7 archive copies, the two reports, one reply draft
+    + [f"before_rename:{n}" for n in range(1, 13)]  # 8 archive copies, three reports, one reply draft
 )
 
 
@@ -89,6 +99,12 @@ KILL_POINTS.remove(f"during_parse:{PARTS}")
 
 def test_there_are_at_least_fifty_kill_points():
     assert len(KILL_POINTS) >= 50
+
+
+def test_the_reference_run_has_a_correction_in_it(reference):
+    status = {row[1]: row[7] for row in reference["submissions"]}  # source_file -> status
+    assert (status["evaluation.docx"], status["evaluation (corrected).docx"]) == ("superseded", "loaded")
+    assert reference["replaced"] == [("evaluation.docx", "evaluation (corrected).docx", 1)]  # its exception resolved
 
 
 @pytest.mark.parametrize("crash_at", KILL_POINTS)
