@@ -70,11 +70,10 @@ def _figure(rows: int):
     return plt.subplots(figsize=(8, max(2.2, 0.45 * rows + 1)))
 
 
-def _scores_chart(warehouse: Warehouse) -> Chart | None:
+def _scores_chart(score_counts: list[tuple[str, int, int]]) -> Chart | None:
     principles = [(p.name, p.heading) for p in all_specs()["evaluation"].principles]
     counts = {name: [0] * 5 for name, _ in principles}
-    for principle, score, n in warehouse.con.execute(
-            "SELECT principle, score, count(*) FROM evaluation_scores WHERE score IS NOT NULL GROUP BY ALL").fetchall():
+    for principle, score, n in score_counts:
         counts[principle][score - 1] = n
     if not any(sum(c) for c in counts.values()):
         return None
@@ -122,10 +121,9 @@ def _bar_chart(title: str, pairs: list[tuple[str, object]], xlabel: str, heading
     return Chart(title, _svg(fig), headings, rows, note)
 
 
-def _participation_chart(warehouse: Warehouse, baseline: dict[str, float]) -> Chart | None:
+def _participation_chart(row: tuple, baseline: dict[str, float]) -> Chart | None:
+    """row: (forms, then answered and in-group counts for each of GROUP_LABELS)."""
     columns = list(GROUP_LABELS)
-    row = warehouse.con.execute(
-        "SELECT count(*), " + ", ".join(f"count({c}), count_if({c})" for c in columns) + " FROM monitoring").fetchone()
     if not row[0]:
         return None
     shares, rows = [], []
@@ -154,7 +152,21 @@ def _participation_chart(warehouse: Warehouse, baseline: dict[str, float]) -> Ch
                  "Borough figures come from the setting borough_baseline (check they are your borough's own).")
 
 
-def build_page(warehouse: Warehouse, settings: Settings, now: dt.datetime | None = None) -> Page:
+@dataclass(frozen=True)
+class PageData:
+    """Everything the page shows, as plain values: queried in the run's process (which holds the
+    warehouse), drawn in another (pipeline.reports.write)."""
+    generated: str
+    headline: list[tuple[str, str]]
+    score_counts: list[tuple[str, int, int]]
+    themes: list[tuple[str, int]]
+    months: list[tuple[str, Decimal]]
+    participation: tuple
+    open_codes: list[tuple[str, int]]
+    baseline: dict[str, float]
+
+
+def page_data(warehouse: Warehouse, settings: Settings, now: dt.datetime | None = None) -> PageData:
     con = warehouse.con
     statuses = dict(con.execute("SELECT status, count(*) FROM submissions GROUP BY ALL").fetchall())
     by_form = dict(con.execute("SELECT form_type, count(*) FROM submissions WHERE status = 'loaded' "
@@ -176,23 +188,35 @@ def build_page(warehouse: Warehouse, settings: Settings, now: dt.datetime | None
         ("Open exceptions", f"{open_exceptions[0]:,} on {open_exceptions[1]:,} forms"),
     ]
     local_now = now or dt.datetime.now(ZoneInfo(settings.timezone))
-    page = Page(local_now.strftime("%d/%m/%Y %H:%M"), headline)
-    themes = con.execute("SELECT theme, count(*) FROM evaluation_themes GROUP BY ALL ORDER BY 2 DESC, 1").fetchall()
-    months = con.execute("SELECT strftime(date, '%Y-%m'), sum(amount) FROM voucher_lines GROUP BY ALL "
-                         "ORDER BY 1").fetchall()
-    codes = con.execute("SELECT code, count(*) FROM exceptions WHERE state = 'open' GROUP BY ALL "
-                        "ORDER BY 2 DESC, 1").fetchall()
+    return PageData(
+        generated=local_now.strftime("%d/%m/%Y %H:%M"),
+        headline=headline,
+        score_counts=con.execute("SELECT principle, score, count(*) FROM evaluation_scores WHERE score IS NOT NULL "
+                                 "GROUP BY ALL").fetchall(),
+        themes=con.execute("SELECT theme, count(*) FROM evaluation_themes GROUP BY ALL ORDER BY 2 DESC, 1").fetchall(),
+        months=con.execute("SELECT strftime(date, '%Y-%m'), sum(amount) FROM voucher_lines GROUP BY ALL "
+                           "ORDER BY 1").fetchall(),
+        participation=con.execute("SELECT count(*), " + ", ".join(f"count({c}), count_if({c})" for c in GROUP_LABELS)
+                                  + " FROM monitoring").fetchone(),
+        open_codes=con.execute("SELECT code, count(*) FROM exceptions WHERE state = 'open' GROUP BY ALL "
+                               "ORDER BY 2 DESC, 1").fetchall(),
+        baseline=dict(settings.borough_baseline),
+    )
+
+
+def build_page(data: PageData) -> Page:
+    page = Page(data.generated, data.headline)
     sections = [
-        ("Evaluation scores", lambda: _scores_chart(warehouse)),
+        ("Evaluation scores", lambda: _scores_chart(data.score_counts)),
         ("Themes", lambda: _bar_chart(
-            "Good Life Camden themes the evaluations name", [(t.replace("_", " ").capitalize(), n) for t, n in themes],
-            "evaluation forms", ["Theme", "Forms"])),
+            "Good Life Camden themes the evaluations name",
+            [(t.replace("_", " ").capitalize(), n) for t, n in data.themes], "evaluation forms", ["Theme", "Forms"])),
         ("Vouchers by month", lambda: _bar_chart(
-            "Vouchers paid by month", months, "£", ["Month", "£ paid"], "Loaded voucher lines by the date on the form.",
-            money=True, horizontal=False)),
-        ("Who takes part", lambda: _participation_chart(warehouse, settings.borough_baseline)),
+            "Vouchers paid by month", data.months, "£", ["Month", "£ paid"],
+            "Loaded voucher lines by the date on the form.", money=True, horizontal=False)),
+        ("Who takes part", lambda: _participation_chart(data.participation, data.baseline)),
         ("Open exceptions", lambda: _bar_chart(
-            "Open exceptions by problem", codes, "exceptions", ["Problem", "Open"],
+            "Open exceptions by problem", data.open_codes, "exceptions", ["Problem", "Open"],
             "Details and what to ask each sender: exceptions.xlsx.")),
     ]
     for name, make in sections:
@@ -207,10 +231,11 @@ def build_page(warehouse: Warehouse, settings: Settings, now: dt.datetime | None
 _ENV = Environment(loader=PackageLoader("pipeline", "reports/templates"), autoescape=select_autoescape(["html"]))
 
 
-def render_page(page: Page) -> str:
-    return _ENV.get_template("summary.html").render(page=page)
+def render_html(data: PageData) -> bytes:
+    """The whole page (charts drawn here: pure, so it can run in another process)."""
+    return _ENV.get_template("summary.html").render(page=build_page(data)).encode("utf-8")
 
 
 def write_summary_page(warehouse: Warehouse, path: Path, settings: Settings) -> Path:
-    write_atomically(path, render_page(build_page(warehouse, settings)).encode("utf-8"))
+    write_atomically(path, render_html(page_data(warehouse, settings)))
     return path
