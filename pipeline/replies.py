@@ -53,7 +53,7 @@ def _emails_with_problems(warehouse: Warehouse, submission_ids: list[int]) -> li
                s.status, p.severity, p.code, p.message, p.location, p.value
         FROM store.submissions s JOIN store.problems p USING (submission_id)
         WHERE s.submission_id IN (SELECT unnest(?)) AND s.container_file IS NOT NULL AND s.sender IS NOT NULL
-          AND p.code <> 'sender_not_allowed'
+          AND p.code <> 'sender_not_allowed' AND p.state = 'open'  -- not what a correction already fixed
         ORDER BY s.container_file, s.submission_id, p.severity, p.problem_no""", [submission_ids]).fetchall()
     emails: dict[str, _Email] = {}
     forms: dict[tuple[str, str], _Form] = defaultdict(lambda: None)

@@ -137,6 +137,8 @@ def test_a_correction_in_the_same_run_as_the_original_supersedes_it(workdir):
     assert [r[0] for r in _query(workdir, "SELECT status FROM submissions ORDER BY submission_id")] == \
         ["superseded", "loaded"]
     assert _query(workdir, "SELECT count(*) FROM exceptions WHERE state = 'open'") == [(0,)]
+    # the sender already fixed it: nobody is asked to fix it again
+    assert list((workdir / "outputs" / "replies").glob("*.eml")) == []
 
 
 def test_another_senders_file_of_the_same_name_is_not_a_correction(workdir):
