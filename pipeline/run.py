@@ -77,11 +77,11 @@ def _record(attachment: Attachment, parsed: ParsedFile | None, warehouse: Wareho
         parsed = None  # identical bytes: a duplicate, whatever was read
     if parsed is not None:
         parsed = with_project_from_subject(parsed, attachment.provenance.subject, warehouse)
-    corrects = warehouse.correction_targets(attachment.provenance, parsed) if parsed else {}
-    extra = claims_made_before(parsed, warehouse, excluding=corrects) if parsed else []
+    corrections = warehouse.correction_targets(attachment.provenance, parsed) if parsed else None
+    extra = claims_made_before(parsed, warehouse, excluding=corrections.replaces) if corrections else []
     crash_point("after_parse")
     recorded = warehouse.record(attachment.provenance, attachment.sha256, parsed, extra, intake=intake,
-                                supersedes=corrects)
+                                corrections=corrections)
     crash_point("after_record")
     problems = (list(parsed.problems) + extra) if parsed and recorded.status != "duplicate" else []
     amount = parsed.form.amount_sum if parsed and parsed.form_type == "voucher" and parsed.form else Decimal("0.00")

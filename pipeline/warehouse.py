@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -239,7 +239,14 @@ class _PendingRows:
 
 _SUBMISSION_COLUMNS = ("store.submissions (submission_id, form_type, source_file, container_file, sender, subject, "
                        "received_at, message_id, sha256, status, project_name, loaded_at, duplicate_of, notes, "
-                       "intake_id, part_no, correction_key)")
+                       "intake_id, part_no, correction_key, superseded_by)")
+
+
+def _utc_naive(moment: dt.datetime | None) -> dt.datetime | None:
+    """As stored: UTC without a zone."""
+    if moment is not None and moment.tzinfo is not None:
+        return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment
 
 
 def _utc_now() -> dt.datetime:
@@ -396,23 +403,30 @@ class Warehouse:
         if self._correctable is None:
             self._correctable = _Correctable()
             for row in self.con.execute(
-                    "SELECT submission_id, correction_key, form_type, project_name FROM store.submissions "
+                    "SELECT submission_id, correction_key, form_type, project_name, received_at FROM store.submissions "
                     "WHERE status IN ('loaded', 'held', 'rejected') ORDER BY submission_id").fetchall():
                 self._correctable.add(*row)
         return self._correctable
 
-    def correction_targets(self, provenance: Provenance, parsed: ParsedFile | None) -> dict[int, str]:
-        """The earlier submissions this one corrects (see pipeline.corrections), each with why."""
+    def correction_targets(self, provenance: Provenance, parsed: ParsedFile | None) -> Corrections:
+        """The other versions of this submission (see pipeline.corrections): the ones it replaces,
+        or the one received later that replaces it."""
         if parsed is None or parsed.form is None:
-            return {}  # an unreadable file corrects nothing
+            return NO_CORRECTIONS  # an unreadable file corrects nothing
         project = getattr(parsed.form, "project_name", None)
         return self._correctables().targets(correction_key(provenance.sender, provenance.source_file),
-                                            parsed.form_type, project)
+                                            parsed.form_type, project, _utc_naive(provenance.received_at))
 
     def supersede(self, old: int, new: int, actor: str, reason: str) -> None:
         """`old` is replaced by `new`: old becomes superseded, its open exceptions resolved."""
         self.change_status(old, "superseded", actor, "supersede", reason, related=new,
                            resolution=f"replaced by submission {new}")
+
+    def _audit(self, submission_id: int, related: int | None, old_status: str | None, new_status: str, actor: str,
+               action: str, reason: str) -> None:
+        audit_id = self.con.execute("SELECT nextval('store.audit_ids')").fetchone()[0]
+        self._pending.add("store.audit", [[audit_id, _utc_now(), actor, action, submission_id, related, old_status,
+                                           new_status, reason]])
 
     def change_status(self, submission_id: int, new_status: str, actor: str, action: str, reason: str,
                       related: int | None = None, resolution: str | None = None) -> str:
@@ -429,9 +443,7 @@ class Warehouse:
         if resolution:
             self.con.execute("UPDATE store.problems SET state = 'resolved', resolved_at = ?, resolution = ? "
                              "WHERE submission_id = ? AND state = 'open'", [now, resolution, submission_id])
-        audit_id = self.con.execute("SELECT nextval('store.audit_ids')").fetchone()[0]
-        self.con.execute("INSERT INTO store.audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         [audit_id, now, actor, action, submission_id, related, row[0], new_status, reason])
+        self._audit(submission_id, related, row[0], new_status, actor, action, reason)
         self._pending_claims = {k: v for k, v in self._pending_claims.items() if v[0] != submission_id}
         if self._correctable is not None:
             self._correctable.remove(submission_id)
@@ -471,9 +483,10 @@ class Warehouse:
 
     def record(self, provenance: Provenance, sha256: str, parsed: ParsedFile | None,
                extra_problems: list[Problem] = (), now: dt.datetime | None = None,
-               intake: tuple[int, int] | None = None, supersedes: dict[int, str] | None = None) -> Recorded:
-        """Write one submission and everything read from it, in one transaction. The earlier
-        submissions it corrects (`supersedes`, found here when not given) become superseded."""
+               intake: tuple[int, int] | None = None, corrections: Corrections | None = None) -> Recorded:
+        """Write one submission and everything read from it, in one transaction. The versions it
+        corrects (`corrections`, found here when not given) become superseded; if a version sent
+        later is here already, this one is recorded superseded by it."""
         now = now or dt.datetime.now(dt.timezone.utc)
         if not self._in_batch:
             self.con.execute("BEGIN")
@@ -487,32 +500,41 @@ class Warehouse:
                     ("held" if has_errors(problems) else "loaded")
                 form_type = parsed.form_type if parsed else None
                 project = getattr(parsed.form, "project_name", None) if parsed and parsed.form else None
-            if original is None and supersedes is None:
-                supersedes = self.correction_targets(provenance, parsed)
+            if original is not None:
+                corrections = NO_CORRECTIONS
+            elif corrections is None:
+                corrections = self.correction_targets(provenance, parsed)
+            replaced_by = corrections.replaced_by if status in ("loaded", "held") else None
+            if replaced_by:
+                status = "superseded"
             key = correction_key(provenance.sender, provenance.source_file)
             submission_id = self._next_id("submission_ids")
-            received = provenance.received_at
-            if received is not None and received.tzinfo is not None:
-                received = received.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            received = _utc_naive(provenance.received_at)
             self._pending.add(_SUBMISSION_COLUMNS, [[
                 submission_id, form_type, provenance.source_file, provenance.container_file, provenance.sender,
                 provenance.subject, received, provenance.message_id, sha256, status, project,
                 now.astimezone(dt.timezone.utc).replace(tzinfo=None), original,
                 "; ".join(parsed.notes) if parsed and parsed.notes else None,
-                intake[0] if intake else None, intake[1] if intake else None, key]])
+                intake[0] if intake else None, intake[1] if intake else None, key,
+                replaced_by[0] if replaced_by else None]])
             crash_point("before_commit")
+            resolved = [now.astimezone(dt.timezone.utc).replace(tzinfo=None),
+                        f"replaced by submission {replaced_by[0]}"] if replaced_by else [None, None]
             self._pending.add("store.problems", [
                 [submission_id, i, p.severity.value, p.code.value, p.field, p.location, p.message, p.value,
-                 "open", None, None] for i, p in enumerate(problems, start=1)])
+                 "resolved" if replaced_by else "open", *resolved] for i, p in enumerate(problems, start=1)])
             if original is None and parsed is not None and parsed.form is not None:
                 _LOADERS[parsed.form_type](self._pending, submission_id, parsed.form, parsed.locations)
                 self._pending.add("store.value_locations",
                                   [[submission_id, f, loc] for f, loc in parsed.locations.items()])
             self._remember(submission_id, sha256, original, status, project, provenance.source_file, parsed)
-            for old, why in (supersedes or {}).items() if original is None else ():
+            if replaced_by:
+                self._audit(submission_id, replaced_by[0], None, "superseded", "pipeline", "supersede",
+                            f"{replaced_by[1]}, sent later but taken in first")
+            for old, why in corrections.replaces.items():
                 self.supersede(old, submission_id, "pipeline", why)
-            if original is None and self._correctable is not None and status != "duplicate":
-                self._correctable.add(submission_id, key, form_type, project)
+            if self._correctable is not None and status in ("loaded", "held", "rejected"):
+                self._correctable.add(submission_id, key, form_type, project, received)
             if not self._in_batch:
                 self._commit()
         except BaseException:
@@ -544,8 +566,11 @@ class _Correctable:
         self.by_key: dict[str, dict[int, tuple[str | None, str | None]]] = {}
         self.plans: dict[str, set[int]] = {}
         self.keys: dict[int, tuple[str | None, str | None]] = {}
+        self.received: dict[int, dt.datetime | None] = {}
 
-    def add(self, sid: int, key: str | None, form_type: str | None, project: str | None) -> None:
+    def add(self, sid: int, key: str | None, form_type: str | None, project: str | None,
+            received: dt.datetime | None) -> None:
+        self.received[sid] = received
         if key:
             self.by_key.setdefault(key, {})[sid] = (form_type, project)
         plan = normalise(project) if form_type == "planning" and project else None
@@ -560,7 +585,10 @@ class _Correctable:
         if plan:
             self.plans.get(plan, set()).discard(sid)
 
-    def targets(self, key: str | None, form_type: str, project: str | None) -> dict[int, str]:
+    def targets(self, key: str | None, form_type: str, project: str | None,
+                received: dt.datetime | None) -> Corrections:
+        """Which earlier-received versions this one replaces, or the later-received version that
+        already replaces it (files are not always taken in the order they were sent)."""
         found: dict[int, str] = {}
         for sid, (old_type, old_project) in self.by_key.get(key, {}).items() if key else ():
             same_form = old_type is None or old_type == form_type  # an unreadable file: any form
@@ -570,7 +598,22 @@ class _Correctable:
         if form_type == "planning" and project:
             for sid in self.plans.get(normalise(project), ()):
                 found.setdefault(sid, "a newer plan for the same project (one plan per project)")
-        return dict(sorted(found.items()))
+        newer = {sid: why for sid, why in found.items()
+                 if received is not None and (self.received.get(sid) or received) > received}
+        if newer:
+            newest = max(newer, key=lambda sid: (self.received[sid], sid))
+            return Corrections({}, (newest, newer[newest]))
+        return Corrections(dict(sorted(found.items())))
+
+
+@dataclass(frozen=True)
+class Corrections:
+    """What a new submission does to its other versions."""
+    replaces: dict[int, str] = field(default_factory=dict)  # older versions -> why
+    replaced_by: tuple[int, str] | None = None  # a version received later, already recorded
+
+
+NO_CORRECTIONS = Corrections()
 
 
 # ---------------------------------------------------------------- per-form loaders

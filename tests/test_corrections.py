@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import shutil
 import zipfile
 from decimal import Decimal
@@ -153,9 +154,28 @@ def test_a_newer_plan_for_the_same_project_wins_whoever_sent_it(workdir):
     plan = (GOLDEN / "planning" / "toolkit_layout.docx").read_bytes()
     (workdir / "inbox").mkdir(exist_ok=True)
     shutil.copy(GOLDEN / "planning" / "table_layout.docx", workdir / "inbox" / "Carers week plan.docx")
+    os.utime(workdir / "inbox" / "Carers week plan.docx", (1_700_000_000, 1_700_000_000))  # saved in 2023
     _run(workdir)
     _mail(workdir, "1.eml", [(plan, "Plan for the co-design group.docx")], sender=AMIRA)
     _run(workdir)
     rows = _query(workdir, "SELECT status, project_name FROM submissions ORDER BY submission_id")
     assert rows == [("superseded", "Carers Week Co-design Group"), ("loaded", "Carers Week Co-design Group")]
     assert _query(workdir, "SELECT count(*) FROM planning") == [(1,)]
+
+
+def test_an_original_taken_in_after_its_correction_does_not_replace_it(workdir):
+    from email.utils import format_datetime
+
+    for name, data, filename, sent in (
+            ("1 correction.eml", GOOD, "Vouchers workshop 3 v2.docx", dt.datetime(2025, 6, 2, 10, tzinfo=dt.timezone.utc)),
+            ("2 original.eml", HELD, "Vouchers workshop 3.docx", dt.datetime(2025, 6, 1, 10, tzinfo=dt.timezone.utc))):
+        msg = emails.attach(emails.message(sender=TOM), data, filename)
+        msg.replace_header("Date", format_datetime(sent))
+        (workdir / "inbox").mkdir(exist_ok=True)
+        (workdir / "inbox" / name).write_bytes(msg.as_bytes())  # the correction's file is taken in first
+    _run(workdir)
+    rows = _query(workdir, "SELECT source_file, status, superseded_by FROM submissions ORDER BY submission_id")
+    assert rows == [("Vouchers workshop 3 v2.docx", "loaded", None), ("Vouchers workshop 3.docx", "superseded", 1)]
+    assert _query(workdir, "SELECT DISTINCT state FROM exceptions") == [("resolved",)]
+    assert _query(workdir, "SELECT action, submission_id, related_submission_id, new_status FROM audit") == \
+        [("supersede", 2, 1, "superseded")]
