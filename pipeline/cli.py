@@ -169,8 +169,14 @@ def exceptions(
     if not settings.warehouse_path.exists():
         Console().print("No warehouse yet: run `coforms run` first.")
         return
-    with Warehouse(settings.warehouse_path, read_only=True) as warehouse:
-        rows = exception_rows(warehouse, state=None if all_ else "open")
+    import duckdb
+
+    try:
+        with Warehouse(settings.warehouse_path, read_only=True) as warehouse:
+            rows = exception_rows(warehouse, state=None if all_ else "open")
+    except duckdb.IOException as exc:  # a run holds the warehouse open for writing
+        console.print("[yellow]A run is working on the warehouse; try again when it has finished.[/]")
+        raise typer.Exit(2) from exc
     out = Console()
     if not rows:
         out.print("[green]No open exceptions.[/]")

@@ -117,3 +117,19 @@ def test_exceptions_workbook_puts_each_senders_problems_together(held_run):
     assert senders and len(runs) == len(set(runs))  # each sender's rows are together
     by_sender = {row[0]: row for row in wb["Senders to email"].iter_rows(min_row=4, values_only=True)}
     assert by_sender["tom.okafor@camden.gov.uk"][2] >= 1  # errors to fix
+
+
+def test_exceptions_command_while_a_run_holds_the_warehouse_says_so(held_run):
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(  # another process with the warehouse open for writing, as a run has
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('open', flush=True); "
+                               "sys.stdin.read()", str(held_run / "outputs" / "warehouse.duckdb")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        result = runner.invoke(app, ["exceptions"])
+    finally:
+        holder.communicate("", timeout=30)
+    assert result.exit_code == 2 and "try again" in result.output
