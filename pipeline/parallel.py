@@ -1,5 +1,7 @@
-"""Parse many files at once on every core: a process pool (forkserver, so the workers do not
-inherit the warehouse connection or threads), order kept, so results equal a one-core run."""
+"""Parse many files at once: on every core (a process pool; forkserver, so the workers do not
+inherit the warehouse connection or threads), or on an existing Dask cluster. Parsing is pure
+(bytes in, form out) and the caller collects results in arrival order, so every way gives the
+rows of a one-core run."""
 
 from __future__ import annotations
 
@@ -18,15 +20,20 @@ def _parse_job(job: tuple[bytes, Context]) -> ParsedFile:
 
 
 class Parser:
-    """Parses in this process, or in a pool of `workers` processes started on first use."""
+    """Parses in this process, in a pool of `workers` processes started on first use, or on the
+    Dask cluster at `dask_address`."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, dask_address: str | None = None):
         self.workers = workers
+        self.dask_address = dask_address
         self._pool: ProcessPoolExecutor | None = None
+        self._client = None
 
     def submit(self, data: bytes, ctx: Context, expected_jobs: int) -> Future:
         """Start parsing one file now (in the pool when there is enough work for one); the result
-        is collected later, in whatever order the caller wants."""
+        is collected later (`.result()`), in whatever order the caller wants."""
+        if self.dask_address:
+            return self._dask().submit(parse_safely, data, ctx, pure=False)
         if self.workers <= 1 or expected_jobs < MIN_JOBS_FOR_POOL:
             done: Future = Future()
             done.set_result(parse_safely(data, ctx))
@@ -41,7 +48,17 @@ class Parser:
                                              initializer=enter_limited_worker)
         return self._pool
 
+    def _dask(self):
+        if self._client is None:
+            from distributed import Client  # the optional extra [dask]
+
+            self._client = Client(self.dask_address, set_as_default=False, timeout=30)
+        return self._client
+
     def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None

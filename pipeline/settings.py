@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     batch_size: int = Field(200, ge=1, description="Files per Prefect task and per warehouse transaction.")
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1,
                          description="Processes that parse files at once (1: in the run's own process).")
+    dask_address: str | None = Field(
+        None, description="Scheduler of an existing Dask cluster (tcp://host:8786): files are parsed there. "
+                          "Unset: a local process pool.")
     lock_wait_seconds: float = Field(600, ge=0, description="How long a run waits for another to finish.")
     prefect_api_url: str = Field("http://127.0.0.1:4200/api", description="Prefect server used by `coforms serve`.")
     allowed_senders: list[str] = Field(
