@@ -326,7 +326,7 @@ class Warehouse:
         for sequence, n in (("submission_ids", submissions), ("intake_ids", intakes)):
             if n > 0:
                 self._reserved[sequence] = [r[0] for r in self.con.execute(
-                    f"SELECT nextval('store.{sequence}') FROM range(?)", [n]).fetchall()][::-1]
+                    f"SELECT nextval('store.{sequence}') AS id FROM range(?) ORDER BY id", [n]).fetchall()][::-1]
 
     def _next_id(self, sequence: str) -> int:
         reserved = self._reserved[sequence]
