@@ -47,3 +47,28 @@ def copy_samples(dest: Path) -> list[Path]:
     from tests.fixtures.build_golden import build_samples
 
     return build_samples(dest)
+
+
+def query_warehouse(workdir: Path, sql: str) -> list[tuple]:
+    """Rows of a query on workdir/outputs/warehouse.duckdb (opened read-only, then closed)."""
+    import duckdb
+
+    con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def resaved(data: bytes, tag: str) -> bytes:
+    """The same Office document in other bytes (as when a file is saved again, or another
+    resident's copy): the zip is rewritten with a comment."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        dst.comment = tag.encode()
+    return out.getvalue()

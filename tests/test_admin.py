@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import itertools
 
-import duckdb
 import openpyxl
 import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from tests.conftest import GOLDEN
+from tests.conftest import GOLDEN, query_warehouse
 from tests.fixtures import emails
 
 runner = CliRunner()
@@ -32,29 +31,21 @@ def held_run(workdir, monkeypatch):
     return workdir
 
 
-def _query(workdir, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def _held_id(workdir) -> int:
-    return _query(workdir, "SELECT submission_id FROM submissions WHERE status = 'held'")[0][0]
+    return query_warehouse(workdir, "SELECT submission_id FROM submissions WHERE status = 'held'")[0][0]
 
 
 def test_accepting_a_held_form_loads_it_with_failed_values_left_empty_and_audits_it(held_run):
     sid = _held_id(held_run)
     result = runner.invoke(app, ["accept", str(sid), "--reason", "Checked with Tom: £10 paid", "--by", "Admin A"])
     assert result.exit_code == 0, result.output
-    assert _query(held_run, f"SELECT status FROM submissions WHERE submission_id = {sid}") == [("loaded",)]
-    assert _query(held_run, f"SELECT DISTINCT state, resolution FROM exceptions WHERE submission_id = {sid}") == \
+    assert query_warehouse(held_run, f"SELECT status FROM submissions WHERE submission_id = {sid}") == [("loaded",)]
+    assert query_warehouse(held_run, f"SELECT DISTINCT state, resolution FROM exceptions WHERE submission_id = {sid}") == \
         [("resolved", "accepted: Checked with Tom: £10 paid")]
-    amounts = [r[0] for r in _query(held_run, f"SELECT amount FROM voucher_lines WHERE submission_id = {sid} "
+    amounts = [r[0] for r in query_warehouse(held_run, f"SELECT amount FROM voucher_lines WHERE submission_id = {sid} "
                                               "ORDER BY line_no")]
     assert None in amounts and len(amounts) > 1  # '£ten' stays null; the valid lines are now loaded
-    assert _query(held_run, "SELECT actor, action, submission_id, old_status, new_status, reason FROM audit") == \
+    assert query_warehouse(held_run, "SELECT actor, action, submission_id, old_status, new_status, reason FROM audit") == \
         [("Admin A", "accept", sid, "held", "loaded", "Checked with Tom: £10 paid")]
     wb = openpyxl.load_workbook(held_run / "outputs" / "exceptions.xlsx")  # rewritten at once
     resolved = [row for row in wb["Resolved"].iter_rows(min_row=4, values_only=True)]
@@ -65,19 +56,19 @@ def test_rejecting_closes_the_exceptions_and_keeps_the_form_out(held_run):
     sid = _held_id(held_run)
     result = runner.invoke(app, ["reject", str(sid), "--reason", "Workshop cancelled", "--by", "Admin A"])
     assert result.exit_code == 0, result.output
-    assert _query(held_run, f"SELECT status FROM submissions WHERE submission_id = {sid}") == [("rejected",)]
-    assert _query(held_run, "SELECT count(*) FROM exceptions WHERE state = 'open'") == [(0,)]
-    assert _query(held_run, "SELECT action, reason FROM audit") == [("reject", "Workshop cancelled")]
+    assert query_warehouse(held_run, f"SELECT status FROM submissions WHERE submission_id = {sid}") == [("rejected",)]
+    assert query_warehouse(held_run, "SELECT count(*) FROM exceptions WHERE state = 'open'") == [(0,)]
+    assert query_warehouse(held_run, "SELECT action, reason FROM audit") == [("reject", "Workshop cancelled")]
 
 
 def test_the_admin_links_a_correction_the_pipeline_could_not_see(held_run):
     sid = _held_id(held_run)
-    other = _query(held_run, f"SELECT submission_id FROM submissions WHERE submission_id <> {sid}")[0][0]
+    other = query_warehouse(held_run, f"SELECT submission_id FROM submissions WHERE submission_id <> {sid}")[0][0]
     result = runner.invoke(app, ["supersede", str(sid), str(other), "--by", "Admin A"])
     assert result.exit_code == 0, result.output
-    assert _query(held_run, f"SELECT status, superseded_by FROM submissions WHERE submission_id = {sid}") == \
+    assert query_warehouse(held_run, f"SELECT status, superseded_by FROM submissions WHERE submission_id = {sid}") == \
         [("superseded", other)]
-    assert _query(held_run, "SELECT action, submission_id, related_submission_id, actor FROM audit") == \
+    assert query_warehouse(held_run, "SELECT action, submission_id, related_submission_id, actor FROM audit") == \
         [("supersede", sid, other, "Admin A")]
 
 
@@ -89,7 +80,7 @@ def test_impossible_actions_say_why_and_change_nothing(held_run, args, message):
     sid = _held_id(held_run)
     result = runner.invoke(app, [a.format(held=sid) for a in args])
     assert result.exit_code == 1 and message in result.output
-    assert _query(held_run, "SELECT count(*) FROM audit") == [(0,)]
+    assert query_warehouse(held_run, "SELECT count(*) FROM audit") == [(0,)]
 
 
 def test_a_rejected_form_cannot_then_be_accepted(held_run):

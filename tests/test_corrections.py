@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import shutil
-import zipfile
 from decimal import Decimal
 
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.corrections import correction_key, file_stem
-from tests.conftest import GOLDEN
+from tests.conftest import GOLDEN, query_warehouse, resaved
 from tests.fixtures import emails
 from tests.fixtures.voucher_sheets import voucher_sheet
 
@@ -57,24 +54,6 @@ def _mail(workdir, name: str, attachments: list[tuple[bytes, str]], sender: str 
     (workdir / "inbox" / name).write_bytes(msg.as_bytes())
 
 
-def _query(workdir, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def _other_bytes(data: bytes, tag: str) -> bytes:
-    """The same document, other bytes (as when a file is saved again)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            dst.writestr(info, src.read(info))
-        dst.comment = tag.encode()
-    return out.getvalue()
-
-
 HELD = (GOLDEN / "voucher" / "bad_amount_cap_unsigned_unit.docx").read_bytes()
 GOOD = (GOLDEN / "voucher" / "table_total_row.docx").read_bytes()
 
@@ -82,18 +61,18 @@ GOOD = (GOLDEN / "voucher" / "table_total_row.docx").read_bytes()
 def test_a_held_form_corrected_in_a_later_run_is_superseded_and_its_exceptions_resolved(workdir):
     _mail(workdir, "1.eml", [(HELD, "Vouchers workshop 3.docx")])
     _run(workdir)
-    [(old, status)] = _query(workdir, "SELECT submission_id, status FROM submissions")
+    [(old, status)] = query_warehouse(workdir, "SELECT submission_id, status FROM submissions")
     assert status == "held"
     _mail(workdir, "2.eml", [(GOOD, "Vouchers workshop 3 (corrected).docx")])
     _run(workdir)
-    rows = dict(_query(workdir, "SELECT submission_id, (status, superseded_by) FROM submissions"))
+    rows = dict(query_warehouse(workdir, "SELECT submission_id, (status, superseded_by) FROM submissions"))
     new = max(rows)
     assert rows == {old: ("superseded", new), new: ("loaded", None)}
-    states = _query(workdir, f"SELECT DISTINCT state, resolution FROM exceptions WHERE submission_id = {old}")
+    states = query_warehouse(workdir, f"SELECT DISTINCT state, resolution FROM exceptions WHERE submission_id = {old}")
     assert states == [("resolved", f"replaced by submission {new}")]
-    assert _query(workdir, "SELECT actor, action, submission_id, related_submission_id, old_status, new_status "
+    assert query_warehouse(workdir, "SELECT actor, action, submission_id, related_submission_id, old_status, new_status "
                            "FROM audit") == [("pipeline", "supersede", old, new, "held", "superseded")]
-    assert {r[0] for r in _query(workdir, "SELECT DISTINCT submission_id FROM voucher_lines")} == {new}
+    assert {r[0] for r in query_warehouse(workdir, "SELECT DISTINCT submission_id FROM voucher_lines")} == {new}
 
 
 def test_a_loaded_form_amended_is_replaced_without_a_double_claim_warning(workdir):
@@ -104,10 +83,10 @@ def test_a_loaded_form_amended_is_replaced_without_a_double_claim_warning(workdi
     amended = lines[:1] + [("Peter Novak", dt.date(2025, 5, 6), "Workshop 1", Decimal("25.00"))]
     _mail(workdir, "2.eml", [(voucher_sheet(amended), "May vouchers - amended.xlsx")])
     _run(workdir)
-    assert [r[0] for r in _query(workdir, "SELECT status FROM submissions ORDER BY submission_id")] == \
+    assert [r[0] for r in query_warehouse(workdir, "SELECT status FROM submissions ORDER BY submission_id")] == \
         ["superseded", "loaded"]
-    assert _query(workdir, "SELECT code FROM exceptions WHERE code = 'possible_duplicate_claim'") == []
-    assert _query(workdir, "SELECT sum(amount) FROM voucher_lines") == [(Decimal("45.00"),)]
+    assert query_warehouse(workdir, "SELECT code FROM exceptions WHERE code = 'possible_duplicate_claim'") == []
+    assert query_warehouse(workdir, "SELECT sum(amount) FROM voucher_lines") == [(Decimal("45.00"),)]
 
 
 def test_the_same_file_twice_is_a_duplicate_never_a_correction(workdir):
@@ -115,29 +94,29 @@ def test_the_same_file_twice_is_a_duplicate_never_a_correction(workdir):
     _run(workdir)
     _mail(workdir, "2.eml", [(GOOD, "Vouchers (2).docx")], subject="resending")
     _run(workdir)
-    assert _query(workdir, "SELECT status, superseded_by FROM submissions ORDER BY submission_id") == \
+    assert query_warehouse(workdir, "SELECT status, superseded_by FROM submissions ORDER BY submission_id") == \
         [("loaded", None), ("duplicate", None)]
-    assert _query(workdir, "SELECT count(*) FROM audit") == [(0,)]
+    assert query_warehouse(workdir, "SELECT count(*) FROM audit") == [(0,)]
 
 
 def test_twenty_residents_evaluations_from_one_sender_on_one_day_all_load(workdir):
     evaluation = (GOLDEN / "evaluation" / "ticks_sdt.docx").read_bytes()
-    forms = [(_other_bytes(evaluation, f"resident {n}"), f"Carers Week evaluation - resident {n}.docx")
+    forms = [(resaved(evaluation, f"resident {n}"), f"Carers Week evaluation - resident {n}.docx")
              for n in range(1, 21)]
     _mail(workdir, "1.eml", forms[:10])
     _mail(workdir, "2.eml", forms[10:])  # the same afternoon, a second email
     _run(workdir)
-    assert _query(workdir, "SELECT status, count(*) FROM submissions GROUP BY ALL") == [("loaded", 20)]
-    assert _query(workdir, "SELECT count(*) FROM evaluation") == [(20,)]
+    assert query_warehouse(workdir, "SELECT status, count(*) FROM submissions GROUP BY ALL") == [("loaded", 20)]
+    assert query_warehouse(workdir, "SELECT count(*) FROM evaluation") == [(20,)]
 
 
 def test_a_correction_in_the_same_run_as_the_original_supersedes_it(workdir):
     _mail(workdir, "1.eml", [(HELD, "Vouchers workshop 3.docx")])
     _mail(workdir, "2.eml", [(GOOD, "Vouchers workshop 3 v2.docx")])
     _run(workdir)
-    assert [r[0] for r in _query(workdir, "SELECT status FROM submissions ORDER BY submission_id")] == \
+    assert [r[0] for r in query_warehouse(workdir, "SELECT status FROM submissions ORDER BY submission_id")] == \
         ["superseded", "loaded"]
-    assert _query(workdir, "SELECT count(*) FROM exceptions WHERE state = 'open'") == [(0,)]
+    assert query_warehouse(workdir, "SELECT count(*) FROM exceptions WHERE state = 'open'") == [(0,)]
     # the sender already fixed it: nobody is asked to fix it again
     assert list((workdir / "outputs" / "replies").glob("*.eml")) == []
 
@@ -146,7 +125,7 @@ def test_another_senders_file_of_the_same_name_is_not_a_correction(workdir):
     _mail(workdir, "1.eml", [(HELD, "Vouchers.docx")])
     _mail(workdir, "2.eml", [(GOOD, "Vouchers.docx")], sender=AMIRA)
     _run(workdir)
-    assert [r[0] for r in _query(workdir, "SELECT status FROM submissions ORDER BY submission_id")] == \
+    assert [r[0] for r in query_warehouse(workdir, "SELECT status FROM submissions ORDER BY submission_id")] == \
         ["held", "loaded"]
 
 
@@ -158,9 +137,9 @@ def test_a_newer_plan_for_the_same_project_wins_whoever_sent_it(workdir):
     _run(workdir)
     _mail(workdir, "1.eml", [(plan, "Plan for the co-design group.docx")], sender=AMIRA)
     _run(workdir)
-    rows = _query(workdir, "SELECT status, project_name FROM submissions ORDER BY submission_id")
+    rows = query_warehouse(workdir, "SELECT status, project_name FROM submissions ORDER BY submission_id")
     assert rows == [("superseded", "Carers Week Co-design Group"), ("loaded", "Carers Week Co-design Group")]
-    assert _query(workdir, "SELECT count(*) FROM planning") == [(1,)]
+    assert query_warehouse(workdir, "SELECT count(*) FROM planning") == [(1,)]
 
 
 def test_an_original_taken_in_after_its_correction_does_not_replace_it(workdir):
@@ -174,8 +153,8 @@ def test_an_original_taken_in_after_its_correction_does_not_replace_it(workdir):
         (workdir / "inbox").mkdir(exist_ok=True)
         (workdir / "inbox" / name).write_bytes(msg.as_bytes())  # the correction's file is taken in first
     _run(workdir)
-    rows = _query(workdir, "SELECT source_file, status, superseded_by FROM submissions ORDER BY submission_id")
+    rows = query_warehouse(workdir, "SELECT source_file, status, superseded_by FROM submissions ORDER BY submission_id")
     assert rows == [("Vouchers workshop 3 v2.docx", "loaded", None), ("Vouchers workshop 3.docx", "superseded", 1)]
-    assert _query(workdir, "SELECT DISTINCT state FROM exceptions") == [("resolved",)]
-    assert _query(workdir, "SELECT action, submission_id, related_submission_id, new_status FROM audit") == \
+    assert query_warehouse(workdir, "SELECT DISTINCT state FROM exceptions") == [("resolved",)]
+    assert query_warehouse(workdir, "SELECT action, submission_id, related_submission_id, new_status FROM audit") == \
         [("supersede", 2, 1, "superseded")]

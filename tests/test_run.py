@@ -13,7 +13,7 @@ import openpyxl
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from tests.conftest import GOLDEN, copy_samples
+from tests.conftest import GOLDEN, copy_samples, resaved
 
 runner = CliRunner()
 
@@ -227,19 +227,6 @@ def test_a_name_written_on_a_monitoring_form_reaches_no_output(workdir):
             assert b"Margaret" not in data, path
 
 
-def _with_zip_comment(data: bytes) -> bytes:
-    """The same document in different bytes (another resident's copy, not a duplicate)."""
-    import io
-    import zipfile
-
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            dst.writestr(info, src.read(info))
-        dst.comment = b"another copy"
-    return out.getvalue()
-
-
 def test_an_evaluation_without_a_project_takes_it_from_the_subject_even_in_the_same_run(workdir):
     from tests.fixtures import emails
 
@@ -249,7 +236,7 @@ def test_an_evaluation_without_a_project_takes_it_from_the_subject_even_in_the_s
     named = emails.attach(emails.message(subject="Evaluation - Carers Week Co-design Group"),
                           emails.golden("evaluation/bad_no_project.docx"), "evaluation.docx")
     unnamed = emails.attach(emails.message(subject="Evaluation attached"),
-                            _with_zip_comment(emails.golden("evaluation/bad_no_project.docx")), "evaluation again.docx")
+                            resaved(emails.golden("evaluation/bad_no_project.docx"), "another copy"), "evaluation again.docx")
     (inbox / "02 named.eml").write_bytes(named.as_bytes())
     (inbox / "03 unnamed.eml").write_bytes(unnamed.as_bytes())
     _run(workdir)
