@@ -10,9 +10,7 @@ from __future__ import annotations
 import getpass
 
 from pipeline.settings import Settings
-from pipeline.warehouse import Warehouse
-
-_OPEN_STATUSES = ("loaded", "held", "rejected")
+from pipeline.warehouse import REPLACEABLE, Warehouse
 
 
 class AdminError(Exception):
@@ -48,7 +46,7 @@ def accept(warehouse: Warehouse, submission_id: int, reason: str, actor: str) ->
 def reject(warehouse: Warehouse, submission_id: int, reason: str, actor: str) -> str:
     """The form is kept out of the warehouse for good; its exceptions are closed."""
     status, _ = _status(warehouse, submission_id)
-    if status not in _OPEN_STATUSES:
+    if status not in REPLACEABLE:
         raise AdminError(f"Submission {submission_id} is {status}: only a loaded, held or rejected form can be "
                          "rejected.")
     with warehouse.transaction():
@@ -62,7 +60,7 @@ def supersede(warehouse: Warehouse, old: int, new: int, reason: str, actor: str)
         raise AdminError("A submission cannot replace itself.")
     old_status, old_type = _status(warehouse, old)
     new_status, new_type = _status(warehouse, new)
-    if old_status not in _OPEN_STATUSES:
+    if old_status not in REPLACEABLE:
         raise AdminError(f"Submission {old} is {old_status}: only a loaded, held or rejected form can be replaced.")
     if new_status in ("duplicate", "superseded"):
         raise AdminError(f"Submission {new} is {new_status} itself, so it cannot replace another.")

@@ -35,6 +35,7 @@ from schemas.evaluation import THEME_NAMES
 
 SCHEMA_VERSION = 3
 STATUSES = ("loaded", "held", "duplicate", "superseded", "rejected")
+REPLACEABLE = ("loaded", "held", "rejected")  # statuses a correction (or the admin) may still change
 PLANNING_SECTIONS = tuple(s.name for s in all_specs()["planning"].sections)
 
 _TABLES = f"""
@@ -242,6 +243,11 @@ _SUBMISSION_COLUMNS = ("store.submissions (submission_id, form_type, source_file
                        "intake_id, part_no, correction_key, superseded_by)")
 
 
+def replaced_by_text(submission_id: int) -> str:
+    """How an exception of a superseded form was resolved (the same words however it happened)."""
+    return f"replaced by submission {submission_id}"
+
+
 def _utc_naive(moment: dt.datetime | None) -> dt.datetime | None:
     """As stored: UTC without a zone."""
     if moment is not None and moment.tzinfo is not None:
@@ -404,7 +410,7 @@ class Warehouse:
             self._correctable = _Correctable()
             for row in self.con.execute(
                     "SELECT submission_id, correction_key, form_type, project_name, received_at FROM store.submissions "
-                    "WHERE status IN ('loaded', 'held', 'rejected') ORDER BY submission_id").fetchall():
+                    "WHERE status IN (SELECT unnest(?)) ORDER BY submission_id", [list(REPLACEABLE)]).fetchall():
                 self._correctable.add(*row)
         return self._correctable
 
@@ -420,7 +426,7 @@ class Warehouse:
     def supersede(self, old: int, new: int, actor: str, reason: str) -> None:
         """`old` is replaced by `new`: old becomes superseded, its open exceptions resolved."""
         self.change_status(old, "superseded", actor, "supersede", reason, related=new,
-                           resolution=f"replaced by submission {new}")
+                           resolution=replaced_by_text(new))
 
     def _audit(self, submission_id: int, related: int | None, old_status: str | None, new_status: str, actor: str,
                action: str, reason: str) -> None:
@@ -447,7 +453,7 @@ class Warehouse:
         self._pending_claims = {k: v for k, v in self._pending_claims.items() if v[0] != submission_id}
         if self._correctable is not None:
             self._correctable.remove(submission_id)
-            if new_status in ("loaded", "held", "rejected"):
+            if new_status in REPLACEABLE:
                 self._correctable = None  # rebuilt on next use
         return row[0]
 
@@ -519,7 +525,7 @@ class Warehouse:
                 replaced_by[0] if replaced_by else None]])
             crash_point("before_commit")
             resolved = [now.astimezone(dt.timezone.utc).replace(tzinfo=None),
-                        f"replaced by submission {replaced_by[0]}"] if replaced_by else [None, None]
+                        replaced_by_text(replaced_by[0])] if replaced_by else [None, None]
             self._pending.add("store.problems", [
                 [submission_id, i, p.severity.value, p.code.value, p.field, p.location, p.message, p.value,
                  "resolved" if replaced_by else "open", *resolved] for i, p in enumerate(problems, start=1)])
@@ -533,7 +539,7 @@ class Warehouse:
                             f"{replaced_by[1]}, sent later but taken in first")
             for old, why in corrections.replaces.items():
                 self.supersede(old, submission_id, "pipeline", why)
-            if self._correctable is not None and status in ("loaded", "held", "rejected"):
+            if self._correctable is not None and status in REPLACEABLE:
                 self._correctable.add(submission_id, key, form_type, project, received)
             if not self._in_batch:
                 self._commit()
