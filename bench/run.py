@@ -1,11 +1,13 @@
 """`make bench`: the pipeline against a reproducible mixed corpus, and against the floor.
 
-    python -m bench.run [--forms 1000] [--archive 10000] [--repeat 3]
+    python -m bench.run [--forms 1000] [--archive 10000] [--repeat 3] [--backend postgresql]
 
 Prints and saves (bench/results/*.json): forms/s, per-format ms per form, wall and CPU time,
 peak RSS (medians of --repeat cold-start runs of `coforms run`); the floor (the same files
 only opened and text-extracted by the bare libraries, on the same cores); one core vs all;
 and the time of a no-op rerun and of 10 new forms over an archive of --archive forms.
+With --backend postgresql the warehouse is a throwaway PostgreSQL server (fsync on), a new
+database per run.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from email import policy
 from pathlib import Path
 
-import duckdb
+from pipeline.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parent
 CACHE = ROOT / ".cache"
@@ -37,9 +39,42 @@ COFORMS = str(Path(sys.executable).with_name("coforms"))
 _LOG_LINE = re.compile(r"-> submission \d+ \w+ \(\d+ problems; (\w+), parse (\d+) ms\)")
 
 
+class Backend:
+    """Where the runs' warehouses live: a DuckDB file in the outputs, or a new PostgreSQL
+    database per run on one throwaway server."""
+
+    def __init__(self, server_url: str | None = None):
+        self.server_url = server_url
+        self.database: str | None = None
+
+    def fresh(self, template: str | None = None) -> None:
+        """A new warehouse for the next run (for PostgreSQL, optionally a copy of `template`)."""
+        if self.server_url is None:
+            return
+        from tests.postgres import new_database
+
+        self.database = new_database(self.server_url, template=template)
+        if template is None:
+            subprocess.run([COFORMS, "migrate"], env=self.env(Path(tempfile.gettempdir())), check=True,
+                           capture_output=True)
+
+    def env(self, outputs: Path) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
+        env["COFORMS_OUTPUTS"] = str(outputs)
+        if self.database:
+            env["COFORMS_WAREHOUSE_URL"] = self.database
+        return env
+
+    def target(self, outputs: Path) -> Path | str:
+        return self.database or outputs / "warehouse.duckdb"
+
+
+BACKEND = Backend()
+
+
 def _run(inbox: Path, outputs: Path, workers: int | None = None) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
-    env.update(COFORMS_INBOX=str(inbox), COFORMS_OUTPUTS=str(outputs))
+    env = BACKEND.env(outputs)
+    env["COFORMS_INBOX"] = str(inbox)
     if workers:
         env["COFORMS_WORKERS"] = str(workers)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -68,15 +103,11 @@ def _per_format(outputs: Path) -> dict[str, float]:
     return {fmt: round(statistics.mean(v), 1) for fmt, v in sorted(times.items())}
 
 
-def _views(warehouse: Path) -> dict:
+def _views(warehouse: Path | str) -> dict:
     """Every view's rows, without the columns that name a run (ids and times)."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    out = {}
-    for view in ("submissions", "exceptions", "evaluation_scores", "monitoring", "voucher_lines", "planning"):
-        cols = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall() if r[0] not in ("submission_id", "loaded_at", "resolved_at")]
-        out[view] = sorted(map(repr, con.execute(f"SELECT {', '.join(cols)} FROM {view}").fetchall()))
-    con.close()
-    return out
+    with Warehouse(warehouse, read_only=True) as wh:
+        return wh.view_contents(leave_out=("submission_id", "loaded_at", "resolved_at", "acted_at", "audit_id",
+                                           "superseded_by", "related_submission_id", "resolution"))
 
 
 # ---------------------------------------------------------------- the floor
@@ -120,15 +151,27 @@ def floor(corpus: Path, workers: int) -> float:
 # ---------------------------------------------------------------- main
 
 def main() -> None:
-    from bench.corpus import make_corpus
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--forms", type=int, default=1000)
     parser.add_argument("--archive", type=int, default=10000, help="forms already processed, for the rerun times")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--backend", choices=("duckdb", "postgresql"), default="duckdb")
     args = parser.parse_args()
+    if args.backend == "postgresql":
+        from tests.postgres import throwaway_postgres
+
+        with throwaway_postgres(durable=True) as server:
+            BACKEND.server_url = server
+            bench(args)
+    else:
+        bench(args)
+
+
+def bench(args: argparse.Namespace) -> None:
+    from bench.corpus import make_corpus
+
     cores = os.cpu_count() or 1
-    result: dict = {"forms": args.forms, "cores": cores, "archive": args.archive}
+    result: dict = {"backend": args.backend, "forms": args.forms, "cores": cores, "archive": args.archive}
 
     print(f"corpus of {args.forms} mixed forms (cached in {CACHE}) ...", flush=True)
     corpus = make_corpus(args.forms, CACHE / f"mixed-{args.forms}")
@@ -137,10 +180,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             inbox = _fresh_inbox(corpus, tmp)
+            BACKEND.fresh()
             runs.append(_run(inbox, tmp / "outputs"))
             if n == 0:
                 result["per_format_parse_ms"] = _per_format(tmp / "outputs")
-                all_cores = _views(tmp / "outputs" / "warehouse.duckdb")
+                all_cores = _views(BACKEND.target(tmp / "outputs"))
         print(f"  run {n + 1}: {runs[-1]['wall_s']:.1f} s", flush=True)
     for key in ("wall_s", "cpu_s", "peak_rss_mb"):
         result[key] = round(statistics.median(r[key] for r in runs), 2)
@@ -148,9 +192,16 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        BACKEND.fresh()
         one = _run(_fresh_inbox(corpus, tmp), tmp / "outputs", workers=1)
         result["one_core_wall_s"] = round(one["wall_s"], 2)
-        result["identical_to_one_core"] = _views(tmp / "outputs" / "warehouse.duckdb") == all_cores
+        result["identical_to_one_core"] = _views(BACKEND.target(tmp / "outputs")) == all_cores
+        if args.backend == "postgresql":  # the same rows as the embedded default?
+            with tempfile.TemporaryDirectory() as embedded:
+                server, BACKEND.server_url, BACKEND.database = BACKEND.server_url, None, None
+                _run(_fresh_inbox(corpus, Path(embedded)), Path(embedded) / "outputs")
+                result["identical_to_duckdb"] = _views(Path(embedded) / "outputs" / "warehouse.duckdb") == all_cores
+                BACKEND.server_url = server
 
     floors = [floor(corpus, cores) for _ in range(args.repeat)]
     result["floor_wall_s"] = round(statistics.median(floors), 2)
@@ -162,12 +213,15 @@ def main() -> None:
     from pipeline.warehouse import SCHEMA_VERSION
 
     # built once per schema version: a run over an older warehouse would time its migration too
-    work = CACHE / f"archive-{args.archive}-processed-schema{SCHEMA_VERSION}"
-    if not (work / "outputs" / "warehouse.duckdb").exists():
+    # (on PostgreSQL, once per bench: the server is thrown away)
+    work = CACHE / f"archive-{args.archive}-processed-schema{SCHEMA_VERSION}-{args.backend}"
+    if args.backend == "postgresql" or not (work / "outputs" / "warehouse.duckdb").exists():
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
+        BACKEND.fresh()
         build = _run(_fresh_inbox(archive_corpus, work), work / "outputs")
         result["archive_build_wall_s"] = round(build["wall_s"], 1)
+    archive_database = BACKEND.database
     noop = [_run(work / "inbox", work / "outputs")["wall_s"] for _ in range(args.repeat)]
     result["noop_rerun_s"] = round(statistics.median(noop), 2)
     with tempfile.TemporaryDirectory() as tmp:
@@ -176,13 +230,14 @@ def main() -> None:
         inbox = _fresh_inbox(new_forms, tmp)
         log = tmp / "outputs" / "coforms.log"
         seen = len(log.read_text().splitlines())  # the archive's own lines came with the copy
+        BACKEND.fresh(template=archive_database)
         ten = _run(inbox, tmp / "outputs")
         result["ten_new_over_archive_s"] = round(ten["wall_s"], 2)
         result["ten_new_parse_ms"] = sum(int(m.group(2)) for m in map(
             _LOG_LINE.search, log.read_text().splitlines()[seen:]) if m)
 
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out = RESULTS / f"bench-{args.backend}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     width = max(map(len, result))
     for key, value in result.items():

@@ -25,7 +25,7 @@ DEPLOYMENT_NAME = "coforms-every-15-minutes"
 
 @task(name="process-batch", cache_policy=NO_CACHE)
 def process_batch(items: list[InboxItem], settings: Settings) -> RunSummary:
-    with Warehouse(settings.warehouse_path) as warehouse:
+    with Warehouse(settings.warehouse) as warehouse:
         return process_items(items, warehouse, settings)
 
 
@@ -33,7 +33,7 @@ def process_batch(items: list[InboxItem], settings: Settings) -> RunSummary:
 def write_reports_task(settings: Settings, submission_ids: list[int]) -> list[str]:
     from pipeline.replies import write_reply_drafts
 
-    with Warehouse(settings.warehouse_path) as warehouse:
+    with Warehouse(settings.warehouse) as warehouse:
         reports = [str(p) for p in write_reports(warehouse, settings.outputs, settings)]
         write_reply_drafts(warehouse, submission_ids, settings)
         return reports

@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 
 from pipeline.settings import Settings
-from pipeline.warehouse import REPLACEABLE, Warehouse
+from pipeline.warehouse import REPLACEABLE, Warehouse, warehouse_exists
 
 
 class AdminError(Exception):
@@ -25,8 +25,8 @@ def default_actor() -> str:
 
 
 def _status(warehouse: Warehouse, submission_id: int) -> tuple[str, str | None]:
-    row = warehouse.con.execute("SELECT status, form_type FROM store.submissions WHERE submission_id = ?",
-                                [submission_id]).fetchone()
+    row = warehouse.one("SELECT status, form_type FROM store.submissions WHERE submission_id = :id",
+                        id=submission_id)
     if row is None:
         raise AdminError(f"There is no submission {submission_id}.")
     return row
@@ -78,9 +78,9 @@ def run_admin_action(settings: Settings, action, *args) -> str:
     from pipeline.reports.write import write_reports
 
     with exclusive_run(settings.outputs, settings.lock_wait_seconds):
-        if not settings.warehouse_path.exists():
-            raise AdminError(f"There is no warehouse at {settings.warehouse_path} yet: run `coforms run` first.")
-        with Warehouse(settings.warehouse_path) as warehouse:
+        if not warehouse_exists(settings.warehouse):
+            raise AdminError("There is no warehouse yet: run `coforms run` first.")
+        with Warehouse(settings.warehouse) as warehouse:
             message = action(warehouse, *args)
             write_reports(warehouse, settings.outputs, settings)
     return message

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pipeline.archive import is_archived
 from pipeline.ingest import list_inbox
 from pipeline.settings import Settings
-from pipeline.warehouse import Warehouse
+from pipeline.warehouse import Warehouse, warehouse_exists
 
 
 @dataclass
@@ -30,17 +30,15 @@ class CheckReport:
 
 def check(settings: Settings) -> CheckReport:
     report = CheckReport()
-    if not settings.warehouse_path.exists():
+    if not warehouse_exists(settings.warehouse):
         report.pending_files = len(list_inbox(settings.inbox))
         return report
     inbox_names = {item.path.name for item in list_inbox(settings.inbox)}
-    with Warehouse(settings.warehouse_path, read_only=True) as wh:
-        intakes = wh.con.execute(
-            "SELECT intake_id, item_sha256, file_name, parts, finished_at FROM store.intake").fetchall()
-        parts = dict(((i, p), n) for i, p, n in wh.con.execute(
-            "SELECT intake_id, part_no, count(*) FROM store.submissions WHERE intake_id IS NOT NULL GROUP BY ALL"
-        ).fetchall())
-        submissions = wh.con.execute("SELECT submission_id, sha256, status FROM store.submissions").fetchall()
+    with Warehouse(settings.warehouse, read_only=True) as wh:
+        intakes = wh.rows("SELECT intake_id, item_sha256, file_name, parts, finished_at FROM store.intake")
+        parts = dict(((i, p), n) for i, p, n in wh.rows(
+            "SELECT intake_id, part_no, count(*) FROM store.submissions WHERE intake_id IS NOT NULL GROUP BY 1, 2"))
+        submissions = wh.rows("SELECT submission_id, sha256, status FROM store.submissions")
     report.intakes = len(intakes)
     started_names = set()
     for intake_id, sha, name, n_parts, finished in intakes:

@@ -162,19 +162,18 @@ def exceptions(
     outputs: Annotated[Optional[Path], typer.Option(help="Folder for warehouse and reports.")] = None,
 ) -> None:
     """List the open exceptions, grouped by sender (so each can be emailed once)."""
+    from pipeline.database import WarehouseBusy
     from pipeline.reports.exceptions import exception_rows
-    from pipeline.warehouse import Warehouse
+    from pipeline.warehouse import Warehouse, warehouse_exists
 
     settings = _settings(outputs=outputs)
-    if not settings.warehouse_path.exists():
+    if not warehouse_exists(settings.warehouse):
         Console().print("No warehouse yet: run `coforms run` first.")
         return
-    import duckdb
-
     try:
-        with Warehouse(settings.warehouse_path, read_only=True) as warehouse:
+        with Warehouse(settings.warehouse, read_only=True) as warehouse:
             rows = exception_rows(warehouse, state=None if all_ else "open")
-    except duckdb.IOException as exc:  # a run holds the warehouse open for writing
+    except WarehouseBusy as exc:  # a run holds the embedded warehouse open for writing
         console.print("[yellow]A run is working on the warehouse; try again when it has finished.[/]")
         raise typer.Exit(2) from exc
     out = Console()
@@ -195,6 +194,38 @@ def exceptions(
             table.add_row(str(row.submission_id), row.source_file, row.severity + ("" if row.state == "open" else
                           f" ({row.state})"), row.code, row.message, row.location or "")
         out.print(table)
+
+
+@app.command()
+def migrate(
+    outputs: Annotated[Optional[Path], typer.Option(help="Folder for warehouse and reports.")] = None,
+) -> None:
+    """Create the warehouse's tables and views, or upgrade them to this version of coforms
+    (needed for a PostgreSQL warehouse; an embedded one is upgraded by `coforms run` itself)."""
+    from pipeline import database
+    from pipeline.lock import RunInProgress, exclusive_run
+
+    settings = _settings(outputs=outputs)
+    _configure_logging(settings)
+    url = database.warehouse_url(settings.warehouse)
+    where = database.sa.engine.make_url(url).render_as_string(hide_password=True)
+    engine = database.make_engine(url)
+    try:
+        with exclusive_run(settings.outputs, settings.lock_wait_seconds), engine.connect() as conn:
+            before, after = database.migrate(conn)
+    except RunInProgress as exc:
+        console.print(f"[yellow]{exc}[/]")
+        raise typer.Exit(2) from exc
+    except Exception as exc:  # cannot connect, no rights to create a schema...
+        logging.getLogger(__name__).exception("migrate failed")
+        console.print(f"[bold red]The warehouse could not be migrated:[/] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    if before == after:
+        Console().print(f"Warehouse {where}: schema {after}, already up to date.")
+    else:
+        Console().print(f"Warehouse {where}: schema {before or '(new)'} -> {after}.")
 
 
 @app.command()

@@ -48,13 +48,13 @@ class _Email:
 def _emails_with_problems(warehouse: Warehouse, submission_ids: list[int]) -> list[_Email]:
     if not submission_ids:
         return []
-    rows = warehouse.con.execute("""
+    rows = warehouse.rows("""
         SELECT s.container_file, s.sender, s.subject, s.message_id, s.received_at, s.source_file, s.form_type,
                s.status, p.severity, p.code, p.message, p.location, p.value
         FROM store.submissions s JOIN store.problems p USING (submission_id)
-        WHERE s.submission_id IN (SELECT unnest(?)) AND s.container_file IS NOT NULL AND s.sender IS NOT NULL
+        WHERE s.submission_id IN :ids AND s.container_file IS NOT NULL AND s.sender IS NOT NULL
           AND p.code <> 'sender_not_allowed' AND p.state = 'open'  -- not what a correction already fixed
-        ORDER BY s.container_file, s.submission_id, p.severity, p.problem_no""", [submission_ids]).fetchall()
+        ORDER BY s.container_file, s.submission_id, p.severity, p.problem_no""", ids=submission_ids)
     emails: dict[str, _Email] = {}
     forms: dict[tuple[str, str], _Form] = defaultdict(lambda: None)
     for (container, sender, subject, message_id, received, source, form_type, status,

@@ -245,7 +245,7 @@ def _run_locked(settings, today, on_start, on_item, write_reports, write_reply_d
         # scheduled run costs next to nothing when the inbox is empty
         now = dt.datetime.now(dt.timezone.utc)
         return RunSummary(started_at=now, finished_at=now)
-    with Warehouse(settings.warehouse_path) as warehouse:
+    with Warehouse(settings.warehouse) as warehouse:
         summary = process_items(items, warehouse, settings, today, on_item)
         crash_point("before_reports")
         write_reports(warehouse, settings.outputs, settings)

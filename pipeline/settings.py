@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     dask_address: str | None = Field(
         None, description="Scheduler of an existing Dask cluster (tcp://host:8786): files are parsed there. "
                           "Unset: a local process pool.")
+    warehouse_url: SecretStr | None = Field(
+        None, description="A PostgreSQL database for the warehouse (postgresql://user:password@host/db). "
+                          "Unset: the DuckDB file outputs/warehouse.duckdb.")
     lock_wait_seconds: float = Field(600, ge=0, description="How long a run waits for another to finish.")
     prefect_api_url: str = Field("http://127.0.0.1:4200/api", description="Prefect server used by `coforms serve`.")
     allowed_senders: list[str] = Field(
@@ -77,7 +80,13 @@ class Settings(BaseSettings):
 
     @property
     def warehouse_path(self) -> Path:
+        """The embedded DuckDB file (used when no warehouse_url is set)."""
         return self.outputs / "warehouse.duckdb"
+
+    @property
+    def warehouse(self) -> Path | str:
+        """What pipeline.warehouse.Warehouse opens: the server URL if one is set, else the file."""
+        return self.warehouse_url.get_secret_value() if self.warehouse_url else self.warehouse_path
 
     @property
     def archive_dir(self) -> Path:

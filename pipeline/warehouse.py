@@ -1,14 +1,15 @@
-"""The DuckDB warehouse: internal tables in schema `store`, the public views in `main`.
+"""The warehouse: internal tables in schema `store`, the public views beside them.
 
-The views are the documented interface (README, "Warehouse views"); the tables behind them
-may change. Every submission is written in one transaction; a file whose SHA-256 was seen
+The same code writes an embedded DuckDB file or a PostgreSQL server (pipeline.database); the
+schema itself is made by the versioned migrations in pipeline/migrations. The views are the
+documented interface (README, "Warehouse views"); the tables behind them may change. Every submission is written in one transaction; a file whose SHA-256 was seen
 before is recorded as a `duplicate` of the first and loads nothing. Held and rejected
 submissions are kept in the store tables too (with failed values null), but the form views
 show loaded submissions only.
 
 Writes inside a batch are kept in memory and sent at the commit as one multi-row INSERT per
-table (DuckDB pays about a millisecond per statement, so per-form INSERTs cost more than the
-parsing). Look-ups made before the commit (seen this SHA-256? claimed already? known project?)
+table (DuckDB pays about a millisecond per statement, and a server a round trip, so per-form
+INSERTs cost more than the parsing). Look-ups made before the commit (seen this SHA-256? claimed already? known project?)
 consult those pending rows too, so recording in a batch gives what one-by-one would.
 """
 
@@ -20,8 +21,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
+import sqlalchemy as sa
 
+from pipeline import database
 from pipeline.corrections import correction_key
 from pipeline.crash import crash_point
 from pipeline.files import private_dir
@@ -33,172 +35,9 @@ from pipeline.problems import Problem, has_errors
 from schemas import EvaluationForm, MonitoringForm, PlanningForm, VoucherForm
 from schemas.evaluation import THEME_NAMES
 
-SCHEMA_VERSION = 3
-STATUSES = ("loaded", "held", "duplicate", "superseded", "rejected")
+SCHEMA_VERSION = database.HEAD_REVISION
 REPLACEABLE = ("loaded", "held", "rejected")  # statuses a correction (or the admin) may still change
 PLANNING_SECTIONS = tuple(s.name for s in all_specs()["planning"].sections)
-
-_TABLES = f"""
-CREATE SCHEMA IF NOT EXISTS store;
-CREATE SEQUENCE IF NOT EXISTS store.submission_ids START 1;
-CREATE TABLE IF NOT EXISTS store.meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE TABLE IF NOT EXISTS store.submissions (
-    submission_id BIGINT PRIMARY KEY,
-    form_type VARCHAR,
-    source_file VARCHAR NOT NULL,
-    container_file VARCHAR,
-    sender VARCHAR,
-    subject VARCHAR,
-    received_at TIMESTAMP,
-    message_id VARCHAR,
-    sha256 VARCHAR NOT NULL,
-    status VARCHAR NOT NULL CHECK (status IN {STATUSES}),
-    project_name VARCHAR,
-    loaded_at TIMESTAMP NOT NULL,
-    duplicate_of BIGINT,
-    notes VARCHAR,
-    intake_id BIGINT,
-    part_no INTEGER,
-    superseded_by BIGINT,
-    correction_key VARCHAR
-);
--- One row per file taken from the inbox (an email is one intake with several parts). A run
--- killed half-way through an email resumes it: parts already recorded are not recorded again.
-CREATE SEQUENCE IF NOT EXISTS store.intake_ids START 1;
-CREATE TABLE IF NOT EXISTS store.intake (
-    intake_id BIGINT PRIMARY KEY,
-    item_sha256 VARCHAR NOT NULL,
-    file_name VARCHAR NOT NULL,
-    file_mtime_ns BIGINT NOT NULL,
-    size BIGINT NOT NULL,
-    parts INTEGER NOT NULL,
-    started_at TIMESTAMP NOT NULL,
-    finished_at TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS store.problems (
-    submission_id BIGINT NOT NULL, problem_no INTEGER NOT NULL, severity VARCHAR NOT NULL, code VARCHAR NOT NULL,
-    field VARCHAR, location VARCHAR, message VARCHAR NOT NULL, value VARCHAR,
-    state VARCHAR DEFAULT 'open', resolved_at TIMESTAMP, resolution VARCHAR,
-    PRIMARY KEY (submission_id, problem_no)
-);
--- Every change of a submission's status after it was recorded: by the pipeline (a correction
--- arrived) or by the admin (accept, reject, supersede), with who, when and why.
-CREATE SEQUENCE IF NOT EXISTS store.audit_ids START 1;
-CREATE TABLE IF NOT EXISTS store.audit (
-    audit_id BIGINT PRIMARY KEY, acted_at TIMESTAMP NOT NULL, actor VARCHAR NOT NULL, action VARCHAR NOT NULL,
-    submission_id BIGINT NOT NULL, related_submission_id BIGINT, old_status VARCHAR, new_status VARCHAR,
-    reason VARCHAR
-);
-CREATE TABLE IF NOT EXISTS store.value_locations (submission_id BIGINT, field VARCHAR, location VARCHAR);
-CREATE TABLE IF NOT EXISTS store.planning (
-    submission_id BIGINT PRIMARY KEY, project_name VARCHAR, date DATE, residents_involved VARCHAR,
-    {", ".join(f"{name} VARCHAR" for name in PLANNING_SECTIONS)}
-);
-CREATE TABLE IF NOT EXISTS store.planning_leads (submission_id BIGINT, position INTEGER, lead_name VARCHAR);
-CREATE TABLE IF NOT EXISTS store.evaluation (
-    submission_id BIGINT PRIMARY KEY, project_name VARCHAR, date DATE, completed_by VARCHAR,
-    what_worked_well VARCHAR, what_could_be_improved VARCHAR, wider_learning VARCHAR, additional_feedback VARCHAR
-);
-CREATE TABLE IF NOT EXISTS store.evaluation_scores (
-    submission_id BIGINT, principle VARCHAR, statement_no INTEGER, statement VARCHAR, score INTEGER
-);
-CREATE TABLE IF NOT EXISTS store.evaluation_feedback (submission_id BIGINT, principle VARCHAR, feedback VARCHAR);
-CREATE TABLE IF NOT EXISTS store.evaluation_themes (submission_id BIGINT, theme VARCHAR);
-CREATE TABLE IF NOT EXISTS store.monitoring (
-    submission_id BIGINT PRIMARY KEY, project_name VARCHAR, date DATE, age_band VARCHAR, gender VARCHAR,
-    gender_self_description VARCHAR, trans VARCHAR, sexual_orientation VARCHAR, ethnicity VARCHAR,
-    ethnic_group VARCHAR, religion VARCHAR, disability VARCHAR, carer VARCHAR, postcode_district VARCHAR
-);
-CREATE TABLE IF NOT EXISTS store.monitoring_circumstances (submission_id BIGINT, circumstance VARCHAR);
-CREATE TABLE IF NOT EXISTS store.voucher_forms (
-    submission_id BIGINT PRIMARY KEY, project_name VARCHAR, completed_by VARCHAR, total DECIMAL(10,2)
-);
-CREATE TABLE IF NOT EXISTS store.voucher_lines (
-    submission_id BIGINT, line_no INTEGER, name VARCHAR, date DATE, activity VARCHAR,
-    time_spent_minutes INTEGER, amount DECIMAL(10,2), signed BOOLEAN, location VARCHAR, claim_key VARCHAR
-);
-"""
-
-# A flag is NULL when the question behind it was not answered (or "Prefer not to say"),
-# so "not in this group" and "did not say" stay different.
-_PNS = "'Prefer not to say'"
-
-
-def _flag(column: str, condition: str) -> str:
-    return f"CASE WHEN {column} IS NULL OR {column} = {_PNS} THEN NULL ELSE ({condition}) END"
-
-
-def _circ(value: str) -> str:
-    return (f"EXISTS (SELECT 1 FROM store.monitoring_circumstances c WHERE c.submission_id = m.submission_id "
-            f"AND c.circumstance = '{value}')")
-
-
-_ANY_CIRCUMSTANCE = ("EXISTS (SELECT 1 FROM store.monitoring_circumstances c WHERE c.submission_id = m.submission_id "
-                     f"AND c.circumstance <> {_PNS})")
-
-
-def _circ_flag(value: str) -> str:
-    return f"CASE WHEN {_ANY_CIRCUMSTANCE} THEN {_circ(value)} ELSE NULL END"
-
-
-_LOADED = "submission_id IN (SELECT submission_id FROM store.submissions WHERE status = 'loaded')"
-
-_VIEWS = f"""
-CREATE OR REPLACE VIEW submissions AS
-SELECT submission_id, form_type, source_file, container_file, sender, subject, received_at, sha256, status,
-       project_name, loaded_at, superseded_by
-FROM store.submissions;
-
-CREATE OR REPLACE VIEW exceptions AS
-SELECT p.submission_id, s.source_file, s.container_file, s.sender, p.severity, p.code, p.field, p.location,
-       p.message, p.value, p.state, p.resolved_at, p.resolution
-FROM store.problems p JOIN store.submissions s USING (submission_id);
-
-CREATE OR REPLACE VIEW audit AS
-SELECT audit_id, acted_at, actor, action, submission_id, related_submission_id, old_status, new_status, reason
-FROM store.audit;
-
-CREATE OR REPLACE VIEW planning AS
-SELECT submission_id, project_name, date, residents_involved, {", ".join(PLANNING_SECTIONS)}
-FROM store.planning WHERE {_LOADED};
-CREATE OR REPLACE VIEW planning_leads AS
-SELECT submission_id, position, lead_name FROM store.planning_leads WHERE {_LOADED};
-
-CREATE OR REPLACE VIEW evaluation AS
-SELECT submission_id, project_name, date, completed_by, what_worked_well, what_could_be_improved, wider_learning,
-       additional_feedback
-FROM store.evaluation WHERE {_LOADED};
-CREATE OR REPLACE VIEW evaluation_scores AS
-SELECT submission_id, principle, statement_no, statement, score FROM store.evaluation_scores WHERE {_LOADED};
-CREATE OR REPLACE VIEW evaluation_feedback AS
-SELECT submission_id, principle, feedback FROM store.evaluation_feedback WHERE {_LOADED};
-CREATE OR REPLACE VIEW evaluation_themes AS
-SELECT submission_id, theme FROM store.evaluation_themes WHERE {_LOADED};
-
-CREATE OR REPLACE VIEW monitoring AS
-SELECT submission_id, project_name, date, age_band, gender, gender_self_description, trans, sexual_orientation,
-       ethnicity, ethnic_group, religion, disability, carer, postcode_district,
-       {_flag("ethnicity", "ethnicity <> 'English, Welsh, Scottish, Northern Irish or British'")} AS ethnic_minority,
-       CASE WHEN coalesce(sexual_orientation, {_PNS}) = {_PNS} AND coalesce(trans, {_PNS}) = {_PNS}
-                 AND coalesce(gender, {_PNS}) = {_PNS} THEN NULL
-            ELSE (sexual_orientation IN ('Gay or lesbian', 'Bisexual', 'Other') OR trans = 'No'
-                  OR gender IN ('Non-binary', 'Prefer to self-describe')) IS TRUE END AS lgbtq,
-       {_flag("carer", "carer = 'Yes'")} AS carer_flag,
-       {_flag("age_band", "age_band IN ('75-84', '85 or over')")} AS over_75,
-       {_flag("disability", "disability = 'Yes'")} AS disabled,
-       {_circ_flag("Experiencing homelessness")} AS homeless,
-       {_circ_flag("Refugee or asylum seeker")} AS refugee_or_asylum_seeker,
-       {_flag("ethnicity", "ethnicity IN ('Gypsy or Irish Traveller', 'Roma')")} AS gypsy_roma_traveller,
-       {_circ_flag("English is not my first language")} AS language_barrier,
-       {_circ_flag("Living with dementia")} AS dementia
-FROM store.monitoring m WHERE {_LOADED};
-CREATE OR REPLACE VIEW monitoring_circumstances AS
-SELECT submission_id, circumstance FROM store.monitoring_circumstances WHERE {_LOADED};
-
-CREATE OR REPLACE VIEW voucher_lines AS
-SELECT submission_id, line_no, name, date, activity, time_spent_minutes, amount, signed
-FROM store.voucher_lines WHERE {_LOADED};
-"""
 
 PUBLIC_VIEWS = ("submissions", "exceptions", "audit", "planning", "planning_leads", "evaluation", "evaluation_scores",
                 "evaluation_feedback", "evaluation_themes", "monitoring", "monitoring_circumstances", "voucher_lines")
@@ -211,15 +50,26 @@ class Recorded:
     duplicate_of: int | None = None
 
 
-def _insert_rows(con, table: str, rows: list[list]) -> None:
-    """Many rows in one INSERT: DuckDB's executemany runs one statement per row."""
+def _insert_rows(conn: sa.Connection, table: str, rows: list[list]) -> None:
+    """Many rows in one INSERT, sent to the driver as they are: executemany runs one statement
+    per row, and SQLAlchemy's compiler costs more than the insert for a few thousand values."""
     if not rows:
         return
+    marker = "%s" if conn.dialect.paramstyle in ("format", "pyformat") else "?"
     width = len(rows[0])
     for start in range(0, len(rows), 500):
         chunk = rows[start:start + 500]
-        placeholders = ", ".join(["(" + ", ".join("?" * width) + ")"] * len(chunk))
-        con.execute(f"INSERT INTO {table} VALUES {placeholders}", [v for row in chunk for v in row])
+        placeholders = ", ".join(["(" + ", ".join([marker] * width) + ")"] * len(chunk))
+        conn.exec_driver_sql(f"INSERT INTO {table} VALUES {placeholders}", tuple(v for row in chunk for v in row))
+
+
+def _statement(sql: str, params: dict) -> sa.TextClause:
+    """A text statement with :named parameters; a list parameter is expanded (`x IN :ids`)."""
+    statement = sa.text(sql)
+    lists = [name for name, value in params.items() if isinstance(value, (list, tuple, set, frozenset))]
+    if lists:
+        statement = statement.bindparams(*(sa.bindparam(name, expanding=True) for name in lists))
+    return statement
 
 
 class _PendingRows:
@@ -232,9 +82,9 @@ class _PendingRows:
         if rows:
             self.rows.setdefault(table, []).extend(rows)
 
-    def flush(self, con) -> None:
+    def flush(self, conn: sa.Connection) -> None:
         for table, rows in self.rows.items():
-            _insert_rows(con, table, rows)
+            _insert_rows(conn, table, rows)
         self.rows.clear()
 
 
@@ -265,6 +115,11 @@ def claim_key(name: str | None, date: dt.date | None, activity: str | None) -> s
     return f"{normalise(name)}|{date.isoformat()}|{normalise(activity)}"
 
 
+def warehouse_exists(target: Path | str) -> bool:
+    """Has a run created the warehouse yet (the file, or our tables in the database)?"""
+    return database.exists(database.warehouse_url(target))
+
+
 def status_for(parsed: ParsedFile) -> str:
     if parsed.form is None:
         return "rejected"
@@ -272,14 +127,24 @@ def status_for(parsed: ParsedFile) -> str:
 
 
 class Warehouse:
-    def __init__(self, path: Path, read_only: bool = False):
-        if not read_only:
-            private_dir(path.parent)
-        self.path = path
-        self.con = duckdb.connect(str(path), read_only=read_only)
+    """One connection to the warehouse: a DuckDB file path, or a database URL."""
+
+    def __init__(self, target: Path | str, read_only: bool = False):
+        self.url = database.warehouse_url(target)
+        self.path = database.embedded_path(self.url)  # None for a server
+        if self.path is not None and not read_only:
+            private_dir(self.path.parent)
+        self._engine = database.make_engine(self.url, read_only)
+        try:
+            self.conn = self._engine.connect()
+        except sa.exc.DBAPIError as exc:
+            self._engine.dispose()
+            if database.is_lock_error(exc):
+                raise database.WarehouseBusy(str(self.path)) from exc
+            raise
         self._forget_pending()
         if not read_only:
-            self._migrate()
+            self._check_schema()
 
     def _forget_pending(self) -> None:
         """Drop everything not yet committed (and the caches that may have seen it)."""
@@ -292,14 +157,40 @@ class Warehouse:
         self._correctable: _Correctable | None = None  # loaded lazily
 
     def close(self) -> None:
-        self.con.close()
+        if self.conn.in_transaction():  # reads end cleanly; unfinished writes are undone
+            self.conn.rollback() if self._writing else self.conn.commit()
+        self.conn.close()
+        self._engine.dispose()
 
-    _in_batch = False
+    # ------------------------------------------------------------ SQL
+
+    def rows(self, sql: str, **params) -> list[sa.Row]:
+        """The rows of a query (:named parameters; a list parameter for `IN :name`)."""
+        rows = self.conn.execute(_statement(sql, params), params).fetchall()
+        self._end_read()
+        return rows
+
+    def one(self, sql: str, **params) -> sa.Row | None:
+        row = self.conn.execute(_statement(sql, params), params).fetchone()
+        self._end_read()
+        return row
+
+    def execute(self, sql: str, **params) -> None:
+        self.conn.execute(_statement(sql, params), params)
+
+    def _end_read(self) -> None:
+        """A read outside our transactions is its own (SQLAlchemy began one): end it, so that no
+        transaction is left open on a server while files are being parsed."""
+        if not self._writing:
+            self.conn.commit()
+
+    _in_batch = False  # in transaction(): record() leaves the commit to it
+    _writing = False  # in a transaction this class began
 
     @contextmanager
     def transaction(self):
         """One transaction around many records (a batch): all of it is committed, or none."""
-        self.con.execute("BEGIN")
+        self._begin()
         self._in_batch = True
         try:
             yield
@@ -310,35 +201,55 @@ class Warehouse:
         finally:
             self._in_batch = False
 
+    def _begin(self) -> None:
+        if self.conn.in_transaction():
+            self.conn.commit()
+        self.conn.begin()
+        self._writing = True
+
     def _flush(self) -> None:
         """Send the pending rows now (still inside the transaction)."""
-        self._pending.flush(self.con)
+        self._pending.flush(self.conn)
         self._open_intakes.clear()  # written: finishing one is an UPDATE from now on
 
     def _commit(self) -> None:
         self._flush()
-        self.con.execute("COMMIT")
+        self.conn.commit()
+        self._writing = False
         self._pending_claims.clear()
         self._pending_projects.clear()
         self._open_intakes.clear()
         self._reserved = {"submission_ids": [], "intake_ids": []}
 
     def _rollback(self) -> None:
-        self.con.execute("ROLLBACK")
+        self.conn.rollback()
+        self._writing = False
         self._forget_pending()
 
     def reserve_ids(self, submissions: int, intakes: int) -> None:
         """Take ids for a batch from the sequences in two statements instead of one per row."""
         for sequence, n in (("submission_ids", submissions), ("intake_ids", intakes)):
             if n > 0:
-                self._reserved[sequence] = [r[0] for r in self.con.execute(
-                    f"SELECT nextval('store.{sequence}') AS id FROM range(?) ORDER BY id", [n]).fetchall()][::-1]
+                self._reserved[sequence] = [r[0] for r in self.conn.execute(sa.text(
+                    f"SELECT nextval('store.{sequence}') AS id FROM generate_series(1, :n) ORDER BY id"),
+                    {"n": n}).fetchall()][::-1]
 
     def _next_id(self, sequence: str) -> int:
         reserved = self._reserved[sequence]
         if reserved:
             return reserved.pop()
-        return self.con.execute(f"SELECT nextval('store.{sequence}')").fetchone()[0]
+        return self.conn.execute(sa.text(f"SELECT nextval('store.{sequence}')")).scalar()
+
+    def view_contents(self, leave_out: Iterable[str] = ()) -> dict[str, list[tuple]]:
+        """Every public view's rows, sorted, without the columns `leave_out` (ids, times): what
+        two warehouses fed the same files must agree on."""
+        out = {}
+        for view in PUBLIC_VIEWS:
+            result = self.conn.execute(sa.text(f"SELECT * FROM {view}"))
+            keep = [i for i, column in enumerate(result.keys()) if column not in leave_out]
+            out[view] = sorted((tuple(row[i] for i in keep) for row in result), key=repr)
+        self._end_read()
+        return out
 
     def __enter__(self) -> Warehouse:
         return self
@@ -346,19 +257,19 @@ class Warehouse:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _migrate(self) -> None:
-        self.con.execute("BEGIN")
-        self.con.execute(_TABLES)
-        for column, kind in (("intake_id", "BIGINT"), ("part_no", "INTEGER"),  # schema 1 -> 2
-                             ("superseded_by", "BIGINT"), ("correction_key", "VARCHAR")):  # 2 -> 3
-            self.con.execute(f"ALTER TABLE store.submissions ADD COLUMN IF NOT EXISTS {column} {kind}")
-        for column, kind in (("state", "VARCHAR DEFAULT 'open'"), ("resolved_at", "TIMESTAMP"),
-                             ("resolution", "VARCHAR")):  # 2 -> 3
-            self.con.execute(f"ALTER TABLE store.problems ADD COLUMN IF NOT EXISTS {column} {kind}")
-        self.con.execute(_VIEWS)
-        self.con.execute("INSERT OR REPLACE INTO store.meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-        self.con.execute("COMMIT")
-        if self.path.exists():
+    def _check_schema(self) -> None:
+        """An embedded warehouse is migrated on opening; a server one must be at this version."""
+        revision = database.current_revision(self.conn)
+        if revision != database.HEAD_REVISION:
+            if self.path is None:
+                self.conn.rollback()
+                raise database.WarehouseNotMigrated(
+                    f"The warehouse database is at schema {revision or '(none)'}, this pipeline needs "
+                    f"{database.HEAD_REVISION}: run `coforms migrate` first.")
+            database.migrate(self.conn)
+        elif self.conn.in_transaction():
+            self.conn.commit()
+        if self.path is not None and self.path.exists():
             self.path.chmod(0o600)
 
     # ------------------------------------------------------------ look-ups used before a commit
@@ -373,16 +284,15 @@ class Warehouse:
         wanted = [s for s in dict.fromkeys(sha256s) if s not in self._first_by_sha]
         if not wanted:
             return
-        found = dict(self.con.execute(
+        found = dict(self.rows(
             "SELECT sha256, min(submission_id) FROM store.submissions WHERE status <> 'duplicate' "
-            "AND sha256 IN (SELECT unnest(?)) GROUP BY sha256", [wanted]).fetchall())
+            "AND sha256 IN :wanted GROUP BY sha256", wanted=wanted))
         for sha in wanted:
             self._first_by_sha[sha] = found.get(sha)
 
     def known_projects(self) -> frozenset[str]:
-        rows = self.con.execute(
-            "SELECT DISTINCT project_name FROM store.submissions WHERE status = 'loaded' AND project_name IS NOT NULL"
-        ).fetchall()
+        rows = self.rows(
+            "SELECT DISTINCT project_name FROM store.submissions WHERE status = 'loaded' AND project_name IS NOT NULL")
         return frozenset(r[0] for r in rows) | self._pending_projects
 
     def loaded_claims(self, keys: Iterable[str], excluding: Iterable[int] = ()) -> dict[str, tuple[int, str]]:
@@ -391,12 +301,14 @@ class Warehouse:
         keys, excluding = [k for k in keys if k], list(excluding)
         if not keys:
             return {}
-        rows = self.con.execute(
-            f"SELECT l.claim_key, min(l.submission_id), arg_min(s.source_file, l.submission_id) "
-            f"FROM store.voucher_lines l JOIN store.submissions s USING (submission_id) WHERE l.{_LOADED} "
-            "AND l.claim_key IN (SELECT unnest(?)) AND l.submission_id NOT IN (SELECT unnest(?)) "
-            "GROUP BY l.claim_key", [keys, excluding or [-1]]).fetchall()
-        claims = {key: (sid, source) for key, sid, source in rows}
+        rows = self.rows(
+            "SELECT l.claim_key, l.submission_id, s.source_file "
+            "FROM store.voucher_lines l JOIN store.submissions s USING (submission_id) WHERE s.status = 'loaded' "
+            "AND l.claim_key IN :keys AND l.submission_id NOT IN :excluding ORDER BY l.submission_id",
+            keys=keys, excluding=excluding or [-1])
+        claims: dict[str, tuple[int, str]] = {}
+        for key, sid, source in rows:  # the first (lowest id) of each key
+            claims.setdefault(key, (sid, source))
         for key in keys:  # committed lines came first; pending ones only where none was committed
             pending = self._pending_claims.get(key)
             if key not in claims and pending and pending[0] not in excluding:
@@ -408,9 +320,9 @@ class Warehouse:
     def _correctables(self) -> _Correctable:
         if self._correctable is None:
             self._correctable = _Correctable()
-            for row in self.con.execute(
+            for row in self.rows(
                     "SELECT submission_id, correction_key, form_type, project_name, received_at FROM store.submissions "
-                    "WHERE status IN (SELECT unnest(?)) ORDER BY submission_id", [list(REPLACEABLE)]).fetchall():
+                    "WHERE status IN :statuses ORDER BY submission_id", statuses=list(REPLACEABLE)):
                 self._correctable.add(*row)
         return self._correctable
 
@@ -430,7 +342,7 @@ class Warehouse:
 
     def _audit(self, submission_id: int, related: int | None, old_status: str | None, new_status: str, actor: str,
                action: str, reason: str) -> None:
-        audit_id = self.con.execute("SELECT nextval('store.audit_ids')").fetchone()[0]
+        audit_id = self.conn.execute(sa.text("SELECT nextval('store.audit_ids')")).scalar()
         self._pending.add("store.audit", [[audit_id, _utc_now(), actor, action, submission_id, related, old_status,
                                            new_status, reason]])
 
@@ -439,16 +351,15 @@ class Warehouse:
         """Change a recorded submission's status, resolve its open exceptions and audit it; returns
         the old status."""
         self._flush()  # the submission may still be pending in this batch
-        row = self.con.execute("SELECT status FROM store.submissions WHERE submission_id = ?",
-                               [submission_id]).fetchone()
+        row = self.one("SELECT status FROM store.submissions WHERE submission_id = :id", id=submission_id)
         if row is None:
             raise KeyError(submission_id)
         now = _utc_now()
-        self.con.execute("UPDATE store.submissions SET status = ?, superseded_by = ? WHERE submission_id = ?",
-                         [new_status, related if new_status == "superseded" else None, submission_id])
+        self.execute("UPDATE store.submissions SET status = :status, superseded_by = :by WHERE submission_id = :id",
+                     status=new_status, by=related if new_status == "superseded" else None, id=submission_id)
         if resolution:
-            self.con.execute("UPDATE store.problems SET state = 'resolved', resolved_at = ?, resolution = ? "
-                             "WHERE submission_id = ? AND state = 'open'", [now, resolution, submission_id])
+            self.execute("UPDATE store.problems SET state = 'resolved', resolved_at = :now, resolution = :why "
+                         "WHERE submission_id = :id AND state = 'open'", now=now, why=resolution, id=submission_id)
         self._audit(submission_id, related, row[0], new_status, actor, action, reason)
         self._pending_claims = {k: v for k, v in self._pending_claims.items() if v[0] != submission_id}
         if self._correctable is not None:
@@ -465,12 +376,12 @@ class Warehouse:
         of it already recorded."""
         # the same file (bytes, name and modification time) seen before: a run was killed after
         # starting it, or after finishing it but before removing it from the inbox
-        row = self.con.execute(
-            "SELECT intake_id FROM store.intake WHERE item_sha256 = ? AND file_name = ? AND file_mtime_ns = ? "
-            "ORDER BY intake_id LIMIT 1", [item_sha256, file_name, mtime_ns]).fetchone()
+        row = self.one(
+            "SELECT intake_id FROM store.intake WHERE item_sha256 = :sha AND file_name = :name "
+            "AND file_mtime_ns = :mtime ORDER BY intake_id LIMIT 1", sha=item_sha256, name=file_name, mtime=mtime_ns)
         if row:
-            done = {r[0] for r in self.con.execute(
-                "SELECT part_no FROM store.submissions WHERE intake_id = ?", [row[0]]).fetchall()}
+            done = {r[0] for r in self.rows("SELECT part_no FROM store.submissions WHERE intake_id = :id",
+                                            id=row[0])}
             return row[0], done
         intake_id = self._next_id("intake_ids")
         row = [intake_id, item_sha256, file_name, mtime_ns, size, parts, _utc_now(), None]
@@ -483,7 +394,8 @@ class Warehouse:
         if pending is not None:
             pending[7] = _utc_now()  # not written yet: written finished
         else:  # an intake a killed run had started
-            self.con.execute("UPDATE store.intake SET finished_at = ? WHERE intake_id = ?", [_utc_now(), intake_id])
+            self.execute("UPDATE store.intake SET finished_at = :now WHERE intake_id = :id", now=_utc_now(),
+                         id=intake_id)
 
     # ------------------------------------------------------------ the one write
 
@@ -495,7 +407,7 @@ class Warehouse:
         later is here already, this one is recorded superseded by it."""
         now = now or dt.datetime.now(dt.timezone.utc)
         if not self._in_batch:
-            self.con.execute("BEGIN")
+            self._begin()
         try:
             original = self.first_with_sha256(sha256)
             if original is not None:

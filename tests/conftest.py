@@ -72,3 +72,34 @@ def resaved(data: bytes, tag: str) -> bytes:
             dst.writestr(info, src.read(info))
         dst.comment = tag.encode()
     return out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One throwaway PostgreSQL server for the whole session (tests/postgres.py)."""
+    from tests.postgres import throwaway_postgres
+
+    with throwaway_postgres() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_database(postgres_server) -> str:
+    """A new database on it, with the warehouse schema made by `coforms migrate`'s code."""
+    from pipeline import database
+    from tests.postgres import new_database
+
+    url = database.warehouse_url(new_database(postgres_server))
+    engine = database.make_engine(url)
+    with engine.connect() as conn:
+        database.migrate(conn)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def warehouse_target(request, tmp_path: Path):
+    """Each backend in turn: a DuckDB file, then a PostgreSQL database."""
+    if request.param == "duckdb":
+        return tmp_path / "warehouse.duckdb"
+    return request.getfixturevalue("postgres_database")

@@ -38,11 +38,8 @@ def _rows(tmp_path, form_type: str, name: str) -> dict[str, list[tuple]]:
     with Warehouse(tmp_path / f"{name}.duckdb") as wh:
         recorded = wh.record(Provenance(name), hashlib.sha256(data).hexdigest(), parse_file(data, Context(today=TODAY)))
         assert recorded.status == "loaded", name
-        out = {}
-        for view in VIEWS[form_type]:
-            columns = [r[0] for r in wh.con.execute(f"DESCRIBE {view}").fetchall() if r[0] != "submission_id"]
-            out[view] = wh.con.execute(f"SELECT {', '.join(columns)} FROM {view} ORDER BY ALL").fetchall()
-        return out
+        contents = wh.view_contents(leave_out=("submission_id",))
+        return {view: contents[view] for view in VIEWS[form_type]}
 
 
 @pytest.mark.parametrize("form_type, name", [(f, n) for f, names in SAME_FORM.items() for n in names[1:]],

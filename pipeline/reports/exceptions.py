@@ -60,7 +60,7 @@ SELECT s.received_at, s.submission_id, s.status, p.severity, p.code, p.message, 
        s.sender, s.subject, s.source_file, s.container_file, s.form_type, p.field, p.state, p.resolved_at,
        p.resolution
 FROM store.problems p JOIN store.submissions s USING (submission_id)
-WHERE ? IS NULL OR p.state = ?
+WHERE p.state IN :states
 ORDER BY s.received_at DESC NULLS LAST, s.submission_id DESC, p.severity, p.problem_no
 """
 
@@ -68,7 +68,7 @@ ORDER BY s.received_at DESC NULLS LAST, s.submission_id DESC, p.severity, p.prob
 def exception_rows(warehouse: Warehouse, state: str | None = None) -> list[ExceptionRow]:
     """Exceptions (all, or only `open` / `resolved` ones), grouped by sender: the sender heard
     from most recently first, each sender's forms newest first."""
-    rows = [ExceptionRow(*r) for r in warehouse.con.execute(_QUERY, [state, state]).fetchall()]
+    rows = [ExceptionRow(*r) for r in warehouse.rows(_QUERY, states=[state] if state else ["open", "resolved"])]
     groups: OrderedDict[str, list[ExceptionRow]] = OrderedDict()
     for row in rows:  # already newest first, so groups come in order of their newest form
         groups.setdefault(row.sender or "", []).append(row)

@@ -166,17 +166,20 @@ class PageData:
     baseline: dict[str, float]
 
 
+def _most_first(counts) -> list[tuple[str, int]]:
+    return sorted(((name, n) for name, n in counts), key=lambda c: (-c[1], c[0]))
+
+
 def page_data(warehouse: Warehouse, settings: Settings, now: dt.datetime | None = None) -> PageData:
-    con = warehouse.con
-    statuses = dict(con.execute("SELECT status, count(*) FROM submissions GROUP BY ALL").fetchall())
-    by_form = dict(con.execute("SELECT form_type, count(*) FROM submissions WHERE status = 'loaded' "
-                               "GROUP BY ALL").fetchall())
-    open_exceptions = con.execute("SELECT count(*), count(DISTINCT submission_id) FROM exceptions "
-                                  "WHERE state = 'open'").fetchone()
-    pounds, recipients = con.execute("SELECT coalesce(sum(amount), 0), count(DISTINCT lower(name)) "
-                                     "FROM voucher_lines").fetchone()
-    projects = con.execute("SELECT count(DISTINCT project_name) FROM submissions WHERE status = 'loaded' "
-                           "AND project_name IS NOT NULL").fetchone()[0]
+    query = warehouse.rows
+    statuses = dict(query("SELECT status, count(*) FROM submissions GROUP BY 1"))
+    by_form = dict(query("SELECT form_type, count(*) FROM submissions WHERE status = 'loaded' GROUP BY 1"))
+    open_exceptions = warehouse.one("SELECT count(*), count(DISTINCT submission_id) FROM exceptions "
+                                    "WHERE state = 'open'")
+    pounds, recipients = warehouse.one("SELECT coalesce(sum(amount), 0), count(DISTINCT lower(name)) "
+                                       "FROM voucher_lines")
+    projects = warehouse.one("SELECT count(DISTINCT project_name) FROM submissions WHERE status = 'loaded' "
+                             "AND project_name IS NOT NULL")[0]
     headline = [
         ("Forms received", f"{sum(statuses.values()):,}"),
         ("Loaded", f"{statuses.get('loaded', 0):,}"),
@@ -191,15 +194,17 @@ def page_data(warehouse: Warehouse, settings: Settings, now: dt.datetime | None 
     return PageData(
         generated=local_now.strftime("%d/%m/%Y %H:%M"),
         headline=headline,
-        score_counts=con.execute("SELECT principle, score, count(*) FROM evaluation_scores WHERE score IS NOT NULL "
-                                 "GROUP BY ALL").fetchall(),
-        themes=con.execute("SELECT theme, count(*) FROM evaluation_themes GROUP BY ALL ORDER BY 2 DESC, 1").fetchall(),
-        months=con.execute("SELECT strftime(date, '%Y-%m'), sum(amount) FROM voucher_lines GROUP BY ALL "
-                           "ORDER BY 1").fetchall(),
-        participation=con.execute("SELECT count(*), " + ", ".join(f"count({c}), count_if({c})" for c in GROUP_LABELS)
-                                  + " FROM monitoring").fetchone(),
-        open_codes=con.execute("SELECT code, count(*) FROM exceptions WHERE state = 'open' GROUP BY ALL "
-                               "ORDER BY 2 DESC, 1").fetchall(),
+        score_counts=[tuple(r) for r in query("SELECT principle, score, count(*) FROM evaluation_scores "
+                                              "WHERE score IS NOT NULL GROUP BY 1, 2")],
+        # text is ordered here, not by the database (a server sorts by its own collation)
+        themes=_most_first(query("SELECT theme, count(*) FROM evaluation_themes GROUP BY 1")),
+        months=[(month.strftime("%Y-%m"), pounds) for month, pounds in query(
+            "SELECT date_trunc('month', date) AS month, sum(amount) FROM voucher_lines WHERE date IS NOT NULL "
+            "GROUP BY 1 ORDER BY 1")],
+        participation=tuple(warehouse.one(
+            "SELECT count(*), " + ", ".join(f"count({c}), count(CASE WHEN {c} THEN 1 END)" for c in GROUP_LABELS)
+            + " FROM monitoring")),
+        open_codes=_most_first(query("SELECT code, count(*) FROM exceptions WHERE state = 'open' GROUP BY 1")),
         baseline=dict(settings.borough_baseline),
     )
 

@@ -1,7 +1,7 @@
 """OUTPUTS/voucher_reconciliation.xlsx: what finance signs off, to the penny.
 
-All sums are done by DuckDB on DECIMAL(10,2) columns or in Python on Decimal, so no float ever
-touches money. With finance's ledger configured (setting `ledger_path`), claimed lines are matched
+All sums are done by the warehouse on DECIMAL(10,2) columns or in Python on Decimal, so no float
+ever touches money. With finance's ledger configured (setting `ledger_path`), claimed lines are matched
 to vouchers issued (pipeline.reconcile) and the differences listed; without it, the control
 totals alone.
 """
@@ -24,8 +24,8 @@ WITH lines AS (
     SELECT s.status, count(*) AS n FROM store.submissions s WHERE s.form_type = 'voucher' GROUP BY s.status
 )
 SELECT
-    (SELECT coalesce(sum(n), 0) FROM forms WHERE status = 'loaded') AS forms_loaded,
-    (SELECT coalesce(sum(n), 0) FROM forms WHERE status = 'held') AS forms_held,
+    (SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM forms WHERE status = 'loaded') AS forms_loaded,
+    (SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM forms WHERE status = 'held') AS forms_held,
     (SELECT count(*) FROM lines WHERE status = 'loaded') AS lines_loaded,
     (SELECT coalesce(sum(amount), 0) FROM lines WHERE status = 'loaded') AS pounds_loaded,
     (SELECT count(*) FROM lines WHERE status = 'held') AS lines_held,
@@ -35,20 +35,24 @@ SELECT
 """
 
 
-def _group(warehouse: Warehouse, key_sql: str) -> list[tuple]:
-    return warehouse.con.execute(f"""
+def _group(warehouse: Warehouse, key_sql: str, label=lambda key: key) -> list[list]:
+    """Lines, forms, pounds and hours per key, in key order (sorted here: a server database would
+    sort text by its own collation), the lines without one last."""
+    rows = warehouse.rows(f"""
         SELECT {key_sql} AS k, count(*) AS lines, count(DISTINCT submission_id) AS forms, sum(amount) AS pounds,
-               sum(time_spent_minutes) / 60.0 AS hours
-        FROM voucher_lines GROUP BY k ORDER BY k NULLS LAST""").fetchall()
+               sum(time_spent_minutes) AS minutes
+        FROM voucher_lines GROUP BY 1""")
+    return [[label(k) if k is not None else None, lines, forms, pounds, None if minutes is None else minutes / 60]
+            for k, lines, forms, pounds, minutes in sorted(rows, key=lambda r: (r[0] is None, r[0] or ""))]
 
 
 def claimed_lines(warehouse: Warehouse) -> list[Claim]:
     """Every loaded voucher line with a name, a date and an amount."""
-    return [Claim(*row) for row in warehouse.con.execute("""
+    return [Claim(*row) for row in warehouse.rows("""
         SELECT l.submission_id, l.line_no, l.name, l.date, l.amount, l.activity, s.source_file
         FROM voucher_lines l JOIN store.submissions s USING (submission_id)
         WHERE l.name IS NOT NULL AND l.date IS NOT NULL AND l.amount IS NOT NULL
-        ORDER BY l.date, l.submission_id, l.line_no""").fetchall()]
+        ORDER BY l.date, l.submission_id, l.line_no""")]
 
 
 _DOUBLE_CLAIMS = """
@@ -56,11 +60,16 @@ WITH keyed AS (
     SELECT l.*, s.source_file, s.sender FROM store.voucher_lines l JOIN store.submissions s USING (submission_id)
     WHERE s.status = 'loaded' AND l.claim_key IS NOT NULL
 )
-SELECT name, date, activity, amount, submission_id, line_no, source_file, sender, location
+SELECT claim_key, name, date, activity, amount, submission_id, line_no, source_file, sender, location
 FROM keyed WHERE claim_key IN (
     SELECT claim_key FROM keyed GROUP BY claim_key HAVING count(DISTINCT submission_id) > 1)
-ORDER BY claim_key, submission_id, line_no
 """
+
+
+def _double_claims(warehouse: Warehouse) -> list[list]:
+    """Sorted here by claim key (not by the database's collation), then form and line."""
+    rows = sorted(warehouse.rows(_DOUBLE_CLAIMS), key=lambda r: (r[0], r[5], r[6]))
+    return [list(r[1:]) for r in rows]
 
 
 def write_voucher_reconciliation(warehouse: Warehouse, path: Path, settings: Settings | None = None,
@@ -68,7 +77,7 @@ def write_voucher_reconciliation(warehouse: Warehouse, path: Path, settings: Set
     settings = settings or Settings()
     report = Report()
     (forms_loaded, forms_held, lines_loaded, pounds_loaded, lines_held, pounds_held, unsigned,
-     pounds_unsigned) = warehouse.con.execute(_CONTROL_TOTALS).fetchone()
+     pounds_unsigned) = warehouse.one(_CONTROL_TOTALS)
     claims = claimed_lines(warehouse)
     ledger = read_ledger(settings.ledger_path) if settings.ledger_path else None
     control = [
@@ -110,17 +119,17 @@ def write_voucher_reconciliation(warehouse: Warehouse, path: Path, settings: Set
     hours = Column("Hours", 10, "0.0")
     report.table_sheet("By month", [Column("Month", 12), Column("Lines", 8), Column("Forms", 8),
                                      Column("£", 14, POUNDS), hours],
-                    _group(warehouse, "strftime(date, '%Y-%m')"))
+                    _group(warehouse, "date_trunc('month', date)", lambda month: month.strftime("%Y-%m")))
     report.table_sheet("By activity", [Column("Activity", 36), Column("Lines", 8), Column("Forms", 8),
                                         Column("£", 14, POUNDS), hours], _group(warehouse, "activity"))
     report.table_sheet("By recipient", [Column("Recipient", 30), Column("Lines", 8), Column("Forms", 8),
                                          Column("£", 14, POUNDS), hours], _group(warehouse, "name"))
-    lines = warehouse.con.execute("""
+    lines = warehouse.rows("""
         SELECT s.status, l.submission_id, l.line_no, l.name, l.date, l.activity, l.time_spent_minutes, l.amount,
                l.signed, s.source_file, s.container_file, l.location, s.sender
         FROM store.voucher_lines l JOIN store.submissions s USING (submission_id)
         WHERE s.status IN ('loaded', 'held')
-        ORDER BY s.status DESC, l.date NULLS LAST, l.submission_id, l.line_no""").fetchall()
+        ORDER BY s.status DESC, l.date NULLS LAST, l.submission_id, l.line_no""")
     report.table_sheet("Lines", [
         Column("Status", 9), Column("Submission", 11), Column("Line", 6), Column("Recipient", 24),
         Column("Date", 12, DATE), Column("Activity", 28), Column("Minutes", 9), Column("£", 12, POUNDS),
@@ -130,7 +139,7 @@ def write_voucher_reconciliation(warehouse: Warehouse, path: Path, settings: Set
     report.table_sheet("Possible double claims", [
         Column("Recipient", 24), Column("Date", 12, DATE), Column("Activity", 28), Column("£", 12, POUNDS),
         Column("Submission", 11), Column("Line", 6), Column("File", 34), Column("Sender", 28),
-        Column("Where in the file", 24)], warehouse.con.execute(_DOUBLE_CLAIMS).fetchall(),
+        Column("Where in the file", 24)], _double_claims(warehouse),
         note="The same person, date and activity claimed on more than one loaded form.")
     report.table_sheet("Over 12-month limit", [
         Column("Recipient", 28), Column("£ in 12 months", 16, POUNDS), Column("From", 12, DATE),
