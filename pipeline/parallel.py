@@ -13,10 +13,40 @@ from pipeline.read.isolated import enter_limited_worker
 from pipeline.validate import Context
 
 MIN_JOBS_FOR_POOL = 4  # fewer files than this are parsed faster than a pool starts
+FILES_PER_DASK_TASK = 16  # a task per file pays a scheduler round trip per file: slower than parsing
 
 
 def _parse_job(job: tuple[bytes, Context]) -> ParsedFile:
     return parse_safely(*job)
+
+
+def parse_many(jobs: list[tuple[bytes, Context]]) -> list[ParsedFile]:
+    """One Dask task: several files, parsed one after another on a worker."""
+    return [parse_safely(data, ctx) for data, ctx in jobs]
+
+
+class _Queued(Future):
+    """A parse waiting to be sent to the cluster with others: asking for its result sends it."""
+
+    def __init__(self, parser: Parser):
+        super().__init__()
+        self._parser = parser
+
+    def result(self, timeout=None):
+        self._parser.flush()
+        return super().result(timeout)
+
+
+def _deliver(futures: list[Future], task) -> None:
+    """A Dask task finished: hand each file's result to its own future."""
+    try:
+        results = task.result()
+    except BaseException as exc:  # the worker died, or the cluster went away
+        for future in futures:
+            future.set_exception(exc)
+        return
+    for future, parsed in zip(futures, results):
+        future.set_result(parsed)
 
 
 class Parser:
@@ -28,17 +58,30 @@ class Parser:
         self.dask_address = dask_address
         self._pool: ProcessPoolExecutor | None = None
         self._client = None
+        self._queued: list[tuple[bytes, Context, Future]] = []
 
     def submit(self, data: bytes, ctx: Context, expected_jobs: int) -> Future:
         """Start parsing one file now (in the pool when there is enough work for one); the result
         is collected later (`.result()`), in whatever order the caller wants."""
         if self.dask_address:
-            return self._dask().submit(parse_safely, data, ctx, pure=False)
+            future = _Queued(self)
+            self._queued.append((data, ctx, future))
+            if len(self._queued) >= FILES_PER_DASK_TASK:
+                self.flush()
+            return future
         if self.workers <= 1 or expected_jobs < MIN_JOBS_FOR_POOL:
             done: Future = Future()
             done.set_result(parse_safely(data, ctx))
             return done
         return self._ensure_pool().submit(_parse_job, (data, ctx))
+
+    def flush(self) -> None:
+        """Send the files waiting for the cluster (a few per task); nothing to do locally."""
+        queued, self._queued = self._queued, []
+        for start in range(0, len(queued), FILES_PER_DASK_TASK):
+            chunk = queued[start:start + FILES_PER_DASK_TASK]
+            task = self._dask().submit(parse_many, [(data, ctx) for data, ctx, _ in chunk], pure=False)
+            task.add_done_callback(lambda done, futures=[f for *_, f in chunk]: _deliver(futures, done))
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:

@@ -154,6 +154,7 @@ def _prepare(batch: list[InboxItem], warehouse: Warehouse, settings: Settings, a
         for part_no, attachment in enumerate(p.attachments or []):
             if attachment.problem is None and warehouse.first_with_sha256(attachment.sha256) is None:
                 p.parsing[part_no] = parser.submit(attachment.data, ctx, expected_jobs)
+    parser.flush()  # on a cluster, the last few files of the batch go now too
     return prepared
 
 

@@ -81,10 +81,10 @@ def test_a_run_parsed_on_a_dask_cluster_gives_the_rows_of_a_local_run(cluster, t
     assert on_dask == local
     assert {row[7] for row in on_dask["submissions"]} >= {"loaded", "held", "rejected"}  # the status column
     def parses_seen(dask_scheduler) -> int:  # nested: sent to the scheduler by value
-        prefix = dask_scheduler.task_prefixes.get("parse_safely")
+        prefix = dask_scheduler.task_prefixes.get("parse_many")
         return sum(prefix.state_counts.values()) if prefix is not None else 0
 
     with distributed.Client(cluster, timeout=60) as client:  # the files really went to the cluster
-        assert client.run_on_scheduler(parses_seen) >= 10
+        assert client.run_on_scheduler(parses_seen) >= 1  # 16 files a task: the sample's dozen make one
     log = (tmp_path / "dask" / "out" / "coforms.log").read_text()
     assert "pdf, parse" in log  # the sample's PDFs were read (in a limited child of a Dask worker)
