@@ -1,13 +1,14 @@
 """`make bench`: the pipeline against a reproducible mixed corpus, and against the floor.
 
-    python -m bench.run [--forms 1000] [--archive 10000] [--repeat 3] [--backend postgresql]
+    python -m bench.run [--forms 1000] [--archive 10000] [--repeat 3] [--backend postgresql] [--dask]
 
 Prints and saves (bench/results/*.json): forms/s, per-format ms per form, wall and CPU time,
 peak RSS (medians of --repeat cold-start runs of `coforms run`); the floor (the same files
 only opened and text-extracted by the bare libraries, on the same cores); one core vs all;
 and the time of a no-op rerun and of 10 new forms over an archive of --archive forms.
 With --backend postgresql the warehouse is a throwaway PostgreSQL server (fsync on), a new
-database per run.
+database per run. --dask also times the 1,000 forms parsed on a local Dask cluster (a
+scheduler and one single-threaded worker per core, as separate processes) and checks the rows.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class Backend:
     def env(self, outputs: Path) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
         env["COFORMS_OUTPUTS"] = str(outputs)
+        if DASK_ADDRESS:
+            env["COFORMS_DASK_ADDRESS"] = DASK_ADDRESS
         if self.database:
             env["COFORMS_WAREHOUSE_URL"] = self.database
         return env
@@ -70,6 +73,7 @@ class Backend:
 
 
 BACKEND = Backend()
+DASK_ADDRESS: str | None = None  # set only for the Dask runs
 
 
 def _run(inbox: Path, outputs: Path, workers: int | None = None) -> dict:
@@ -148,6 +152,29 @@ def floor(corpus: Path, workers: int) -> float:
     return time.perf_counter() - started
 
 
+def _dask_runs(args: argparse.Namespace, corpus: Path, result: dict, local_views: dict) -> None:
+    global DASK_ADDRESS
+    from tests.dask_cluster import local_dask_cluster
+
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as tmp, local_dask_cluster(Path(tmp), workers=cores) as address:
+        DASK_ADDRESS = address
+        try:
+            walls = []
+            for n in range(args.repeat):
+                with tempfile.TemporaryDirectory() as run_dir:
+                    run_dir = Path(run_dir)
+                    BACKEND.fresh()
+                    walls.append(_run(_fresh_inbox(corpus, run_dir), run_dir / "outputs")["wall_s"])
+                    if n == 0:
+                        result["dask_identical_to_local"] = _views(BACKEND.target(run_dir / "outputs")) == local_views
+                print(f"  dask run {n + 1}: {walls[-1]:.1f} s", flush=True)
+        finally:
+            DASK_ADDRESS = None
+    result["dask_wall_s"] = round(statistics.median(walls), 2)
+    result["dask_workers"] = cores
+
+
 # ---------------------------------------------------------------- main
 
 def main() -> None:
@@ -156,6 +183,7 @@ def main() -> None:
     parser.add_argument("--archive", type=int, default=10000, help="forms already processed, for the rerun times")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--backend", choices=("duckdb", "postgresql"), default="duckdb")
+    parser.add_argument("--dask", action="store_true", help="also the 1,000 forms parsed on a local Dask cluster")
     args = parser.parse_args()
     if args.backend == "postgresql":
         from tests.postgres import throwaway_postgres
@@ -203,6 +231,9 @@ def bench(args: argparse.Namespace) -> None:
                 result["identical_to_duckdb"] = _views(Path(embedded) / "outputs" / "warehouse.duckdb") == all_cores
                 BACKEND.server_url = server
 
+    if args.dask:
+        _dask_runs(args, corpus, result, all_cores)
+
     floors = [floor(corpus, cores) for _ in range(args.repeat)]
     result["floor_wall_s"] = round(statistics.median(floors), 2)
     result["pipeline_over_floor"] = round(result["wall_s"] / result["floor_wall_s"], 2)
@@ -222,6 +253,9 @@ def bench(args: argparse.Namespace) -> None:
         build = _run(_fresh_inbox(archive_corpus, work), work / "outputs")
         result["archive_build_wall_s"] = round(build["wall_s"], 1)
     archive_database = BACKEND.database
+    embedded = CACHE / f"archive-{args.archive}-processed-schema{SCHEMA_VERSION}-duckdb" / "outputs" / "warehouse.duckdb"
+    if args.backend == "postgresql" and embedded.exists():  # made by a DuckDB bench before this one
+        result["archive_identical_to_duckdb"] = _views(archive_database) == _views(embedded)
     noop = [_run(work / "inbox", work / "outputs")["wall_s"] for _ in range(args.repeat)]
     result["noop_rerun_s"] = round(statistics.median(noop), 2)
     with tempfile.TemporaryDirectory() as tmp:

@@ -6,7 +6,6 @@ would be: `dask scheduler` and `dask worker`."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,37 +20,12 @@ distributed = pytest.importorskip("distributed", reason="the optional extra [das
 BIN = Path(sys.executable).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("dask")
-    address = f"tcp://127.0.0.1:{_free_port()}"
-    # workers that may start processes of their own: each PDF is read in a time- and memory-limited child
-    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
-    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port",
-                               address.rsplit(":", 1)[1], "--no-dashboard"], env=env, cwd=workdir,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    procs += [subprocess.Popen([str(BIN / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "1",
-                                "--no-dashboard", "--name", f"worker-{n}"], env=env, cwd=workdir,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for n in (1, 2)]
-    try:
-        client = distributed.Client(address, timeout=60)
-        client.wait_for_workers(2, timeout=120)
-        client.close()
+    from tests.dask_cluster import local_dask_cluster
+
+    with local_dask_cluster(tmp_path_factory.mktemp("dask")) as address:
         yield address
-    finally:
-        for proc in procs[::-1]:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 def _run(workdir: Path, **settings: str) -> dict[str, list]:
