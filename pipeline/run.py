@@ -228,14 +228,12 @@ def run_pipeline(settings: Settings, today: dt.date | None = None,
                  on_item: Callable[[InboxItem], None] | None = None) -> RunSummary:
     """The whole job without Prefect: every pending file, then both reports."""
     from pipeline.lock import exclusive_run
-    from pipeline.replies import write_reply_drafts
-    from pipeline.reports.write import write_reports
 
     with exclusive_run(settings.outputs, settings.lock_wait_seconds):
-        return _run_locked(settings, today, on_start, on_item, write_reports, write_reply_drafts)
+        return _run_locked(settings, today, on_start, on_item)
 
 
-def _run_locked(settings, today, on_start, on_item, write_reports, write_reply_drafts) -> RunSummary:
+def _run_locked(settings, today, on_start, on_item) -> RunSummary:
     items = list_inbox(settings.inbox)
     if on_start:
         on_start(len(items))
@@ -246,6 +244,10 @@ def _run_locked(settings, today, on_start, on_item, write_reports, write_reply_d
         # scheduled run costs next to nothing when the inbox is empty
         now = dt.datetime.now(dt.timezone.utc)
         return RunSummary(started_at=now, finished_at=now)
+    # imported only when there is work: the reports' libraries take longer to load than a no-op run
+    from pipeline.replies import write_reply_drafts
+    from pipeline.reports.write import write_reports
+
     with Warehouse(settings.warehouse) as warehouse:
         summary = process_items(items, warehouse, settings, today, on_item)
         crash_point("before_reports")
