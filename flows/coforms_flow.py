@@ -52,7 +52,7 @@ def coforms_run_flow() -> dict:
 
     settings = Settings()
     # the deployment never overlaps itself; the lock also keeps out a `coforms run` by hand
-    with exclusive_run(settings.outputs, settings.lock_wait_seconds):
+    with exclusive_run(settings.outputs, settings.lock_wait_seconds, settings.warehouse):
         return _flow_body(settings)
 
 

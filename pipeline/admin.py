@@ -77,7 +77,7 @@ def run_admin_action(settings: Settings, action, *args) -> str:
     from pipeline.lock import exclusive_run
     from pipeline.reports.write import write_reports
 
-    with exclusive_run(settings.outputs, settings.lock_wait_seconds):
+    with exclusive_run(settings.outputs, settings.lock_wait_seconds, settings.warehouse):
         if not warehouse_exists(settings.warehouse):
             raise AdminError("There is no warehouse yet: run `coforms run` first.")
         with Warehouse(settings.warehouse) as warehouse:

@@ -211,7 +211,7 @@ def migrate(
     where = database.sa.engine.make_url(url).render_as_string(hide_password=True)
     engine = database.make_engine(url)
     try:
-        with exclusive_run(settings.outputs, settings.lock_wait_seconds), engine.connect() as conn:
+        with exclusive_run(settings.outputs, settings.lock_wait_seconds, settings.warehouse), engine.connect() as conn:
             before, after = database.migrate(conn)
     except RunInProgress as exc:
         console.print(f"[yellow]{exc}[/]")

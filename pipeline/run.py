@@ -229,7 +229,7 @@ def run_pipeline(settings: Settings, today: dt.date | None = None,
     """The whole job without Prefect: every pending file, then both reports."""
     from pipeline.lock import exclusive_run
 
-    with exclusive_run(settings.outputs, settings.lock_wait_seconds):
+    with exclusive_run(settings.outputs, settings.lock_wait_seconds, settings.warehouse):
         return _run_locked(settings, today, on_start, on_item)
 
 

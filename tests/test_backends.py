@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from pipeline import database
 from pipeline.warehouse import Warehouse
 from tests.conftest import copy_samples
 
@@ -46,7 +47,7 @@ def _workbook_cells(path: Path) -> dict[str, list[list]]:
 def _sample_run(samples: Path, workdir: Path, warehouse_url: str | None) -> dict:
     shutil.copytree(samples, workdir / "inbox")  # times kept: a file's time is when it was received
     if warehouse_url:
-        assert "schema (new) -> 0001" in _coforms(workdir, "migrate", warehouse_url=warehouse_url)
+        assert f"schema (new) -> {database.HEAD_REVISION}" in _coforms(workdir, "migrate", warehouse_url=warehouse_url)
     _coforms(workdir, "run", warehouse_url=warehouse_url)
     target = warehouse_url or workdir / "outputs" / "warehouse.duckdb"
     with Warehouse(target, read_only=True) as wh:

@@ -1,4 +1,5 @@
-"""Two runs at once on one inbox and warehouse; and private files for personal data."""
+"""Two runs at once on one inbox and warehouse, or on two machines sharing a PostgreSQL warehouse;
+and private files for personal data."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import os
 import stat
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.conftest import copy_samples
 
@@ -53,3 +57,59 @@ def test_everything_under_outputs_is_private(workdir):
     for path in [workdir / "outputs", *(workdir / "outputs").rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o077 == 0, f"{path} is {oct(mode)}"
+
+
+# A PostgreSQL warehouse can be shared by pipelines on several machines, each with its own
+# outputs folder (so its own lock file): the server's advisory lock makes them take turns.
+
+def _hold_server_lock(url: str):
+    from pipeline import database
+    from pipeline.lock import ADVISORY_LOCK_KEY
+
+    engine = database.make_engine(url)
+    conn = engine.connect()
+    assert conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({ADVISORY_LOCK_KEY})").scalar()
+    conn.commit()
+    return engine, conn
+
+
+def test_two_machines_on_one_postgresql_warehouse_take_turns(tmp_path, postgres_database):
+    from pipeline.lock import RunInProgress, exclusive_run
+
+    first_machine, second_machine = tmp_path / "a" / "outputs", tmp_path / "b" / "outputs"
+    with exclusive_run(first_machine, 0, postgres_database):
+        with pytest.raises(RunInProgress, match="perhaps on another machine"):
+            with exclusive_run(second_machine, 0, postgres_database):
+                pytest.fail("both machines held the warehouse at once")
+    with exclusive_run(second_machine, 0, postgres_database):  # released when the first finished
+        pass
+
+
+def test_a_run_waits_for_the_other_machine_then_goes_on(tmp_path, postgres_database):
+    from pipeline.lock import exclusive_run
+
+    engine, other_machine = _hold_server_lock(postgres_database)
+    threading.Timer(0.5, other_machine.close).start()  # the other run ends (or its machine dies)
+    started = time.monotonic()
+    with exclusive_run(tmp_path / "outputs", 30, postgres_database):
+        waited = time.monotonic() - started
+    engine.dispose()
+    assert 0.4 <= waited < 30
+
+
+def test_a_run_blocked_by_another_machine_says_so_and_does_nothing(workdir, postgres_database):
+    copy_samples(workdir / "inbox")
+    engine, other_machine = _hold_server_lock(postgres_database)
+    try:
+        proc = _start(workdir, COFORMS_LOCK_WAIT_SECONDS="1", COFORMS_WAREHOUSE_URL=postgres_database)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        other_machine.close()
+        engine.dispose()
+    assert proc.returncode == 2, err
+    assert "perhaps on another machine" in err
+    assert len(list((workdir / "inbox").iterdir())) == 11  # untouched
+    from pipeline.warehouse import Warehouse
+
+    with Warehouse(postgres_database) as warehouse:
+        assert warehouse.one("SELECT count(*) FROM store.submissions")[0] == 0

@@ -87,3 +87,26 @@ def test_migrate_never_prints_the_password(postgres_server, workdir, monkeypatch
     result = CliRunner().invoke(app, ["migrate"])
     assert result.exit_code == 0, result.output
     assert "hunter2" not in result.output and "***" in result.output
+
+
+def _store_indexes(conn) -> set[str]:
+    return {r[0] for r in conn.exec_driver_sql("SELECT indexname FROM pg_indexes WHERE schemaname = 'store'")}
+
+
+def test_a_server_warehouse_at_0001_gains_the_lookup_indexes_and_can_go_back(postgres_server):
+    from alembic import command
+
+    from tests.postgres import new_database
+
+    lookup_indexes = {"submissions_sha256", "intake_item_sha256", "voucher_lines_claim_key"}
+    engine = database.make_engine(database.warehouse_url(new_database(postgres_server)))
+    with engine.connect() as conn:
+        database.migrate(conn, "0001")
+        assert not _store_indexes(conn) & lookup_indexes
+        assert database.migrate(conn) == ("0001", "0002")
+        assert lookup_indexes <= _store_indexes(conn)
+        conn.commit()
+        command.downgrade(database._alembic_config(conn), "0001")
+        conn.commit()
+        assert database.current_revision(conn) == "0001" and not _store_indexes(conn) & lookup_indexes
+    engine.dispose()
