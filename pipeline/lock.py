@@ -44,17 +44,23 @@ def exclusive_run(outputs: Path, wait_seconds: float, warehouse: Path | str | No
                 f"Another coforms run is still working on {outputs} (waited {wait_seconds:.0f}s). "
                 "Nothing was done; the next scheduled run will pick up the inbox.") from exc
         held.callback(lock.release)
-        if isinstance(warehouse, str) and "://" in warehouse:
-            held.enter_context(_server_lock(warehouse, deadline, wait_seconds))
+        if warehouse is not None:
+            held.enter_context(warehouse_turn(warehouse, max(0.0, deadline - time.monotonic())))
         yield
 
 
 @contextmanager
-def _server_lock(url: str, deadline: float, wait_seconds: float) -> Iterator[None]:
-    """A session advisory lock on a connection of its own, released when it closes (so a run
-    killed mid-way, or a machine that dies, never leaves it held)."""
+def warehouse_turn(warehouse: Path | str, wait_seconds: float) -> Iterator[None]:
+    """Hold a server warehouse (nothing to do for the embedded file): a session advisory lock on
+    a connection of its own, released when it closes (so a run killed mid-way, or a machine that
+    dies, never leaves it held)."""
+    if not (isinstance(warehouse, str) and "://" in warehouse):
+        yield
+        return
     from pipeline import database
 
+    url = warehouse  # a server URL from here on
+    deadline = time.monotonic() + wait_seconds
     engine = database.make_engine(database.warehouse_url(url))
     try:
         with engine.connect() as conn:

@@ -229,7 +229,9 @@ def run_pipeline(settings: Settings, today: dt.date | None = None,
     """The whole job without Prefect: every pending file, then both reports."""
     from pipeline.lock import exclusive_run
 
-    with exclusive_run(settings.outputs, settings.lock_wait_seconds, settings.warehouse):
+    # the server warehouse's lock is taken in _run_locked, once there is work: a no-op run
+    # touches only this machine's inbox and outputs, and must cost next to nothing
+    with exclusive_run(settings.outputs, settings.lock_wait_seconds):
         return _run_locked(settings, today, on_start, on_item)
 
 
@@ -245,10 +247,11 @@ def _run_locked(settings, today, on_start, on_item) -> RunSummary:
         now = dt.datetime.now(dt.timezone.utc)
         return RunSummary(started_at=now, finished_at=now)
     # imported only when there is work: the reports' libraries take longer to load than a no-op run
+    from pipeline.lock import warehouse_turn
     from pipeline.replies import write_reply_drafts
     from pipeline.reports.write import write_reports
 
-    with Warehouse(settings.warehouse) as warehouse:
+    with warehouse_turn(settings.warehouse, settings.lock_wait_seconds), Warehouse(settings.warehouse) as warehouse:
         summary = process_items(items, warehouse, settings, today, on_item)
         crash_point("before_reports")
         write_reports(warehouse, settings.outputs, settings)
