@@ -73,27 +73,36 @@ def _compact_match(text: str, start: int, label: str) -> int | None:
     return i if n == len(want) and want else None
 
 
+@lru_cache(maxsize=1024)
+def _text_tokens(text: str) -> tuple[int, tuple[int, ...], tuple[str, ...]]:
+    """Where the text starts after numbering, and its tokens (where each ends, normalised).
+    Cached: extraction tries one cell's text against every label of a form in turn."""
+    start = strip_numbering(text)
+    found = list(_TOKEN.finditer(text, start))
+    return start, tuple(m.end() for m in found), tuple(_norm_token(m.group()) for m in found)
+
+
 def match_label(text: str, labels: tuple[str, ...], *, loose_tokens: int | None = None) -> LabelMatch | None:
     """The longest of `labels` that `text` starts with (after numbering), or None.
 
     With loose_tokens=N, a label also matches when its first N tokens do (long statements
     that a form may reword slightly at the end).
     """
-    start = strip_numbering(text)
-    tokens = [(m, _norm_token(m.group())) for m in _TOKEN.finditer(text, start)]
+    start, ends, tokens = _text_tokens(text)
     best: LabelMatch | None = None
     best_len = 0
     for label in labels:
         want = label_tokens(label)
-        if not want or len(want) > len(tokens) and loose_tokens is None:
+        # every match needs at least the first token: most labels fail here, cheaply
+        if not want or not tokens or tokens[0] != want[0] or len(want) > len(tokens) and loose_tokens is None:
             continue
         n = 0
-        while n < len(want) and n < len(tokens) and tokens[n][1] == want[n]:
+        while n < len(want) and n < len(tokens) and tokens[n] == want[n]:
             n += 1
         full = n == len(want)
         if not full and not (loose_tokens and n >= min(loose_tokens, len(want))):
             continue
-        end = tokens[n - 1][0].end()
+        end = ends[n - 1]
         exact_end = bool(_LABEL_END.match(text[end:]))
         if n > best_len:
             best, best_len = LabelMatch(label, end, exact_end), n
@@ -105,9 +114,17 @@ def match_label(text: str, labels: tuple[str, ...], *, loose_tokens: int | None 
     return best
 
 
+@lru_cache(maxsize=1024)
+def _label_forms(labels: tuple[str, ...]) -> tuple[frozenset[tuple[str, ...]], frozenset[str]]:
+    """Each label's tokens, and its letters only (cached: a form's labels are asked for often)."""
+    tokens = [label_tokens(label) for label in labels]
+    return frozenset(tokens), frozenset("".join(t) for t in tokens)
+
+
 def same_text(text: str, labels: tuple[str, ...]) -> bool:
     norm = label_tokens(text)
-    if any(norm == label_tokens(label) for label in labels):
+    as_tokens, as_letters = _label_forms(labels)
+    if norm in as_tokens:
         return True
     # a word split over two lines of a narrow cell: compare letters only
-    return "\n" in text and any("".join(norm) == "".join(label_tokens(label)) for label in labels)
+    return "\n" in text and "".join(norm) in as_letters
