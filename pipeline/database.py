@@ -27,6 +27,10 @@ class WarehouseBusy(Exception):
     """Another process holds the embedded warehouse open for writing (a run)."""
 
 
+class UnsupportedWarehouse(ValueError):
+    """A warehouse_url for a database other than DuckDB or PostgreSQL."""
+
+
 class WarehouseNotMigrated(Exception):
     """A server warehouse whose schema is older (or newer) than this version of the pipeline."""
 
@@ -38,6 +42,10 @@ def warehouse_url(target: Path | str) -> str:
     url = str(target)
     if url.startswith(("postgresql://", "postgres://")):  # the plain form people copy: use psycopg 3
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if sa.engine.make_url(url).get_backend_name() not in ("duckdb", "postgresql"):
+        raise UnsupportedWarehouse(
+            f"The warehouse must be a DuckDB file or a PostgreSQL database; "
+            f"{sa.engine.make_url(url).render_as_string(hide_password=True)} is neither.")
     return url
 
 

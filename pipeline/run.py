@@ -163,6 +163,7 @@ def _record_batch(batch: list[_Prepared], warehouse: Warehouse, settings: Settin
     """Record a batch's files in arrival order in one transaction, then clear them from the inbox."""
     with warehouse.transaction():  # one transaction per batch: all of it, or (after a crash) none
         warehouse.reserve_ids(submissions=sum(len(p.attachments or [None]) for p in batch), intakes=len(batch))
+        warehouse.prefetch_intakes((p.sha256, p.item.path.name, p.mtime_ns) for p in batch)
         for prepared in batch:
             parts = len(prepared.attachments) if prepared.attachments is not None else 1
             intake_id, done = warehouse.begin_intake(prepared.sha256, prepared.item.path.name, prepared.mtime_ns,

@@ -25,6 +25,11 @@ def test_a_file_path_is_the_embedded_warehouse_and_a_postgres_url_uses_psycopg(t
     assert database.embedded_path(server) is None
 
 
+def test_a_warehouse_url_for_another_database_is_refused_in_plain_words():
+    with pytest.raises(database.UnsupportedWarehouse, match="DuckDB file or a PostgreSQL database; mysql://u:\\*\\*\\*@h/db"):
+        database.warehouse_url("mysql://u:secret@h/db")
+
+
 def test_migrate_twice_changes_nothing_the_second_time(tmp_path):
     engine = database.make_engine(database.warehouse_url(tmp_path / "w.duckdb"))
     with engine.connect() as conn:
