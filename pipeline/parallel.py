@@ -86,7 +86,8 @@ class Parser:
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipeline.parse", "pipeline.read.pdf"])
+            context.set_forkserver_preload(["pipeline.parse", "pipeline.read.pdf", "pipeline.read.docx",
+                                            "pipeline.read.xlsx"])
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
                                              initializer=enter_limited_worker)
         return self._pool

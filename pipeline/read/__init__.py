@@ -1,46 +1,54 @@
 """Readers: bytes -> Document, chosen by the format sniffed from the bytes.
 
 The registry is explicit (no self-registration at import time): adding a format means
-writing one reader and adding one line to READERS.
+writing one reader and adding one line to READERS. A reader's module is imported when a file
+of its format first comes: the libraries behind them take a third of a second to load, which
+a run whose parsing happens in worker processes should not pay in its own.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from pipeline.document import Document
 from pipeline.problems import ProblemCode
-from pipeline.read.docx import read_docx
-from pipeline.read.convert import convert_with_libreoffice, legacy_kind
 from pipeline.read.errors import UnreadableFile
-from pipeline.read.isolated import read_isolated
-from pipeline.read.pdf import read_pdf
 from pipeline.read.sniff import Format, sniff
-from pipeline.read.xlsx import read_xlsx
 
-READERS: dict[Format, Callable[[bytes], Document]] = {
-    Format.DOCX: read_docx,
-    Format.XLSX: read_xlsx,
-    Format.PDF: lambda data: read_isolated(read_pdf, data),  # in a worker with time and memory limits
+# format -> (module, function); PDF runs in a worker with time and memory limits
+READERS: dict[Format, tuple[str, str]] = {
+    Format.DOCX: ("pipeline.read.docx", "read_docx"),
+    Format.XLSX: ("pipeline.read.xlsx", "read_xlsx"),
+    Format.PDF: ("pipeline.read.pdf", "read_pdf_isolated"),
 }
 
 __all__ = ["READERS", "UnreadableFile", "read_document", "Format", "sniff"]
 
 
+def reader_for(fmt: Format) -> Callable[[bytes], Document] | None:
+    if fmt not in READERS:
+        return None
+    module, name = READERS[fmt]
+    return getattr(importlib.import_module(module), name)
+
+
 def read_document(data: bytes) -> Document:
     """Read any supported file into a Document, or raise UnreadableFile saying why not."""
     fmt = sniff(data)
-    reader = READERS.get(fmt)
+    reader = reader_for(fmt)
     if reader is not None:
         return reader(data)
     if fmt is Format.EMPTY:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The file is empty (0 bytes).")
     if fmt in (Format.OLE, Format.ODF, Format.RTF):
+        from pipeline.read.convert import convert_with_libreoffice, legacy_kind
+
         kind = legacy_kind(fmt, data)
         if kind == "encrypted":
             raise UnreadableFile(ProblemCode.ENCRYPTED, "The Office file is protected by a password.")
         converted = convert_with_libreoffice(data, kind)
-        doc = READERS[sniff(converted)](converted)
+        doc = reader_for(sniff(converted))(converted)
         doc.notes.append(f"converted from .{kind} by LibreOffice")
         return doc
     if fmt is Format.ZIP:

@@ -358,3 +358,11 @@ def read_pdf(data: bytes) -> Document:
     if has_fields:
         doc.notes.append("fillable PDF: field values read")
     return doc
+
+
+def read_pdf_isolated(data: bytes) -> Document:
+    """read_pdf with a time and a memory limit (pipeline.read.isolated): PDF is the format most
+    able to make a parser loop or balloon."""
+    from pipeline.read.isolated import read_isolated
+
+    return read_isolated(read_pdf, data)

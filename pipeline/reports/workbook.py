@@ -51,6 +51,21 @@ def _wrapped_lines(value: object, width: int) -> int:
     return min(sum(-(-len(part) // per_line) or 1 for part in value.split("\n")), 15)
 
 
+def _write_cell(ws, row: int, col: int, value: object, cell_format) -> None:
+    if value is None:
+        ws.write_blank(row, col, None, cell_format)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value.translate(_CONTROL), cell_format)  # never a formula
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, cell_format)
+    elif isinstance(value, (int, float, Decimal)):
+        ws.write_number(row, col, float(value), cell_format)
+    elif isinstance(value, (dt.datetime, dt.date)):
+        ws.write_datetime(row, col, value, cell_format)
+    else:
+        ws.write_string(row, col, str(value).translate(_CONTROL), cell_format)
+
+
 class Report:
     """One workbook being written; save() puts it in place atomically."""
 
@@ -67,27 +82,15 @@ class Report:
             self._formats[key] = self.book.add_format(props)
         return self._formats[key]
 
-    def write(self, ws, row: int, col: int, value: object, number_format: str | None = None, wrap: bool = False):
-        props = {}
-        if number_format:
-            props["num_format"] = number_format
-        elif isinstance(value, Decimal):
-            props["num_format"] = POUNDS  # Decimal is only ever money here
-        if wrap:
-            props.update(text_wrap=True, valign="top")
-        cell_format = self.fmt(**props) if props else None
-        if value is None:
-            ws.write_blank(row, col, None, cell_format)
-        elif isinstance(value, str):
-            ws.write_string(row, col, value.translate(_CONTROL), cell_format)  # never a formula
-        elif isinstance(value, bool):
-            ws.write_boolean(row, col, value, cell_format)
-        elif isinstance(value, (int, float, Decimal)):
-            ws.write_number(row, col, float(value), cell_format)
-        elif isinstance(value, (dt.datetime, dt.date)):
-            ws.write_datetime(row, col, value, cell_format)
-        else:
-            ws.write_string(row, col, str(value).translate(_CONTROL), cell_format)
+    def _column_formats(self, column: Column) -> tuple[object, object]:
+        """The cell format of a column's values, and of its Decimal values (money, unless the
+        column says otherwise): decided once per column, not per cell."""
+        wrap = {"text_wrap": True, "valign": "top"} if column.wrap else {}
+
+        def made(number_format: str | None):
+            props = ({"num_format": number_format} if number_format else {}) | wrap
+            return self.fmt(**props) if props else None
+        return made(column.format), made(column.format or POUNDS)
 
     def table_sheet(self, title: str, columns: Sequence[Column], rows: Iterable[Sequence[object]],
                     note: str | None = None):
@@ -99,6 +102,7 @@ class Report:
         header = self.fmt(bold=True, font_color="#FFFFFF", bg_color="#1F4E78", text_wrap=True, valign="vcenter")
         for c, column in enumerate(columns):
             ws.set_column(c, c, column.width)
+        formats = [self._column_formats(column) for column in columns]
         for c, column in enumerate(columns):
             ws.write_string(top, c, column.title, header)
         r = top
@@ -109,8 +113,9 @@ class Report:
             lines = max((_wrapped_lines(v, col.width) for v, col in zip(row, columns) if col.wrap), default=1)
             if lines > 1:  # neither Excel nor LibreOffice sizes rows of a generated file
                 ws.set_row(r, 15 * lines)
-            for c, (column, value) in enumerate(zip(columns, row)):
-                self.write(ws, r, c, value, column.format, column.wrap)
+            for c, value in enumerate(row):
+                plain, money = formats[c]
+                _write_cell(ws, r, c, value, money if isinstance(value, Decimal) else plain)
         ws.freeze_panes(top + 1, 0)
         ws.autofilter(top, 0, max(r, top), len(columns) - 1)
         # printed, it fits the page width, landscape, with the header on every page
