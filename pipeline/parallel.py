@@ -75,6 +75,14 @@ class Parser:
             return done
         return self._ensure_pool().submit(_parse_job, (data, ctx))
 
+    def start(self, expected_jobs: int) -> None:
+        """Start the pool's workers now, when there will be work for them: they load the readers
+        (about a second) while this process reads and archives the first files."""
+        if not self.dask_address and self.workers > 1 and expected_jobs >= MIN_JOBS_FOR_POOL:
+            pool = self._ensure_pool()
+            for _ in range(self.workers):
+                pool.submit(int)  # a trivial job, so that the workers start
+
     def flush(self) -> None:
         """Send the files waiting for the cluster (a few per task); nothing to do locally."""
         queued, self._queued = self._queued, []

@@ -205,6 +205,7 @@ def process_items(items: Iterable[InboxItem], warehouse: Warehouse, settings: Se
     ctx = Context(today=today, voucher_line_cap=settings.voucher_line_cap)
     items = list(items)
     with Parser(settings.workers, settings.dask_address) as parser:
+        parser.start(len(items))
         def prepare(batch: list[InboxItem]) -> list[_Prepared]:
             return _prepare(batch, warehouse, settings, allowed, parser, ctx, len(items))
 
