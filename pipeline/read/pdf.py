@@ -1,11 +1,16 @@
 """PDF -> Document: text PDFs exported from Word, LibreOffice or Excel, and fillable forms.
 
-pypdfium2 makes a cheap first pass (encrypted? any text at all? which pages are scans?);
-pdfplumber then gives words with positions. Two things are laid over the words at their
-place on the page before lines are built, so extraction sees ☒/☐ and values exactly where a
-person sees them: tick boxes drawn as small squares (with an X or a tick drawn inside when
-ticked), and the widgets of a fillable form (AcroForm) with their values. A checkbox named
-"Check Box 17" therefore belongs to the label printed beside it, like any other tick.
+pypdfium2 makes a cheap first pass (encrypted? any text at all? which pages are scans? the
+fields of a fillable form and their values); pdfplumber then gives words with positions. Two
+things are laid over the words at their place on the page before lines are built, so
+extraction sees ☒/☐ and values exactly where a person sees them: tick boxes drawn as small
+squares (with an X or a tick drawn inside when ticked), and the widgets of a fillable form
+(AcroForm) with their values. A checkbox named "Check Box 17" therefore belongs to the label
+printed beside it, like any other tick.
+
+The fields are read by pdfium rather than pdfplumber: pdfminer parses every widget's objects
+in Python (a third of a fillable form's reading time), pdfium does it in C++ and also knows
+a field's inherited value and PDFDocEncoding.
 
 Tables with ruling lines become rows of cells; other text becomes paragraphs, re-joining
 lines that were wrapped at the right margin.
@@ -13,14 +18,15 @@ lines that were wrapped at the right margin.
 
 from __future__ import annotations
 
+import ctypes
 import io
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pdfplumber
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from pdfminer.pdfdocument import PDFPasswordIncorrect
-from pdfminer.pdftypes import resolve1
 
 from pipeline.document import TICKED, UNTICKED, Cell, Document, Line, Location
 from pipeline.problems import ProblemCode
@@ -48,8 +54,67 @@ class _Token:
 
 # ---------------------------------------------------------------- first pass (pypdfium2)
 
-def _first_pass(data: bytes) -> list[int]:
-    """Characters of text per page; raises UnreadableFile for encrypted or broken files."""
+TICK_FIELDS = (pdfium_c.FPDF_FORMFIELD_CHECKBOX, pdfium_c.FPDF_FORMFIELD_RADIOBUTTON)
+TEXT_FIELDS = (pdfium_c.FPDF_FORMFIELD_TEXTFIELD, pdfium_c.FPDF_FORMFIELD_COMBOBOX, pdfium_c.FPDF_FORMFIELD_LISTBOX)
+
+
+@dataclass
+class _Widget:
+    """A field of a fillable form, as pdfium reads it."""
+    rect: tuple[float, float, float, float]  # left, bottom, right, top in PDF units (unrotated)
+    ticked: bool | None  # a tick box's state; None for a text or choice field
+    text: str = ""
+
+
+@dataclass
+class _PageFacts:
+    text_chars: int  # characters of text
+    annotated: bool  # has annotations of any kind
+    has_fields: bool  # has widgets (the fields of a fillable form), whatever their kind
+    widgets: list[_Widget] = field(default_factory=list)  # the tick, text and choice fields
+
+
+def _field_value(form, annot) -> str:
+    size = pdfium_c.FPDFAnnot_GetFormFieldValue(form, annot, None, 0)  # bytes, UTF-16LE with a NUL
+    if size <= 2:
+        return ""
+    buffer = ctypes.create_string_buffer(size)
+    pdfium_c.FPDFAnnot_GetFormFieldValue(form, annot, ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), size)
+    return buffer.raw[:size - 2].decode("utf-16-le", "replace")
+
+
+def _page_facts(page, form) -> _PageFacts:
+    textpage = page.get_textpage()
+    chars = len(textpage.get_text_range().strip())
+    textpage.close()
+    facts = _PageFacts(chars, False, False)
+    for i in range(pdfium_c.FPDFPage_GetAnnotCount(page.raw)):
+        facts.annotated = True
+        annot = pdfium_c.FPDFPage_GetAnnot(page.raw, i)
+        if not annot:
+            continue
+        try:
+            if pdfium_c.FPDFAnnot_GetSubtype(annot) != pdfium_c.FPDF_ANNOT_WIDGET:
+                continue
+            facts.has_fields = True
+            kind = pdfium_c.FPDFAnnot_GetFormFieldType(form, annot) if form else -1
+            if kind not in TICK_FIELDS + TEXT_FIELDS:
+                continue  # a push button, a signature, or a widget outside any form
+            rect = pdfium_c.FS_RECTF()
+            if not pdfium_c.FPDFAnnot_GetRect(annot, rect):
+                continue
+            place = (rect.left, rect.bottom, rect.right, rect.top)
+            if kind in TICK_FIELDS:
+                facts.widgets.append(_Widget(place, bool(pdfium_c.FPDFAnnot_IsChecked(form, annot))))
+            else:
+                facts.widgets.append(_Widget(place, None, _field_value(form, annot)))
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+    return facts
+
+
+def _first_pass(data: bytes) -> list[_PageFacts]:
+    """What pdfium sees on each page; raises UnreadableFile for encrypted or broken files."""
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -61,16 +126,16 @@ def _first_pass(data: bytes) -> list[int]:
             raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The PDF has no pages.")
         if len(pdf) > MAX_PAGES:
             raise UnreadableFile(ProblemCode.TOO_LARGE, f"The PDF has {len(pdf)} pages; forms have far fewer.")
-        counts = []
+        pdf.init_forms()  # before any page is loaded; no form environment when there is no AcroForm
+        form = pdf.formenv.raw if pdf.formenv is not None else None
+        pages = []
         try:
             for page in pdf:
-                textpage = page.get_textpage()
-                counts.append(len(textpage.get_text_range().strip()))
-                textpage.close()
+                pages.append(_page_facts(page, form))
                 page.close()
         except pdfium.PdfiumError as exc:  # a page tree that loops, a page that is not there
             raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The PDF's pages are damaged ({exc}).") from exc
-        return counts
+        return pages
     finally:
         pdf.close()
 
@@ -102,70 +167,32 @@ def _drawn_boxes(page) -> list[_Token]:
     return tokens
 
 
-def _name(value) -> str | None:
-    value = resolve1(value)
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    name = getattr(value, "name", value)
-    return str(name).lstrip("/")
+def _widgets(widgets: list[_Widget], page) -> list[_Token]:
+    """A page's fields as ☒/☐ or their text, placed as pdfplumber places annotations
+    (`Page.annots`: the rectangle turned with the page, then measured from the top)."""
+    turns = page.rotation // 90
 
+    def turned(point: tuple[float, float]) -> tuple[float, float]:
+        for i in range(turns):
+            x, y = point
+            point = (y, (page.width if i == turns % 2 else page.height) - x)
+        return point
 
-def _text(value) -> str:
-    value = resolve1(value)
-    if isinstance(value, bytes):
-        if value.startswith(b"\xfe\xff"):
-            return value[2:].decode("utf-16-be", "replace")
-        return value.decode("latin-1")
-    return "" if value is None else str(value)
-
-
-def _inherited(annot: dict, key: str):
-    """A field attribute on the widget, else on its parents (radio kids have neither /T nor /FT)."""
-    node, depth = annot, 0
-    while isinstance(node, dict) and depth < 10:
-        if key in node:
-            return resolve1(node[key])
-        node, depth = resolve1(node.get("Parent")), depth + 1
-    return None
-
-
-def _on_state(annot: dict) -> str | None:
-    appearances = resolve1(resolve1(annot.get("AP") or {}).get("N") or {})
-    if isinstance(appearances, dict):
-        for state in appearances:
-            if _name(state) != "Off":
-                return _name(state)
-    return None
-
-
-def _widgets(page) -> list[_Token]:
-    """The fields of a fillable form on this page, as ☒/☐ or their text value, at their place."""
     tokens = []
-    for annot in page.annots or []:
-        data = annot.get("data") or {}
-        if _name(data.get("Subtype")) != "Widget":
+    for widget in widgets:
+        left, bottom, right, top_ = widget.rect
+        (ax, ay), (bx, by) = turned((left, bottom)), turned((right, top_))
+        x0, x1 = sorted((ax, bx))
+        y0, y1 = sorted((ay, by))
+        top, bottom = page.root_page.height - y1, page.root_page.height - y0
+        if widget.ticked is not None:
+            tokens.append(_Token(TICKED if widget.ticked else UNTICKED, x0, x1, top, bottom))
             continue
-        field_type = _name(_inherited(data, "FT"))
-        x0, x1, top, bottom = annot["x0"], annot["x1"], annot["top"], annot["bottom"]
-        if field_type == "Btn":
-            flags = int(_inherited(data, "Ff") or 0)
-            if flags & (1 << 16):  # a push button, not a tick box
-                continue
-            state = _name(data.get("AS"))
-            value = _name(_inherited(data, "V"))
-            on = _on_state(data)
-            ticked = (state not in (None, "Off")) if state is not None else (value not in (None, "Off") and value == on)
-            tokens.append(_Token(TICKED if ticked else UNTICKED, x0, x1, top, bottom))
-        elif field_type in ("Tx", "Ch"):
-            value = _inherited(data, "V")
-            text = ", ".join(_text(v) for v in value) if isinstance(value, list) else _text(value)
-            lines = [line for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-            height = min(bottom - top, 12.0) if len(lines) == 1 else 12.0
-            for i, line in enumerate(lines):
-                if line.strip():
-                    tokens.append(_Token(line.strip(), x0 + 2, x1, top + i * height, top + (i + 1) * height))
+        lines = widget.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        height = min(bottom - top, 12.0) if len(lines) == 1 else 12.0
+        for i, line in enumerate(lines):
+            if line.strip():
+                tokens.append(_Token(line.strip(), x0 + 2, x1, top + i * height, top + (i + 1) * height))
     return tokens
 
 
@@ -262,8 +289,8 @@ def _centre_in(bbox: tuple[float, float, float, float]):
     return test
 
 
-def _read_page(page, page_no: int, doc: Document, table_no: int) -> int:
-    overlays = _drawn_boxes(page) + _widgets(page)
+def _read_page(page, widgets: list[_Widget], page_no: int, doc: Document, table_no: int) -> int:
+    overlays = _drawn_boxes(page) + _widgets(widgets, page)
     tables = page.find_tables()
     blocks: list[tuple[float, object]] = []
     for table in tables:
@@ -327,7 +354,7 @@ def _merge_into_last_row(doc: Document, cells: list[Cell]) -> None:
 
 
 def read_pdf(data: bytes) -> Document:
-    text_per_page = _first_pass(data)
+    facts = _first_pass(data)
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except PDFPasswordIncorrect as exc:
@@ -337,21 +364,19 @@ def read_pdf(data: bytes) -> Document:
     doc = Document(format="pdf")
     try:
         table_no = 0
-        has_fields = False
-        for page_no, page in enumerate(pdf.pages, start=1):
-            has_fields = has_fields or any(_name((a.get("data") or {}).get("Subtype")) == "Widget"
-                                           for a in page.annots or [])
-            if text_per_page[page_no - 1] < MIN_TEXT_CHARS and not page.annots:
+        for page_no, (page, seen) in enumerate(zip(pdf.pages, facts, strict=True), start=1):
+            if seen.text_chars < MIN_TEXT_CHARS and not seen.annotated:
                 doc.notes.append(f"page {page_no} has no text layer")
                 continue
-            table_no = _read_page(page, page_no, doc, table_no)
+            table_no = _read_page(page, seen.widgets, page_no, doc, table_no)
     except UnreadableFile:
         raise
     except Exception as exc:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The PDF could not be read ({type(exc).__name__}).") from exc
     finally:
         pdf.close()
-    if all(n < MIN_TEXT_CHARS for n in text_per_page) and not has_fields:
+    has_fields = any(seen.has_fields for seen in facts)
+    if all(seen.text_chars < MIN_TEXT_CHARS for seen in facts) and not has_fields:
         raise UnreadableFile(ProblemCode.SCANNED_DOCUMENT,
                              "The PDF has no text layer (a scan or photo); please send the Word or Excel file, "
                              "or the form needs keying in.")
