@@ -126,14 +126,14 @@ def _first_pass(data: bytes) -> list[_PageFacts]:
             raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The PDF has no pages.")
         if len(pdf) > MAX_PAGES:
             raise UnreadableFile(ProblemCode.TOO_LARGE, f"The PDF has {len(pdf)} pages; forms have far fewer.")
-        pdf.init_forms()  # before any page is loaded; no form environment when there is no AcroForm
-        form = pdf.formenv.raw if pdf.formenv is not None else None
         pages = []
         try:
+            pdf.init_forms()  # before any page is loaded; no form environment when there is no AcroForm
+            form = pdf.formenv.raw if pdf.formenv is not None else None
             for page in pdf:
                 pages.append(_page_facts(page, form))
                 page.close()
-        except pdfium.PdfiumError as exc:  # a page tree that loops, a page that is not there
+        except pdfium.PdfiumError as exc:  # a page tree that loops, a page that is not there, a broken form
             raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The PDF's pages are damaged ({exc}).") from exc
         return pages
     finally:
