@@ -27,7 +27,7 @@ from pipeline.parse import ParsedFile
 from pipeline.problems import Problem, ProblemCode, Severity, make_problem
 from pipeline.settings import Settings
 from pipeline.validate import Context
-from pipeline.warehouse import Warehouse
+from pipeline.warehouse import Warehouse, claim_key
 
 log = logging.getLogger(__name__)
 
@@ -158,12 +158,21 @@ def _prepare(batch: list[InboxItem], warehouse: Warehouse, settings: Settings, a
     return prepared
 
 
+def _voucher_lines(parsed: ParsedFile) -> list:
+    return parsed.form.lines if parsed.form_type == "voucher" and parsed.form is not None else []
+
+
 def _record_batch(batch: list[_Prepared], warehouse: Warehouse, settings: Settings, summary: RunSummary,
                   on_item) -> None:
     """Record a batch's files in arrival order in one transaction, then clear them from the inbox."""
     with warehouse.transaction():  # one transaction per batch: all of it, or (after a crash) none
         warehouse.reserve_ids(submissions=sum(len(p.attachments or [None]) for p in batch), intakes=len(batch))
         warehouse.prefetch_intakes((p.sha256, p.item.path.name, p.mtime_ns) for p in batch)
+        # the batch's parses are all waited for first (the workers have the next batch meanwhile),
+        # so the claims its voucher sheets make are looked up in one statement, not one each
+        warehouse.prefetch_claims(claim_key(line.name, line.date, line.activity)
+                                  for p in batch for future in p.parsing.values()
+                                  for line in _voucher_lines(future.result()))
         for prepared in batch:
             parts = len(prepared.attachments) if prepared.attachments is not None else 1
             intake_id, done = warehouse.begin_intake(prepared.sha256, prepared.item.path.name, prepared.mtime_ns,

@@ -155,6 +155,9 @@ class Warehouse:
         self._pending = _PendingRows()
         self._first_by_sha: dict[str, int | None] = {}  # sha256 -> first non-duplicate submission
         self._pending_claims: dict[str, tuple[int, str]] = {}  # loaded voucher lines not yet committed
+        # claim key -> (submission, file) of committed loaded lines, by submission; read by
+        # prefetch_claims, dropped at each commit and whenever a status changes
+        self._committed_claims: dict[str, list[tuple[int, str]]] = {}
         self._pending_projects: set[str] = set()
         self._open_intakes: dict[int, list] = {}  # intake id -> its pending row
         self._intake_of: dict[tuple[str, str, int], int | None] = {}  # (sha256, name, mtime) -> first intake
@@ -222,8 +225,10 @@ class Warehouse:
         self.conn.commit()
         self._writing = False
         self._pending_claims.clear()
+        self._committed_claims.clear()
         self._pending_projects.clear()
         self._open_intakes.clear()
+        self._intake_of.clear()
         self._reserved = {"submission_ids": [], "intake_ids": []}
 
     def _rollback(self) -> None:
@@ -300,23 +305,31 @@ class Warehouse:
             "SELECT DISTINCT project_name FROM store.submissions WHERE status = 'loaded' AND project_name IS NOT NULL")
         return frozenset(r[0] for r in rows) | self._pending_projects
 
+    def prefetch_claims(self, keys: Iterable[str]) -> None:
+        """Look many claim keys up in one statement (loaded_claims then answers from memory)."""
+        wanted = [k for k in dict.fromkeys(keys) if k and k not in self._committed_claims]
+        if not wanted:
+            return
+        for key in wanted:
+            self._committed_claims[key] = []
+        for key, sid, source in self.rows(
+                "SELECT l.claim_key, l.submission_id, s.source_file "
+                "FROM store.voucher_lines l JOIN store.submissions s USING (submission_id) WHERE s.status = 'loaded' "
+                "AND l.claim_key IN :keys ORDER BY l.submission_id", keys=wanted):
+            self._committed_claims[key].append((sid, source))
+
     def loaded_claims(self, keys: Iterable[str], excluding: Iterable[int] = ()) -> dict[str, tuple[int, str]]:
         """Claim key -> (submission, file) of the first loaded voucher line with that key (leaving
         out the submissions `excluding`: the ones a correction replaces)."""
-        keys, excluding = [k for k in keys if k], list(excluding)
-        if not keys:
-            return {}
-        rows = self.rows(
-            "SELECT l.claim_key, l.submission_id, s.source_file "
-            "FROM store.voucher_lines l JOIN store.submissions s USING (submission_id) WHERE s.status = 'loaded' "
-            "AND l.claim_key IN :keys AND l.submission_id NOT IN :excluding ORDER BY l.submission_id",
-            keys=keys, excluding=excluding or [-1])
+        keys, excluding = [k for k in keys if k], set(excluding)
+        self.prefetch_claims(keys)
         claims: dict[str, tuple[int, str]] = {}
-        for key, sid, source in rows:  # the first (lowest id) of each key
-            claims.setdefault(key, (sid, source))
         for key in keys:  # committed lines came first; pending ones only where none was committed
+            committed = next((c for c in self._committed_claims[key] if c[0] not in excluding), None)
             pending = self._pending_claims.get(key)
-            if key not in claims and pending and pending[0] not in excluding:
+            if committed:
+                claims[key] = committed
+            elif pending and pending[0] not in excluding:
                 claims[key] = pending
         return claims
 
@@ -367,6 +380,7 @@ class Warehouse:
                          "WHERE submission_id = :id AND state = 'open'", now=now, why=resolution, id=submission_id)
         self._audit(submission_id, related, row[0], new_status, actor, action, reason)
         self._pending_claims = {k: v for k, v in self._pending_claims.items() if v[0] != submission_id}
+        self._committed_claims.clear()  # read again when next asked: this one may have left "loaded"
         if self._correctable is not None:
             self._correctable.remove(submission_id)
             if new_status in REPLACEABLE:
