@@ -215,6 +215,7 @@ def process_items(items: Iterable[InboxItem], warehouse: Warehouse, settings: Se
     items = list(items)
     with Parser(settings.workers, settings.dask_address) as parser:
         parser.start(len(items))
+
         def prepare(batch: list[InboxItem]) -> list[_Prepared]:
             return _prepare(batch, warehouse, settings, allowed, parser, ctx, len(items))
 

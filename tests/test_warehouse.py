@@ -137,3 +137,17 @@ def test_a_claim_already_loaded_is_known(wh, ctx):
     from pipeline.warehouse import claim_key
     key = claim_key("Grace  ADEYEMI", dt.date(2025, 5, 6), "workshop 1")
     assert wh.loaded_claims([key, "nobody|2025-01-01|x"]) == {key: (1, "table_total_row.docx")}
+
+
+def test_a_claim_looked_up_before_its_form_leaves_loaded_is_not_reported_after(wh, ctx):
+    """Claims are looked up once per batch and kept; a status change in the batch must drop them."""
+    from pipeline.warehouse import claim_key
+
+    first = _record(wh, "table_total_row.docx", ctx).submission_id
+    key = claim_key("Grace  ADEYEMI", dt.date(2025, 5, 6), "workshop 1")
+    with wh.transaction():
+        wh.prefetch_claims([key])
+        assert wh.loaded_claims([key]) == {key: (first, "table_total_row.docx")}
+        assert wh.loaded_claims([key], excluding=[first]) == {}
+        wh.change_status(first, "rejected", "admin", "reject", "sent by mistake")
+        assert wh.loaded_claims([key]) == {}
