@@ -14,6 +14,25 @@ from pipeline.validate import Context
 
 MIN_JOBS_FOR_POOL = 4  # fewer files than this are parsed faster than a pool starts
 FILES_PER_DASK_TASK = 16  # a task per file pays a scheduler round trip per file: slower than parsing
+# loaded once by the fork server, so that every worker it forks starts with the readers in memory
+READER_MODULES = ["pipeline.parse", "pipeline.read.pdf", "pipeline.read.docx", "pipeline.read.xlsx"]
+
+
+def _forkserver_context():
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(READER_MODULES)
+    return context
+
+
+def warm_up(workers: int, expected_jobs: int, dask_address: str | None = None) -> None:
+    """Start the fork server now, without waiting for it, when a pool will be wanted: it loads the
+    readers (about half a second) while this process opens the warehouse and reads the first
+    files, so the workers forked from it later start at once."""
+    if not dask_address and workers > 1 and expected_jobs >= MIN_JOBS_FOR_POOL:
+        from multiprocessing import forkserver
+
+        _forkserver_context()
+        forkserver.ensure_running()
 
 
 def _parse_job(job: tuple[bytes, Context]) -> ParsedFile:
@@ -76,12 +95,9 @@ class Parser:
         return self._ensure_pool().submit(_parse_job, (data, ctx))
 
     def start(self, expected_jobs: int) -> None:
-        """Start the pool's workers now, when there will be work for them: they load the readers
-        (about a second) while this process reads and archives the first files."""
-        if not self.dask_address and self.workers > 1 and expected_jobs >= MIN_JOBS_FOR_POOL:
-            pool = self._ensure_pool()
-            for _ in range(self.workers):
-                pool.submit(int)  # a trivial job, so that the workers start
+        """Get the pool ready when there will be work for it (see warm_up): the workers themselves
+        are forked by the first files submitted."""
+        warm_up(self.workers, expected_jobs, self.dask_address)
 
     def flush(self) -> None:
         """Send the files waiting for the cluster (a few per task); nothing to do locally."""
@@ -93,10 +109,7 @@ class Parser:
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipeline.parse", "pipeline.read.pdf", "pipeline.read.docx",
-                                            "pipeline.read.xlsx"])
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_forkserver_context(),
                                              initializer=enter_limited_worker)
         return self._pool
 
