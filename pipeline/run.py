@@ -267,6 +267,6 @@ def _run_locked(settings, today, on_start, on_item) -> RunSummary:
     with warehouse_turn(settings.warehouse, settings.lock_wait_seconds), Warehouse(settings.warehouse) as warehouse:
         summary = process_items(items, warehouse, settings, today, on_item)
         crash_point("before_reports")
-        write_reports(warehouse, settings.outputs, settings)
+        write_reports(warehouse, settings.outputs, settings, today)
         write_reply_drafts(warehouse, [o.submission_id for o in summary.outcomes], settings)
     return summary

@@ -94,6 +94,13 @@ def _senders(rows: list[ExceptionRow]) -> list[list[object]]:
 
 
 def write_exceptions_report(warehouse: Warehouse, path: Path) -> int:
+    report, open_exceptions = exceptions_report(warehouse)
+    report.save(path)
+    return open_exceptions
+
+
+def exceptions_report(warehouse: Warehouse) -> tuple[Report, int]:
+    """The admin's workbook, gathered (render or save it), and how many exceptions are open."""
     report = Report()
     open_rows = exception_rows(warehouse, "open")
     report.table_sheet("Open exceptions", OPEN_COLUMNS, map(_open_row, open_rows),
@@ -114,5 +121,4 @@ def write_exceptions_report(warehouse: Warehouse, path: Path) -> int:
                                           Column("What to ask the sender", 70, wrap=True)],
                        [[code.value, info.severity.value, info.meaning, info.ask_sender]
                         for code, info in CATALOGUE.items()])
-    report.save(path)
-    return len(open_rows)
+    return report, len(open_rows)

@@ -9,13 +9,21 @@ totals alone.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.ledger import Ledger, read_ledger
 from pipeline.reconcile import ZERO, Claim, by_month, match, over_threshold
 from pipeline.reports.workbook import DATE, POUNDS, Column, Report
+from pipeline.reports.year_lines import YearWorkbooks, financial_year, year_file_name, year_span, year_workbooks
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse
+
+LINE_COLUMNS = [
+    Column("Status", 9), Column("Submission", 11), Column("Line", 6), Column("Recipient", 24),
+    Column("Date", 12, DATE), Column("Activity", 28), Column("Minutes", 9), Column("£", 12, POUNDS),
+    Column("Signed", 8), Column("File", 34), Column("Email file", 26), Column("Where in the file", 24),
+    Column("Sender", 28)]
 
 _CONTROL_TOTALS = """
 WITH lines AS (
@@ -72,9 +80,18 @@ def _double_claims(warehouse: Warehouse) -> list[list]:
     return [list(r[1:]) for r in rows]
 
 
-def write_voucher_reconciliation(warehouse: Warehouse, path: Path, settings: Settings | None = None,
-                                 today: dt.date | None = None) -> None:
-    settings = settings or Settings()
+@dataclass
+class VoucherReports:
+    """voucher_reconciliation.xlsx, and the earlier years' line workbooks that changed."""
+    reconciliation: Report
+    years: YearWorkbooks
+
+
+def voucher_reports(warehouse: Warehouse, outputs: Path, settings: Settings | None = None,
+                    today: dt.date | None = None) -> VoucherReports:
+    """Everything finance's workbooks show, gathered from the warehouse (rendered later, anywhere)."""
+    settings = settings or Settings(outputs=outputs)
+    this_year = financial_year(today or dt.date.today())
     report = Report()
     (forms_loaded, forms_held, lines_loaded, pounds_loaded, lines_held, pounds_held, unsigned,
      pounds_unsigned) = warehouse.one(_CONTROL_TOTALS)
@@ -124,18 +141,15 @@ def write_voucher_reconciliation(warehouse: Warehouse, path: Path, settings: Set
                                         Column("£", 14, POUNDS), hours], _group(warehouse, "activity"))
     report.table_sheet("By recipient", [Column("Recipient", 30), Column("Lines", 8), Column("Forms", 8),
                                          Column("£", 14, POUNDS), hours], _group(warehouse, "name"))
-    lines = warehouse.rows("""
-        SELECT s.status, l.submission_id, l.line_no, l.name, l.date, l.activity, l.time_spent_minutes, l.amount,
-               l.signed, s.source_file, s.container_file, l.location, s.sender
-        FROM store.voucher_lines l JOIN store.submissions s USING (submission_id)
-        WHERE s.status IN ('loaded', 'held')
-        ORDER BY s.status DESC, l.date NULLS LAST, l.submission_id, l.line_no""")
-    report.table_sheet("Lines", [
-        Column("Status", 9), Column("Submission", 11), Column("Line", 6), Column("Recipient", 24),
-        Column("Date", 12, DATE), Column("Activity", 28), Column("Minutes", 9), Column("£", 12, POUNDS),
-        Column("Signed", 8), Column("File", 34), Column("Email file", 26), Column("Where in the file", 24),
-        Column("Sender", 28)],
-        [[*row[:8], "yes" if row[8] else "NO", *row[9:]] for row in lines])
+    current, earlier, by_year = _lines_by_year(warehouse, this_year)
+    report.table_sheet("Lines by year", [
+        Column("Financial year", 14), Column("Loaded lines", 12), Column("£ loaded", 14, POUNDS),
+        Column("Lines in held forms", 12), Column("£ in held forms", 14, POUNDS), Column("Lines listed in", 44)],
+        by_year, note="Loaded and held voucher lines by the financial year of their date (1 April to 31 March).")
+    report.table_sheet("Lines", LINE_COLUMNS, current,
+                       note=f"The lines of financial year {this_year} ({year_span(this_year)}) and later, and every "
+                            "line of a held form or without a date. Each earlier year's loaded lines are in a "
+                            "workbook of its own: see 'Lines by year'.")
     report.table_sheet("Possible double claims", [
         Column("Recipient", 24), Column("Date", 12, DATE), Column("Activity", 28), Column("£", 12, POUNDS),
         Column("Submission", 11), Column("Line", 6), Column("File", 34), Column("Sender", 28),
@@ -148,7 +162,50 @@ def write_voucher_reconciliation(warehouse: Warehouse, path: Path, settings: Set
          for o in over_threshold(claims, settings.declare_threshold)],
         note=f"Recipients whose vouchers in some 12 months add up to more than £{settings.declare_threshold:,.2f} "
              "(setting declare_threshold): people on benefits must declare such payments.")
-    report.save(path)
+    return VoucherReports(report, year_workbooks(outputs, LINE_COLUMNS, earlier))
+
+
+def _lines_by_year(warehouse: Warehouse, this_year: str) -> tuple[list[list], dict[str, list[list]], list[list]]:
+    """Every loaded or held line as a row of the Lines sheets: the ones the reconciliation lists
+    (this year's and later, held, undated), each earlier year's loaded ones, and the counts and
+    pounds per year."""
+    current: list[list] = []
+    earlier: dict[str, list[list]] = {}
+    counts: dict[str | None, list] = {}
+    for row in warehouse.rows("""
+            SELECT s.status, l.submission_id, l.line_no, l.name, l.date, l.activity, l.time_spent_minutes, l.amount,
+                   l.signed, s.source_file, s.container_file, l.location, s.sender
+            FROM store.voucher_lines l JOIN store.submissions s USING (submission_id)
+            WHERE s.status IN ('loaded', 'held')
+            ORDER BY s.status DESC, l.date NULLS LAST, l.submission_id, l.line_no"""):
+        status, day, amount = row[0], row[4], row[7]
+        year = financial_year(day) if day is not None else None
+        line = [*row[:8], "yes" if row[8] else "NO", *row[9:]]
+        if status == "loaded" and year is not None and year < this_year:
+            earlier.setdefault(year, []).append(line)
+        else:
+            current.append(line)
+        tally = counts.setdefault(year, [0, ZERO, 0, ZERO])
+        held = 2 if status == "held" else 0
+        tally[held] += 1
+        tally[held + 1] += amount if amount is not None else ZERO
+    def listed_in(year: str | None, held_lines: int) -> str:
+        if year not in earlier:
+            return "Lines, in this workbook"
+        return year_file_name(year) + ("; the held ones: Lines, in this workbook" if held_lines else "")
+    by_year = [[year or "(no date)", *tally, listed_in(year, tally[2])]
+               for year, tally in sorted(counts.items(), key=lambda item: (item[0] is None, item[0] or ""))]
+    return current, earlier, by_year
+
+
+def write_voucher_reconciliation(warehouse: Warehouse, path: Path, settings: Settings | None = None,
+                                 today: dt.date | None = None) -> None:
+    """The reconciliation and the earlier years' line workbooks, written here and now."""
+    reports = voucher_reports(warehouse, path.parent, settings, today)
+    reports.reconciliation.save(path)
+    for year_path, report in reports.years.to_write.items():
+        report.save(year_path)
+    reports.years.finish()
 
 
 def _ledger_sheets(report: Report, ledger: Ledger, claims: list[Claim], matching) -> None:

@@ -1,8 +1,7 @@
 """Formatted, filterable workbooks that never carry a formula from input.
 
-Written with xlsxwriter, row by row in constant memory (a report over years of forms stays
-fast): every string is written as a string cell, never a formula, whatever it starts with;
-each sheet gets a bold frozen header, a filter, sensible widths, UK formats and print setup.
+Gathered as plain rows, then written with xlsxwriter row by row in constant memory: every
+string is written as a string cell, never a formula, whatever it starts with; each sheet gets a bold frozen header, a filter, sensible widths, UK formats and print setup.
 """
 
 from __future__ import annotations
@@ -66,8 +65,46 @@ def _write_cell(ws, row: int, col: int, value: object, cell_format) -> None:
         ws.write_string(row, col, str(value).translate(_CONTROL), cell_format)
 
 
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    columns: Sequence[Column]
+    rows: list[list[object]]
+    note: str | None = None
+
+
 class Report:
-    """One workbook being written; save() puts it in place atomically."""
+    """One workbook: its sheets are gathered first, as plain values (so a report gathered here can
+    be rendered in another process while this one gathers the next), then rendered to bytes or
+    saved in place atomically."""
+
+    def __init__(self) -> None:
+        self.sheets: list[Sheet] = []
+
+    def table_sheet(self, title: str, columns: Sequence[Column], rows: Iterable[Sequence[object]],
+                    note: str | None = None) -> Sheet:
+        sheet = Sheet(title, list(columns), [list(row) for row in rows], note)
+        for row in sheet.rows:
+            if len(row) != len(sheet.columns):
+                raise ValueError(f"{title}: a row has {len(row)} values for {len(sheet.columns)} columns")
+        self.sheets.append(sheet)
+        return sheet
+
+    def render(self) -> bytes:
+        return _Rendering().workbook(self.sheets)
+
+    def save(self, path: Path) -> None:
+        """Save so that a reader (or a crash) never meets half a workbook."""
+        write_atomically(path, self.render())
+
+
+def render_report(report: Report) -> bytes:
+    """Report.render, as a function another process can be given."""
+    return report.render()
+
+
+class _Rendering:
+    """One workbook being written by xlsxwriter, row by row in constant memory."""
 
     def __init__(self) -> None:
         self._buffer = io.BytesIO()
@@ -92,12 +129,18 @@ class Report:
             return self.fmt(**props) if props else None
         return made(column.format), made(column.format or POUNDS)
 
-    def table_sheet(self, title: str, columns: Sequence[Column], rows: Iterable[Sequence[object]],
-                    note: str | None = None):
-        ws = self.book.add_worksheet(title)
+    def workbook(self, sheets: Sequence[Sheet]) -> bytes:
+        for sheet in sheets:
+            self._sheet(sheet)
+        self.book.close()
+        return self._buffer.getvalue()
+
+    def _sheet(self, sheet: Sheet) -> None:
+        columns = sheet.columns
+        ws = self.book.add_worksheet(sheet.title)
         top = 0
-        if note:
-            ws.write_string(0, 0, note, self.fmt(italic=True))
+        if sheet.note:
+            ws.write_string(0, 0, sheet.note, self.fmt(italic=True))
             top = 2
         header = self.fmt(bold=True, font_color="#FFFFFF", bg_color="#1F4E78", text_wrap=True, valign="vcenter")
         for c, column in enumerate(columns):
@@ -105,12 +148,10 @@ class Report:
         formats = [self._column_formats(column) for column in columns]
         for c, column in enumerate(columns):
             ws.write_string(top, c, column.title, header)
+        wrapped = [(c, column.width) for c, column in enumerate(columns) if column.wrap]
         r = top
-        for r, row in enumerate(rows, start=top + 1):
-            row = list(row)
-            if len(row) != len(columns):
-                raise ValueError(f"{title}: a row has {len(row)} values for {len(columns)} columns")
-            lines = max((_wrapped_lines(v, col.width) for v, col in zip(row, columns) if col.wrap), default=1)
+        for r, row in enumerate(sheet.rows, start=top + 1):
+            lines = max((_wrapped_lines(row[c], width) for c, width in wrapped), default=1)
             if lines > 1:  # neither Excel nor LibreOffice sizes rows of a generated file
                 ws.set_row(r, 15 * lines)
             for c, value in enumerate(row):
@@ -123,9 +164,3 @@ class Report:
         ws.set_paper(9)  # A4
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(top)
-        return ws
-
-    def save(self, path: Path) -> None:
-        """Save so that a reader (or a crash) never meets half a workbook."""
-        self.book.close()
-        write_atomically(path, self._buffer.getvalue())

@@ -1,20 +1,23 @@
 """Rewrite the reports from the warehouse after every run (and after every admin action).
 
-The summary page's charts are drawn in another process while this one writes the two
-workbooks (drawing needs no warehouse, and matplotlib is slow to start): on two cores the
-reports take the time of the workbooks alone.
+Everything the reports show is gathered from the warehouse here first (the warehouse has one
+connection, in this process); the rendering, which takes longer, is shared out: the summary
+page's charts (matplotlib is slow to start) and finance's workbooks are drawn by other
+processes while this one writes the admin's workbook.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from pipeline.files import write_atomically
-from pipeline.reports.exceptions import write_exceptions_report
+from pipeline.reports.exceptions import exceptions_report
 from pipeline.reports.summary_page import page_data, render_html
-from pipeline.reports.vouchers import write_voucher_reconciliation
+from pipeline.reports.vouchers import voucher_reports
+from pipeline.reports.workbook import render_report
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse
 
@@ -23,19 +26,27 @@ VOUCHERS_FILE = "voucher_reconciliation.xlsx"
 SUMMARY_FILE = "summary.html"
 
 
-def write_reports(warehouse: Warehouse, outputs: Path, settings: Settings | None = None) -> list[Path]:
+def write_reports(warehouse: Warehouse, outputs: Path, settings: Settings | None = None,
+                  today: dt.date | None = None) -> list[Path]:
     settings = settings or Settings(outputs=outputs)
     exceptions, vouchers, summary = outputs / EXCEPTIONS_FILE, outputs / VOUCHERS_FILE, outputs / SUMMARY_FILE
     data = page_data(warehouse, settings)
+    finance = voucher_reports(warehouse, outputs, settings, today)
+    workbooks = {vouchers: finance.reconciliation, **finance.years.to_write}
     if settings.workers > 1:
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver")) as drawing:
-            html = drawing.submit(render_html, data)
-            write_exceptions_report(warehouse, exceptions)
-            write_voucher_reconciliation(warehouse, vouchers, settings)
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(settings.workers, mp_context=context) as others:
+            html: Future = others.submit(render_html, data)
+            rendered = {path: others.submit(render_report, report) for path, report in workbooks.items()}
+            exceptions_report(warehouse)[0].save(exceptions)
+            for path, future in rendered.items():
+                write_atomically(path, future.result())
             page = html.result()
     else:
-        write_exceptions_report(warehouse, exceptions)
-        write_voucher_reconciliation(warehouse, vouchers, settings)
+        exceptions_report(warehouse)[0].save(exceptions)
+        for path, report in workbooks.items():
+            report.save(path)
         page = render_html(data)
+    finance.years.finish()
     write_atomically(summary, page)
     return [exceptions, vouchers, summary]
