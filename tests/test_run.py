@@ -114,9 +114,14 @@ def test_voucher_reconciliation_ties_out_to_the_penny(workdir):
     assert totals["£ in held forms (not yet loaded)"] == 185
     by_month = {r[0].value: r[3].value for r in wb["By month"].iter_rows(min_row=2)}
     assert by_month == {"2025-05": 70.5}
-    lines = list(wb["Lines"].iter_rows(min_row=2, values_only=True))
-    assert all(row[9] and row[11] for row in lines)  # every line names its file and where in it
-    assert wb["Lines"]["H2"].number_format == '"£"#,##0.00'
+    # the held sheet's lines are listed here; the loaded ones (May 2025) in their year's workbook
+    held = list(wb["Lines"].iter_rows(min_row=4, values_only=True))
+    assert {row[0] for row in held} == {"held"} and len(held) == 4
+    assert wb["Lines"]["H5"].number_format == '"£"#,##0.00'
+    year = openpyxl.load_workbook(workdir / "outputs" / "voucher_lines" / "voucher_lines_2025-26.xlsx")
+    loaded = list(year["Lines"].iter_rows(min_row=4, values_only=True))
+    assert sum(row[7] for row in loaded) == 70.5 and {row[0] for row in loaded} == {"loaded"}
+    assert all(row[9] and row[11] for row in held + loaded)  # every line names its file and where in it
 
 
 def test_no_input_text_is_ever_written_as_a_formula(workdir):
