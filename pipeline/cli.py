@@ -54,11 +54,12 @@ def run(
     outputs: Annotated[Optional[Path], typer.Option(help="Folder for warehouse and reports.")] = None,
 ) -> None:
     """Process everything in the inbox once, then rewrite the reports and the summary page."""
+    settings = _settings(inbox, outputs)
+    _start_parsers_early(settings)
     from pipeline.lock import RunInProgress
     from pipeline.run import run_pipeline
     from pipeline.summary import problem_counts, summary_lines
 
-    settings = _settings(inbox, outputs)
     _configure_logging(settings)
     progress = Progress(TextColumn("Reading forms"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         console=console, disable=not console.is_terminal, transient=True)
@@ -85,6 +86,15 @@ def run(
         out.print("Problems: " + ", ".join(f"{code} x{n}" for code, n in counts.most_common()))
     out.print(f"Reports: {settings.outputs / 'exceptions.xlsx'}, {settings.outputs / 'voucher_reconciliation.xlsx'}, "
               f"{settings.outputs / 'summary.html'}")
+
+
+def _start_parsers_early(settings: Settings) -> None:
+    """With files in the inbox, the parsers' fork server starts now (pipeline.parallel.warm_up):
+    it loads the readers while this process loads the rest of the pipeline."""
+    from pipeline.ingest import list_inbox
+    from pipeline.parallel import warm_up
+
+    warm_up(settings.workers, len(list_inbox(settings.inbox)), settings.dask_address)
 
 
 @app.command("check")

@@ -7,10 +7,19 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TYPE_CHECKING
 
-from pipeline.parse import ParsedFile, parse_safely
 from pipeline.read.isolated import enter_limited_worker
-from pipeline.validate import Context
+
+if TYPE_CHECKING:  # the readers are imported where files are parsed: `coforms run` imports this first
+    from pipeline.parse import ParsedFile
+    from pipeline.validate import Context
+
+
+def parse_safely(data: bytes, ctx: Context) -> ParsedFile:
+    from pipeline.parse import parse_safely
+
+    return parse_safely(data, ctx)
 
 MIN_JOBS_FOR_POOL = 4  # fewer files than this are parsed faster than a pool starts
 FILES_PER_DASK_TASK = 16  # a task per file pays a scheduler round trip per file: slower than parsing

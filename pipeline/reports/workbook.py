@@ -90,6 +90,9 @@ class Report:
         self.sheets.append(sheet)
         return sheet
 
+    def cells(self) -> int:
+        return sum(len(sheet.rows) * len(sheet.columns) for sheet in self.sheets)
+
     def render(self) -> bytes:
         return _Rendering().workbook(self.sheets)
 

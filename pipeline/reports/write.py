@@ -30,23 +30,37 @@ def write_reports(warehouse: Warehouse, outputs: Path, settings: Settings | None
                   today: dt.date | None = None) -> list[Path]:
     settings = settings or Settings(outputs=outputs)
     exceptions, vouchers, summary = outputs / EXCEPTIONS_FILE, outputs / VOUCHERS_FILE, outputs / SUMMARY_FILE
-    data = page_data(warehouse, settings)
-    finance = voucher_reports(warehouse, outputs, settings, today)
-    workbooks = {vouchers: finance.reconciliation, **finance.years.to_write}
-    if settings.workers > 1:
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(settings.workers, mp_context=context) as others:
-            html: Future = others.submit(render_html, data)
-            rendered = {path: others.submit(render_report, report) for path, report in workbooks.items()}
-            exceptions_report(warehouse)[0].save(exceptions)
-            for path, future in rendered.items():
-                write_atomically(path, future.result())
-            page = html.result()
-    else:
+    with _renderers(settings.workers) as others:
+        html = others.submit(render_html, page_data(warehouse, settings))  # drawn while the rest is gathered
+        finance = voucher_reports(warehouse, outputs, settings, today)
+        workbooks = {vouchers: finance.reconciliation, **finance.years.to_write}
+        biggest_first = sorted(workbooks.items(), key=lambda item: -item[1].cells())
+        rendered = [(path, others.submit(render_report, report)) for path, report in biggest_first]
         exceptions_report(warehouse)[0].save(exceptions)
-        for path, report in workbooks.items():
-            report.save(path)
-        page = render_html(data)
+        for path, workbook in rendered:
+            write_atomically(path, workbook.result())
+        page = html.result()
     finance.years.finish()
     write_atomically(summary, page)
     return [exceptions, vouchers, summary]
+
+
+class _InProcess:
+    """An executor that does the work at once, here: reports on a one-core machine."""
+
+    def submit(self, fn, *args) -> Future:
+        done: Future = Future()
+        done.set_result(fn(*args))
+        return done
+
+    def __enter__(self) -> _InProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def _renderers(workers: int) -> ProcessPoolExecutor | _InProcess:
+    if workers > 1:
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+    return _InProcess()
