@@ -94,7 +94,11 @@ def _start_parsers_early(settings: Settings) -> None:
     from pipeline.ingest import list_inbox
     from pipeline.parallel import warm_up
 
-    warm_up(settings.workers, len(list_inbox(settings.inbox)), settings.dask_address)
+    try:
+        files = len(list_inbox(settings.inbox))
+    except OSError:
+        return  # an unreadable inbox: the run itself says so, in plain words
+    warm_up(settings.workers, files, settings.dask_address)
 
 
 @app.command("check")
