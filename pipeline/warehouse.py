@@ -86,6 +86,9 @@ class _PendingRows:
         if rows:
             self.rows.setdefault(table, []).extend(rows)
 
+    def holds_submission(self, submission_id: int) -> bool:
+        return any(row[0] == submission_id for row in self.rows.get(_SUBMISSION_COLUMNS, ()))
+
     def flush(self, conn: sa.Connection) -> None:
         for table, rows in self.rows.items():
             _insert_rows(conn, table, rows)
@@ -368,7 +371,8 @@ class Warehouse:
                       related: int | None = None, resolution: str | None = None) -> str:
         """Change a recorded submission's status, resolve its open exceptions and audit it; returns
         the old status."""
-        self._flush()  # the submission may still be pending in this batch
+        if self._pending.holds_submission(submission_id):
+            self._flush()  # recorded earlier in this batch: written now, so that the UPDATE finds it
         row = self.one("SELECT status FROM store.submissions WHERE submission_id = :id", id=submission_id)
         if row is None:
             raise KeyError(submission_id)
