@@ -8,7 +8,6 @@ resolved exceptions (corrected, accepted, rejected) on their own sheet; the prob
 from __future__ import annotations
 
 from collections import OrderedDict
-from pathlib import Path
 from typing import NamedTuple
 
 from pipeline.problems import CATALOGUE, ProblemCode
@@ -91,12 +90,6 @@ def _senders(rows: list[ExceptionRow]) -> list[list[object]]:
         out.append([sender or NO_SENDER, len(files), sum(r.severity == "error" for r in group),
                     sum(r.severity == "warning" for r in group), "\n".join(files), local_time(group[0].received_at)])
     return out
-
-
-def write_exceptions_report(warehouse: Warehouse, path: Path) -> int:
-    report, open_exceptions = exceptions_report(warehouse)
-    report.save(path)
-    return open_exceptions
 
 
 def exceptions_report(warehouse: Warehouse) -> tuple[Report, int]:

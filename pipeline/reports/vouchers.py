@@ -3,7 +3,9 @@
 All sums are done by the warehouse on DECIMAL(10,2) columns or in Python on Decimal, so no float
 ever touches money. With finance's ledger configured (setting `ledger_path`), claimed lines are matched
 to vouchers issued (pipeline.reconcile) and the differences listed; without it, the control
-totals alone.
+totals alone. The totals cover every year; the Lines sheet lists the current financial year's
+lines (and every held or undated one), each earlier year's being in a workbook of its own
+(pipeline.reports.year_lines).
 """
 
 from __future__ import annotations
@@ -189,6 +191,7 @@ def _lines_by_year(warehouse: Warehouse, this_year: str) -> tuple[list[list], di
         held = 2 if status == "held" else 0
         tally[held] += 1
         tally[held + 1] += amount if amount is not None else ZERO
+
     def listed_in(year: str | None, held_lines: int) -> str:
         if year not in earlier:
             return "Lines, in this workbook"
@@ -196,16 +199,6 @@ def _lines_by_year(warehouse: Warehouse, this_year: str) -> tuple[list[list], di
     by_year = [[year or "(no date)", *tally, listed_in(year, tally[2])]
                for year, tally in sorted(counts.items(), key=lambda item: (item[0] is None, item[0] or ""))]
     return current, earlier, by_year
-
-
-def write_voucher_reconciliation(warehouse: Warehouse, path: Path, settings: Settings | None = None,
-                                 today: dt.date | None = None) -> None:
-    """The reconciliation and the earlier years' line workbooks, written here and now."""
-    reports = voucher_reports(warehouse, path.parent, settings, today)
-    reports.reconciliation.save(path)
-    for year_path, report in reports.years.to_write.items():
-        report.save(year_path)
-    reports.years.finish()
 
 
 def _ledger_sheets(report: Report, ledger: Ledger, claims: list[Claim], matching) -> None:
