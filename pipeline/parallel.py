@@ -16,11 +16,6 @@ if TYPE_CHECKING:  # the readers are imported where files are parsed: `coforms r
     from pipeline.validate import Context
 
 
-def parse_safely(data: bytes, ctx: Context) -> ParsedFile:
-    from pipeline.parse import parse_safely
-
-    return parse_safely(data, ctx)
-
 MIN_JOBS_FOR_POOL = 4  # fewer files than this are parsed faster than a pool starts
 FILES_PER_DASK_TASK = 16  # a task per file pays a scheduler round trip per file: slower than parsing
 # loaded once by the fork server, so that every worker it forks starts with the readers in memory
@@ -42,6 +37,12 @@ def warm_up(workers: int, expected_jobs: int, dask_address: str | None = None) -
 
         _forkserver_context()
         forkserver.ensure_running()
+
+
+def parse_safely(data: bytes, ctx: Context) -> ParsedFile:
+    from pipeline.parse import parse_safely
+
+    return parse_safely(data, ctx)
 
 
 def _parse_job(job: tuple[bytes, Context]) -> ParsedFile:

@@ -22,7 +22,7 @@ from pipeline.crash import crash_point
 from pipeline.cross_checks import claims_made_before, with_project_from_subject
 from pipeline.ingest import Attachment, InboxItem, Provenance, attachments_of, list_inbox, received_time
 from pipeline.mail import sender_allowlist
-from pipeline.parallel import Parser, warm_up
+from pipeline.parallel import Parser
 from pipeline.parse import ParsedFile
 from pipeline.problems import Problem, ProblemCode, Severity, make_problem
 from pipeline.settings import Settings
@@ -258,7 +258,6 @@ def _run_locked(settings, today, on_start, on_item) -> RunSummary:
         # scheduled run costs next to nothing when the inbox is empty
         now = dt.datetime.now(dt.timezone.utc)
         return RunSummary(started_at=now, finished_at=now)
-    warm_up(settings.workers, len(items), settings.dask_address)  # readers load while the warehouse opens
     # imported only when there is work: the reports' libraries take longer to load than a no-op run
     from pipeline.lock import warehouse_turn
     from pipeline.replies import write_reply_drafts

@@ -92,8 +92,8 @@ def _senders(rows: list[ExceptionRow]) -> list[list[object]]:
     return out
 
 
-def exceptions_report(warehouse: Warehouse) -> tuple[Report, int]:
-    """The admin's workbook, gathered (render or save it), and how many exceptions are open."""
+def exceptions_report(warehouse: Warehouse) -> Report:
+    """The admin's workbook, gathered (render or save it)."""
     report = Report()
     open_rows = exception_rows(warehouse, "open")
     report.table_sheet("Open exceptions", OPEN_COLUMNS, map(_open_row, open_rows),
@@ -114,4 +114,4 @@ def exceptions_report(warehouse: Warehouse) -> tuple[Report, int]:
                                           Column("What to ask the sender", 70, wrap=True)],
                        [[code.value, info.severity.value, info.meaning, info.ask_sender]
                         for code, info in CATALOGUE.items()])
-    return report, len(open_rows)
+    return report

@@ -101,11 +101,6 @@ class Report:
         write_atomically(path, self.render())
 
 
-def render_report(report: Report) -> bytes:
-    """Report.render, as a function another process can be given."""
-    return report.render()
-
-
 class _Rendering:
     """One workbook being written by xlsxwriter, row by row in constant memory."""
 

@@ -17,7 +17,6 @@ from pipeline.files import write_atomically
 from pipeline.reports.exceptions import exceptions_report
 from pipeline.reports.summary_page import page_data, render_html
 from pipeline.reports.vouchers import voucher_reports
-from pipeline.reports.workbook import render_report
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse
 
@@ -35,8 +34,8 @@ def write_reports(warehouse: Warehouse, outputs: Path, settings: Settings | None
         finance = voucher_reports(warehouse, outputs, settings, today)
         workbooks = {vouchers: finance.reconciliation, **finance.years.to_write}
         biggest_first = sorted(workbooks.items(), key=lambda item: -item[1].cells())
-        rendered = [(path, others.submit(render_report, report)) for path, report in biggest_first]
-        exceptions_report(warehouse)[0].save(exceptions)
+        rendered = [(path, others.submit(report.render)) for path, report in biggest_first]
+        exceptions_report(warehouse).save(exceptions)
         for path, workbook in rendered:
             write_atomically(path, workbook.result())
         page = html.result()
