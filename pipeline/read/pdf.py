@@ -31,6 +31,7 @@ from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pipeline.document import TICKED, UNTICKED, Cell, Document, Line, Location
 from pipeline.problems import ProblemCode
 from pipeline.read.errors import UnreadableFile
+from pipeline.read.pdf_objects import use_fast_objects
 from pipeline.ticks import normalise_glyphs
 
 MAX_PAGES = 60
@@ -368,7 +369,7 @@ def read_pdf(data: bytes) -> Document:
             if seen.text_chars < MIN_TEXT_CHARS and not seen.annotated:
                 doc.notes.append(f"page {page_no} has no text layer")
                 continue
-            table_no = _read_page(page, seen.widgets, page_no, doc, table_no)
+            table_no = _read_page(use_fast_objects(page), seen.widgets, page_no, doc, table_no)
     except UnreadableFile:
         raise
     except Exception as exc:
