@@ -21,13 +21,22 @@ from pdfminer.layout import LTChar, LTContainer
 from pdfplumber.page import ALL_ATTRS, Page, fix_fontname_bytes
 from pdfplumber.utils import resolve_all, resolve_and_decode
 
+# the types of value pdfplumber's resolver returns unchanged
 _PLAIN = frozenset((int, float, str, bool, type(None)))
+_NO_MATRIX = object()
 
 
-def _resolved(value):
-    if type(value) is tuple and all(type(item) in _PLAIN for item in value):
-        return value  # resolve_all would rebuild an equal tuple
-    return resolve_all(value)
+def _plain_attributes(char: LTChar) -> dict:
+    """The character's attributes pdfplumber keeps (ALL_ATTRS), as `resolve_all` leaves them:
+    as they are when every value is plain (the matrix a tuple of numbers), resolved otherwise."""
+    attr = {key: value for key, value in char.__dict__.items() if key in ALL_ATTRS}
+    matrix = attr.pop("matrix", _NO_MATRIX)
+    if not _PLAIN.issuperset(map(type, attr.values())):
+        attr = {key: resolve_all(value) for key, value in attr.items()}
+    if matrix is not _NO_MATRIX:
+        plain = type(matrix) is tuple and _PLAIN.issuperset(map(type, matrix))
+        attr["matrix"] = matrix if plain else resolve_all(matrix)
+    return attr
 
 
 class _CharMaker:
@@ -49,23 +58,24 @@ class _CharMaker:
         return decoded
 
     def __call__(self, char: LTChar) -> dict:
-        attr = {key: value if type(value) in _PLAIN else _resolved(value)
-                for key, value in char.__dict__.items() if key in ALL_ATTRS}
+        attr = _plain_attributes(char)
         attr["object_type"] = "char"
         attr["page_number"] = self.page_number
+        own = char.__dict__  # (hasattr on an attribute a char lacks costs an exception)
         for cs in ("ncs", "scs"):
-            if hasattr(char, cs):
-                attr[cs] = self.colour_space(getattr(char, cs).name)
+            if cs in own:
+                attr[cs] = self.colour_space(own[cs].name)
         text = char.get_text()
         attr["text"] = text if self.unicode_norm is None else normalize_unicode(self.unicode_norm, text)
         state = char.graphicstate
-        attr["stroking_color"] = state.scolor if isinstance(state.scolor, tuple) else (state.scolor,)
-        attr["non_stroking_color"] = state.ncolor if isinstance(state.ncolor, tuple) else (state.ncolor,)
+        scolor, ncolor = state.scolor, state.ncolor
+        attr["stroking_color"] = scolor if isinstance(scolor, tuple) else (scolor,)
+        attr["non_stroking_color"] = ncolor if isinstance(ncolor, tuple) else (ncolor,)
         if isinstance(attr["fontname"], bytes):
             attr["fontname"] = fix_fontname_bytes(attr["fontname"])
-        attr["top"] = self.top_of - attr["y1"]
+        top = attr["top"] = self.top_of - attr["y1"]
         attr["bottom"] = self.top_of - attr["y0"]
-        attr["doctop"] = self.doctop + attr["top"]
+        attr["doctop"] = self.doctop + top
         if self.x_shift != 0:
             attr["x0"] = attr["x0"] + self.x_shift
             attr["x1"] = attr["x1"] + self.x_shift
