@@ -1,9 +1,9 @@
-"""A pdfplumber page's objects (`page.objects`): the same dicts, built about five times faster.
+"""A pdfplumber page's objects (`page.objects`): the same dicts, built about four times faster.
 
 pdfplumber turns each of pdfminer's layout objects into a dict through a generic resolver
 (`Page.process_object`): every attribute of every character goes through a recursive
 `resolve_all`, and each character's colour space is decoded afresh. A form's page has a few
-thousand characters and a few dozen lines and boxes, so this conversion is ~45% of reading a
+thousand characters and a few dozen lines and boxes, so this conversion was ~40% of reading a
 text PDF, spent resolving values a character never has (object references, PDF literals).
 
 Characters are built here directly, with the same keys and the same values; a value that is not
