@@ -159,7 +159,7 @@ class Warehouse:
         self._first_by_sha: dict[str, int | None] = {}  # sha256 -> first non-duplicate submission
         self._pending_claims: dict[str, tuple[int, str]] = {}  # loaded voucher lines not yet committed
         # claim key -> (submission, file) of committed loaded lines, by submission; read by
-        # prefetch_claims, dropped at each commit and whenever a status changes
+        # prefetch_claims, dropped at each commit, and updated (or dropped) when a status changes
         self._committed_claims: dict[str, list[tuple[int, str]]] = {}
         self._pending_projects: set[str] = set()
         self._open_intakes: dict[int, list] = {}  # intake id -> its pending row
@@ -371,7 +371,8 @@ class Warehouse:
                       related: int | None = None, resolution: str | None = None) -> str:
         """Change a recorded submission's status, resolve its open exceptions and audit it; returns
         the old status."""
-        if self._pending.holds_submission(submission_id):
+        flushed = self._pending.holds_submission(submission_id)
+        if flushed:
             self._flush()  # recorded earlier in this batch: written now, so that the UPDATE finds it
         row = self.one("SELECT status FROM store.submissions WHERE submission_id = :id", id=submission_id)
         if row is None:
@@ -384,7 +385,11 @@ class Warehouse:
                          "WHERE submission_id = :id AND state = 'open'", now=now, why=resolution, id=submission_id)
         self._audit(submission_id, related, row[0], new_status, actor, action, reason)
         self._pending_claims = {k: v for k, v in self._pending_claims.items() if v[0] != submission_id}
-        self._committed_claims.clear()  # read again when next asked: this one may have left "loaded"
+        if flushed or new_status == "loaded":
+            self._committed_claims.clear()  # rows just written or lines newly loaded: read again when asked
+        else:  # the database differs from what was read only by this submission's lines, if it was loaded
+            for claims in self._committed_claims.values():
+                claims[:] = [claim for claim in claims if claim[0] != submission_id]
         if self._correctable is not None:
             self._correctable.remove(submission_id)
             if new_status in REPLACEABLE:

@@ -151,3 +151,50 @@ def test_a_claim_looked_up_before_its_form_leaves_loaded_is_not_reported_after(w
         assert wh.loaded_claims([key], excluding=[first]) == {}
         wh.change_status(first, "rejected", "admin", "reject", "sent by mistake")
         assert wh.loaded_claims([key]) == {}
+
+
+def _grace_key():
+    from pipeline.warehouse import claim_key
+
+    return claim_key("Grace  ADEYEMI", dt.date(2025, 5, 6), "workshop 1")
+
+
+def _record_copy(wh: Warehouse, ctx, name: str):
+    """The same voucher sheet under another name and hash: not a duplicate, the same claims."""
+    data = (GOLDEN / "voucher" / "table_total_row.docx").read_bytes()
+    return wh.record(Provenance(name), hashlib.sha256(name.encode()).hexdigest(), parse_file(data, ctx))
+
+
+def test_when_one_of_two_forms_claiming_a_line_leaves_loaded_the_other_is_reported(wh, ctx):
+    first = _record(wh, "table_total_row.docx", ctx).submission_id
+    second = _record_copy(wh, ctx, "copy.docx").submission_id
+    key = _grace_key()
+    with wh.transaction():
+        wh.prefetch_claims([key])
+        assert wh.loaded_claims([key]) == {key: (first, "table_total_row.docx")}
+        wh.supersede(first, second, "admin", "a newer copy")
+        assert wh.loaded_claims([key]) == {key: (second, "copy.docx")}
+
+
+def test_a_form_loaded_again_in_the_batch_has_its_claims_reported(wh, ctx):
+    first = _record(wh, "table_total_row.docx", ctx).submission_id
+    key = _grace_key()
+    with wh.transaction():
+        wh.prefetch_claims([key])
+        wh.change_status(first, "rejected", "admin", "reject", "sent by mistake")
+        assert wh.loaded_claims([key]) == {}
+        wh.change_status(first, "loaded", "admin", "accept", "it was right after all")
+        assert wh.loaded_claims([key]) == {key: (first, "table_total_row.docx")}
+
+
+def test_a_claim_of_a_form_recorded_in_the_batch_is_found_after_an_earlier_one_is_superseded(wh, ctx):
+    """Both forms recorded in one batch: the status change writes them out, and the claim of the
+    one still loaded must then be found among the rows written."""
+    key = _grace_key()
+    with wh.transaction():
+        wh.prefetch_claims([key])
+        first = _record_copy(wh, ctx, "first.docx").submission_id
+        second = _record_copy(wh, ctx, "second.docx").submission_id
+        assert wh.loaded_claims([key]) == {key: (first, "first.docx")}
+        wh.supersede(first, second, "admin", "a newer copy")
+        assert wh.loaded_claims([key]) == {key: (second, "second.docx")}
