@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from pipeline.document import TICKED, UNTICKED, Cell, Document, Line
-from pipeline.forms.labels import clean_value, label_tokens, match_label, same_text
+from pipeline.forms.labels import clean_value, label_tokens, leading_token, match_label, same_text
 from pipeline.forms.raw import RawChoice, RawForm, RawRow, RawValue, Tick
 from pipeline.forms.spec import FormSpec, Option
 from pipeline.ticks import mark_state
@@ -196,9 +196,59 @@ def _grid_headers(lines: list[Line], options: tuple[Option, ...]) -> dict[int, l
 
 # ---------------------------------------------------------------- anchors
 
+@dataclass(frozen=True)
+class _Label:
+    """Something a cell may start with that makes it an anchor."""
+    kind: str
+    name: str
+    labels: tuple[str, ...]
+    need_end: bool = True  # the label must be followed by a separator or the end of the cell
+    loose: int | None = None  # see match_label's loose_tokens
+    prompt: str | None = None  # a section's prompt, which may follow its label
+
+
+class _SpecLabels:
+    """A spec's labels in the order _find_anchors tries them, and indexed by their first token:
+    a form has some 150 labels and a document some 200 cells, but a cell on one line can only
+    start with the labels that share its first token (pipeline.forms.labels.leading_token)."""
+
+    def __init__(self, spec: FormSpec):
+        statements = [(f"{p.name}.{i}", st) for p in spec.principles for i, st in enumerate(p.statements, start=1)]
+        self.all: tuple[_Label, ...] = (
+            *(_Label("header", f.name, f.labels) for f in spec.header),
+            *(_Label("ignored", "", (label,)) for label in spec.ignored_labels),
+            *(_Label("template", "", (line,), False, STATEMENT_LOOSE_TOKENS) for line in spec.template_text),
+            *(_Label("section", s.name, s.labels, prompt=s.prompt) for s in spec.sections),
+            *(_Label("question", q.name, q.labels) for q in spec.questions),
+            *(_Label("principle", p.name, (p.heading,)) for p in spec.principles),
+            *(_Label("statement", key, (st,), False, STATEMENT_LOOSE_TOKENS) for key, st in statements),
+            *((_Label("feedback", "", (spec.feedback_label,)),) if spec.feedback_label else ()),
+        )
+        by_first: dict[str, list[_Label]] = {}
+        for label in self.all:  # in order, so each list keeps the order of trying
+            for first in {tokens[0] for tokens in map(label_tokens, label.labels) if tokens}:
+                by_first.setdefault(first, []).append(label)
+        self._by_first = {first: tuple(labels) for first, labels in by_first.items()}
+
+    def worth_trying(self, text: str) -> tuple[_Label, ...]:
+        if "\n" in text:  # a word split over two lines may still match letter for letter: try all
+            return self.all
+        return self._by_first.get(leading_token(text), ())
+
+
+_SPEC_LABELS: dict[int, tuple[FormSpec, _SpecLabels]] = {}  # by id(spec); the spec kept so its id stays its own
+
+
+def _spec_labels(spec: FormSpec) -> _SpecLabels:
+    found = _SPEC_LABELS.get(id(spec))
+    if found is None or found[0] is not spec:
+        found = _SPEC_LABELS[id(spec)] = (spec, _SpecLabels(spec))
+    return found[1]
+
+
 def _find_anchors(spec: FormSpec, segs: list[_Seg], grid_lines: set[int], stop: int) -> list[_Anchor]:
     anchors: list[_Anchor] = []
-    statements = [(f"{p.name}.{i}", st) for p in spec.principles for i, st in enumerate(p.statements, start=1)]
+    labels = _spec_labels(spec)
     for i, seg in enumerate(segs[:stop]):
         text = seg.cell.text
         if not text.strip():
@@ -208,40 +258,25 @@ def _find_anchors(spec: FormSpec, segs: list[_Seg], grid_lines: set[int], stop: 
                 anchors.append(_Anchor("grid", "", i, ""))
             continue
         candidates: list[tuple[int, _Anchor]] = []
-
-        def consider(kind: str, name: str, labels: tuple[str, ...], need_end: bool = True, loose: int | None = None):
-            m = match_label(text, labels, loose_tokens=loose)
-            if m and (m.exact_end or not need_end):
-                candidates.append((m.end, _Anchor(kind, name, i, m.rest(text))))
-
         for t in spec.titles:
             if same_text(text, (t,)):
                 candidates.append((len(text), _Anchor("title", "", i, "")))
-        for f in spec.header:
-            consider("header", f.name, f.labels)
-        for label in spec.ignored_labels:
-            consider("ignored", "", (label,))
-        for line in spec.template_text:
-            consider("template", "", (line,), need_end=False, loose=STATEMENT_LOOSE_TOKENS)
-        for s in spec.sections:
-            m = match_label(text, s.labels)
-            if m:
+        for label in labels.worth_trying(text):
+            m = match_label(text, label.labels, loose_tokens=label.loose)
+            if not m:
+                continue
+            if label.kind == "section":
                 rest = m.rest(text)
-                after_prompt = match_label(rest, (s.prompt,)) if s.prompt else None
+                after_prompt = match_label(rest, (label.prompt,)) if label.prompt else None
                 if after_prompt:
                     rest = after_prompt.rest(rest)
                 if m.exact_end or after_prompt:
-                    candidates.append((m.end, _Anchor("section", s.name, i, rest)))
-        for q in spec.questions:
-            consider("question", q.name, q.labels)
-        for p in spec.principles:
-            m = match_label(text, (p.heading,))
-            if m and m.exact_end and not m.rest(text):
-                candidates.append((m.end, _Anchor("principle", p.name, i, "")))
-        for key, st in statements:
-            consider("statement", key, (st,), need_end=False, loose=STATEMENT_LOOSE_TOKENS)
-        if spec.feedback_label:
-            consider("feedback", "", (spec.feedback_label,))
+                    candidates.append((m.end, _Anchor("section", label.name, i, rest)))
+            elif label.kind == "principle":
+                if m.exact_end and not m.rest(text):
+                    candidates.append((m.end, _Anchor("principle", label.name, i, "")))
+            elif m.exact_end or not label.need_end:
+                candidates.append((m.end, _Anchor(label.kind, label.name, i, m.rest(text))))
         if candidates:
             anchors.append(max(candidates, key=lambda c: c[0])[1])
     return anchors

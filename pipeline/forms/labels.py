@@ -82,6 +82,13 @@ def _text_tokens(text: str) -> tuple[int, tuple[int, ...], tuple[str, ...]]:
     return start, tuple(m.end() for m in found), tuple(_norm_token(m.group()) for m in found)
 
 
+def leading_token(text: str) -> str | None:
+    """The token of `text` that every label match starts with (after numbering): a text on one
+    line can match only the labels whose first token this is (see match_label)."""
+    tokens = _text_tokens(text)[2]
+    return tokens[0] if tokens else None
+
+
 def match_label(text: str, labels: tuple[str, ...], *, loose_tokens: int | None = None) -> LabelMatch | None:
     """The longest of `labels` that `text` starts with (after numbering), or None.
 
