@@ -1,0 +1,33 @@
+"""pipeline.forms.extract's label index: a cell is tried only against the labels sharing its first
+token, so the index must never leave out a label that could match the cell."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.forms.extract import _SpecLabels
+from pipeline.forms.labels import match_label
+from pipeline.forms.spec import all_specs
+
+
+@pytest.mark.parametrize("form_type", sorted(all_specs()))
+def test_every_label_is_tried_on_a_cell_that_starts_with_it(form_type):
+    index = _SpecLabels(all_specs()[form_type])
+    assert index.all
+    for entry in index.all:
+        for text in entry.labels:
+            for cell in (f"{text}: an answer", f"3. {text.upper()}", f"• {text}"):
+                assert match_label(cell, entry.labels, loose_tokens=entry.loose), cell  # the cell does match
+                assert entry in index.worth_trying(cell), cell
+
+
+@pytest.mark.parametrize("form_type", sorted(all_specs()))
+def test_a_cell_over_several_lines_is_tried_against_every_label(form_type):
+    index = _SpecLabels(all_specs()[form_type])
+    assert index.worth_trying("Receive\nd by") == index.all
+
+
+def test_a_cell_starting_with_no_label_s_first_word_is_tried_against_none():
+    index = _SpecLabels(all_specs()["evaluation"])
+    assert index.worth_trying("Sunshine lunch club") == ()
+    assert index.worth_trying("") == ()
