@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -20,8 +21,10 @@ from markupsafe import Markup
 
 from pipeline.files import write_atomically
 from pipeline.forms.spec import all_specs
-from pipeline.settings import Settings
-from pipeline.warehouse import Warehouse
+
+if TYPE_CHECKING:  # the page is drawn in another process, which needs neither (pipeline.reports.write)
+    from pipeline.settings import Settings
+    from pipeline.warehouse import Warehouse
 
 SCORE_LABELS = ["Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"]
 SCORE_COLOURS = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]
