@@ -7,24 +7,14 @@ import io
 from pathlib import Path
 
 import pdfplumber
-import pypdfium2 as pdfium
 import pytest
 
 from pipeline.document import TICKED, UNTICKED
 from pipeline.read.pdf import _first_pass, _widgets, read_pdf
+from tests.read.turned import turned_pdf
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 FILLABLE = sorted(GOLDEN.glob("*/fillable_*.pdf"))
-
-
-def _turned(data: bytes, degrees: int) -> bytes:
-    pdf = pdfium.PdfDocument(data)
-    for page in pdf:
-        page.set_rotation((page.get_rotation() + degrees) % 360)
-    out = io.BytesIO()
-    pdf.save(out)
-    pdf.close()
-    return out.getvalue()
 
 
 def _field_boxes_by_pdfplumber(page) -> list[tuple[float, float, float, float]]:
@@ -39,7 +29,7 @@ def _field_boxes_by_pdfplumber(page) -> list[tuple[float, float, float, float]]:
 @pytest.mark.parametrize("degrees", [0, 90, 180, 270])
 @pytest.mark.parametrize("path", FILLABLE, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_fields_are_placed_as_pdfplumber_places_annotations(path, degrees):
-    data = _turned(path.read_bytes(), degrees)
+    data = turned_pdf(path.read_bytes(), degrees)
     facts = _first_pass(data)
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         for page, seen in zip(pdf.pages, facts, strict=True):

@@ -8,23 +8,13 @@ import io
 from pathlib import Path
 
 import pdfplumber
-import pypdfium2 as pdfium
 import pytest
 
 from pipeline.read.pdf_objects import page_objects, use_fast_objects
+from tests.read.turned import turned_pdf
 
 TESTS = Path(__file__).parents[1]
 SAMPLES = sorted(p for p in (TESTS / "golden").rglob("*.pdf") if p.parent.name != "unreadable")
-
-
-def _turned(data: bytes, degrees: int) -> bytes:
-    pdf = pdfium.PdfDocument(data)
-    for page in pdf:
-        page.set_rotation((page.get_rotation() + degrees) % 360)
-    out = io.BytesIO()
-    pdf.save(out)
-    pdf.close()
-    return out.getvalue()
 
 
 def _hand_made_pdf() -> bytes:
@@ -73,7 +63,7 @@ def test_objects_equal_pdfplumbers_for_every_sample(path):
 def test_objects_equal_pdfplumbers_on_turned_pages(degrees):
     for path in (TESTS / "golden" / "voucher" / "pdf_table_total_row.pdf",
                  TESTS / "golden" / "evaluation" / "pdf_ticks_legacy.pdf"):
-        _assert_same_objects(_turned(path.read_bytes(), degrees))
+        _assert_same_objects(turned_pdf(path.read_bytes(), degrees))
 
 
 def test_objects_equal_pdfplumbers_with_an_offset_mediabox_a_figure_and_a_curve():
