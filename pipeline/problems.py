@@ -43,6 +43,8 @@ class ProblemCode(StrEnum):
     TOO_LARGE = "too_large"
     NO_ATTACHMENT = "no_attachment"
     SENDER_NOT_ALLOWED = "sender_not_allowed"
+    INTERNAL_ERROR = "internal_error"
+    NOT_A_FILE = "not_a_file"
 
 
 class CodeInfo(NamedTuple):
@@ -129,6 +131,12 @@ CATALOGUE: dict[ProblemCode, CodeInfo] = {
     ProblemCode.SENDER_NOT_ALLOWED: CodeInfo(
         E, "The email came from an address that is not on the list of allowed senders; it was not opened.",
         "Please check who this is; if they should be able to send forms, add them to the allowed senders."),
+    ProblemCode.INTERNAL_ERROR: CodeInfo(
+        E, "Something in this file made the pipeline itself fail; the file has been kept for the developers.",
+        "Nothing yet: the team is looking at it. If the form is urgent, please send it again as .docx or .xlsx."),
+    ProblemCode.NOT_A_FILE: CodeInfo(
+        E, "The inbox held a link, a pipe or a device instead of an ordinary file; it was not opened.",
+        "Please put the form itself in the inbox (not a shortcut or link to it)."),
 }
 
 
