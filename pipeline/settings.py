@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         None, description="A PostgreSQL database for the warehouse (postgresql://user:password@host/db). "
                           "Unset: the DuckDB file outputs/warehouse.duckdb.")
     lock_wait_seconds: float = Field(600, ge=0, description="How long a run waits for another to finish.")
+    settle_seconds: float = Field(
+        5, ge=0, description="A file in the inbox is taken only once it has not changed for this long "
+                             "(so a file still being copied in is left for the next run).")
+    parse_seconds: float = Field(60, gt=0, description="Time limit for reading one file (each format, OCR too).")
+    parse_memory_mb: int = Field(2048, ge=256, description="Memory limit of each process that reads files.")
+    conversion_seconds: float = Field(120, gt=0, description="Time limit for LibreOffice to convert one old file.")
     prefect_api_url: str = Field("http://127.0.0.1:4200/api", description="Prefect server used by `coforms serve`.")
     allowed_senders: list[str] = Field(
         default_factory=list,
