@@ -19,6 +19,7 @@ from pipeline.run import RunSummary, batches, process_items
 from pipeline.settings import Settings
 from pipeline.summary import summary_markdown
 from pipeline.warehouse import Warehouse
+from pipeline.workspace import prepare_outputs
 
 DEPLOYMENT_NAME = "coforms-every-15-minutes"
 
@@ -53,13 +54,14 @@ def coforms_run_flow() -> dict:
     settings = Settings()
     # the deployment never overlaps itself; the lock also keeps out a `coforms run` by hand
     with exclusive_run(settings.outputs, settings.lock_wait_seconds, settings.warehouse):
+        prepare_outputs(settings.outputs)
         return _flow_body(settings)
 
 
 def _flow_body(settings: Settings) -> dict:
     if settings.imap_host:  # mail first, so this run reads it
         fetch_mail_task(settings)
-    items = list_inbox(settings.inbox)
+    items = list_inbox(settings.inbox, settings.settle_seconds)
     summary = None
     for batch in batches(items, settings.batch_size):
         result = process_batch(batch, settings)

@@ -33,7 +33,7 @@ def check(settings: Settings) -> CheckReport:
     if not warehouse_exists(settings.warehouse):
         report.pending_files = len(list_inbox(settings.inbox))
         return report
-    inbox_names = {item.path.name for item in list_inbox(settings.inbox)}
+    inbox_names = {item.name for item in list_inbox(settings.inbox)}
     with Warehouse(settings.warehouse, read_only=True) as wh:
         intakes = wh.rows("SELECT intake_id, item_sha256, file_name, parts, finished_at FROM store.intake")
         parts = dict(((i, p), n) for i, p, n in wh.rows(

@@ -1,25 +1,39 @@
-"""Parse many files at once: on every core (a process pool; forkserver, so the workers do not
-inherit the warehouse connection or threads), or on an existing Dask cluster. Parsing is pure
-(bytes in, form out) and the caller collects results in arrival order, so every way gives the
-rows of a one-core run."""
+"""Parse many files at once, each under limits: in a pool of worker processes (pebble; forked from
+a fork server, so the workers do not inherit the warehouse connection or threads), or on an
+existing Dask cluster. Parsing is pure (bytes in, form out) and the caller collects results in
+arrival order, so every way gives the rows of a one-core run.
+
+Every file is read in a worker, never in the run's own process: a worker has a memory limit and
+each file a deadline (pipeline.limits), and the pool kills a worker that stops answering. A
+worker that dies (out of memory, a crash in a C library, killed) costs only the file it was
+reading: the pool replaces the worker, the file is tried once more alone, and if it kills that
+worker too it is recorded with the reason. No other file of the batch is touched.
+"""
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
-from concurrent.futures import Future, ProcessPoolExecutor
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from pipeline.read.isolated import enter_limited_worker
+from pipeline.limits import ReadLimits, enter_limited_worker
 
 if TYPE_CHECKING:  # the readers are imported where files are parsed: `coforms run` imports this first
+    from pebble import ProcessPool
+
     from pipeline.parse import ParsedFile
     from pipeline.validate import Context
 
+log = logging.getLogger(__name__)
 
-MIN_JOBS_FOR_POOL = 4  # fewer files than this are parsed faster than a pool starts
 FILES_PER_DASK_TASK = 16  # a task per file pays a scheduler round trip per file: slower than parsing
 # loaded once by the fork server, so that every worker it forks starts with the readers in memory
-READER_MODULES = ["pipeline.parse", "pipeline.read.pdf", "pipeline.read.docx", "pipeline.read.xlsx"]
+# (forkserver_init first: the fork server dies with the run)
+READER_MODULES = ["pipeline.forkserver_init", "pipeline.parse", "pipeline.read.pdf", "pipeline.read.docx",
+                  "pipeline.read.xlsx", "pebble"]
 
 
 def _forkserver_context():
@@ -29,29 +43,44 @@ def _forkserver_context():
 
 
 def warm_up(workers: int, expected_jobs: int, dask_address: str | None = None) -> None:
-    """Start the fork server now, without waiting for it, when a pool will be wanted: it loads the
-    readers (about half a second) while this process opens the warehouse and reads the first
+    """Start the fork server now, without waiting for it, when there are files to read: it loads
+    the readers (about half a second) while this process opens the warehouse and reads the first
     files, so the workers forked from it later start at once."""
-    if not dask_address and workers > 1 and expected_jobs >= MIN_JOBS_FOR_POOL:
+    if not dask_address and expected_jobs > 0:
         from multiprocessing import forkserver
 
         _forkserver_context()
         forkserver.ensure_running()
 
 
-def parse_safely(data: bytes, ctx: Context) -> ParsedFile:
+def parse_safely(data: bytes, ctx: Context, seconds: float | None = None) -> ParsedFile:
     from pipeline.parse import parse_safely
 
-    return parse_safely(data, ctx)
+    return parse_safely(data, ctx, seconds)
 
 
-def _parse_job(job: tuple[bytes, Context]) -> ParsedFile:
-    return parse_safely(*job)
+def _parse_job(data: bytes, ctx: Context, seconds: float) -> ParsedFile:
+    return parse_safely(data, ctx, seconds)
 
 
 def parse_many(jobs: list[tuple[bytes, Context]]) -> list[ParsedFile]:
     """One Dask task: several files, parsed one after another on a worker."""
     return [parse_safely(data, ctx) for data, ctx in jobs]
+
+
+def _file_stopped_worker(exc: BaseException, limits: ReadLimits) -> ParsedFile:
+    """The file stopped the worker reading it, twice (or outlived every limit): what to record."""
+    from pipeline.parse import internal_error
+
+    if isinstance(exc, TimeoutError):
+        from pipeline.parse import file_problem
+        from pipeline.problems import ProblemCode
+
+        return file_problem(ProblemCode.CORRUPT_FILE, f"Reading the file took longer than "
+                                                      f"{limits.hard_seconds:.0f} seconds; it may be damaged.")
+    code = getattr(exc, "exitcode", None)
+    return internal_error(f"{type(exc).__name__}: the program reading it stopped"
+                          + (f" with exit code {code}" if code is not None else ""))
 
 
 class _Queued(Future):
@@ -79,30 +108,88 @@ def _deliver(futures: list[Future], task) -> None:
 
 
 class Parser:
-    """Parses in this process, in a pool of `workers` processes started on first use, or on the
-    Dask cluster at `dask_address`."""
+    """Parses in a pool of `workers` limited processes started on first use, or on the Dask
+    cluster at `dask_address`."""
 
-    def __init__(self, workers: int, dask_address: str | None = None):
+    def __init__(self, workers: int, dask_address: str | None = None, limits: ReadLimits | None = None,
+                 job: Callable[[bytes, Context, float], ParsedFile] | None = None):
         self.workers = workers
+        self.job = job or _parse_job  # what a worker runs for each file (a test may give its own)
         self.dask_address = dask_address
-        self._pool: ProcessPoolExecutor | None = None
+        self.limits = limits or ReadLimits()
+        self._pool: ProcessPool | None = None
+        self._retry_pool: ProcessPool | None = None  # one worker: a file tried again runs alone
+        self._broken: list[ProcessPool] = []
+        self._lock = threading.Lock()
         self._client = None
         self._queued: list[tuple[bytes, Context, Future]] = []
 
     def submit(self, data: bytes, ctx: Context, expected_jobs: int) -> Future:
-        """Start parsing one file now (in the pool when there is enough work for one); the result
-        is collected later (`.result()`), in whatever order the caller wants."""
+        """Start parsing one file now; the result is collected later (`.result()`), in whatever order
+        the caller wants. The result is always a ParsedFile: whatever the file does to the worker
+        becomes its Problem."""
         if self.dask_address:
             future = _Queued(self)
             self._queued.append((data, ctx, future))
             if len(self._queued) >= FILES_PER_DASK_TASK:
                 self.flush()
             return future
-        if self.workers <= 1 or expected_jobs < MIN_JOBS_FOR_POOL:
-            done: Future = Future()
-            done.set_result(parse_safely(data, ctx))
-            return done
-        return self._ensure_pool().submit(_parse_job, (data, ctx))
+        outcome: Future = Future()
+        self._schedule(self._ensure_pool(expected_jobs), data, ctx, outcome, tried_before=False)
+        return outcome
+
+    def _schedule(self, pool: ProcessPool, data: bytes, ctx: Context, outcome: Future, tried_before: bool) -> None:
+        try:
+            running = pool.schedule(self.job, (data, ctx, self.limits.seconds), timeout=self.limits.hard_seconds)
+        except Exception as exc:  # the pool is broken or closing: the file goes to the retry worker
+            self._failed(exc, data, ctx, outcome, tried_before, pool)
+            return
+        running.add_done_callback(lambda done: self._settle(done, data, ctx, outcome, tried_before, pool))
+
+    def _settle(self, done: Future, data: bytes, ctx: Context, outcome: Future, tried_before: bool,
+                pool: ProcessPool) -> None:
+        """Runs in the pool's own thread as each file finishes."""
+        try:
+            outcome.set_result(done.result())
+        except BaseException as exc:
+            self._failed(exc, data, ctx, outcome, tried_before, pool)
+
+    def _failed(self, exc: BaseException, data: bytes, ctx: Context, outcome: Future, tried_before: bool,
+                pool: ProcessPool) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        from pebble import ProcessExpired
+
+        if isinstance(exc, BrokenProcessPool):
+            with self._lock:
+                if self._pool is pool:  # replaced at the next submit; closed with the parser
+                    self._broken.append(pool)
+                    self._pool = None
+        retry = isinstance(exc, (ProcessExpired, BrokenProcessPool, OSError)) and not tried_before
+        log.warning("a worker failed on a file (%s: %s)%s", type(exc).__name__, exc,
+                    "; trying it again alone" if retry else "")
+        if retry:
+            self._schedule(self._ensure_retry_pool(), data, ctx, outcome, tried_before=True)
+        else:
+            outcome.set_result(_file_stopped_worker(exc, self.limits))
+
+    def _new_pool(self, workers: int) -> ProcessPool:
+        from pebble import ProcessPool
+
+        return ProcessPool(max_workers=workers, initializer=enter_limited_worker,
+                           initargs=(self.limits.memory_bytes,), context=_forkserver_context())
+
+    def _ensure_pool(self, expected_jobs: int) -> ProcessPool:
+        with self._lock:
+            if self._pool is None:
+                self._pool = self._new_pool(max(1, min(self.workers, expected_jobs)))
+            return self._pool
+
+    def _ensure_retry_pool(self) -> ProcessPool:
+        with self._lock:
+            if self._retry_pool is None:
+                self._retry_pool = self._new_pool(1)
+            return self._retry_pool
 
     def start(self, expected_jobs: int) -> None:
         """Get the pool ready when there will be work for it (see warm_up): the workers themselves
@@ -117,12 +204,6 @@ class Parser:
             task = self._dask().submit(parse_many, [(data, ctx) for data, ctx, _ in chunk], pure=False)
             task.add_done_callback(lambda done, futures=[f for *_, f in chunk]: _deliver(futures, done))
 
-    def _ensure_pool(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_forkserver_context(),
-                                             initializer=enter_limited_worker)
-        return self._pool
-
     def _dask(self):
         if self._client is None:
             from distributed import Client  # the optional extra [dask]
@@ -134,12 +215,24 @@ class Parser:
         if self._client is not None:
             self._client.close()
             self._client = None
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        # the main pool first: a file it fails is handed to the retry pool while that still runs
+        for name in ("_pool", "_retry_pool"):
+            pool = getattr(self, name)
+            if pool is not None:
+                pool.close()
+                pool.join()
+                setattr(self, name, None)
+        for pool in self._broken:
+            pool.stop()
+            pool.join()
+        self._broken.clear()
 
     def __enter__(self) -> Parser:
         return self
 
     def __exit__(self, *exc) -> None:
+        if exc[0] is not None:  # the run failed: nothing waits for the files still being read
+            for pool in (self._pool, self._retry_pool):
+                if pool is not None:
+                    pool.stop()
         self.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
@@ -67,21 +67,41 @@ def _cycle_collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def parse_safely(data: bytes, ctx: Context) -> ParsedFile:
-    """parse_file, timed, where a bug of ours becomes a Problem for this file instead of stopping
-    the batch (the traceback goes to the log)."""
+def file_problem(code: ProblemCode, message: str) -> ParsedFile:
+    return ParsedFile(None, None, [make_problem(code, message)])
+
+
+def parse_safely(data: bytes, ctx: Context, seconds: float | None = None) -> ParsedFile:
+    """parse_file, timed, where whatever the file does to our code becomes a Problem for this file
+    instead of stopping the batch (the traceback goes to the log): a bug of ours is
+    `internal_error` naming the exception; running out of the worker's memory, nesting too deep,
+    or (with `seconds`) taking too long, are problems of the file."""
     import logging
     import time
 
+    from pipeline.limits import TimeLimitReached, deadline
+
     started = time.perf_counter()
     try:
-        with _cycle_collector_paused():
+        with _cycle_collector_paused(), (deadline(seconds) if seconds else nullcontext()):
             parsed = parse_file(data, ctx)
+    except TimeLimitReached:
+        parsed = file_problem(ProblemCode.CORRUPT_FILE,
+                               f"Reading the file took longer than {seconds:.0f} seconds; it may be damaged.")
+    except MemoryError:
+        parsed = file_problem(ProblemCode.TOO_LARGE, "The file needs more memory to read than is allowed.")
+    except RecursionError:
+        parsed = file_problem(ProblemCode.CORRUPT_FILE, "The file's structure is nested too deeply to read.")
     except Exception as exc:
         logging.getLogger(__name__).exception("internal error reading a file")
-        parsed = ParsedFile(None, None, [make_problem(
-            ProblemCode.CORRUPT_FILE,
-            f"The file could not be processed because of an internal error ({type(exc).__name__}); "
-            "it has been kept and the developers can look at it.")])
+        parsed = internal_error(exc)
     parsed.parse_ms = (time.perf_counter() - started) * 1000
     return parsed
+
+
+def internal_error(exc: BaseException | str) -> ParsedFile:
+    """The file broke our code: kept, and named for the admin and for us."""
+    what = exc if isinstance(exc, str) else type(exc).__name__
+    return file_problem(ProblemCode.INTERNAL_ERROR,
+                         f"The file could not be processed because of an internal error ({what}); "
+                         "it has been kept and the developers can look at it.")

@@ -22,12 +22,14 @@ from pipeline.crash import crash_point
 from pipeline.cross_checks import claims_made_before, with_project_from_subject
 from pipeline.ingest import Attachment, InboxItem, Provenance, attachments_of, list_inbox, received_time
 from pipeline.mail import sender_allowlist
+from pipeline.limits import ReadLimits
 from pipeline.parallel import Parser
-from pipeline.parse import ParsedFile
+from pipeline.parse import ParsedFile, internal_error
 from pipeline.problems import Problem, ProblemCode, Severity, make_problem
 from pipeline.settings import Settings
 from pipeline.validate import Context
 from pipeline.warehouse import Warehouse, claim_key
+from pipeline.workspace import prepare_outputs
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +112,9 @@ def _too_large(item: InboxItem, warehouse: Warehouse, settings: Settings, sha: s
         target.chmod(0o600)
     problem = make_problem(ProblemCode.TOO_LARGE,
                            f"The file is {item.size / 1e6:.1f} MB; the limit is {settings.max_file_bytes / 1e6:.0f} MB.")
-    provenance = Provenance(item.path.name, received_at=received_time(item.path))
+    provenance = Provenance(item.name, received_at=received_time(item.path))
     recorded = warehouse.record(provenance, sha, ParsedFile(None, None, [problem]), intake=intake)
-    return Outcome(item.path.name, None, recorded.submission_id, recorded.status, None,
+    return Outcome(item.name, None, recorded.submission_id, recorded.status, None,
                    [problem] if recorded.status != "duplicate" else [])
 
 
@@ -127,15 +129,33 @@ class _Prepared:
     parsing: dict[int, Future] = field(default_factory=dict)  # part -> its parse
 
 
+def _attachments_safely(item: InboxItem, settings: Settings, allowed) -> list[Attachment] | None:
+    """attachments_of, where whatever the file's bytes or headers do to our code becomes that
+    file's Problem (`internal_error`), and the rest of the batch goes on."""
+    try:
+        return attachments_of(item, settings.max_file_bytes, allowed)
+    except Exception as exc:
+        log.exception("internal error taking %s apart", item.name)
+        problem = internal_error(exc).problems[0]
+        return [Attachment(_bytes_of(item), Provenance(item.name, received_at=received_time(item.path)), problem)]
+
+
+def _bytes_of(item: InboxItem) -> bytes:
+    """What is archived for an inbox file: its bytes, or nothing for what is refused unopened
+    (a link is never followed, a pipe never read)."""
+    return b"" if item.refused is not None else item.path.read_bytes()
+
+
 def _read_in(item: InboxItem, settings: Settings, allowed) -> _Prepared | None:
     """Read one inbox file and archive it and what it holds."""
-    if not item.path.exists():
+    try:
+        stat = item.path.lstat()
+    except FileNotFoundError:
         return None  # taken by another run
-    stat = item.path.stat()
-    attachments = attachments_of(item, settings.max_file_bytes, allowed)
+    attachments = _attachments_safely(item, settings, allowed)
     if attachments is None:
         return _Prepared(item, _file_sha256(item.path), stat.st_mtime_ns, stat.st_size, None)
-    data = item.path.read_bytes()
+    data = _bytes_of(item)
     sha = hashlib.sha256(data).hexdigest()
     archive_bytes(settings.archive_dir, sha, data)  # the email (or file) as it came: kept first
     for attachment in attachments:
@@ -167,7 +187,7 @@ def _record_batch(batch: list[_Prepared], warehouse: Warehouse, settings: Settin
     """Record a batch's files in arrival order in one transaction, then clear them from the inbox."""
     with warehouse.transaction():  # one transaction per batch: all of it, or (after a crash) none
         warehouse.reserve_ids(submissions=sum(len(p.attachments or [None]) for p in batch), intakes=len(batch))
-        warehouse.prefetch_intakes((p.sha256, p.item.path.name, p.mtime_ns) for p in batch)
+        warehouse.prefetch_intakes((p.sha256, p.item.name, p.mtime_ns) for p in batch)
         # the batch's parses are all waited for first (the workers have the next batch meanwhile),
         # so the claims its voucher sheets make are looked up in one statement, not one each
         warehouse.prefetch_claims(claim_key(line.name, line.date, line.activity)
@@ -175,7 +195,7 @@ def _record_batch(batch: list[_Prepared], warehouse: Warehouse, settings: Settin
                                   for line in _voucher_lines(future.result()))
         for prepared in batch:
             parts = len(prepared.attachments) if prepared.attachments is not None else 1
-            intake_id, done = warehouse.begin_intake(prepared.sha256, prepared.item.path.name, prepared.mtime_ns,
+            intake_id, done = warehouse.begin_intake(prepared.sha256, prepared.item.name, prepared.mtime_ns,
                                                      prepared.size, parts)
             if prepared.attachments is None:
                 if 0 not in done:
@@ -194,11 +214,25 @@ def _record_batch(batch: list[_Prepared], warehouse: Warehouse, settings: Settin
         crash_point("before_batch_commit")
     for prepared in batch:  # only now that the batch is committed do its files leave the inbox
         crash_point("before_unlink")
-        prepared.item.path.unlink()
+        _remove_from_inbox(prepared)
         crash_point("after_unlink")
         summary.files += 1
         if on_item:
             on_item(prepared.item)
+
+
+def _remove_from_inbox(prepared: _Prepared) -> None:
+    """Remove a file whose contents are now committed, unless it changed since it was read (still
+    being written after all): then it stays, and the next run takes its new contents."""
+    try:
+        stat = prepared.item.path.lstat()
+    except FileNotFoundError:
+        return
+    if (stat.st_mtime_ns, stat.st_size) != (prepared.mtime_ns, prepared.size):
+        log.warning("%s changed while it was being read; it is left in the inbox for the next run",
+                    prepared.item.name)
+        return
+    prepared.item.path.unlink()
 
 
 def process_items(items: Iterable[InboxItem], warehouse: Warehouse, settings: Settings, today: dt.date | None = None,
@@ -213,7 +247,7 @@ def process_items(items: Iterable[InboxItem], warehouse: Warehouse, settings: Se
     allowed = sender_allowlist(settings.allowed_senders)
     ctx = Context(today=today, voucher_line_cap=settings.voucher_line_cap)
     items = list(items)
-    with Parser(settings.workers, settings.dask_address) as parser:
+    with Parser(settings.workers, settings.dask_address, ReadLimits.from_settings(settings)) as parser:
         parser.start(len(items))
 
         def prepare(batch: list[InboxItem]) -> list[_Prepared]:
@@ -248,7 +282,8 @@ def run_pipeline(settings: Settings, today: dt.date | None = None,
 
 
 def _run_locked(settings, today, on_start, on_item) -> RunSummary:
-    items = list_inbox(settings.inbox)
+    prepare_outputs(settings.outputs)
+    items = list_inbox(settings.inbox, settings.settle_seconds)
     if on_start:
         on_start(len(items))
     reports_exist = all((settings.outputs / n).exists() for n in ("exceptions.xlsx", "voucher_reconciliation.xlsx",

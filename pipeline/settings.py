@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(25 * 1024 * 1024, description="Larger files are refused as too_large.")
     batch_size: int = Field(200, ge=1, description="Files per Prefect task and per warehouse transaction.")
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1,
-                         description="Processes that parse files at once (1: in the run's own process).")
+                         description="Processes that read files at once, each under the read limits below.")
     dask_address: str | None = Field(
         None, description="Scheduler of an existing Dask cluster (tcp://host:8786): files are parsed there. "
                           "Unset: a local process pool.")

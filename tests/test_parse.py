@@ -35,7 +35,7 @@ def test_the_cycle_collector_is_paused_while_a_file_is_parsed_and_back_on_after(
 
 def test_the_collector_is_back_on_after_a_file_that_breaks_our_code(collector_seen, ctx):
     parsed = parse.parse_safely(b"boom", ctx)
-    assert [p.code for p in parsed.problems] == [ProblemCode.CORRUPT_FILE]
+    assert [p.code for p in parsed.problems] == [ProblemCode.INTERNAL_ERROR]
     assert "internal error (KeyError)" in parsed.problems[0].message
     assert collector_seen == [False] and gc.isenabled()
 

@@ -1,9 +1,11 @@
 """Run a reader in a separate process with a time limit and a memory limit.
 
 PDF is the format most able to make a parser loop or balloon (reference cycles, deep
-nesting, huge content streams), so the PDF reader runs here: a worker forked from a small
-server process that has the reader already imported, with RLIMIT_AS set, killed at the
-deadline. Whatever happens, the caller gets a Document or an UnreadableFile.
+nesting, huge content streams). In a run every file is read in a limited worker already
+(pipeline.parallel, pipeline.limits), and there the PDF reader runs in place. Anywhere else (on
+a Dask worker, or a caller of its own) it runs here: in a process forked from a small server
+that has the reader already imported, with RLIMIT_AS set, killed at the deadline. Whatever
+happens, the caller gets a Document or an UnreadableFile.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import importlib
 import multiprocessing
 import resource
 
+from pipeline.children import die_with_fork_server
 from pipeline.document import Document
+from pipeline.limits import in_limited_worker
 from pipeline.problems import ProblemCode
 from pipeline.read.errors import UnreadableFile
 
@@ -20,47 +24,22 @@ SECONDS = 60
 MEMORY_BYTES = 2 * 1024 ** 3
 
 _context = multiprocessing.get_context("forkserver")
-_context.set_forkserver_preload(["pipeline.read.pdf"])
-
-# Set in the parsing pool's workers (pipeline.parallel), which are already separate processes
-# with the memory limit applied: there a reader runs in-process under a timer instead of in
-# yet another process, which would cost ~60 ms a PDF.
-_IN_LIMITED_WORKER = False
+_context.set_forkserver_preload(["pipeline.forkserver_init", "pipeline.read.pdf"])
 
 
-def enter_limited_worker(memory_bytes: int = MEMORY_BYTES) -> None:
-    global _IN_LIMITED_WORKER
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    _IN_LIMITED_WORKER = True
-
-
-class _TimeUp(Exception):
-    pass
-
-
-def _read_under_timer(reader, data: bytes, seconds: float) -> Document:
-    import signal
-
-    def time_up(_signum, _frame):
-        raise _TimeUp()
-
-    previous = signal.signal(signal.SIGALRM, time_up)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+def _read_in_this_worker(reader, data: bytes) -> Document:
+    """In a parsing worker (pipeline.parallel) the memory limit and the file's deadline are already
+    in force (pipeline.limits): the reader runs here rather than in yet another process (~60 ms a PDF)."""
     try:
         return reader(data)
-    except _TimeUp as exc:
-        raise UnreadableFile(ProblemCode.CORRUPT_FILE,
-                             f"Reading the file took longer than {seconds:.0f} seconds; it may be damaged.") from exc
     except MemoryError as exc:
         raise UnreadableFile(ProblemCode.TOO_LARGE, "The file needs more memory to read than is allowed.") from exc
     except RecursionError as exc:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The file's structure is nested too deeply to read.") from exc
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _worker(module: str, name: str, data: bytes, memory_bytes: int, connection) -> None:
+    die_with_fork_server()
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
         result = ("ok", getattr(importlib.import_module(module), name)(data))
@@ -79,8 +58,8 @@ def _worker(module: str, name: str, data: bytes, memory_bytes: int, connection) 
 
 
 def read_isolated(reader, data: bytes, seconds: float = SECONDS, memory_bytes: int = MEMORY_BYTES) -> Document:
-    if _IN_LIMITED_WORKER:
-        return _read_under_timer(reader, data, seconds)
+    if in_limited_worker():
+        return _read_in_this_worker(reader, data)
     receiver, sender = _context.Pipe(duplex=False)
     process = _context.Process(target=_worker, args=(reader.__module__, reader.__name__, data, memory_bytes, sender),
                                daemon=True)

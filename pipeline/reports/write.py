@@ -61,5 +61,9 @@ class _InProcess:
 
 def _renderers(workers: int) -> ProcessPoolExecutor | _InProcess:
     if workers > 1:
-        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+        from pipeline.children import die_with_fork_server
+
+        # they die with the fork server, which dies with the run (pipeline.children)
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
+                                   initializer=die_with_fork_server)
     return _InProcess()

@@ -57,14 +57,17 @@ def test_a_document_comes_back_from_the_worker():
     assert read_isolated(works, b"hello").notes == ["hello"]
 
 
-def test_in_a_limited_pool_worker_the_timer_stops_a_reader(monkeypatch):
-    import pipeline.read.isolated as isolated
+def test_in_a_limited_pool_worker_the_reader_runs_in_place_under_the_files_deadline(monkeypatch):
+    import os
 
-    monkeypatch.setattr(isolated, "_IN_LIMITED_WORKER", True)
+    import pipeline.limits as limits
+
+    monkeypatch.setattr(limits, "_in_limited_worker", True)
+    assert read_isolated(lambda data: os.getpid(), b"x") == os.getpid()  # no process of its own
     started = time.monotonic()
-    with pytest.raises(UnreadableFile) as err:
-        read_isolated(hangs, b"x", seconds=1)
-    assert time.monotonic() - started < 5 and "longer than 1 seconds" in err.value.message
+    with pytest.raises(limits.TimeLimitReached), limits.deadline(1):
+        read_isolated(hangs, b"x")
+    assert time.monotonic() - started < 5
     with pytest.raises(UnreadableFile) as err:
         read_isolated(recurses, b"x")
     assert err.value.code is ProblemCode.CORRUPT_FILE
