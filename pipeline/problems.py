@@ -6,6 +6,7 @@ the exceptions workbook and the admin's habits all key on them.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -54,6 +55,7 @@ class CodeInfo(NamedTuple):
 
 
 E, W = Severity.ERROR, Severity.WARNING
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # shown to the admin, stored (PostgreSQL refuses NUL)
 
 CATALOGUE: dict[ProblemCode, CodeInfo] = {
     ProblemCode.MISSING_REQUIRED: CodeInfo(
@@ -168,13 +170,13 @@ def make_problem(
 ) -> Problem:
     """A Problem with the catalogue's severity unless told otherwise."""
     info = CATALOGUE[code]
-    shown = None if value is None else str(value)
+    shown = None if value is None else _CONTROL.sub(" ", str(value))
     if shown is not None and len(shown) > 200:
         shown = shown[:197] + "..."
     return Problem(
         severity=severity or info.severity,
         code=code,
-        message=message or info.meaning,
+        message=_CONTROL.sub(" ", message) if message else info.meaning,
         field=field,
         location=None if location is None else str(location),
         value=shown,

@@ -5,6 +5,7 @@ Errors are raised as PydanticCustomError whose type is a problem code."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -18,10 +19,15 @@ def _problem(exc: values.ValueProblem) -> PydanticCustomError:
     return PydanticCustomError(exc.code, exc.message)
 
 
+# control characters other than tab and newline: a form never needs them, and PostgreSQL refuses NUL
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _blank_to_none(value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, str):
+        value = _CONTROL.sub("", value)
         value = "\n".join(line.strip() for line in value.strip().splitlines()).strip()
         return value or None
     return value
