@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import ssl
 import time
 from dataclasses import dataclass
@@ -98,6 +99,13 @@ def inbox_name(raw: bytes, sha256: str) -> str:
     return f"mail-{sha256[:20]}.eml"
 
 
+def _mark_settled(path: Path, settle_seconds: float) -> None:
+    """Date a message written whole (by atomic rename) just past the inbox's settling time, so the
+    run that follows this fetch takes it at once instead of waiting for it to settle."""
+    settled = time.time_ns() - int((settle_seconds + 1) * 1e9)
+    os.utime(path, ns=(settled, settled), follow_symlinks=False)
+
+
 def fetch_mail(settings: Settings) -> FetchSummary:
     summary = FetchSummary()
     started = time.perf_counter()
@@ -114,7 +122,9 @@ def fetch_mail(settings: Settings) -> FetchSummary:
             if ledger.seen(sha256, message_id):
                 summary.already_fetched += 1
             else:
-                write_atomically(settings.inbox / inbox_name(raw, sha256), raw)
+                path = settings.inbox / inbox_name(raw, sha256)
+                write_atomically(path, raw)
+                _mark_settled(path, settings.settle_seconds)
                 ledger.add(sha256, message_id)
                 summary.fetched += 1
             box.move(message.uid, settings.imap_processed_folder)

@@ -1,18 +1,65 @@
 """Find what has arrived in the inbox and turn each file into an Attachment with provenance.
 
-Email files (.eml, .msg) are opened here into their attachments (issue: email in); plain
-files are one Attachment each.
+Email files (.eml, .msg, .mbox) are opened here into their attachments (issue: email in);
+plain files are one Attachment each.
+
+The inbox is written by people and programs we do not control, so listing it is careful
+(issue 16): a file still being copied in is left for the next run; links, pipes, sockets
+and devices are never opened or followed, only recorded; a name that is not valid UTF-8
+gets a name that can be stored. Taking a file apart never raises: whatever fails becomes
+that file's Problem.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+import os
+import stat
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.problems import Problem, ProblemCode, make_problem
+
+# Longest sender, subject and Message-ID kept: far above any real one, and a bound on what
+# a hostile header can put in the warehouse and the reports.
+MAX_SENDER = 320
+MAX_SUBJECT = 500
+MAX_MESSAGE_ID = 500
+
+# A file dated this far ahead of the clock cannot be one that is being written now (a write
+# sets the time to now): it is taken rather than left waiting for its date to come round.
+_FUTURE_SLACK_SECONDS = 3600.0
+
+
+def storable_text(text: str) -> str:
+    """`text` with what cannot be stored as UTF-8 (the surrogates Python uses for undecodable
+    bytes in file names and headers) replaced by U+FFFD."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")  # the original bytes of a file name
+    except UnicodeEncodeError:  # a surrogate that stands for no byte
+        raw = text.encode("utf-8", "replace")
+    return raw.decode("utf-8", "replace")
+
+
+def clean_header_text(value: str | None, limit: int) -> str | None:
+    """A header value safe to store, show and write into a reply: control characters and line
+    breaks become spaces (a CR/LF must never start a new header), invisible format characters
+    go, runs of spaces fold into one, and it is cut to `limit` characters. None if nothing is left."""
+    if value is None:
+        return None
+    kept = []
+    for char in storable_text(str(value)):
+        category = unicodedata.category(char)
+        if category in ("Cc", "Zl", "Zp"):
+            kept.append(" ")
+        elif category not in ("Cf", "Cs"):
+            kept.append(char)
+    text = " ".join("".join(kept).split())
+    return text[:limit] or None
 
 
 @dataclass(frozen=True)
@@ -23,6 +70,15 @@ class Provenance:
     subject: str | None = None
     received_at: dt.datetime | None = None
     message_id: str | None = None
+
+    def __post_init__(self) -> None:
+        # cleaned here, once, so no path into the warehouse can carry a raw header value
+        object.__setattr__(self, "source_file", storable_text(self.source_file))
+        if self.container_file is not None:
+            object.__setattr__(self, "container_file", storable_text(self.container_file))
+        object.__setattr__(self, "sender", clean_header_text(self.sender, MAX_SENDER))
+        object.__setattr__(self, "subject", clean_header_text(self.subject, MAX_SUBJECT))
+        object.__setattr__(self, "message_id", clean_header_text(self.message_id, MAX_MESSAGE_ID))
 
 
 @dataclass(frozen=True)
@@ -43,54 +99,146 @@ class InboxItem:
 
     path: Path
     size: int
+    # set for a link, pipe, socket or device: recorded with this Problem, never opened
+    refused: Problem | None = None
+
+    @property
+    def name(self) -> str:
+        """The file's name as it can be stored and shown (bytes that are not UTF-8 replaced)."""
+        return storable_text(self.path.name)
 
 
-def list_inbox(inbox: Path) -> list[InboxItem]:
-    """Every file under the inbox, oldest first; hidden files (.gitkeep, editor temp files) skipped."""
-    if not inbox.exists():
+# what each kind of not-a-file is, for the admin
+_NOT_A_FILE = {stat.S_IFLNK: "a link to another file or folder", stat.S_IFIFO: "a pipe (FIFO)",
+               stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
+
+
+def _refusal(name: str, mode: int) -> Problem:
+    kind = _NOT_A_FILE.get(stat.S_IFMT(mode), "not an ordinary file")
+    return make_problem(ProblemCode.NOT_A_FILE,
+                        f"'{name}' in the inbox is {kind}, not an ordinary file, so it was not opened.")
+
+
+def _inbox_entries(inbox: Path) -> Iterator[tuple[Path, os.stat_result]]:
+    """Every entry under the inbox with its own lstat, hidden ones (.gitkeep, editor temp files,
+    rsync's partial files) skipped. Folders are entered; links to folders are not (never followed)."""
+    folders = [inbox]
+    while folders:  # a stack, not recursion: folders nested thousands deep cannot break it
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except OSError:  # gone since, or not readable: what it holds waits for the next run
+            continue
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:  # removed while we looked
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                folders.append(Path(entry.path))
+            else:
+                yield Path(entry.path), info
+
+
+def _still_being_written(mtime: float, now: float, settle_seconds: float) -> bool:
+    return now - settle_seconds < mtime < now + _FUTURE_SLACK_SECONDS
+
+
+def list_inbox(inbox: Path, settle_seconds: float = 0.0, now: float | dt.datetime | None = None
+               ) -> list[InboxItem]:
+    """Every file under the inbox, oldest first.
+
+    A regular file changed within the last `settle_seconds` is left out: it may still be being
+    copied in, and the next run takes it. Links, pipes, sockets and devices are listed with a
+    refusal (they are recorded, never opened or followed)."""
+    if not inbox.is_dir():
         return []
-    items = []
-    for path in inbox.rglob("*"):
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(inbox).parts):
-            items.append(InboxItem(path, path.stat().st_size))
-    items.sort(key=lambda i: (i.path.stat().st_mtime, str(i.path)))
-    return items
+    if now is None:
+        now = time.time()
+    elif isinstance(now, dt.datetime):
+        now = now.timestamp()
+    found = []
+    for path, info in _inbox_entries(inbox):
+        if stat.S_ISREG(info.st_mode):
+            if settle_seconds > 0 and _still_being_written(info.st_mtime, now, settle_seconds):
+                continue
+            item = InboxItem(path, info.st_size)
+        else:
+            item = InboxItem(path, info.st_size, _refusal(storable_text(path.name), info.st_mode))
+        found.append((info.st_mtime, str(path), item))
+    found.sort(key=lambda entry: entry[:2])
+    return [item for _mtime, _path, item in found]
 
 
 def received_time(path: Path) -> dt.datetime:
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.timezone.utc)
+    """When the file arrived in the inbox (its own time: a link's target is never looked at)."""
+    return dt.datetime.fromtimestamp(path.lstat().st_mtime, tz=dt.timezone.utc)
+
+
+class NotARegularFile(OSError):
+    """The path is no longer an ordinary file (replaced by a link or a pipe since it was listed)."""
+
+
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of an ordinary file, without following a link or waiting on a pipe.
+
+    O_NOFOLLOW and the check on the open descriptor close the gap between listing the inbox
+    and reading it: a file swapped for a link in between is refused, not followed."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise NotARegularFile(f"{path.name} is a link") from exc
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise NotARegularFile(f"{path.name} is not an ordinary file")
+        return fh.read()
+
+
+def _refused_record(item: InboxItem, problem: Problem) -> list[Attachment]:
+    """The record of something in the inbox that is not opened: no bytes, its name, its problem."""
+    try:
+        received = received_time(item.path)
+    except OSError:
+        received = None
+    return [Attachment(b"", Provenance(item.name, received_at=received), problem)]
+
+
+def internal_error(exc: BaseException, what: str = "this file") -> Problem:
+    """Our own code failed on a file: recorded against that file, named for the developers."""
+    return make_problem(ProblemCode.INTERNAL_ERROR,
+                        f"The pipeline failed while opening {what} ({type(exc).__name__}); "
+                        "the file has been kept for the developers.")
 
 
 def attachments_of(item: InboxItem, max_bytes: int,
                    sender_allowed: Callable[[str | None], bool] = lambda _s: True) -> list[Attachment] | None:
-    """The attachments a file holds: each attached form for an email, else the file itself.
-    None if it is too large to read."""
-    from pipeline import mail
-    from pipeline.read.convert import ole_kind
-    from pipeline.read.errors import UnreadableFile
-    from pipeline.read.sniff import OLE_SIGNATURE
+    """The attachments a file holds: each attached form for an email (every message of a
+    mailbox), else the file itself. None if it is too large to read.
 
+    Never raises for anything the file contains: a refused item, a file that turned into a
+    link, or a failure while taking it apart is returned as a record with its Problem."""
+    from pipeline import mail
+
+    if item.refused is not None:
+        return _refused_record(item, item.refused)  # its path is never opened
     if item.size > max_bytes:
         return None
-    data = item.path.read_bytes()
-    received = received_time(item.path)
-    name = item.path.name
-    email = None
-    if name.lower().endswith(".eml") or mail.looks_like_email(data):
-        email = mail.read_eml(data, name, received)
-    elif data.startswith(OLE_SIGNATURE):
+    try:
+        data = read_regular_file(item.path)
+    except NotARegularFile:
         try:
-            is_msg = ole_kind(data) == "msg"
-        except UnreadableFile:
-            is_msg = False
-        if is_msg:
-            email = mail.read_msg(data, name, received)
-            if email is None:
-                problem = make_problem(ProblemCode.UNSUPPORTED_FORMAT,
-                                       "An Outlook .msg email; reading these needs the optional 'msg' extra "
-                                       "(pip install 'coforms[msg]'). Ask the sender to attach the form directly.")
-                return [Attachment(data, Provenance(name, name, received_at=received), problem)]
-    if email is not None:
-        provenance, files = email
-        return mail.email_attachments(provenance, files, data, sender_allowed)
-    return [Attachment(data, Provenance(source_file=name, received_at=received))]
+            mode = item.path.lstat().st_mode
+        except OSError:
+            mode = 0
+        return _refused_record(item, _refusal(item.name, mode))
+    received = received_time(item.path)
+    try:
+        return mail.attachments_in(data, item.name, received, sender_allowed)
+    except Exception as exc:  # noqa: BLE001 - one file's failure is that file's problem, never the run's
+        return [Attachment(data, Provenance(item.name, received_at=received), internal_error(exc))]

@@ -9,19 +9,27 @@ Never to senders who are not on the allowlist.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 import smtplib
 import ssl
-from collections import defaultdict
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from pipeline.files import private_dir, write_atomically
+from pipeline.ingest import MAX_SUBJECT, clean_header_text
 from pipeline.mail import safe_file_name
 from pipeline.problems import CATALOGUE, ProblemCode
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+# RFC 5322 msg-id, printable ASCII only: anything else is not echoed into In-Reply-To
+_MSG_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-Z^-~]+>")
+_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")  # an address a reply can go to
 
 FORM_NAMES = {"planning": "project planning form", "evaluation": "project evaluation form",
               "monitoring": "monitoring form", "voucher": "attendance and voucher sheet", None: "file"}
@@ -46,32 +54,36 @@ class _Email:
 
 
 def _emails_with_problems(warehouse: Warehouse, submission_ids: list[int]) -> list[_Email]:
+    """The emails whose forms have open problems, each with its forms. An email is its container
+    file and its own sender, subject and Message-ID: a mailbox (.mbox) holds several emails, and
+    one sender must never be sent another's problems."""
     if not submission_ids:
         return []
     rows = warehouse.rows("""
-        SELECT s.container_file, s.sender, s.subject, s.message_id, s.received_at, s.source_file, s.form_type,
-               s.status, p.severity, p.code, p.message, p.location, p.value
+        SELECT s.container_file, s.sender, s.subject, s.message_id, s.received_at, s.submission_id, s.source_file,
+               s.form_type, s.status, p.severity, p.code, p.message, p.location, p.value
         FROM store.submissions s JOIN store.problems p USING (submission_id)
         WHERE s.submission_id IN :ids AND s.container_file IS NOT NULL AND s.sender IS NOT NULL
           AND p.code <> 'sender_not_allowed' AND p.state = 'open'  -- not what a correction already fixed
         ORDER BY s.container_file, s.submission_id, p.severity, p.problem_no""", ids=submission_ids)
-    emails: dict[str, _Email] = {}
-    forms: dict[tuple[str, str], _Form] = defaultdict(lambda: None)
-    for (container, sender, subject, message_id, received, source, form_type, status,
+    emails: dict[tuple, _Email] = {}
+    forms: dict[int, _Form] = {}
+    for (container, sender, subject, message_id, received, submission_id, source, form_type, status,
          severity, code, message, location, value) in rows:
-        email = emails.setdefault(container, _Email(container, sender, subject, message_id, received))
-        key = (container, source)
-        if forms[key] is None:
-            forms[key] = _Form(source, form_type, status)
-            email.forms.append(forms[key])
-        forms[key].problems.append((severity, code, message, location, value))
+        email = emails.setdefault((container, sender, subject, message_id),
+                                  _Email(container, sender, subject, message_id, received))
+        if submission_id not in forms:
+            forms[submission_id] = _Form(source, form_type, status)
+            email.forms.append(forms[submission_id])
+        forms[submission_id].problems.append((severity, code, message, location, value))
     return list(emails.values())
 
 
 def _body(email: _Email) -> str:
     when = f" on {email.received_at:%d/%m/%Y}" if email.received_at else ""
+    subject = clean_header_text(email.subject, MAX_SUBJECT) or "(no subject)"
     lines = ["Hello,", "",
-             f"Thank you for your email \"{email.subject or '(no subject)'}\"{when}. We have read what you sent; "
+             f"Thank you for your email \"{subject}\"{when}. We have read what you sent; "
              "some of it needs your help before we can use it:", ""]
     for n, form in enumerate(email.forms, start=1):
         if form.status == "held":
@@ -101,28 +113,56 @@ def _body(email: _Email) -> str:
     return "\n".join(lines) + "\n"
 
 
+class UnrepliableEmail(ValueError):
+    """The stored sender is not an address a reply can be sent to."""
+
+
 def _draft(email: _Email, settings: Settings) -> EmailMessage:
+    """The reply. Every value from the sender's email is cleaned first: a CR/LF in a stored
+    subject or Message-ID would otherwise start a header of its own (and makes the email
+    package refuse the draft)."""
+    if not _ADDRESS.fullmatch(email.sender or ""):
+        raise UnrepliableEmail("the sender is not an email address")
     message = EmailMessage()
     message["From"] = settings.reply_from
     message["To"] = email.sender
-    subject = email.subject or "your forms"
+    subject = clean_header_text(email.subject, MAX_SUBJECT) or "your forms"
     message["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
     message["Date"] = format_datetime(dt.datetime.now(dt.timezone.utc))
     message["Message-ID"] = make_msgid(domain=settings.reply_from.rsplit("@", 1)[-1])
-    if email.message_id:
-        message["In-Reply-To"] = email.message_id
-        message["References"] = email.message_id
+    message_id = (email.message_id or "").strip()
+    if _MSG_ID.fullmatch(message_id):  # only a clean msg-id threads the reply
+        message["In-Reply-To"] = message_id
+        message["References"] = message_id
     message.set_content(_body(email), cte="8bit")  # readable as a file, too
     return message
 
 
+def _draft_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name-2`, `name-3`... when this run has a draft of that name already (the
+    emails of one mailbox file share its name)."""
+    unique, n = name, 1
+    while unique in taken:
+        n += 1
+        unique = f"{name}-{n}"
+    taken.add(unique)
+    return unique
+
+
 def write_reply_drafts(warehouse: Warehouse, submission_ids: list[int], settings: Settings) -> list[Path]:
+    """One draft per email with problems. Each is written on its own: one that cannot be written
+    is logged and skipped, and the others are still written (the run has committed by now)."""
     folder = private_dir(settings.outputs / "replies")
     written = []
+    names: set[str] = set()
     for email in _emails_with_problems(warehouse, submission_ids):
-        name = safe_file_name(Path(email.container_file).stem, "email")
-        path = folder / f"reply-to-{name}.eml"
-        write_atomically(path, bytes(_draft(email, settings)))
+        try:
+            name = _draft_name(safe_file_name(Path(email.container_file).stem, "email"), names)
+            path = folder / f"reply-to-{name}.eml"
+            write_atomically(path, bytes(_draft(email, settings)))
+        except Exception as exc:  # noqa: BLE001 - one email's reply never costs the others theirs
+            log.warning("No reply draft for %s: %s (%s)", email.container_file, exc, type(exc).__name__)
+            continue
         written.append(path)
     if settings.send_replies and written:
         send_drafts(written, settings)
@@ -145,7 +185,13 @@ def send_drafts(drafts: list[Path], settings: Settings) -> int:
             smtp.starttls(context=context)
         if settings.smtp_user and settings.smtp_password:
             smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
+        sent = 0
         for draft in drafts:
-            smtp.send_message(BytesParser(policy=policy.default).parsebytes(draft.read_bytes()))
+            try:
+                smtp.send_message(BytesParser(policy=policy.default).parsebytes(draft.read_bytes()))
+            except smtplib.SMTPRecipientsRefused:  # this address only: the draft stays for the admin
+                log.warning("The mail server refused the recipient of %s; it was not sent", draft.name)
+                continue
             draft.replace(sent_folder / draft.name)
-    return len(drafts)
+            sent += 1
+    return sent
