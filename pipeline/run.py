@@ -10,17 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import shutil
+import stat
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from pipeline.archive import archive_bytes, archive_path
 from pipeline.crash import crash_point
 from pipeline.cross_checks import claims_made_before, with_project_from_subject
-from pipeline.ingest import Attachment, InboxItem, Provenance, attachments_of, list_inbox, received_time
+from pipeline.ingest import (Attachment, InboxItem, NotARegularFile, Provenance, attachments_of, list_inbox,
+                             read_regular_file, received_time)
 from pipeline.mail import sender_allowlist
 from pipeline.limits import ReadLimits
 from pipeline.parallel import Parser
@@ -96,7 +99,9 @@ def _record(attachment: Attachment, parsed: ParsedFile | None, warehouse: Wareho
 
 def _file_sha256(path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as fh:  # never a link or a pipe
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise NotARegularFile(f"{path.name} is not an ordinary file")
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -108,7 +113,7 @@ def _too_large(item: InboxItem, warehouse: Warehouse, settings: Settings, sha: s
     target = archive_path(settings.archive_dir, sha)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(item.path, target)
+        shutil.copyfile(item.path, target, follow_symlinks=False)
         target.chmod(0o600)
     problem = make_problem(ProblemCode.TOO_LARGE,
                            f"The file is {item.size / 1e6:.1f} MB; the limit is {settings.max_file_bytes / 1e6:.0f} MB.")
@@ -142,27 +147,47 @@ def _attachments_safely(item: InboxItem, settings: Settings, allowed) -> list[At
 
 def _bytes_of(item: InboxItem) -> bytes:
     """What is archived for an inbox file: its bytes, or nothing for what is refused unopened
-    (a link is never followed, a pipe never read)."""
-    return b"" if item.refused is not None else item.path.read_bytes()
+    (a link is never followed, a pipe never read, also when one took the file's place since the
+    inbox was listed)."""
+    if item.refused is not None:
+        return b""
+    try:
+        return read_regular_file(item.path)
+    except NotARegularFile:
+        return b""
+
+
+def _nothing_read_note(attachment: Attachment, item_sha256: str, mtime_ns: int, part_no: int) -> Attachment:
+    """A part recorded with a problem and no bytes of its own (a link refused, an attachment that
+    could not be taken out) is kept as a short note of what it was: its own 'original', so that
+    two such parts are never taken for copies of each other (identical bytes are duplicates)."""
+    if attachment.data or attachment.problem is None:
+        return attachment
+    note = (f"coforms read no bytes for this: part {part_no + 1} of the inbox file "
+            f"{attachment.provenance.container_file or attachment.provenance.source_file!r} "
+            f"(sha256 {item_sha256}, modified {mtime_ns} ns), named {attachment.provenance.source_file!r}.\n"
+            f"{attachment.problem.message}\n")
+    return replace(attachment, data=note.encode("utf-8", "replace"))
 
 
 def _read_in(item: InboxItem, settings: Settings, allowed) -> _Prepared | None:
     """Read one inbox file and archive it and what it holds."""
     try:
-        stat = item.path.lstat()
+        seen = item.path.lstat()
     except FileNotFoundError:
         return None  # taken by another run
     attachments = _attachments_safely(item, settings, allowed)
     if attachments is None:
-        return _Prepared(item, _file_sha256(item.path), stat.st_mtime_ns, stat.st_size, None)
+        return _Prepared(item, _file_sha256(item.path), seen.st_mtime_ns, seen.st_size, None)
     data = _bytes_of(item)
     sha = hashlib.sha256(data).hexdigest()
     archive_bytes(settings.archive_dir, sha, data)  # the email (or file) as it came: kept first
+    attachments = [_nothing_read_note(a, sha, seen.st_mtime_ns, n) for n, a in enumerate(attachments)]
     for attachment in attachments:
         crash_point("before_archive")
         archive_bytes(settings.archive_dir, attachment.sha256, attachment.data)
         crash_point("after_archive")
-    return _Prepared(item, sha, stat.st_mtime_ns, stat.st_size, attachments)
+    return _Prepared(item, sha, seen.st_mtime_ns, seen.st_size, attachments)
 
 
 def _prepare(batch: list[InboxItem], warehouse: Warehouse, settings: Settings, allowed, parser: Parser,
@@ -225,10 +250,10 @@ def _remove_from_inbox(prepared: _Prepared) -> None:
     """Remove a file whose contents are now committed, unless it changed since it was read (still
     being written after all): then it stays, and the next run takes its new contents."""
     try:
-        stat = prepared.item.path.lstat()
+        now = prepared.item.path.lstat()
     except FileNotFoundError:
         return
-    if (stat.st_mtime_ns, stat.st_size) != (prepared.mtime_ns, prepared.size):
+    if (now.st_mtime_ns, now.st_size) != (prepared.mtime_ns, prepared.size):
         log.warning("%s changed while it was being read; it is left in the inbox for the next run",
                     prepared.item.name)
         return

@@ -30,7 +30,7 @@ def test_every_hostile_file_gets_its_problem_and_nothing_leaks(workdir):
     with (inbox / "hundred_megabytes.docx").open("wb") as fh:  # a 100 MB file: refused without reading it
         fh.truncate(100 * 1024 * 1024)
     env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
-    env.update(COFORMS_INBOX=str(inbox), COFORMS_OUTPUTS=str(workdir / "outputs"))
+    env.update(COFORMS_INBOX=str(inbox), COFORMS_OUTPUTS=str(workdir / "outputs"), COFORMS_SETTLE_SECONDS="0")
     proc = subprocess.run([COFORMS, "run"], cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
