@@ -33,24 +33,38 @@ def reader_for(fmt: Format) -> Callable[[bytes], Document] | None:
     return getattr(importlib.import_module(module), name)
 
 
-def read_document(data: bytes) -> Document:
-    """Read any supported file into a Document, or raise UnreadableFile saying why not."""
+def read_document(data: bytes, conversion_seconds: float | None = None) -> Document:
+    """Read any supported file into a Document, or raise UnreadableFile saying why not.
+    `conversion_seconds`: the time LibreOffice is given to convert an old-style file (None:
+    pipeline.read.convert.CONVERSION_SECONDS)."""
     fmt = sniff(data)
     reader = reader_for(fmt)
     if reader is not None:
         return reader(data)
     if fmt is Format.EMPTY:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The file is empty (0 bytes).")
+    if fmt is Format.XLSB:
+        raise UnreadableFile(ProblemCode.UNSUPPORTED_FORMAT,
+                             "The file is an Excel binary workbook (.xlsb), which cannot be read; please save it "
+                             "as .xlsx (File > Save As > Excel Workbook) and send it again.")
     if fmt in (Format.OLE, Format.ODF, Format.RTF):
-        from pipeline.read.convert import convert_with_libreoffice, legacy_kind
-
-        kind = legacy_kind(fmt, data)
-        if kind == "encrypted":
-            raise UnreadableFile(ProblemCode.ENCRYPTED, "The Office file is protected by a password.")
-        converted = convert_with_libreoffice(data, kind)
-        doc = reader_for(sniff(converted))(converted)
-        doc.notes.append(f"converted from .{kind} by LibreOffice")
-        return doc
+        return _read_converted(fmt, data, conversion_seconds)
     if fmt is Format.ZIP:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The file is a zip archive but not a Word or Excel document.")
     raise UnreadableFile(ProblemCode.UNSUPPORTED_FORMAT, "The file is not a Word, Excel or PDF document.")
+
+
+def _read_converted(fmt: Format, data: bytes, conversion_seconds: float | None) -> Document:
+    from pipeline.read.convert import CONVERSION_SECONDS, convert_with_libreoffice, legacy_kind
+
+    kind = legacy_kind(fmt, data)
+    if kind == "encrypted":
+        raise UnreadableFile(ProblemCode.ENCRYPTED, "The Office file is protected by a password.")
+    converted = convert_with_libreoffice(data, kind, conversion_seconds or CONVERSION_SECONDS)
+    converted_fmt = sniff(converted)
+    if converted_fmt not in (Format.DOCX, Format.XLSX):
+        raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"LibreOffice could not convert the .{kind} file.")
+    # our own conversion's output: its parts may compress past the zip-bomb ratio, and are no bomb
+    doc = reader_for(converted_fmt)(converted, own_conversion=True)
+    doc.notes.append(f"converted from .{kind} by LibreOffice")
+    return doc

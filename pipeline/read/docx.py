@@ -3,11 +3,16 @@
 python-docx opens the package (relationships, content types, .docm included), but its
 `paragraph.text` drops content controls, symbol glyphs, field results and text boxes, so
 the main part's XML is walked here with a parser that never resolves entities.
+
+Every walk looks at each element once (a text box is walked where it sits, never again by the
+text boxes around it: nested text boxes made the old walk exponential), and what is read is
+capped: a form has a few hundred rows, so a file of millions of tiny cells is refused quickly.
 """
 
 from __future__ import annotations
 
 import io
+import zipfile
 
 from docx.opc.package import OpcPackage
 from lxml import etree
@@ -25,6 +30,15 @@ MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 _SAFE_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
 )
+
+# Tags in document.xml ('<' counted on the raw bytes, before parsing): ~1M elements. A long
+# report has a few hundred thousand; 60 MB of tiny table cells has ~9M.
+MAX_XML_TAGS = 2_000_000
+MAX_ROWS = 5_000  # table rows, all tables together (nested ones too)
+MAX_CELLS = 100_000
+MAX_PARAGRAPHS = 20_000  # in the body, in cells and in text boxes
+MAX_CELL_CHARS = 10_000  # one paragraph's or one cell's text is cut there
+MAX_TOTAL_CHARS = 2_000_000  # ~1,000 pages
 
 _SKIPPED = {"pPr", "rPr", "sdtPr", "sdtEndPr", "delText", "del", "moveFrom", "instrText",
             "tblPr", "tblGrid", "trPr", "tcPr", "proofErr", "bookmarkStart", "bookmarkEnd",
@@ -48,12 +62,26 @@ def _on(el: etree._Element | None, attr: str = _w("val")) -> bool:
 
 
 class _Inline:
-    """Collects the text of one paragraph (or table cell) and what else it contains."""
+    """Collects the text of one paragraph and what else it holds. Text past MAX_CELL_CHARS is
+    dropped as it comes, so one paragraph of a million runs never builds a huge string."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
+        self.length = 0
         self.has_image = False
-        self.text_boxes: list[etree._Element] = []
+        self.text_boxes: list[etree._Element] = []  # the outermost ones only: they are walked later
+
+    def add(self, text: str) -> None:
+        if self.length <= MAX_CELL_CHARS:
+            self.parts.append(text)
+            self.length += len(text)
+
+    def add_text(self, text: str, font: str | None) -> None:
+        """Text of a w:t, its tick glyphs made canonical: only as much as can still be kept (one
+        character more, so that the cut is seen)."""
+        room = MAX_CELL_CHARS + 1 - self.length
+        if room > 0:
+            self.add(normalise_glyphs(text[:room], font))
 
     def text(self) -> str:
         return "".join(self.parts)
@@ -83,6 +111,30 @@ def _legacy_checkbox_state(fld_char: etree._Element) -> bool | None:
     return _on(box.find(_w("default")))
 
 
+_IMAGE_TAGS = frozenset(("pic", "imagedata", "blip"))
+
+
+def _scan_drawing(drawing: etree._Element, out: _Inline) -> None:
+    """The text boxes and pictures of a drawing (w:drawing, w:pict, w:object), walked without
+    recursion. A text box's own content is not entered: the caller walks it as blocks, and the
+    text boxes nested inside it are found then, so each element is looked at once."""
+    stack = [iter(drawing)]
+    while stack:
+        for child in stack[-1]:
+            tag = _local(child)
+            if tag == "txbxContent":
+                out.text_boxes.append(child)
+            elif tag == "Fallback":  # mc:Fallback repeats the mc:Choice beside it
+                continue
+            else:
+                if tag in _IMAGE_TAGS:
+                    out.has_image = True
+                stack.append(iter(child))
+                break
+        else:
+            stack.pop()
+
+
 def _collect_inline(el: etree._Element, out: _Inline, font: str | None = None) -> None:
     for child in el:
         tag = _local(child)
@@ -91,21 +143,19 @@ def _collect_inline(el: etree._Element, out: _Inline, font: str | None = None) -
         if tag == "r":
             _collect_inline(child, out, _run_font(child) or font)
         elif tag == "t":
-            out.parts.append(normalise_glyphs(child.text or "", font))
+            out.add_text(child.text or "", font)
         elif tag == "tab":
-            out.parts.append("\t")
+            out.add("\t")
         elif tag in ("br", "cr"):
-            out.parts.append("\n")
+            out.add("\n")
         elif tag == "noBreakHyphen":
-            out.parts.append("-")
+            out.add("-")
         elif tag == "sym":
-            code = int(child.get(_w("char"), "0"), 16)
-            state = symbol_char_state(child.get(_w("font")), code)
-            out.parts.append(chr(code) if state is None else (TICKED if state else UNTICKED))
+            out.add(_symbol(child))
         elif tag == "sdt":
             state = _checkbox_sdt_state(child)
             if state is not None:  # the control's state is the truth, not the glyph it shows
-                out.parts.append(TICKED if state else UNTICKED)
+                out.add(TICKED if state else UNTICKED)
             else:
                 content = child.find(_w("sdtContent"))
                 if content is not None:
@@ -113,11 +163,9 @@ def _collect_inline(el: etree._Element, out: _Inline, font: str | None = None) -
         elif tag == "fldChar":
             state = _legacy_checkbox_state(child)
             if state is not None:
-                out.parts.append(TICKED if state else UNTICKED)
+                out.add(TICKED if state else UNTICKED)
         elif tag in ("drawing", "pict", "object"):
-            out.text_boxes.extend(child.iter(_w("txbxContent")))
-            if any(_local(e) in ("pic", "imagedata", "blip") for e in child.iter()):
-                out.has_image = True
+            _scan_drawing(child, out)
         elif tag == "AlternateContent":
             choice = child.find(f"{{{MC}}}Choice")  # Fallback repeats the same content
             if choice is not None:
@@ -126,9 +174,84 @@ def _collect_inline(el: etree._Element, out: _Inline, font: str | None = None) -
             _collect_inline(child, out, font)
 
 
+def _symbol(sym: etree._Element) -> str:
+    try:
+        code = int(sym.get(_w("char"), "0"), 16)
+        character = chr(code)
+    except (ValueError, OverflowError):  # not hexadecimal, or past the last code point
+        return ""
+    state = symbol_char_state(sym.get(_w("font")), code)
+    return character if state is None else (TICKED if state else UNTICKED)
+
+
+def _rows(tbl: etree._Element):
+    """A table's own rows, also those wrapped in a content control; never a nested table's."""
+    for child in tbl:
+        tag = _local(child)
+        if tag == "tr":
+            yield child
+        elif tag == "sdt":
+            content = child.find(_w("sdtContent"))
+            if content is not None:
+                yield from _rows(content)
+        elif tag == "customXml":
+            yield from _rows(child)
+
+
+def _row_cells(tr: etree._Element):
+    for child in tr:
+        tag = _local(child)
+        if tag == "tc":
+            yield child
+        elif tag == "sdt":
+            yield from child.iterfind(f"{_w('sdtContent')}/{_w('tc')}")
+        elif tag == "customXml":
+            yield from _row_cells(child)
+
+
+class _Budget:
+    """How much of document.xml has been read. A form has a few hundred rows and paragraphs: a
+    file far beyond that is refused as soon as it passes a cap, rather than read to the end."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.cells = 0
+        self.paragraphs = 0
+        self.chars = 0
+        self.cut_cells = 0
+
+    def _over(self, count: int, limit: int, what: str) -> None:
+        if count > limit:
+            raise UnreadableFile(ProblemCode.TOO_LARGE,
+                                 f"The Word file has more than {limit:,} {what}; a form has far fewer, "
+                                 f"so it was not read.")
+
+    def row(self) -> None:
+        self.rows += 1
+        self._over(self.rows, MAX_ROWS, "table rows")
+
+    def cell(self) -> None:
+        self.cells += 1
+        self._over(self.cells, MAX_CELLS, "table cells")
+
+    def paragraph(self) -> None:
+        self.paragraphs += 1
+        self._over(self.paragraphs, MAX_PARAGRAPHS, "paragraphs")
+
+    def text(self, text: str) -> str:
+        """The text, cut to MAX_CELL_CHARS, counted against the whole file's MAX_TOTAL_CHARS."""
+        if len(text) > MAX_CELL_CHARS:
+            self.cut_cells += 1
+            text = text[:MAX_CELL_CHARS]
+        self.chars += len(text)
+        self._over(self.chars, MAX_TOTAL_CHARS, "characters of text")
+        return text
+
+
 class _DocxWalker:
     def __init__(self) -> None:
         self.doc = Document(format="docx")
+        self.budget = _Budget()
         self.paragraph_no = 0
         self.table_no = 0
 
@@ -151,11 +274,12 @@ class _DocxWalker:
                     self.walk_blocks(choice)
 
     def paragraph(self, p: etree._Element) -> None:
+        self.budget.paragraph()
         self.paragraph_no += 1
         inline = _Inline()
         _collect_inline(p, inline)
         location = Location(paragraph=self.paragraph_no)
-        for line in inline.text().split("\n"):
+        for line in self.budget.text(inline.text()).split("\n"):
             self.doc.add_paragraph(line.strip(), location, has_image=inline.has_image)
         for box in inline.text_boxes:
             self.walk_blocks(box)
@@ -163,55 +287,109 @@ class _DocxWalker:
     def table(self, tbl: etree._Element) -> None:
         self.table_no += 1
         table_no = self.table_no
-        for row_no, tr in enumerate(tbl.iter(_w("tr")), start=1):
-            if tr.getparent() is not tbl and _local(tr.getparent()) != "sdtContent":
-                continue  # rows of nested tables are read as their cell's text
+        for row_no, tr in enumerate(_rows(tbl), start=1):
+            self.budget.row()
             cells: list[Cell] = []
             col = 0
-            for tc in tr:
-                if _local(tc) == "sdt":
-                    tcs = tc.findall(f"{_w('sdtContent')}/{_w('tc')}")
-                elif _local(tc) == "tc":
-                    tcs = [tc]
-                else:
-                    continue
-                for cell in tcs:
-                    span_el = cell.find(f"{_w('tcPr')}/{_w('gridSpan')}")
-                    span = int(span_el.get(_w("val"), "1")) if span_el is not None else 1
-                    vmerge = cell.find(f"{_w('tcPr')}/{_w('vMerge')}")
-                    continued = vmerge is not None and vmerge.get(_w("val"), "continue") == "continue"
-                    text, has_image = ("", False) if continued else _cell_text(cell)
-                    cells.append(Cell(text, Location(table=table_no, row=row_no, col=col + 1), col, None, has_image))
-                    col += span
+            for cell in _row_cells(tr):
+                self.budget.cell()
+                span_el = cell.find(f"{_w('tcPr')}/{_w('gridSpan')}")
+                span = _span(span_el)
+                vmerge = cell.find(f"{_w('tcPr')}/{_w('vMerge')}")
+                continued = vmerge is not None and vmerge.get(_w("val"), "continue") == "continue"
+                text, has_image = ("", False) if continued else self.cell_text(cell)
+                cells.append(Cell(text, Location(table=table_no, row=row_no, col=col + 1), col, None, has_image))
+                col += span
             self.doc.add_row([c for c in cells if not c.is_blank] or [], table_no)
 
+    def cell_text(self, tc: etree._Element) -> tuple[str, bool]:
+        """A cell's text, a line per paragraph: its own, those of the tables nested in it (read as
+        its text) and of its text boxes, each once."""
+        lines: list[str] = []
+        has_image = self._cell_lines(tc, lines)
+        text = "\n".join(line for line in lines if line).strip()
+        return self.budget.text(text), has_image
 
-def _cell_text(tc: etree._Element) -> tuple[str, bool]:
-    lines: list[str] = []
-    has_image = False
-    for p in tc.iter(_w("p")):
-        inline = _Inline()
-        _collect_inline(p, inline)
-        has_image = has_image or inline.has_image
-        lines.append(inline.text().strip())
-        for box in inline.text_boxes:
-            lines.extend(t.strip() for t in box.itertext())
-    return "\n".join(line for line in lines if line).strip(), has_image
+    def _cell_lines(self, container: etree._Element, lines: list[str]) -> bool:
+        has_image = False
+        for child in container:
+            tag = _local(child)
+            if not tag or tag in _SKIPPED:
+                continue
+            if tag == "p":
+                self.budget.paragraph()
+                inline = _Inline()
+                _collect_inline(child, inline)
+                has_image = has_image or inline.has_image
+                lines.append(inline.text().strip())
+                for box in inline.text_boxes:
+                    has_image = self._cell_lines(box, lines) or has_image
+            elif tag == "tbl":
+                for tr in _rows(child):
+                    self.budget.row()
+                    for tc in _row_cells(tr):
+                        self.budget.cell()
+                        has_image = self._cell_lines(tc, lines) or has_image
+            elif tag == "sdt":
+                content = child.find(_w("sdtContent"))
+                if content is not None:
+                    has_image = self._cell_lines(content, lines) or has_image
+            elif tag == "AlternateContent":
+                choice = child.find(f"{{{MC}}}Choice")
+                if choice is not None:
+                    has_image = self._cell_lines(choice, lines) or has_image
+            else:  # customXml, ins, moveTo, ...: containers of blocks
+                has_image = self._cell_lines(child, lines) or has_image
+        return has_image
 
 
-def read_docx(data: bytes) -> Document:
+def _span(grid_span: etree._Element | None) -> int:
+    if grid_span is None:
+        return 1
     try:
-        check_zip_is_safe(data)
+        return max(1, min(int(grid_span.get(_w("val"), "1")), 64))
+    except ValueError:
+        return 1
+
+
+def _check_tag_counts(data: bytes) -> None:
+    """Refuse an XML part of millions of elements before anything parses it (python-docx parses
+    document.xml as it opens the package): '<' counted on the bytes, a megabyte at a time."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                if not info.filename.endswith((".xml", ".rels")):
+                    continue
+                tags = 0
+                with zf.open(info) as part:
+                    while chunk := part.read(1 << 20):
+                        tags += chunk.count(b"<")
+                if tags > MAX_XML_TAGS:
+                    raise UnreadableFile(ProblemCode.TOO_LARGE,
+                                         "The Word file holds millions of table cells or paragraphs; a form has "
+                                         "far fewer, so it was not read.")
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The Word file could not be opened ({type(exc).__name__}).") from exc
+
+
+def read_docx(data: bytes, own_conversion: bool = False) -> Document:
+    """`own_conversion`: the bytes are LibreOffice's output of our own conversion, whose parts
+    may compress far better than a zip bomb's threshold; the absolute size caps still hold."""
+    try:
+        check_zip_is_safe(data, check_ratio=not own_conversion)
     except UnsafeZip as exc:
         raise UnreadableFile(ProblemCode.TOO_LARGE, f"The Word file expands to an unsafe size ({exc}).") from exc
+    _check_tag_counts(data)
     try:
         package = OpcPackage.open(io.BytesIO(data))
         blob = package.main_document_part.blob
         root = etree.fromstring(blob, _SAFE_PARSER)
-    except Exception as exc:  # any failure to open the package means the file is damaged
+    except Exception as exc:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The Word file could not be opened ({type(exc).__name__}).") from exc
     body = root.find(_w("body"))
     walker = _DocxWalker()
     if body is not None:
         walker.walk_blocks(body)
+    if walker.budget.cut_cells:
+        walker.doc.notes.append(f"{walker.budget.cut_cells} paragraph(s) or cell(s) cut to {MAX_CELL_CHARS:,} characters")
     return walker.doc

@@ -20,13 +20,19 @@ from __future__ import annotations
 
 import ctypes
 import io
+import itertools
+import logging
+import re
 import statistics
 from dataclasses import dataclass, field
 
 import pdfplumber
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from pdfminer.pdfdocument import PDFPasswordIncorrect
+from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdfparser import PDFParser
+from pdfminer.pdftypes import PDFStream, resolve1
 
 from pipeline.document import TICKED, UNTICKED, Cell, Document, Line, Location
 from pipeline.problems import ProblemCode
@@ -34,7 +40,15 @@ from pipeline.read.errors import UnreadableFile
 from pipeline.read.pdf_objects import use_fast_objects
 from pipeline.ticks import normalise_glyphs
 
+log = logging.getLogger(__name__)
+
 MAX_PAGES = 60
+# Form XObjects (drawings a page reuses, which may draw others): a form drawing itself twice, or
+# forms nesting exponentially, make pdfium draw until the process runs out of memory and
+# aborts. A page is refused past this many draws, nested ones included; real forms draw a few
+# dozen at most.
+MAX_FORM_DRAWS = 2_000
+PDFIUM_FORM_LEVELS = 40
 MIN_TEXT_CHARS = 20  # less text than this on every page, and no filled fields: a scan
 BOX_MIN, BOX_MAX = 5.0, 18.0  # points: the size of a drawn tick box
 
@@ -127,6 +141,7 @@ def _first_pass(data: bytes) -> list[_PageFacts]:
             raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The PDF has no pages.")
         if len(pdf) > MAX_PAGES:
             raise UnreadableFile(ProblemCode.TOO_LARGE, f"The PDF has {len(pdf)} pages; forms have far fewer.")
+        _check_form_xobjects(data)  # before pdfium loads (and so parses) any page
         pages = []
         try:
             pdf.init_forms()  # before any page is loaded; no form environment when there is no AcroForm
@@ -139,6 +154,127 @@ def _first_pass(data: bytes) -> list[_PageFacts]:
         return pages
     finally:
         pdf.close()
+
+
+# ---------------------------------------------------------------- form XObjects (pdfminer)
+
+class _FormDrawsUnsafe(Exception):
+    pass
+
+
+# "/Name Do" in a content stream; a name may hold #xx escapes
+_DO = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s*Do(?=[\s/\[\]()<>{}%]|$)")
+_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+
+
+def _names_drawn(stream: PDFStream) -> list[str]:
+    names = []
+    for match in _DO.finditer(stream.get_data()):
+        raw = _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), match.group(1))
+        names.append(raw.decode("utf-8", "replace"))
+    return names
+
+
+def _forms_of(resources) -> dict[str, PDFStream]:
+    """The Form XObjects a resources dictionary names."""
+    resources = resolve1(resources)
+    xobjects = resolve1(resources.get("XObject")) if isinstance(resources, dict) else None
+    forms = {}
+    if isinstance(xobjects, dict):
+        for name, ref in xobjects.items():
+            xobj = resolve1(ref)
+            if isinstance(xobj, PDFStream) and getattr(xobj.get("Subtype"), "name", None) == "Form":
+                forms[str(name)] = xobj
+    return forms
+
+
+class _FormDraws:
+    """How many times the forms of one page are drawn, nested draws included, as pdfium draws
+    them: it does not notice a form drawing itself, and stops at PDFIUM_FORM_LEVELS levels of
+    nesting (kMaxFormLevel), so a form drawing itself twice is 2**40 draws. pdfminer never
+    re-enters a form it is inside, so it draws no more than this unless more than
+    PDFIUM_FORM_LEVELS distinct forms nest, which is refused too. Each (form, level) is counted
+    once, and counting stops as soon as the page passes MAX_FORM_DRAWS."""
+
+    def __init__(self) -> None:
+        self.counted: dict[tuple[int, int], int] = {}
+        self.drawn: dict[int, list[str]] = {}  # a form's content: the names it draws, read once
+        self.total = 0
+
+    def page(self, contents: list[PDFStream], resources) -> None:
+        for content in contents:
+            self.total += self._draws_in(self._names(content), resources, 1)
+            self._check(self.total)
+
+    def _names(self, stream: PDFStream) -> list[str]:
+        key = self._key(stream)
+        if key not in self.drawn:
+            self.drawn[key] = _names_drawn(stream)
+        return self.drawn[key]
+
+    @staticmethod
+    def _key(stream: PDFStream) -> int:
+        return stream.objid if stream.objid is not None else id(stream)
+
+    @staticmethod
+    def _check(count: int) -> None:
+        if count > MAX_FORM_DRAWS:
+            raise _FormDrawsUnsafe(f"drawings nested in drawings more than {MAX_FORM_DRAWS:,} times")
+
+    def _draws_in(self, names: list[str], resources, level: int) -> int:
+        """The draws made by content naming `names`, run at nesting `level` (the page is 1)."""
+        forms = _forms_of(resources)
+        total = 0
+        for name in names:
+            form = forms.get(name)
+            if form is not None:
+                total += self._form(form, resources, level)
+                self._check(self.total + total)
+        return total
+
+    def _form(self, form: PDFStream, caller_resources, level: int) -> int:
+        key = (self._key(form), level)
+        if key not in self.counted:
+            own = form.get("Resources")  # none: the caller's (PDF 1.7, 4.9.1)
+            resources = own if own is not None else caller_resources
+            names = self._names(form)
+            if level >= PDFIUM_FORM_LEVELS:  # pdfium draws nothing deeper
+                if len(self.drawn) > PDFIUM_FORM_LEVELS and _forms_of(resources).keys() & set(names):
+                    raise _FormDrawsUnsafe(f"drawings nested more than {PDFIUM_FORM_LEVELS} deep")
+                self.counted[key] = 1
+            else:
+                self.counted[key] = 1 + self._draws_in(names, resources, level + 1)
+        return self.counted[key]
+
+
+# A Form XObject's /Subtype /Form is in the file's bytes as they are, unless the name is written
+# with #xx escapes or sits (through an indirect /Subtype) in a compressed object stream.
+_MAY_HOLD_FORMS = re.compile(rb"/Form|ObjStm|/[^\s/\[\]()<>{}%]*#[0-9A-Fa-f]{2}")
+
+
+def _check_form_xobjects(data: bytes) -> None:
+    """Refuse a PDF whose Form XObjects draw themselves or nest exponentially, before pdfium (or
+    pdfminer) renders them: pdfium follows such a drawing until the process runs out of memory
+    and aborts, which no exception handler can catch. Run on pdfminer's objects, 4-13 ms a
+    form; skipped for the two thirds of files whose bytes cannot hold a Form XObject."""
+    if not _MAY_HOLD_FORMS.search(data):
+        return
+    try:
+        document = PDFDocument(PDFParser(io.BytesIO(data)))
+        for page in itertools.islice(PDFPage.create_pages(document), MAX_PAGES):
+            # (annotations' appearance streams are forms too, but neither pdfium's first pass nor
+            # pdfminer draws them, and resolving every widget would cost a fillable form dearly)
+            if not _forms_of(page.resources):
+                continue  # no drawings to follow: the page's content need not be looked at
+            contents = [resolve1(content) for content in page.contents]
+            _FormDraws().page([c for c in contents if isinstance(c, PDFStream)], page.resources)
+    except _FormDrawsUnsafe as exc:
+        raise UnreadableFile(ProblemCode.CORRUPT_FILE,
+                             f"The PDF is damaged or hostile: {exc}; it was not read.") from exc
+    except PDFPasswordIncorrect as exc:
+        raise UnreadableFile(ProblemCode.ENCRYPTED, "The PDF is protected by a password.") from exc
+    except Exception as exc:  # pdfminer cannot follow the file: pdfplumber would fail on it the same way
+        raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The PDF could not be read ({type(exc).__name__}).") from exc
 
 
 # ---------------------------------------------------------------- overlays
@@ -365,7 +501,13 @@ def read_pdf(data: bytes) -> Document:
     doc = Document(format="pdf")
     try:
         table_no = 0
-        for page_no, (page, seen) in enumerate(zip(pdf.pages, facts, strict=True), start=1):
+        pages = pdf.pages
+        if not pages:
+            raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The PDF's pages are damaged (no page can be read).")
+        if len(pages) != len(facts):  # pdfium and pdfminer walk a damaged page tree differently
+            doc.notes.append(f"pdfium counts {len(facts)} pages, pdfminer {len(pages)}: the first "
+                             f"{min(len(pages), len(facts))} read")
+        for page_no, (page, seen) in enumerate(zip(pages, facts), start=1):
             if seen.text_chars < MIN_TEXT_CHARS and not seen.annotated:
                 doc.notes.append(f"page {page_no} has no text layer")
                 continue

@@ -17,6 +17,7 @@ MAX_RATIO = 200
 class Format(StrEnum):
     DOCX = "docx"
     XLSX = "xlsx"
+    XLSB = "xlsb"  # Excel's binary workbook: a zip of .bin parts, which no reader here reads
     PDF = "pdf"
     OLE = "ole"  # .doc/.xls/.msg, or a password-protected OOXML file
     ODF = "odf"
@@ -48,21 +49,26 @@ def sniff(data: bytes) -> Format:
             return Format.DOCX
         if "xl/workbook.xml" in names:
             return Format.XLSX
+        if "xl/workbook.bin" in names:
+            return Format.XLSB
         if "mimetype" in names:
             return Format.ODF
         return Format.ZIP
     return Format.UNKNOWN
 
 
-def check_zip_is_safe(data: bytes) -> None:
-    """Refuse zip containers whose declared sizes or ratios would exhaust memory."""
+def check_zip_is_safe(data: bytes, check_ratio: bool = True) -> None:
+    """Refuse zip containers whose declared sizes or ratios would exhaust memory. `check_ratio`
+    is off for LibreOffice's output of our own conversion: its parts (a sheet of repeated empty
+    styled rows) can compress better than the ratio allows, and it is no bomb; the sizes hold."""
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         total = 0
         for info in zf.infolist():
             total += info.file_size
             if info.file_size > MAX_MEMBER_BYTES:
                 raise UnsafeZip(f"part {info.filename} declares {info.file_size:,} bytes")
-            if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 1_000_000:
+            if (check_ratio and info.compress_size and info.file_size / info.compress_size > MAX_RATIO
+                    and info.file_size > 1_000_000):
                 raise UnsafeZip(f"part {info.filename} expands {info.file_size // info.compress_size}x")
         if total > MAX_TOTAL_BYTES:
             raise UnsafeZip(f"parts declare {total:,} bytes in all")
