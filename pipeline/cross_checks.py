@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from pipeline.forms.labels import label_tokens, normalise
+from pipeline.names import claim_key
 from pipeline.parse import ParsedFile
 from pipeline.problems import Problem, ProblemCode, make_problem
-from pipeline.warehouse import Warehouse, claim_key
+from pipeline.warehouse import Warehouse
 
 
 def project_from_subject(subject: str | None, known_projects: frozenset[str]) -> str | None:

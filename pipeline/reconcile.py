@@ -3,8 +3,9 @@
 Pure functions on Decimal amounts (no float, no I/O): the report module feeds them rows from
 the warehouse and the ledger.
 
-Matching: a claimed line and a ledger entry match when the recipient's name is the same once
-case, spaces and punctuation are ignored, the amount is the same to the penny, and the dates are
+Matching: a claimed line and a ledger entry match when the recipient's name is the same person
+(pipeline.names.person_key: case, spaces, punctuation, invisible characters and look-alike
+letters ignored), the amount is the same to the penny, and the dates are
 at most `window_days` apart. Each line and each entry is used once; among the candidates the
 closest dates are paired first (ties: earliest date, then form order, then ledger row), so two
 vouchers for one person on one day pair with two ledger entries, one each.
@@ -17,8 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pipeline.forms.labels import normalise
 from pipeline.ledger import LedgerEntry
+from pipeline.names import person_key
 
 ZERO = Decimal("0.00")
 
@@ -42,7 +43,7 @@ class Matching:
 
 
 def person(name: str) -> str:
-    return normalise(name)
+    return person_key(name)
 
 
 def match(claims: list[Claim], entries: list[LedgerEntry], window_days: int) -> Matching:
@@ -86,7 +87,7 @@ def by_month(claims: list[Claim], entries: list[LedgerEntry]) -> list[tuple[str,
 
 @dataclass(frozen=True)
 class OverThreshold:
-    name: str
+    name: str  # as first written (the earliest form and line), however later forms spell it
     total: Decimal  # the highest total in any 12 months
     window_start: dt.date
     window_end: dt.date
@@ -95,7 +96,8 @@ class OverThreshold:
 
 def over_threshold(claims: list[Claim], threshold: Decimal, today: dt.date | None = None) -> list[OverThreshold]:
     """Recipients whose vouchers in some 12 months (a date and the 364 days before it) add up to
-    more than `threshold`: people on benefits must declare such payments."""
+    more than `threshold`: people on benefits must declare such payments. One person however
+    her name is spelt (pipeline.names.person_key)."""
     per_person: dict[str, list[Claim]] = defaultdict(list)
     for c in claims:
         per_person[person(c.name)].append(c)
@@ -113,5 +115,6 @@ def over_threshold(claims: list[Claim], threshold: Decimal, today: dt.date | Non
                 best = (total, start, end)
         if best and best[0] > threshold:
             total, start, end = best
-            found.append(OverThreshold(lines[end].name, total, lines[start].date, lines[end].date, end - start + 1))
+            first_written = min(lines, key=lambda c: (c.submission_id, c.line_no)).name
+            found.append(OverThreshold(first_written, total, lines[start].date, lines[end].date, end - start + 1))
     return sorted(found, key=lambda o: (-o.total, o.name))

@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from pipeline.forms.labels import normalise
 from pipeline.forms.raw import RawForm, RawValue
 from pipeline.forms.spec import FormSpec
+from pipeline.names import claim_key
 from pipeline.problems import Problem, ProblemCode, Severity, make_problem
 from schemas import MODELS, VoucherLine
 from schemas.evaluation import PRINCIPLES
@@ -224,17 +224,15 @@ def _validate_monitoring(spec: FormSpec, raw: RawForm, ctx: Context, out: _Colle
     return model
 
 
-def _claim_key(line: VoucherLine) -> tuple[str, dt.date, str] | None:
-    if line.name and line.date and line.activity:
-        return normalise(line.name), line.date, normalise(line.activity)
-    return None
+def _claim_key(line: VoucherLine) -> str | None:
+    return claim_key(line.name, line.date, line.activity)
 
 
 def _validate_voucher(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collector) -> BaseModel:
     header = {f.name: _raw_input(raw.fields.get(f.name)) for f in spec.header}
     header_model = _validate(MODELS["voucher"], dict(header), ctx, out)
     lines: list[VoucherLine] = []
-    seen_claims: dict[tuple, int] = {}
+    seen_claims: dict[str, int] = {}
     all_amounts_valid = True
     for row in raw.rows:
         prefix = f"lines.{row.row_no}"

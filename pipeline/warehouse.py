@@ -30,6 +30,7 @@ from pipeline.files import private_dir
 from pipeline.forms.labels import normalise
 from pipeline.forms.spec import all_specs
 from pipeline.ingest import Provenance
+from pipeline.names import claim_key
 from pipeline.parse import ParsedFile
 from pipeline.problems import Problem, has_errors
 from schemas import EvaluationForm, MonitoringForm, PlanningForm, VoucherForm
@@ -114,12 +115,6 @@ def _utc_naive(moment: dt.datetime | None) -> dt.datetime | None:
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
-def claim_key(name: str | None, date: dt.date | None, activity: str | None) -> str | None:
-    if not (name and date and activity):
-        return None
-    return f"{normalise(name)}|{date.isoformat()}|{normalise(activity)}"
 
 
 def warehouse_exists(target: Path | str) -> bool:

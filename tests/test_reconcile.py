@@ -68,7 +68,7 @@ def test_twelve_months_means_a_date_and_the_364_days_before_it():
     outside = [claim(1, "Peter Novak", D(2025, 1, 1), "300.00"), claim(2, "Peter Novak", D(2026, 1, 1), "300.00")]
     found = over_threshold(inside + outside, Decimal("500.00"))
     assert [(o.name, o.total, o.window_start, o.window_end, o.lines) for o in found] == \
-        [("grace adeyemi", Decimal("600.00"), D(2025, 1, 2), D(2026, 1, 1), 2)]
+        [("Grace Adeyemi", Decimal("600.00"), D(2025, 1, 2), D(2026, 1, 1), 2)]
 
 
 def test_exactly_the_threshold_is_not_over_it():
@@ -103,3 +103,19 @@ def test_a_ledger_without_the_headings_is_an_error_not_a_crash(tmp_path):
     assert "no heading row" in read_ledger(tmp_path / "l.csv").error
     (tmp_path / "l.xlsx").write_bytes(b"not a workbook")
     assert "could not be opened" in read_ledger(tmp_path / "l.xlsx").error
+
+
+def test_look_alike_spellings_of_one_name_are_one_person_over_the_threshold():
+    from tests.test_names import GRACE
+
+    claims = [claim(1, name, D(2025, 5, 6), "80.00", sid=i) for i, name in enumerate(GRACE, start=1)]
+    found = over_threshold(claims, Decimal("500.00"))
+    assert [(o.name, o.total, o.lines) for o in found] == [(GRACE[0], Decimal("560.00"), 7)]
+
+
+def test_look_alike_spellings_match_the_ledger():
+    from tests.test_names import GRACE
+
+    result = match([claim(1, GRACE[2], D(2025, 5, 6), "20.00")], [entry(2, GRACE[5], D(2025, 5, 6), "20.00")],
+                   window_days=7)
+    assert len(result.pairs) == 1

@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from pipeline.files import write_atomically
 from pipeline.forms.spec import all_specs
+from pipeline.names import person_key
 
 if TYPE_CHECKING:  # the page is drawn in another process, which needs neither (pipeline.reports.write)
     from pipeline.settings import Settings
@@ -179,8 +180,10 @@ def page_data(warehouse: Warehouse, settings: Settings, now: dt.datetime | None 
     by_form = dict(query("SELECT form_type, count(*) FROM submissions WHERE status = 'loaded' GROUP BY 1"))
     open_exceptions = warehouse.one("SELECT count(*), count(DISTINCT submission_id) FROM exceptions "
                                     "WHERE state = 'open'")
-    pounds, recipients = warehouse.one("SELECT coalesce(sum(amount), 0), count(DISTINCT lower(name)) "
-                                       "FROM voucher_lines")
+    pounds = warehouse.one("SELECT coalesce(sum(amount), 0) FROM voucher_lines")[0]
+    # people, not spellings: one person however her name's case, spaces or look-alike letters vary
+    recipients = len({person_key(name) for (name,) in query("SELECT DISTINCT name FROM voucher_lines "
+                                                              "WHERE name IS NOT NULL")})
     projects = warehouse.one("SELECT count(DISTINCT project_name) FROM submissions WHERE status = 'loaded' "
                              "AND project_name IS NOT NULL")[0]
     headline = [

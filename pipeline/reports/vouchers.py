@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.ledger import Ledger, read_ledger
+from pipeline.names import person_key
 from pipeline.reconcile import ZERO, Claim, by_month, match, over_threshold
 from pipeline.reports.workbook import DATE, POUNDS, Column, Report
 from pipeline.reports.year_lines import YearWorkbooks, financial_year, year_file_name, year_span, year_workbooks
@@ -54,6 +55,27 @@ def _group(warehouse: Warehouse, key_sql: str, label=lambda key: key) -> list[li
         FROM voucher_lines GROUP BY 1""")
     return [[label(k) if k is not None else None, lines, forms, pounds, None if minutes is None else minutes / 60]
             for k, lines, forms, pounds, minutes in sorted(rows, key=lambda r: (r[0] is None, r[0] or ""))]
+
+
+def _by_recipient(warehouse: Warehouse) -> list[list]:
+    """As _group, per person (pipeline.names.person_key: one row however the name's spelling
+    varies in case, spacing, invisible characters or look-alike letters), shown as the name was
+    first written (by form and line). In name order, the lines without a name last."""
+    per_person: dict[str | None, list] = {}
+    for name, sid, amount, minutes in warehouse.rows(
+            "SELECT name, submission_id, amount, time_spent_minutes FROM voucher_lines "
+            "ORDER BY submission_id, line_no"):
+        key = None if name is None else person_key(name)
+        row = per_person.setdefault(key, [name, 0, set(), None, None])
+        row[1] += 1
+        row[2].add(sid)
+        if amount is not None:
+            row[3] = amount if row[3] is None else row[3] + amount
+        if minutes is not None:
+            row[4] = minutes if row[4] is None else row[4] + minutes
+    rows = [[name, lines, len(forms), pounds, None if minutes is None else minutes / 60]
+            for name, lines, forms, pounds, minutes in per_person.values()]
+    return sorted(rows, key=lambda r: (r[0] is None, r[0] or ""))
 
 
 def claimed_lines(warehouse: Warehouse) -> list[Claim]:
@@ -142,7 +164,7 @@ def voucher_reports(warehouse: Warehouse, outputs: Path, settings: Settings | No
     report.table_sheet("By activity", [Column("Activity", 36), Column("Lines", 8), Column("Forms", 8),
                                         Column("£", 14, POUNDS), hours], _group(warehouse, "activity"))
     report.table_sheet("By recipient", [Column("Recipient", 30), Column("Lines", 8), Column("Forms", 8),
-                                         Column("£", 14, POUNDS), hours], _group(warehouse, "name"))
+                                         Column("£", 14, POUNDS), hours], _by_recipient(warehouse))
     current, earlier, by_year = _lines_by_year(warehouse, this_year)
     report.table_sheet("Lines by year", [
         Column("Financial year", 14), Column("Loaded lines", 12), Column("£ loaded", 14, POUNDS),
