@@ -11,6 +11,10 @@ form corrects an earlier one only when
 - the admin links the two (`coforms supersede OLD NEW`).
 
 Identical bytes are a duplicate, never a correction: that is decided before this.
+
+Of two versions, the one sent later wins, whichever was taken in first: "sent" is the email's
+Date, unless that is later than the moment the form was recorded (a wrong clock, or a header
+written to win), and then the order of arrival decides (pipeline.warehouse.sent_order_time).
 """
 
 from __future__ import annotations

@@ -117,6 +117,14 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
+def sent_order_time(received: dt.datetime | None, recorded: dt.datetime) -> dt.datetime | None:
+    """When a form was sent, for ordering its versions: its email's Date (UTC, naive), unless that
+    is later than the moment we recorded it. A Date in the future is the sender's word only (a
+    wrong clock, or a header written to win): such a form is ordered by arrival, as one without
+    a date, so it cannot outrank a correction sent after it."""
+    return received if received is not None and received <= recorded else None
+
+
 def warehouse_exists(target: Path | str) -> bool:
     """Has a run created the warehouse yet (the file, or our tables in the database)?"""
     return database.exists(database.warehouse_url(target))
@@ -337,19 +345,23 @@ class Warehouse:
         if self._correctable is None:
             self._correctable = _Correctable()
             for row in self.rows(
-                    "SELECT submission_id, correction_key, form_type, project_name, received_at FROM store.submissions "
-                    "WHERE status IN :statuses ORDER BY submission_id", statuses=list(REPLACEABLE)):
-                self._correctable.add(*row)
+                    "SELECT submission_id, correction_key, form_type, project_name, received_at, loaded_at "
+                    "FROM store.submissions WHERE status IN :statuses ORDER BY submission_id",
+                    statuses=list(REPLACEABLE)):
+                *known, received, recorded = row
+                self._correctable.add(*known, sent_order_time(received, recorded))
         return self._correctable
 
-    def correction_targets(self, provenance: Provenance, parsed: ParsedFile | None) -> Corrections:
+    def correction_targets(self, provenance: Provenance, parsed: ParsedFile | None,
+                           now: dt.datetime | None = None) -> Corrections:
         """The other versions of this submission (see pipeline.corrections): the ones it replaces,
-        or the one received later that replaces it."""
+        or the one sent later that replaces it (`now`: the time it is recorded)."""
         if parsed is None or parsed.form is None:
             return NO_CORRECTIONS  # an unreadable file corrects nothing
         project = getattr(parsed.form, "project_name", None)
+        sent = sent_order_time(_utc_naive(provenance.received_at), _utc_naive(now) or _utc_now())
         return self._correctables().targets(correction_key(provenance.sender, provenance.source_file),
-                                            parsed.form_type, project, _utc_naive(provenance.received_at))
+                                            parsed.form_type, project, sent)
 
     def supersede(self, old: int, new: int, actor: str, reason: str) -> None:
         """`old` is replaced by `new`: old becomes superseded, its open exceptions resolved."""
@@ -458,7 +470,7 @@ class Warehouse:
             if original is not None:
                 corrections = NO_CORRECTIONS
             elif corrections is None:
-                corrections = self.correction_targets(provenance, parsed)
+                corrections = self.correction_targets(provenance, parsed, now)
             replaced_by = corrections.replaced_by if status in ("loaded", "held") else None
             if replaced_by:
                 status = "superseded"
@@ -489,7 +501,8 @@ class Warehouse:
             for old, why in corrections.replaces.items():
                 self.supersede(old, submission_id, "pipeline", why)
             if self._correctable is not None and status in REPLACEABLE:
-                self._correctable.add(submission_id, key, form_type, project, received)
+                self._correctable.add(submission_id, key, form_type, project,
+                                      sent_order_time(received, _utc_naive(now)))
             if not self._in_batch:
                 self._commit()
         except BaseException:
@@ -515,7 +528,8 @@ class Warehouse:
 
 
 class _Correctable:
-    """Submissions a later one may correct, indexed by correction key and by planned project."""
+    """Submissions a later one may correct, indexed by correction key and by planned project, with
+    when each was sent (sent_order_time: None where unknown, and then arrival order decides)."""
 
     def __init__(self) -> None:
         self.by_key: dict[str, dict[int, tuple[str | None, str | None]]] = {}

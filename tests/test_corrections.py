@@ -158,3 +158,30 @@ def test_an_original_taken_in_after_its_correction_does_not_replace_it(workdir):
     assert query_warehouse(workdir, "SELECT DISTINCT state FROM exceptions") == [("resolved",)]
     assert query_warehouse(workdir, "SELECT action, submission_id, related_submission_id, new_status FROM audit") == \
         [("supersede", 2, 1, "superseded")]
+
+
+@pytest.mark.parametrize("runs", ["one run", "a run each"])
+def test_a_correction_after_an_email_dated_in_the_future_replaces_it(workdir, runs):
+    """The original's Date header says 2099 (a wrong clock, or a header written to win): it must
+    not outrank the correction sent after it, whether both are taken in one run or the original
+    was recorded in an earlier run."""
+    from email.utils import format_datetime
+
+    def mail(name: str, data: bytes, filename: str, sent: dt.datetime, arrived: int) -> None:
+        msg = emails.attach(emails.message(sender=TOM), data, filename)
+        msg.replace_header("Date", format_datetime(sent))
+        (workdir / "inbox").mkdir(exist_ok=True)
+        (workdir / "inbox" / name).write_bytes(msg.as_bytes())
+        os.utime(workdir / "inbox" / name, (arrived, arrived))  # the original arrived first
+
+    mail("1 original.eml", HELD, "Vouchers workshop 3.docx", dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc),
+         1_748_772_000)
+    if runs == "a run each":
+        _run(workdir)
+    mail("2 correction.eml", GOOD, "Vouchers workshop 3 v2.docx", dt.datetime(2025, 6, 2, 10, tzinfo=dt.timezone.utc),
+         1_748_858_400)
+    _run(workdir)
+    rows = query_warehouse(workdir, "SELECT source_file, status, superseded_by FROM submissions ORDER BY submission_id")
+    assert rows == [("Vouchers workshop 3.docx", "superseded", 2), ("Vouchers workshop 3 v2.docx", "loaded", None)]
+    assert query_warehouse(workdir, "SELECT action, submission_id, related_submission_id, new_status FROM audit") == \
+        [("supersede", 1, 2, "superseded")]
