@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import signal
 import sys
 
 _PR_SET_PDEATHSIG = 1
 FORK_SERVER_PID = "COFORMS_FORK_SERVER_PID"  # set by the fork server, inherited by what it forks
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """Loaded once, before any fork: die_with_parent also runs between fork and exec (LibreOffice),
+    where looking the library up (it runs ldconfig) would be unsafe."""
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 
 
 def die_with_parent(expected_parent: int | None = None) -> None:
@@ -29,8 +37,7 @@ def die_with_parent(expected_parent: int | None = None) -> None:
         return
     parent = expected_parent or os.getppid()
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):  # no prctl: a child may outlive a killed run, as before
         return
     if os.getppid() != parent:

@@ -53,14 +53,14 @@ def warm_up(workers: int, expected_jobs: int, dask_address: str | None = None) -
         forkserver.ensure_running()
 
 
-def parse_safely(data: bytes, ctx: Context, seconds: float | None = None) -> ParsedFile:
+def parse_safely(data: bytes, ctx: Context, limits: ReadLimits | None = None) -> ParsedFile:
     from pipeline.parse import parse_safely
 
-    return parse_safely(data, ctx, seconds)
+    return parse_safely(data, ctx, limits)
 
 
-def _parse_job(data: bytes, ctx: Context, seconds: float) -> ParsedFile:
-    return parse_safely(data, ctx, seconds)
+def _parse_job(data: bytes, ctx: Context, limits: ReadLimits) -> ParsedFile:
+    return parse_safely(data, ctx, limits)
 
 
 def parse_many(jobs: list[tuple[bytes, Context]]) -> list[ParsedFile]:
@@ -112,7 +112,7 @@ class Parser:
     cluster at `dask_address`."""
 
     def __init__(self, workers: int, dask_address: str | None = None, limits: ReadLimits | None = None,
-                 job: Callable[[bytes, Context, float], ParsedFile] | None = None):
+                 job: Callable[[bytes, Context, ReadLimits], ParsedFile] | None = None):
         self.workers = workers
         self.job = job or _parse_job  # what a worker runs for each file (a test may give its own)
         self.dask_address = dask_address
@@ -140,7 +140,7 @@ class Parser:
 
     def _schedule(self, pool: ProcessPool, data: bytes, ctx: Context, outcome: Future, tried_before: bool) -> None:
         try:
-            running = pool.schedule(self.job, (data, ctx, self.limits.seconds), timeout=self.limits.hard_seconds)
+            running = pool.schedule(self.job, (data, ctx, self.limits), timeout=self.limits.hard_seconds)
         except Exception as exc:  # the pool is broken or closing: the file goes to the retry worker
             self._failed(exc, data, ctx, outcome, tried_before, pool)
             return

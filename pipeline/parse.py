@@ -6,6 +6,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -16,6 +17,9 @@ from pipeline.forms.spec import all_specs
 from pipeline.problems import Problem, ProblemCode, make_problem
 from pipeline.read import UnreadableFile, read_document
 from pipeline.validate import Context, validate_form
+
+if TYPE_CHECKING:
+    from pipeline.limits import ReadLimits
 
 
 @dataclass
@@ -33,9 +37,9 @@ class ParsedFile:
         return self.form is not None
 
 
-def parse_file(data: bytes, ctx: Context) -> ParsedFile:
+def parse_file(data: bytes, ctx: Context, conversion_seconds: float | None = None) -> ParsedFile:
     try:
-        doc = read_document(data)
+        doc = read_document(data, conversion_seconds)
     except UnreadableFile as exc:
         return ParsedFile(None, None, [make_problem(exc.code, exc.message)])
     form_type = identify_form(doc)
@@ -71,11 +75,11 @@ def file_problem(code: ProblemCode, message: str) -> ParsedFile:
     return ParsedFile(None, None, [make_problem(code, message)])
 
 
-def parse_safely(data: bytes, ctx: Context, seconds: float | None = None) -> ParsedFile:
+def parse_safely(data: bytes, ctx: Context, limits: ReadLimits | None = None) -> ParsedFile:
     """parse_file, timed, where whatever the file does to our code becomes a Problem for this file
     instead of stopping the batch (the traceback goes to the log): a bug of ours is
     `internal_error` naming the exception; running out of the worker's memory, nesting too deep,
-    or (with `seconds`) taking too long, are problems of the file."""
+    or (with `limits`, in a limited worker) taking too long, are problems of the file."""
     import logging
     import time
 
@@ -83,11 +87,11 @@ def parse_safely(data: bytes, ctx: Context, seconds: float | None = None) -> Par
 
     started = time.perf_counter()
     try:
-        with _cycle_collector_paused(), (deadline(seconds) if seconds else nullcontext()):
-            parsed = parse_file(data, ctx)
+        with _cycle_collector_paused(), (deadline(limits.seconds) if limits else nullcontext()):
+            parsed = parse_file(data, ctx, limits.conversion_seconds if limits else None)
     except TimeLimitReached:
         parsed = file_problem(ProblemCode.CORRUPT_FILE,
-                               f"Reading the file took longer than {seconds:.0f} seconds; it may be damaged.")
+                              f"Reading the file took longer than {limits.seconds:.0f} seconds; it may be damaged.")
     except MemoryError:
         parsed = file_problem(ProblemCode.TOO_LARGE, "The file needs more memory to read than is allowed.")
     except RecursionError:

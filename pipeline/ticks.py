@@ -7,6 +7,8 @@ an option in a table or sheet.
 
 from __future__ import annotations
 
+import re
+
 from pipeline.document import TICKED, UNTICKED
 
 TICKED_GLYPHS = frozenset("☒☑✓✔✗✘■●⊠☒")
@@ -18,6 +20,9 @@ _SYMBOL_TICKED = {0xF0FE, 0xF0FD, 0xF0FC, 0xF0FB, 0xF078, 0xF0D0}
 _SYMBOL_UNTICKED = {0xF0A8, 0xF06F, 0xF0A3, 0xF071, 0xF0A1}
 _WINGDINGS2_TICKED = {0xF052, 0xF053, 0xF050, 0xF054, 0xF04F, 0xF051}
 _WINGDINGS2_UNTICKED = {0xF0A3, 0xF02A}
+
+
+_MAYBE_A_BOX = re.compile("[" + re.escape("".join(sorted(TICKED_GLYPHS | UNTICKED_GLYPHS))) + "\uf000-\uf0ff]")
 
 
 def symbol_char_state(font: str | None, code: int) -> bool | None:
@@ -57,6 +62,8 @@ def glyph_state(char: str) -> bool | None:
 
 def normalise_glyphs(text: str, font: str | None = None) -> str:
     """Replace every tick-like character (including private-use symbol-font ones) with ☒/☐."""
+    if not _MAYBE_A_BOX.search(text):
+        return text  # nearly all text: a regex pass instead of a look-up per character
     out = []
     for ch in text:
         state = glyph_state(ch)

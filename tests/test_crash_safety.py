@@ -49,7 +49,7 @@ def _run(workdir: Path, crash_at: str | None = None, workers: int = 1, batch_siz
          ) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
     env.update(COFORMS_INBOX=str(workdir / "inbox"), COFORMS_OUTPUTS=str(workdir / "outputs"),
-               COFORMS_WORKERS=str(workers), COFORMS_BATCH_SIZE=str(batch_size))
+               COFORMS_WORKERS=str(workers), COFORMS_BATCH_SIZE=str(batch_size), COFORMS_SETTLE_SECONDS="0")
     if crash_at:
         env["COFORMS_CRASH_AT"] = crash_at
     return subprocess.run([COFORMS, "run"], cwd=workdir, env=env, capture_output=True, text=True, timeout=180)
@@ -163,13 +163,13 @@ def test_a_killed_run_leaves_no_process_and_no_temporary_file_outside_outputs(cr
         shutil.copy(GOLDEN / "voucher" / "pdf_table_total_row.pdf", tmp_path / "inbox" / f"copy {n}.pdf")
     system_tmp = tmp_path / "system-tmp"
     system_tmp.mkdir()
-    mark = f"COFORMS_TEST_MARK_{uuid.uuid4().hex}"
-    os.environ["COFORMS_TEST_MARK"] = mark  # inherited by the run and everything it starts
+    mark = f"TEST_RUN_MARK_{uuid.uuid4().hex}"
+    os.environ["TEST_RUN_MARK"] = mark  # inherited by the run and everything it starts
     os.environ["TMPDIR"] = str(system_tmp)
     try:
         killed = _run(tmp_path, crash_at, workers=2, batch_size=200)
     finally:
-        del os.environ["COFORMS_TEST_MARK"]
+        del os.environ["TEST_RUN_MARK"]
         del os.environ["TMPDIR"]
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-500:]
     deadline = time.monotonic() + 10
@@ -181,3 +181,34 @@ def test_a_killed_run_leaves_no_process_and_no_temporary_file_outside_outputs(cr
     assert _run(tmp_path).returncode == 0
     assert list((tmp_path / "outputs" / "tmp").iterdir()) == []  # what the killed run left, swept
     assert not list((tmp_path / "outputs" / "archive").glob("*/.*.tmp"))
+
+
+def test_a_worker_killed_while_libreoffice_converts_leaves_no_libreoffice_behind(tmp_path):
+    import time
+    import uuid
+
+    (tmp_path / "inbox").mkdir()
+    shutil.copy(GOLDEN / "voucher" / "legacy_sheet.xls", tmp_path / "inbox" / "old sheet.xls")
+    # a stand-in for LibreOffice that, like its launcher, starts a process of its own and waits:
+    # certain to be still running when the worker dies, whatever this machine's speed
+    fake = tmp_path / "bin" / "soffice"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nsleep 120 &\nwait\n")
+    fake.chmod(0o755)
+    mark = f"TEST_RUN_MARK_{uuid.uuid4().hex}"
+    os.environ["TEST_RUN_MARK"] = mark
+    path = os.environ["PATH"]
+    os.environ["PATH"] = f"{fake.parent}:{path}"
+    try:  # the worker dies as soon as the conversion has started, on the first try and on the retry
+        run = _run(tmp_path, "during_conversion:1", workers=1)
+    finally:
+        del os.environ["TEST_RUN_MARK"]
+        os.environ["PATH"] = path
+    assert run.returncode == 0, run.stderr[-1000:]
+    deadline = time.monotonic() + 5
+    while _processes_marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_marked(mark) == []
+    con = duckdb.connect(str(tmp_path / "outputs" / "warehouse.duckdb"), read_only=True)
+    assert con.execute("SELECT code FROM exceptions").fetchall() == [("internal_error",)]
+    con.close()

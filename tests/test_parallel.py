@@ -23,7 +23,7 @@ def _named(data: bytes) -> ParsedFile:
     return ParsedFile(None, None, notes=[data.decode(), str(os.getpid())])
 
 
-def kills_its_worker(data: bytes, ctx, seconds: float) -> ParsedFile:
+def kills_its_worker(data: bytes, ctx, limits: ReadLimits) -> ParsedFile:
     """b"kill:<file>": the worker dies (as in a crash in a C library), and leaves a mark each time."""
     if data.startswith(b"kill:"):
         with open(data[5:].decode(), "a") as marks:
@@ -32,34 +32,34 @@ def kills_its_worker(data: bytes, ctx, seconds: float) -> ParsedFile:
     return _named(data)
 
 
-def hangs_where_no_signal_reaches(data: bytes, ctx, seconds: float) -> ParsedFile:
+def hangs_where_no_signal_reaches(data: bytes, ctx, limits: ReadLimits) -> ParsedFile:
     if data == b"hang":
         signal.signal(signal.SIGALRM, signal.SIG_IGN)  # as deep inside C code: the deadline cannot stop it
         time.sleep(600)
     return _named(data)
 
 
-def hangs_in_python(data: bytes, ctx, seconds: float) -> ParsedFile:
+def hangs_in_python(data: bytes, ctx, limits: ReadLimits) -> ParsedFile:
     import pipeline.parse as parse
 
-    def reader_that_never_ends(_data, _ctx):
+    def reader_that_never_ends(_data, _ctx, _conversion_seconds=None):
         while True:
             pass
 
     parse.parse_file = reader_that_never_ends  # this worker only: its pool is the test's own
-    return parse.parse_safely(data, ctx, seconds)
+    return parse.parse_safely(data, ctx, limits)
 
 
-def balloons(data: bytes, ctx, seconds: float) -> ParsedFile:
+def balloons(data: bytes, ctx, limits: ReadLimits) -> ParsedFile:
     import pipeline.parse as parse
 
-    def reader_that_eats_memory(_data, _ctx):
+    def reader_that_eats_memory(_data, _ctx, _conversion_seconds=None):
         hog = []
         while True:
             hog.append(bytearray(50 * 1024 * 1024))
 
     parse.parse_file = reader_that_eats_memory
-    return parse.parse_safely(data, ctx, seconds)
+    return parse.parse_safely(data, ctx, limits)
 
 
 def _results(job, files: list[bytes], ctx, workers: int = 2) -> list[ParsedFile]:

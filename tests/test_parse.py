@@ -15,7 +15,7 @@ from pipeline.problems import ProblemCode
 def collector_seen(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     seen: list[bool] = []
 
-    def parse_file(data, ctx):
+    def parse_file(data, ctx, conversion_seconds=None):
         seen.append(gc.isenabled())
         if data == b"boom":
             raise KeyError("a bug of ours")

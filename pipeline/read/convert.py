@@ -24,6 +24,9 @@ from pathlib import Path
 
 import olefile
 
+from pipeline.children import die_with_parent
+from pipeline.crash import crash_point
+from pipeline.limits import allow_more_time
 from pipeline.problems import ProblemCode
 from pipeline.read.errors import UnreadableFile
 from pipeline.read.sniff import Format
@@ -64,14 +67,18 @@ def no_network_prefix() -> tuple[str, ...]:
     if unshare is None:
         log.warning("unshare is not installed: LibreOffice conversions run with the network")
         return ()
-    for flags in ("-n", "-rn"):
+    # a PID namespace too where possible: when the reading worker dies, unshare dies with it
+    # (pipeline.children), its child with unshare (--kill-child), and every LibreOffice process
+    # with that child, the namespace's first process
+    for flags in (("-n", "--fork", "--pid", "--kill-child"), ("-rn", "--fork", "--pid", "--kill-child"), ("-n",),
+                  ("-rn",)):
         try:
-            probe = subprocess.run([unshare, flags, "true"], capture_output=True, timeout=10,
+            probe = subprocess.run([unshare, *flags, "true"], capture_output=True, timeout=10,
                                    stdin=subprocess.DEVNULL)
         except (OSError, subprocess.TimeoutExpired):
             continue
         if probe.returncode == 0:
-            return (unshare, flags)
+            return (unshare, *flags)
     log.warning("no network namespace can be made here: LibreOffice conversions rely on its settings alone")
     return ()
 
@@ -135,7 +142,9 @@ def _run_soffice(command: list[str], workdir: Path, seconds: float) -> int:
     the whole group (the launcher and soffice.bin) is killed. Returns the exit code."""
     env = {**os.environ, "TMPDIR": str(workdir), "HOME": str(workdir)}
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=env, start_new_session=True)
+                            env=env, start_new_session=True, preexec_fn=die_with_parent)
+    allow_more_time(seconds)  # the file's deadline (pipeline.limits) waits for the conversion's own
+    crash_point("during_conversion")
     try:
         return proc.wait(timeout=seconds)
     finally:
