@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from pipeline.document import Cell, Document, Line
-from pipeline.forms.labels import label_tokens, match_label, strip_numbering
+from pipeline.forms.labels import label_tokens, leading_token, match_label, strip_numbering
 from pipeline.forms.spec import FormSpec, all_specs
 
 TITLE_SEARCH_LINES = 20
@@ -86,9 +87,29 @@ def _region_labels(spec: FormSpec) -> list[tuple[str, ...]]:
     return labels
 
 
+def _worth_trying(text: str, labels: list[tuple[str, ...]]) -> Iterable[int]:
+    """The label groups `text` could match: those with a label starting with the cell's first
+    word (all of them for a cell over several lines, where a word may be split)."""
+    if "\n" in text:
+        return range(len(labels))
+    first = leading_token(text)
+    if first is None:
+        return ()
+    return _by_first_token(tuple(labels)).get(first, ())
+
+
+@lru_cache(maxsize=64)
+def _by_first_token(labels: tuple[tuple[str, ...], ...]) -> dict[str, tuple[int, ...]]:
+    index: dict[str, list[int]] = {}
+    for i, group in enumerate(labels):
+        for first in {label_tokens(label)[0] for label in group if label_tokens(label)}:
+            index.setdefault(first, []).append(i)
+    return {first: tuple(groups) for first, groups in index.items()}
+
+
 def _found(cells: Iterable[Cell], labels: list[tuple[str, ...]], *, heading: bool) -> set[int]:
     test = _is_heading if heading else _is_label
-    return {i for cell in cells for i, group in enumerate(labels) if test(cell.text, group)}
+    return {i for cell in cells for i in _worth_trying(cell.text, labels) if test(cell.text, labels[i])}
 
 
 def _header_row_score(lines: list[Line], columns: list[tuple[str, ...]]) -> int:
