@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.forms.labels import normalise
 from pipeline.ledger import Ledger, read_ledger
 from pipeline.names import person_key
 from pipeline.reconcile import ZERO, Claim, by_month, match, over_threshold
@@ -99,9 +100,19 @@ FROM keyed WHERE claim_key IN (
 
 
 def _double_claims(warehouse: Warehouse) -> list[list]:
-    """Sorted here by claim key (not by the database's collation), then form and line."""
-    rows = sorted(warehouse.rows(_DOUBLE_CLAIMS), key=lambda r: (r[0], r[5], r[6]))
-    return [list(r[1:]) for r in rows]
+    """Sorted here (not by the database's collation): each claim by its first-written name,
+    date and activity in lower-case words, then form and line. (The claim key itself, a
+    look-alike skeleton, would sort "Mei" as "rnei".)"""
+    rows = warehouse.rows(_DOUBLE_CLAIMS)
+    first_row: dict[str, tuple] = {}
+    for row in sorted(rows, key=lambda r: (r[5], r[6])):
+        first_row.setdefault(row[0], row)
+
+    def in_order(row) -> tuple:
+        key, (_, name, date, activity, *_rest) = row[0], first_row[row[0]]
+        return (f"{normalise(name)}|{date.isoformat()}|{normalise(activity)}", key, row[5], row[6])
+
+    return [list(r[1:]) for r in sorted(rows, key=in_order)]
 
 
 @dataclass

@@ -73,3 +73,18 @@ def test_she_is_on_the_declaration_list_once_her_total_passes_the_threshold(run)
 def test_the_lines_keep_each_spelling_as_written(run):
     names = {r[0] for r in query_warehouse(run, "SELECT name FROM voucher_lines")}
     assert len(names) >= 6  # only the plain and upper-case spellings could ever collapse (they don't here)
+
+
+def test_double_claims_are_listed_by_name_not_by_their_look_alike_key():
+    """The claim key is a skeleton ("Mei" is "rnei" in it): the sheet still lists people by name."""
+    from pipeline.names import claim_key
+    from pipeline.reports.vouchers import _double_claims
+
+    class Rows:
+        def rows(self, _sql):
+            return [(claim_key(name, DAY, "Workshop 1"), name, DAY, "Workshop 1", Decimal("20"), sid, 1,
+                     f"{sid}.xlsx", None, "Vouchers!A6")
+                    for sid, name in enumerate(["Peter Novak", "Mei Chen", "Peter Novak", "Mei Chen"], start=1)]
+
+    assert [(r[0], r[4]) for r in _double_claims(Rows())] == \
+        [("Mei Chen", 2), ("Mei Chen", 4), ("Peter Novak", 1), ("Peter Novak", 3)]
