@@ -64,6 +64,9 @@ class Backend:
     def env(self, outputs: Path) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
         env["COFORMS_OUTPUTS"] = str(outputs)
+        # the corpus is copied in just before each run: the inbox's settling time (a wait for files
+        # still arriving) is not the processing being measured
+        env["COFORMS_SETTLE_SECONDS"] = "0"
         if DASK_ADDRESS:
             env["COFORMS_DASK_ADDRESS"] = DASK_ADDRESS
         if self.database:

@@ -13,13 +13,13 @@ from prefect.cache_policies import NONE as NO_CACHE
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.schedules import Cron
 
-from pipeline.ingest import InboxItem, list_inbox
+from pipeline.ingest import InboxItem, settled_inbox
 from pipeline.reports.write import write_reports
 from pipeline.run import RunSummary, batches, process_items
 from pipeline.settings import Settings
 from pipeline.summary import summary_markdown
 from pipeline.warehouse import Warehouse
-from pipeline.workspace import prepare_outputs
+from pipeline.workspace import prepare_outputs, private_tmp
 
 DEPLOYMENT_NAME = "coforms-every-15-minutes"
 
@@ -53,7 +53,8 @@ def coforms_run_flow() -> dict:
 
     settings = Settings()
     # the deployment never overlaps itself; the lock also keeps out a `coforms run` by hand
-    with exclusive_run(settings.outputs, settings.lock_wait_seconds, settings.warehouse):
+    with exclusive_run(settings.outputs, settings.lock_wait_seconds, settings.warehouse), \
+            private_tmp(settings.outputs):
         prepare_outputs(settings.outputs)
         return _flow_body(settings)
 
@@ -61,7 +62,7 @@ def coforms_run_flow() -> dict:
 def _flow_body(settings: Settings) -> dict:
     if settings.imap_host:  # mail first, so this run reads it
         fetch_mail_task(settings)
-    items = list_inbox(settings.inbox, settings.settle_seconds)
+    items = settled_inbox(settings.inbox, settings.settle_seconds)
     summary = None
     for batch in batches(items, settings.batch_size):
         result = process_batch(batch, settings)

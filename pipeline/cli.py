@@ -93,14 +93,14 @@ def _start_parsers_early(settings: Settings) -> None:
     it loads the readers while this process loads the rest of the pipeline."""
     from pipeline.ingest import list_inbox
     from pipeline.parallel import warm_up
-    from pipeline.workspace import use_private_tmp
+    from pipeline.workspace import private_tmp
 
     try:
-        files = len(list_inbox(settings.inbox, settings.settle_seconds))
-        use_private_tmp(settings.outputs)  # before the fork server starts: its children inherit it
+        files = len(list_inbox(settings.inbox))
+        with private_tmp(settings.outputs):  # the fork server's socket: under outputs/tmp too
+            warm_up(settings.workers, files, settings.dask_address)
     except OSError:
         return  # an unreadable inbox or outputs folder: the run itself says so, in plain words
-    warm_up(settings.workers, files, settings.dask_address)
 
 
 @app.command("check")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import stat
 import time
@@ -23,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.problems import Problem, ProblemCode, make_problem
+
+log = logging.getLogger(__name__)
 
 # Longest sender, subject and Message-ID kept: far above any real one, and a bound on what
 # a hostile header can put in the warehouse and the reports.
@@ -171,6 +174,25 @@ def list_inbox(inbox: Path, settle_seconds: float = 0.0, now: float | dt.datetim
         found.append((info.st_mtime, str(path), item))
     found.sort(key=lambda entry: entry[:2])
     return [item for _mtime, _path, item in found]
+
+
+def settled_inbox(inbox: Path, settle_seconds: float, sleep=time.sleep) -> list[InboxItem]:
+    """The inbox once its files have been quiet for `settle_seconds`: when a file was written
+    more recently, wait (once, at most `settle_seconds`) until it is that old, then take what is
+    still quiet. A file that changed meanwhile is still arriving: the next run takes it."""
+    now = time.time()
+    young = []
+    for item in list_inbox(inbox):
+        try:
+            mtime = item.path.lstat().st_mtime
+        except FileNotFoundError:
+            continue
+        if item.refused is None and _still_being_written(mtime, now, settle_seconds):
+            young.append(mtime)
+    if young:
+        log.info("waiting for files written in the last %.0f seconds to settle", settle_seconds)
+        sleep(min(settle_seconds, max(0.0, max(young) + settle_seconds - now)))
+    return list_inbox(inbox, settle_seconds)
 
 
 def received_time(path: Path) -> dt.datetime:

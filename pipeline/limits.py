@@ -16,8 +16,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from pipeline.children import die_with_fork_server
+from pipeline.workspace import use_temp_dir
 
 _in_limited_worker = False
 _deadline: float | None = None  # time.monotonic() by which the current file must be read
@@ -44,10 +46,11 @@ class ReadLimits:
         return self.seconds + self.conversion_seconds + self.grace_seconds
 
 
-def enter_limited_worker(memory_bytes: int) -> None:
+def enter_limited_worker(memory_bytes: int, temp_dir: Path | None = None) -> None:
     """Run once in each worker process as it starts."""
     global _in_limited_worker
     die_with_fork_server()
+    use_temp_dir(temp_dir)
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     _in_limited_worker = True
 

@@ -17,6 +17,7 @@ import multiprocessing
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.limits import ReadLimits, enter_limited_worker
@@ -112,8 +113,9 @@ class Parser:
     cluster at `dask_address`."""
 
     def __init__(self, workers: int, dask_address: str | None = None, limits: ReadLimits | None = None,
-                 job: Callable[[bytes, Context, ReadLimits], ParsedFile] | None = None):
+                 job: Callable[[bytes, Context, ReadLimits], ParsedFile] | None = None, temp_dir: Path | None = None):
         self.workers = workers
+        self.temp_dir = temp_dir  # the workers' temporary files (LibreOffice's copies): the run's tmp/
         self.job = job or _parse_job  # what a worker runs for each file (a test may give its own)
         self.dask_address = dask_address
         self.limits = limits or ReadLimits()
@@ -177,7 +179,7 @@ class Parser:
         from pebble import ProcessPool
 
         return ProcessPool(max_workers=workers, initializer=enter_limited_worker,
-                           initargs=(self.limits.memory_bytes,), context=_forkserver_context())
+                           initargs=(self.limits.memory_bytes, self.temp_dir), context=_forkserver_context())
 
     def _ensure_pool(self, expected_jobs: int) -> ProcessPool:
         with self._lock:

@@ -22,8 +22,8 @@ from decimal import Decimal
 from pipeline.archive import archive_bytes, archive_path
 from pipeline.crash import crash_point
 from pipeline.cross_checks import claims_made_before, with_project_from_subject
-from pipeline.ingest import (Attachment, InboxItem, NotARegularFile, Provenance, attachments_of, list_inbox,
-                             read_regular_file, received_time)
+from pipeline.ingest import (Attachment, InboxItem, NotARegularFile, Provenance, attachments_of,
+                             read_regular_file, received_time, settled_inbox)
 from pipeline.mail import sender_allowlist
 from pipeline.limits import ReadLimits
 from pipeline.parallel import Parser
@@ -32,7 +32,7 @@ from pipeline.problems import Problem, ProblemCode, Severity, make_problem
 from pipeline.settings import Settings
 from pipeline.validate import Context
 from pipeline.warehouse import Warehouse, claim_key
-from pipeline.workspace import prepare_outputs
+from pipeline.workspace import prepare_outputs, private_tmp, temp_dir
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +272,8 @@ def process_items(items: Iterable[InboxItem], warehouse: Warehouse, settings: Se
     allowed = sender_allowlist(settings.allowed_senders)
     ctx = Context(today=today, voucher_line_cap=settings.voucher_line_cap)
     items = list(items)
-    with Parser(settings.workers, settings.dask_address, ReadLimits.from_settings(settings)) as parser:
+    with Parser(settings.workers, settings.dask_address, ReadLimits.from_settings(settings),
+                temp_dir=temp_dir(settings.outputs)) as parser:
         parser.start(len(items))
 
         def prepare(batch: list[InboxItem]) -> list[_Prepared]:
@@ -302,13 +303,13 @@ def run_pipeline(settings: Settings, today: dt.date | None = None,
 
     # the server warehouse's lock is taken in _run_locked, once there is work: a no-op run
     # touches only this machine's inbox and outputs, and must cost next to nothing
-    with exclusive_run(settings.outputs, settings.lock_wait_seconds):
+    with exclusive_run(settings.outputs, settings.lock_wait_seconds), private_tmp(settings.outputs):
         return _run_locked(settings, today, on_start, on_item)
 
 
 def _run_locked(settings, today, on_start, on_item) -> RunSummary:
     prepare_outputs(settings.outputs)
-    items = list_inbox(settings.inbox, settings.settle_seconds)
+    items = settled_inbox(settings.inbox, settings.settle_seconds)
     if on_start:
         on_start(len(items))
     reports_exist = all((settings.outputs / n).exists() for n in ("exceptions.xlsx", "voucher_reconciliation.xlsx",

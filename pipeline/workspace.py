@@ -10,10 +10,11 @@ for half-written archive files (`.name.*.tmp`, see pipeline.files.write_atomical
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.files import PRIVATE_DIR, private_dir
@@ -28,21 +29,32 @@ _LOADED_AT = time.time() - 1.0
 
 
 def temp_dir(outputs: Path) -> Path:
-    return outputs / "tmp"
+    """Absolute: the processes that use it may not share this one's working directory."""
+    return (outputs / "tmp").resolve()
 
 
-def use_private_tmp(outputs: Path) -> Path:
-    """Point this process, and every process it starts from now on (TMPDIR), at outputs/tmp."""
-    tmp = private_dir(temp_dir(outputs))
-    os.environ["TMPDIR"] = str(tmp.resolve())
-    tempfile.tempdir = str(tmp.resolve())
-    return tmp
+@contextmanager
+def private_tmp(outputs: Path) -> Iterator[Path]:
+    """Temporary files of this process under outputs/tmp while the block runs (the processes a
+    run starts are told the folder themselves: `use_temp_dir`)."""
+    tmp = private_dir(temp_dir(outputs)).resolve()
+    previous = tempfile.tempdir
+    tempfile.tempdir = str(tmp)
+    try:
+        yield tmp
+    finally:
+        tempfile.tempdir = previous
+
+
+def use_temp_dir(tmp: Path | str | None) -> None:
+    """In a worker or renderer process, as it starts: its temporary files under the run's tmp/."""
+    if tmp is not None:
+        tempfile.tempdir = str(tmp)
 
 
 def prepare_outputs(outputs: Path) -> None:
     """At the start of a run, holding the run lock (no other run is using the folder): the outputs
-    folder private, what a killed run left in tmp/ and the archive swept, temporary files from now
-    on under tmp/."""
+    folder private, what a killed run left in tmp/ and the archive swept."""
     private_dir(outputs)
     if outputs.stat().st_mode & 0o777 != PRIVATE_DIR:
         outputs.chmod(PRIVATE_DIR)
@@ -64,4 +76,3 @@ def prepare_outputs(outputs: Path) -> None:
             swept += 1
     if swept:
         log.info("removed %d temporary files left by an earlier run that was stopped", swept)
-    use_private_tmp(outputs)

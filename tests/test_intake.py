@@ -186,3 +186,42 @@ def test_fetched_mail_is_taken_by_the_run_that_follows_the_fetch(workdir, monkey
     assert imap.fetch_mail(settings).fetched == 1
     assert [i.name for i in list_inbox(settings.inbox, settings.settle_seconds)] == [
         imap.inbox_name(Message.raw, __import__("hashlib").sha256(Message.raw).hexdigest())]
+
+
+def test_a_fresh_file_that_stays_quiet_is_waited_for_once_and_taken(inbox):
+    from pipeline.ingest import settled_inbox
+
+    (inbox / "just copied.docx").write_bytes(b"a whole form")
+    waits = []
+    taken = settled_inbox(inbox, 5, sleep=lambda seconds: (waits.append(seconds), _age_all(inbox, 6)))
+    assert [item.name for item in taken] == ["just copied.docx"]
+    assert len(waits) == 1 and 4 <= waits[0] <= 5  # until it is settle_seconds old, not longer
+
+
+def test_a_file_that_changes_while_waited_for_is_left_for_the_next_run(inbox):
+    from pipeline.ingest import settled_inbox
+
+    (inbox / "old.docx").write_bytes(b"a form")
+    _age_all(inbox, 60)
+    (inbox / "arriving.docx").write_bytes(b"the first half")
+
+    def still_copying(_seconds):
+        with (inbox / "arriving.docx").open("ab") as fh:
+            fh.write(b" and more")
+
+    assert [item.name for item in settled_inbox(inbox, 5, sleep=still_copying)] == ["old.docx"]
+
+
+def test_no_wait_when_every_file_is_settled(inbox):
+    from pipeline.ingest import settled_inbox
+
+    (inbox / "old.docx").write_bytes(b"a form")
+    _age_all(inbox, 60)
+    assert [i.name for i in settled_inbox(inbox, 5, sleep=lambda s: pytest.fail("waited"))] == ["old.docx"]
+
+
+def _age_all(folder: Path, seconds: float) -> None:
+    """Every file in `folder` last changed `seconds` ago."""
+    then = time.time() - seconds
+    for path in folder.iterdir():
+        os.utime(path, (then, then))

@@ -13,12 +13,14 @@ import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from pipeline.files import write_atomically
+from pipeline.children import die_with_fork_server
+from pipeline.files import private_dir, write_atomically
 from pipeline.reports.exceptions import exceptions_report
 from pipeline.reports.summary_page import page_data, render_html
 from pipeline.reports.vouchers import voucher_reports
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse
+from pipeline.workspace import temp_dir, use_temp_dir
 
 EXCEPTIONS_FILE = "exceptions.xlsx"
 VOUCHERS_FILE = "voucher_reconciliation.xlsx"
@@ -29,7 +31,7 @@ def write_reports(warehouse: Warehouse, outputs: Path, settings: Settings | None
                   today: dt.date | None = None) -> list[Path]:
     settings = settings or Settings(outputs=outputs)
     exceptions, vouchers, summary = outputs / EXCEPTIONS_FILE, outputs / VOUCHERS_FILE, outputs / SUMMARY_FILE
-    with _renderers(settings.workers) as others:
+    with _renderers(settings.workers, private_dir(temp_dir(outputs))) as others:
         html = others.submit(render_html, page_data(warehouse, settings))  # drawn while the rest is gathered
         finance = voucher_reports(warehouse, outputs, settings, today)
         workbooks = {vouchers: finance.reconciliation, **finance.years.to_write}
@@ -59,11 +61,13 @@ class _InProcess:
         pass
 
 
-def _renderers(workers: int) -> ProcessPoolExecutor | _InProcess:
-    if workers > 1:
-        from pipeline.children import die_with_fork_server
+def _renderer_started(tmp: Path) -> None:
+    die_with_fork_server()  # dies with the fork server, which dies with the run (pipeline.children)
+    use_temp_dir(tmp)  # xlsxwriter's row files name the recipients: under the run's tmp/
 
-        # they die with the fork server, which dies with the run (pipeline.children)
+
+def _renderers(workers: int, tmp: Path) -> ProcessPoolExecutor | _InProcess:
+    if workers > 1:
         return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
-                                   initializer=die_with_fork_server)
+                                   initializer=_renderer_started, initargs=(tmp,))
     return _InProcess()
