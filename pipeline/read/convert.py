@@ -125,8 +125,14 @@ def ole_kind(data: bytes) -> str:
 
 
 def odf_kind(data: bytes) -> str:
+    """'odt', 'ods', 'odf' (another OpenDocument), or 'encrypted': a password-protected
+    OpenDocument file keeps its manifest in the clear and says there how each part is encrypted."""
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         mimetype = zf.read("mimetype").decode("ascii", "replace").strip()
+        names = set(zf.namelist())
+        manifest = zf.read("META-INF/manifest.xml")[:1_000_000] if "META-INF/manifest.xml" in names else b""
+    if b"encryption-data" in manifest:
+        return "encrypted"
     if mimetype.endswith("opendocument.text"):
         return "odt"
     if mimetype.endswith("opendocument.spreadsheet"):

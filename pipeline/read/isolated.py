@@ -36,6 +36,10 @@ def _read_in_this_worker(reader, data: bytes) -> Document:
         raise UnreadableFile(ProblemCode.TOO_LARGE, "The file needs more memory to read than is allowed.") from exc
     except RecursionError as exc:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The file's structure is nested too deeply to read.") from exc
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # the PDF library's failure on a damaged file (as in a process of its own)
+        raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The file could not be read ({type(exc).__name__}).") from exc
 
 
 def _worker(module: str, name: str, data: bytes, memory_bytes: int, connection) -> None:

@@ -121,3 +121,23 @@ def test_conversions_run_in_a_network_namespace_where_the_machine_allows_one():
         pytest.skip("no network namespace can be made on this machine")
     assert Path(prefix[0]).name == "unshare" and prefix[1] in ("-n", "-rn")
     assert os.path.exists(prefix[0])
+
+
+def test_a_password_protected_opendocument_file_is_encrypted_not_damaged():
+    """As tika's testODTEncrypted.odt: the manifest, kept in the clear, names how each part is encrypted."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        zf.writestr("META-INF/manifest.xml", (
+            '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+            '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml">'
+            '<manifest:encryption-data manifest:checksum-type="SHA1/1K" manifest:checksum="x">'
+            '<manifest:algorithm manifest:algorithm-name="Blowfish CFB"/></manifest:encryption-data>'
+            '</manifest:file-entry></manifest:manifest>'))
+        zf.writestr("content.xml", b"\x8a\x01 encrypted bytes")
+    with pytest.raises(UnreadableFile) as err:
+        read_document(out.getvalue())
+    assert err.value.code is ProblemCode.ENCRYPTED

@@ -71,3 +71,15 @@ def test_in_a_limited_pool_worker_the_reader_runs_in_place_under_the_files_deadl
     with pytest.raises(UnreadableFile) as err:
         read_isolated(recurses, b"x")
     assert err.value.code is ProblemCode.CORRUPT_FILE
+
+
+def test_in_a_limited_pool_worker_a_library_failure_is_a_damaged_file_as_in_its_own_process(monkeypatch):
+    import pipeline.limits as limits
+
+    def fails_like_pdfplumber_on_a_page_with_no_mediabox(data: bytes):
+        raise TypeError("'NoneType' object is not iterable")
+
+    monkeypatch.setattr(limits, "_in_limited_worker", True)
+    with pytest.raises(UnreadableFile) as in_place:
+        read_isolated(fails_like_pdfplumber_on_a_page_with_no_mediabox, b"x")
+    assert in_place.value.code is ProblemCode.CORRUPT_FILE and "(TypeError)" in in_place.value.message
