@@ -65,12 +65,23 @@ def _fake_soffice(tmp_path: Path, body: str) -> str:
     return str(script)
 
 
+def _running(command_line: bytes) -> bool:
+    """A process whose command line is `command_line` is alive (found by its command line: in
+    LibreOffice's PID namespace a process's own idea of its pid is not the machine's)."""
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes() == command_line:
+                return "Z" not in (entry / "stat").read_text().split()[2]
+        except OSError:
+            continue
+    return False
+
+
 def test_the_time_limit_is_the_callers_and_kills_the_whole_process_group(tmp_path, monkeypatch):
-    pids = tmp_path / "pids"
+    seconds = f"300.{time.time_ns() % 10**9}"  # a command line no other process has
     # like LibreOffice's launcher: a child (soffice.bin) that outlives the script's own process
     exe = _fake_soffice(tmp_path, f"""
-        sleep 300 &
-        echo $! > {pids}
+        sleep {seconds} &
         wait
     """)
     monkeypatch.setattr(convert, "soffice", lambda: exe)
@@ -79,9 +90,8 @@ def test_the_time_limit_is_the_callers_and_kills_the_whole_process_group(tmp_pat
         convert.convert_with_libreoffice(b"{\\rtf1 x}", "rtf", seconds=1)
     assert time.monotonic() - started < 10
     assert err.value.code is ProblemCode.LEGACY_FORMAT and "too long" in err.value.message
-    child = int(pids.read_text())
-    for _ in range(50):  # killed, then reaped by init: gone from the process table
-        if not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]:
+    for _ in range(50):  # killed, then reaped: gone from the process table
+        if not _running(b"sleep\0" + seconds.encode() + b"\0"):
             break
         time.sleep(0.1)
     else:
