@@ -18,8 +18,16 @@ from pipeline.forms.spec import all_specs
 from pipeline.templates import FILE_NAMES, write_templates
 from pipeline.templates.outline import outline
 from tests.fixtures import forms_data as fd
-from tests.fixtures.build_golden import (evaluation_docx, evaluation_xlsx, monitoring_docx, monitoring_xlsx,
-                                         planning_docx, planning_xlsx, voucher_docx, voucher_xlsx)
+from tests.fixtures.build_golden import (
+    evaluation_docx,
+    evaluation_xlsx,
+    monitoring_docx,
+    monitoring_xlsx,
+    planning_docx,
+    planning_xlsx,
+    voucher_docx,
+    voucher_xlsx,
+)
 from tests.fixtures.fill_templates import answers_for, fill_pdf
 from tests.fixtures.wordml import ENCODINGS
 

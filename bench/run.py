@@ -33,7 +33,7 @@ from concurrent.futures import ProcessPoolExecutor
 from email import policy
 from pathlib import Path
 
-from pipeline.warehouse import Warehouse
+from pipeline.store.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parent
 CACHE = ROOT / ".cache"
@@ -125,7 +125,7 @@ def _views(warehouse: Path | str) -> dict:
 def _extract(path: str, collector_paused: bool = False) -> int:
     """Open a file and pull its text with the bare library, nothing more (with
     `collector_paused`, with Python's cycle collector paused meanwhile, as the pipeline's
-    parsers do: pipeline.parse)."""
+    parsers do: pipeline.runtime.parse)."""
     data = Path(path).read_bytes()
     if not collector_paused:
         return _extract_bytes(data, path)
@@ -260,7 +260,7 @@ def bench(args: argparse.Namespace) -> None:
     print(f"archive of {args.archive} processed forms ...", flush=True)
     archive_corpus = make_corpus(args.archive, CACHE / f"archive-{args.archive}", seed=7, formats=("docx", "xlsx"))
     new_forms = make_corpus(10, CACHE / "new-10", seed=99)
-    from pipeline.warehouse import SCHEMA_VERSION
+    from pipeline.store.warehouse import SCHEMA_VERSION
 
     # built once per schema version and outputs layout: a run over an older warehouse would time its
     # migration too, and one over older outputs the writing of files the current code keeps

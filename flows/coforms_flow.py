@@ -10,15 +10,19 @@ from __future__ import annotations
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE as NO_CACHE
-from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.client.schemas.objects import (
+    ConcurrencyLimitConfig,
+    ConcurrencyLimitStrategy,
+)
 from prefect.schedules import Cron
 
-from pipeline.ingest import InboxItem, settled_inbox
+from pipeline.intake.inbox import InboxItem, settled_inbox
+from pipeline.records import RunSummary
+from pipeline.reports.run_summary import summary_markdown
 from pipeline.reports.write import write_reports
-from pipeline.run import RunSummary, batches, process_items
+from pipeline.runtime.run import batches, process_items
 from pipeline.settings import Settings
-from pipeline.summary import summary_markdown
-from pipeline.warehouse import Warehouse
+from pipeline.store.warehouse import Warehouse
 from pipeline.workspace import prepare_outputs, private_tmp
 
 DEPLOYMENT_NAME = "coforms-every-15-minutes"
@@ -32,7 +36,7 @@ def process_batch(items: list[InboxItem], settings: Settings) -> RunSummary:
 
 @task(name="write-reports", cache_policy=NO_CACHE)
 def write_reports_task(settings: Settings, submission_ids: list[int]) -> list[str]:
-    from pipeline.replies import write_reply_drafts
+    from pipeline.admin.replies import write_reply_drafts
 
     with Warehouse(settings.warehouse) as warehouse:
         reports = [str(p) for p in write_reports(warehouse, settings.outputs, settings)]
@@ -42,14 +46,14 @@ def write_reports_task(settings: Settings, submission_ids: list[int]) -> list[st
 
 @task(name="fetch-mail", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
 def fetch_mail_task(settings: Settings) -> int:
-    from pipeline.imap import fetch_mail
+    from pipeline.intake.imap import fetch_mail
 
     return fetch_mail(settings).fetched
 
 
 @flow(name="coforms-run", log_prints=True)
 def coforms_run_flow() -> dict:
-    from pipeline.lock import exclusive_run
+    from pipeline.store.lock import exclusive_run
 
     settings = Settings()
     # the deployment never overlaps itself; the lock also keeps out a `coforms run` by hand

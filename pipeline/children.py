@@ -45,7 +45,7 @@ def die_with_parent(expected_parent: int | None = None) -> None:
 
 
 def die_with_fork_server() -> None:
-    """For a process forked by the parsers' fork server (pipeline.forkserver_init): the
+    """For a process forked by the parsers' fork server (pipeline.runtime.forkserver_init): the
     initializer of every pool whose processes come from it."""
     server = os.environ.get(FORK_SERVER_PID, "")
     die_with_parent(int(server) if server.isdigit() else None)

@@ -12,7 +12,13 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from pipeline.files import private_dir
@@ -56,9 +62,9 @@ def run(
     """Process everything in the inbox once, then rewrite the reports and the summary page."""
     settings = _settings(inbox, outputs)
     _start_parsers_early(settings)
-    from pipeline.lock import RunInProgress
-    from pipeline.run import run_pipeline
-    from pipeline.summary import problem_counts, summary_lines
+    from pipeline.reports.run_summary import problem_counts, summary_lines
+    from pipeline.runtime.run import run_pipeline
+    from pipeline.store.lock import RunInProgress
 
     _configure_logging(settings)
     progress = Progress(TextColumn("Reading forms"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
@@ -89,10 +95,10 @@ def run(
 
 
 def _start_parsers_early(settings: Settings) -> None:
-    """With files in the inbox, the parsers' fork server starts now (pipeline.parallel.warm_up):
+    """With files in the inbox, the parsers' fork server starts now (pipeline.runtime.parallel.warm_up):
     it loads the readers while this process loads the rest of the pipeline."""
-    from pipeline.ingest import list_inbox
-    from pipeline.parallel import warm_up
+    from pipeline.intake.inbox import list_inbox
+    from pipeline.runtime.parallel import warm_up
     from pipeline.workspace import private_tmp
 
     try:
@@ -109,7 +115,7 @@ def check_command(
     outputs: Annotated[Optional[Path], typer.Option(help="Folder for warehouse and reports.")] = None,
 ) -> None:
     """Verify that every file that came in is accounted for, exactly once, with its original kept."""
-    from pipeline.check import check
+    from pipeline.admin.check import check
 
     report = check(_settings(inbox, outputs))
     out = Console()
@@ -130,8 +136,8 @@ By = Annotated[Optional[str], typer.Option("--by", help="Who decided (default: y
 
 
 def _admin(action, *args) -> None:
-    from pipeline.admin import AdminError, run_admin_action
-    from pipeline.lock import RunInProgress
+    from pipeline.admin.actions import AdminError, run_admin_action
+    from pipeline.store.lock import RunInProgress
 
     settings = Settings()
     _configure_logging(settings)
@@ -148,7 +154,8 @@ def _admin(action, *args) -> None:
 @app.command()
 def accept(submission_id: int, reason: Reason, by: By = None) -> None:
     """Load a held form as it is (its errors accepted, values that failed left empty)."""
-    from pipeline.admin import accept as accept_action, default_actor
+    from pipeline.admin.actions import accept as accept_action
+    from pipeline.admin.actions import default_actor
 
     _admin(accept_action, submission_id, reason, by or default_actor())
 
@@ -156,7 +163,8 @@ def accept(submission_id: int, reason: Reason, by: By = None) -> None:
 @app.command()
 def reject(submission_id: int, reason: Reason, by: By = None) -> None:
     """Keep a form out of the warehouse for good and close its exceptions."""
-    from pipeline.admin import default_actor, reject as reject_action
+    from pipeline.admin.actions import default_actor
+    from pipeline.admin.actions import reject as reject_action
 
     _admin(reject_action, submission_id, reason, by or default_actor())
 
@@ -167,7 +175,8 @@ def supersede(old_id: int, new_id: int,
               "the sender sent a correction under another name",
               by: By = None) -> None:
     """Say that submission NEW_ID corrects OLD_ID (OLD_ID leaves the warehouse views)."""
-    from pipeline.admin import default_actor, supersede as supersede_action
+    from pipeline.admin.actions import default_actor
+    from pipeline.admin.actions import supersede as supersede_action
 
     _admin(supersede_action, old_id, new_id, reason, by or default_actor())
 
@@ -178,9 +187,9 @@ def exceptions(
     outputs: Annotated[Optional[Path], typer.Option(help="Folder for warehouse and reports.")] = None,
 ) -> None:
     """List the open exceptions, grouped by sender (so each can be emailed once)."""
-    from pipeline.database import WarehouseBusy
     from pipeline.reports.exceptions import exception_rows
-    from pipeline.warehouse import Warehouse, warehouse_exists
+    from pipeline.store.database import WarehouseBusy
+    from pipeline.store.warehouse import Warehouse, warehouse_exists
 
     settings = _settings(outputs=outputs)
     if not warehouse_exists(settings.warehouse):
@@ -218,8 +227,8 @@ def migrate(
 ) -> None:
     """Create the warehouse's tables and views, or upgrade them to this version of coforms
     (needed for a PostgreSQL warehouse; an embedded one is upgraded by `coforms run` itself)."""
-    from pipeline import database
-    from pipeline.lock import RunInProgress, exclusive_run
+    from pipeline.store import database
+    from pipeline.store.lock import RunInProgress, exclusive_run
 
     settings = _settings(outputs=outputs)
     _configure_logging(settings)
@@ -247,7 +256,7 @@ def migrate(
 @app.command()
 def fetch() -> None:
     """Bring new mail from the co-production mailbox into the inbox (settings 'imap_*')."""
-    from pipeline.imap import MailFetchError, fetch_mail
+    from pipeline.intake.imap import MailFetchError, fetch_mail
 
     settings = Settings()
     _configure_logging(settings)

@@ -8,7 +8,12 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 CONFIG_FILE_ENV = "COFORMS_CONFIG"
 
@@ -91,7 +96,7 @@ class Settings(BaseSettings):
 
     @property
     def warehouse(self) -> Path | str:
-        """What pipeline.warehouse.Warehouse opens: the server URL if one is set, else the file."""
+        """What pipeline.store.warehouse.Warehouse opens: the server URL if one is set, else the file."""
         return self.warehouse_url.get_secret_value() if self.warehouse_url else self.warehouse_path
 
     @property

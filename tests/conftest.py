@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.settings import Settings
-from pipeline.validate import Context
+from pipeline.validate.form import Context
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -89,7 +89,7 @@ def postgres_server():
 @pytest.fixture
 def postgres_database(postgres_server) -> str:
     """A new database on it, with the warehouse schema made by `coforms migrate`'s code."""
-    from pipeline import database
+    from pipeline.store import database
     from tests.postgres import new_database
 
     url = database.warehouse_url(new_database(postgres_server))

@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from pipeline.ingest import Provenance
-from pipeline.parse import parse_file
-from pipeline.validate import Context
-from pipeline.warehouse import Warehouse
+from pipeline.records import Provenance
+from pipeline.runtime.parse import parse_file
+from pipeline.store.warehouse import Warehouse
+from pipeline.validate.form import Context
 from tests.conftest import GOLDEN, TODAY
 
 SAME_FORM = {

@@ -12,10 +12,16 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.parse import parse_file
-from pipeline.ticks import mark_state, normalise_glyphs
-from pipeline.validate import Context
-from schemas.values import ValueProblem, is_signed, parse_duration_minutes, parse_money, parse_uk_date
+from pipeline.read.ticks import mark_state, normalise_glyphs
+from pipeline.runtime.parse import parse_file
+from pipeline.validate.form import Context
+from schemas.values import (
+    ValueProblem,
+    is_signed,
+    parse_duration_minutes,
+    parse_money,
+    parse_uk_date,
+)
 from tests.conftest import GOLDEN, TODAY
 
 CTX = Context(today=TODAY)

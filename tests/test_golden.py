@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.parse import parse_file
+from pipeline.runtime.parse import parse_file
 from tests.conftest import GOLDEN
 
 CASES = sorted(p for p in GOLDEN.rglob("*") if p.is_file() and not p.name.endswith(".expected.json"))

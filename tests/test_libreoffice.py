@@ -6,9 +6,13 @@ import shutil
 
 import pytest
 
-from pipeline.parse import parse_file
+from pipeline.runtime.parse import parse_file
 from tests.fixtures import forms_data as fd
-from tests.fixtures.build_golden import evaluation_docx, libreoffice_resave, voucher_xlsx
+from tests.fixtures.build_golden import (
+    evaluation_docx,
+    libreoffice_resave,
+    voucher_xlsx,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
 

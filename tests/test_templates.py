@@ -10,11 +10,16 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.forms.spec import all_specs
-from pipeline.parse import parse_file
+from pipeline.runtime.parse import parse_file
 from pipeline.templates import EXCEL_FORMS, FILE_NAMES
 from pipeline.templates.outline import outline
 from tests.fixtures import forms_data as fd
-from tests.fixtures.build_golden import expected_evaluation, expected_monitoring, expected_planning, expected_voucher
+from tests.fixtures.build_golden import (
+    expected_evaluation,
+    expected_monitoring,
+    expected_planning,
+    expected_voucher,
+)
 from tests.fixtures.fill_templates import answers_for, fill_docx, fill_pdf, fill_xlsx
 
 

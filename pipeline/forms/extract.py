@@ -12,10 +12,16 @@ import re
 from dataclasses import dataclass
 
 from pipeline.document import TICKED, UNTICKED, Cell, Document, Line
-from pipeline.forms.labels import clean_value, label_tokens, leading_token, match_label, same_text
+from pipeline.forms.labels import (
+    clean_value,
+    label_tokens,
+    leading_token,
+    match_label,
+    same_text,
+)
 from pipeline.forms.raw import RawChoice, RawForm, RawRow, RawValue, Tick
 from pipeline.forms.spec import FormSpec, Option
-from pipeline.ticks import mark_state
+from pipeline.read.ticks import mark_state
 
 STATEMENT_LOOSE_TOKENS = 6
 MIN_HEADER_COLUMNS = 3

@@ -15,7 +15,12 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from pipeline.document import Cell, Document, Line
-from pipeline.forms.labels import label_tokens, leading_token, match_label, strip_numbering
+from pipeline.forms.labels import (
+    label_tokens,
+    leading_token,
+    match_label,
+    strip_numbering,
+)
 from pipeline.forms.spec import FormSpec, all_specs
 
 TITLE_SEARCH_LINES = 20

@@ -14,7 +14,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-
 SPEC_DIR = Path(__file__).parent / "specs"
 FORM_TYPES = ("planning", "evaluation", "monitoring", "voucher")
 

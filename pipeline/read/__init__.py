@@ -55,7 +55,11 @@ def read_document(data: bytes, conversion_seconds: float | None = None) -> Docum
 
 
 def _read_converted(fmt: Format, data: bytes, conversion_seconds: float | None) -> Document:
-    from pipeline.read.convert import CONVERSION_SECONDS, convert_with_libreoffice, legacy_kind
+    from pipeline.read.convert import (
+        CONVERSION_SECONDS,
+        convert_with_libreoffice,
+        legacy_kind,
+    )
 
     kind = legacy_kind(fmt, data)
     if kind == "encrypted":

@@ -26,9 +26,9 @@ import olefile
 
 from pipeline.children import die_with_parent
 from pipeline.crash import crash_point
-from pipeline.limits import allow_more_time
 from pipeline.problems import ProblemCode
 from pipeline.read.errors import UnreadableFile
+from pipeline.read.limits import allow_more_time
 from pipeline.read.sniff import Format
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ def _run_soffice(command: list[str], workdir: Path, seconds: float) -> int:
     env = {**os.environ, "TMPDIR": str(workdir), "HOME": str(workdir)}
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=env, start_new_session=True, preexec_fn=die_with_parent)
-    allow_more_time(seconds)  # the file's deadline (pipeline.limits) waits for the conversion's own
+    allow_more_time(seconds)  # the file's deadline (pipeline.read.limits) waits for the conversion's own
     crash_point("during_conversion")
     try:
         return proc.wait(timeout=seconds)

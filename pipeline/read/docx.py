@@ -18,10 +18,10 @@ from docx.opc.package import OpcPackage
 from lxml import etree
 
 from pipeline.document import TICKED, UNTICKED, Cell, Document, Location
+from pipeline.problems import ProblemCode
 from pipeline.read.errors import UnreadableFile
 from pipeline.read.sniff import UnsafeZip, check_zip_is_safe
-from pipeline.problems import ProblemCode
-from pipeline.ticks import normalise_glyphs, symbol_char_state
+from pipeline.read.ticks import normalise_glyphs, symbol_char_state
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"

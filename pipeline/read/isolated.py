@@ -2,7 +2,7 @@
 
 PDF is the format most able to make a parser loop or balloon (reference cycles, deep
 nesting, huge content streams). In a run every file is read in a limited worker already
-(pipeline.parallel, pipeline.limits), and there the PDF reader runs in place. Anywhere else (on
+(pipeline.runtime.parallel, pipeline.read.limits), and there the PDF reader runs in place. Anywhere else (on
 a Dask worker, or a caller of its own) it runs here: in a process forked from a small server
 that has the reader already imported, with RLIMIT_AS set, killed at the deadline. Whatever
 happens, the caller gets a Document or an UnreadableFile.
@@ -16,20 +16,20 @@ import resource
 
 from pipeline.children import die_with_fork_server
 from pipeline.document import Document
-from pipeline.limits import in_limited_worker
 from pipeline.problems import ProblemCode
 from pipeline.read.errors import UnreadableFile
+from pipeline.read.limits import in_limited_worker
 
 SECONDS = 60
 MEMORY_BYTES = 2 * 1024 ** 3
 
 _context = multiprocessing.get_context("forkserver")
-_context.set_forkserver_preload(["pipeline.forkserver_init", "pipeline.read.pdf"])
+_context.set_forkserver_preload(["pipeline.runtime.forkserver_init", "pipeline.read.pdf"])
 
 
 def _read_in_this_worker(reader, data: bytes) -> Document:
-    """In a parsing worker (pipeline.parallel) the memory limit and the file's deadline are already
-    in force (pipeline.limits): the reader runs here rather than in yet another process (~60 ms a PDF)."""
+    """In a parsing worker (pipeline.runtime.parallel) the memory limit and the file's deadline are already
+    in force (pipeline.read.limits): the reader runs here rather than in yet another process (~60 ms a PDF)."""
     try:
         return reader(data)
     except MemoryError as exc:

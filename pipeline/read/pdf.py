@@ -38,7 +38,7 @@ from pipeline.document import TICKED, UNTICKED, Cell, Document, Line, Location
 from pipeline.problems import ProblemCode
 from pipeline.read.errors import UnreadableFile
 from pipeline.read.pdf_objects import use_fast_objects
-from pipeline.ticks import normalise_glyphs
+from pipeline.read.ticks import normalise_glyphs
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from pipeline.document import Cell, Document, Location
 from pipeline.problems import ProblemCode
 from pipeline.read.errors import UnreadableFile
 from pipeline.read.sniff import UnsafeZip, check_zip_is_safe
-from pipeline.ticks import normalise_glyphs
+from pipeline.read.ticks import normalise_glyphs
 
 MAX_ROWS = 5_000
 MAX_COLS = 64

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from pipeline.problems import CATALOGUE, ProblemCode
 from pipeline.reports.workbook import DATETIME, Column, Report, local_time
-from pipeline.warehouse import Warehouse
+from pipeline.store.warehouse import Warehouse
 
 NO_SENDER = "(no email: a file put in the inbox)"
 

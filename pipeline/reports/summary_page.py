@@ -21,11 +21,11 @@ from markupsafe import Markup
 
 from pipeline.files import write_atomically
 from pipeline.forms.spec import all_specs
-from pipeline.names import person_key
+from pipeline.validate.names import person_key
 
 if TYPE_CHECKING:  # the page is drawn in another process, which needs neither (pipeline.reports.write)
     from pipeline.settings import Settings
-    from pipeline.warehouse import Warehouse
+    from pipeline.store.warehouse import Warehouse
 
 SCORE_LABELS = ["Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"]
 SCORE_COLOURS = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]

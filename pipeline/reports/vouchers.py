@@ -2,7 +2,7 @@
 
 All sums are done by the warehouse on DECIMAL(10,2) columns or in Python on Decimal, so no float
 ever touches money. With finance's ledger configured (setting `ledger_path`), claimed lines are matched
-to vouchers issued (pipeline.reconcile) and the differences listed; without it, the control
+to vouchers issued (pipeline.reports.reconcile) and the differences listed; without it, the control
 totals alone. The totals cover every year; the Lines sheet lists the current financial year's
 lines (and every held or undated one), each earlier year's being in a workbook of its own
 (pipeline.reports.year_lines).
@@ -15,13 +15,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.forms.labels import normalise
-from pipeline.ledger import Ledger, read_ledger
-from pipeline.names import person_key
-from pipeline.reconcile import ZERO, Claim, by_month, match, over_threshold
+from pipeline.reports.ledger import Ledger, read_ledger
+from pipeline.reports.reconcile import ZERO, Claim, by_month, match, over_threshold
 from pipeline.reports.workbook import DATE, POUNDS, Column, Report
-from pipeline.reports.year_lines import YearWorkbooks, financial_year, year_file_name, year_span, year_workbooks
+from pipeline.reports.year_lines import (
+    YearWorkbooks,
+    financial_year,
+    year_file_name,
+    year_span,
+    year_workbooks,
+)
 from pipeline.settings import Settings
-from pipeline.warehouse import Warehouse
+from pipeline.store.warehouse import Warehouse
+from pipeline.validate.names import person_key
 
 LINE_COLUMNS = [
     Column("Status", 9), Column("Submission", 11), Column("Line", 6), Column("Recipient", 24),
@@ -59,7 +65,7 @@ def _group(warehouse: Warehouse, key_sql: str, label=lambda key: key) -> list[li
 
 
 def _by_recipient(warehouse: Warehouse) -> list[list]:
-    """As _group, per person (pipeline.names.person_key: one row however the name's spelling
+    """As _group, per person (pipeline.validate.names.person_key: one row however the name's spelling
     varies in case, spacing, invisible characters or look-alike letters), shown as the name was
     first written (by form and line). In name order, the lines without a name last."""
     per_person: dict[str | None, list] = {}

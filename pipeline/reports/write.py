@@ -19,7 +19,7 @@ from pipeline.reports.exceptions import exceptions_report
 from pipeline.reports.summary_page import page_data, render_html
 from pipeline.reports.vouchers import voucher_reports
 from pipeline.settings import Settings
-from pipeline.warehouse import Warehouse
+from pipeline.store.warehouse import Warehouse
 from pipeline.workspace import temp_dir, use_temp_dir
 
 EXCEPTIONS_FILE = "exceptions.xlsx"

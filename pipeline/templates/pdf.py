@@ -11,7 +11,15 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
-from pipeline.templates.outline import Choice, Field, Item, Table, Text, Title, field_name
+from pipeline.templates.outline import (
+    Choice,
+    Field,
+    Item,
+    Table,
+    Text,
+    Title,
+    field_name,
+)
 
 MARGIN = 50
 WIDTH, HEIGHT = A4

@@ -82,7 +82,7 @@ def _enter_parsing_limits(memory_mb: int) -> None:
 
     memory_bytes = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    for module in ("pipeline.limits", "pipeline.read.isolated"):
+    for module in ("pipeline.read.limits", "pipeline.read.isolated"):
         try:
             enter = getattr(importlib.import_module(module), "enter_limited_worker")
         except (ImportError, AttributeError):
@@ -104,7 +104,7 @@ def _parse_part(data: bytes, ctx):
     """parse_safely as a run calls it (with the run's time limit where the pipeline takes one)."""
     import inspect
 
-    from pipeline.parse import parse_safely
+    from pipeline.runtime.parse import parse_safely
 
     if "seconds" in inspect.signature(parse_safely).parameters:
         return parse_safely(data, ctx, seconds=60.0)
@@ -132,8 +132,8 @@ def outcome_of(relative: str) -> dict:
     import logging
     import resource
 
-    from pipeline.ingest import InboxItem, attachments_of
-    from pipeline.validate import Context
+    from pipeline.intake.inbox import InboxItem, attachments_of
+    from pipeline.validate.form import Context
 
     path = CORPUS / relative
     logged = _ExceptionNames()
@@ -167,7 +167,7 @@ def serve(memory_mb: int) -> None:
     results = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)  # whatever a library prints goes to the log, not into the results
     _enter_parsing_limits(memory_mb)
-    import pipeline.parse  # noqa: F401 - loaded before the first file, not timed with it
+    import pipeline.runtime.parse  # noqa: F401 - loaded before the first file, not timed with it
 
     results.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:

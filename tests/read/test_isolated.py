@@ -60,7 +60,7 @@ def test_a_document_comes_back_from_the_worker():
 def test_in_a_limited_pool_worker_the_reader_runs_in_place_under_the_files_deadline(monkeypatch):
     import os
 
-    import pipeline.limits as limits
+    import pipeline.read.limits as limits
 
     monkeypatch.setattr(limits, "_in_limited_worker", True)
     assert read_isolated(lambda data: os.getpid(), b"x") == os.getpid()  # no process of its own
@@ -74,7 +74,7 @@ def test_in_a_limited_pool_worker_the_reader_runs_in_place_under_the_files_deadl
 
 
 def test_in_a_limited_pool_worker_a_library_failure_is_a_damaged_file_as_in_its_own_process(monkeypatch):
-    import pipeline.limits as limits
+    import pipeline.read.limits as limits
 
     def fails_like_pdfplumber_on_a_page_with_no_mediabox(data: bytes):
         raise TypeError("'NoneType' object is not iterable")

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from tests.conftest import query_warehouse
 from tests.fixtures.voucher_sheets import voucher_sheet
-from tests.test_names import GRACE
+from tests.validate.test_names import GRACE
 
 DAY = dt.date(2025, 5, 6)
 PROJECTS = ["Carers Week", "Lunch Club", "Reading Group", "Youth Forum", "Walking Group", "Art Studio", "Food Bank"]
@@ -73,8 +73,8 @@ def test_she_is_on_the_declaration_list_once_her_total_passes_the_threshold(run)
 
 def test_double_claims_are_listed_by_name_not_by_their_look_alike_key():
     """The claim key is a skeleton ("Mei" is "rnei" in it): the sheet still lists people by name."""
-    from pipeline.names import claim_key
     from pipeline.reports.vouchers import _double_claims
+    from pipeline.validate.names import claim_key
 
     class Rows:
         def rows(self, _sql):

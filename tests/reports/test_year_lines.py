@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from pipeline.reports.year_lines import financial_year
-from pipeline.run import run_pipeline
+from pipeline.runtime.run import run_pipeline
 from pipeline.settings import Settings
 from tests.fixtures.voucher_sheets import voucher_sheet
 

@@ -5,8 +5,16 @@ from decimal import Decimal
 
 import pytest
 
-from schemas.values import (ValueProblem, duration_unit_is_assumed, is_signed, parse_duration_minutes,
-                            parse_money, parse_uk_date, postcode_district, split_names)
+from schemas.values import (
+    ValueProblem,
+    duration_unit_is_assumed,
+    is_signed,
+    parse_duration_minutes,
+    parse_money,
+    parse_uk_date,
+    postcode_district,
+    split_names,
+)
 
 
 @pytest.mark.parametrize("text, expected", [

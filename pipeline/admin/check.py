@@ -1,0 +1,64 @@
+"""`coforms check`: the accounting invariant, verified against the archive, the inbox and
+the warehouse. Every file that entered is one intake; every part of it (each email
+attachment) is exactly one submission, loaded / held / duplicate / superseded / rejected; the
+original bytes of all of them are in the archive; nothing started is missing from both the
+warehouse and the inbox."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pipeline.intake.archive import is_archived
+from pipeline.intake.inbox import list_inbox
+from pipeline.settings import Settings
+from pipeline.store.warehouse import Warehouse, warehouse_exists
+
+
+@dataclass
+class CheckReport:
+    intakes: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    pending_files: int = 0  # in the inbox, not started
+    interrupted_files: int = 0  # in the inbox, started by a run that stopped: the next run resumes
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def check(settings: Settings) -> CheckReport:
+    report = CheckReport()
+    if not warehouse_exists(settings.warehouse):
+        report.pending_files = len(list_inbox(settings.inbox))
+        return report
+    inbox_names = {item.name for item in list_inbox(settings.inbox)}
+    with Warehouse(settings.warehouse, read_only=True) as wh:
+        intakes = wh.rows("SELECT intake_id, item_sha256, file_name, parts, finished_at FROM store.intake")
+        parts = dict(((i, p), n) for i, p, n in wh.rows(
+            "SELECT intake_id, part_no, count(*) FROM store.submissions WHERE intake_id IS NOT NULL GROUP BY 1, 2"))
+        submissions = wh.rows("SELECT submission_id, sha256, status FROM store.submissions")
+    report.intakes = len(intakes)
+    started_names = set()
+    for intake_id, sha, name, n_parts, finished in intakes:
+        started_names.add(name)
+        if not is_archived(settings.archive_dir, sha):
+            report.violations.append(f"{name}: the original (sha256 {sha[:12]}) is not in the archive")
+        recorded = [parts.get((intake_id, p), 0) for p in range(n_parts)]
+        if any(n > 1 for n in recorded):
+            report.violations.append(f"{name}: a part was recorded more than once {recorded}")
+        if finished is not None and any(n == 0 for n in recorded):
+            report.violations.append(f"{name}: finished, but parts {[p for p, n in enumerate(recorded) if n == 0]} "
+                                     "were never recorded")
+        if finished is None:
+            if name in inbox_names:
+                report.interrupted_files += 1
+            else:
+                report.violations.append(f"{name}: started, not finished, and no longer in the inbox (lost)")
+    report.pending_files = len(inbox_names - started_names)
+    for submission_id, sha, status in submissions:
+        report.statuses[status] += 1
+        if not is_archived(settings.archive_dir, sha):
+            report.violations.append(f"submission {submission_id}: its file (sha256 {sha[:12]}) is not archived")
+    return report

@@ -1,0 +1,87 @@
+"""The limits every file is read under, in the worker process that reads it.
+
+A hostile or broken file can make a reader loop, balloon or recurse without end. Every file
+is read in a worker process (pipeline.runtime.parallel) that has a memory limit (RLIMIT_AS: an
+allocation beyond it raises MemoryError), and a deadline per file (SIGALRM: the reader is
+interrupted where it stands). A reader stuck inside C code that never returns to Python is
+killed from outside by the pool's own, longer, timeout. LibreOffice's conversion of an old
+file gets its own time on top (`allow_more_time`).
+"""
+
+from __future__ import annotations
+
+import resource
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.children import die_with_fork_server
+from pipeline.workspace import use_temp_dir
+
+_in_limited_worker = False
+_deadline: float | None = None  # time.monotonic() by which the current file must be read
+
+
+class TimeLimitReached(BaseException):
+    """The file's time is up. A BaseException, so that no reader's `except Exception` swallows it."""
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    seconds: float = 60.0  # reading one file
+    memory_bytes: int = 2 * 1024 ** 3  # each worker's address space
+    conversion_seconds: float = 120.0  # LibreOffice converting one old file, on top
+    grace_seconds: float = 15.0  # then the pool kills a worker that has not answered
+
+    @classmethod
+    def from_settings(cls, settings) -> ReadLimits:
+        return cls(settings.parse_seconds, settings.parse_memory_mb * 1024 ** 2, settings.conversion_seconds)
+
+    @property
+    def hard_seconds(self) -> float:
+        """When the pool kills a worker that has not answered: past every limit the worker enforces itself."""
+        return self.seconds + self.conversion_seconds + self.grace_seconds
+
+
+def enter_limited_worker(memory_bytes: int, temp_dir: Path | None = None) -> None:
+    """Run once in each worker process as it starts."""
+    global _in_limited_worker
+    die_with_fork_server()
+    use_temp_dir(temp_dir)
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    _in_limited_worker = True
+
+
+def in_limited_worker() -> bool:
+    return _in_limited_worker
+
+
+def _time_up(_signum, _frame) -> None:
+    raise TimeLimitReached()
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Interrupt the code inside with TimeLimitReached once `seconds` have passed (main thread only)."""
+    global _deadline
+    previous = signal.signal(signal.SIGALRM, _time_up)
+    _deadline = time.monotonic() + seconds
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        _deadline = None
+
+
+def allow_more_time(seconds: float) -> None:
+    """Give the file being read `seconds` more (a conversion by LibreOffice has its own limit)."""
+    global _deadline
+    if _deadline is None:
+        return
+    _deadline += seconds
+    signal.setitimer(signal.ITIMER_REAL, max(0.001, _deadline - time.monotonic()))

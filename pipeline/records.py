@@ -1,0 +1,152 @@
+"""The records that travel between the stages of a run, in one place.
+
+intake   -> Provenance, Attachment (the bytes of one part, where they came from)
+runtime  -> ParsedFile (one part read, identified and validated)
+history  -> Status (what becomes of it)
+runtime  -> Outcome (one part recorded), RunSummary (the run)
+
+Text that comes from a file or a header is made storable here, once (`storable_text`,
+`clean_header_text`), so no path into the warehouse can carry a raw header value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from pipeline.problems import Problem, Severity
+
+
+class Status(StrEnum):
+    """What becomes of a submission (the warehouse's `status` column)."""
+
+    LOADED = "loaded"  # in the warehouse's form views
+    HELD = "held"  # read, with errors to correct first
+    DUPLICATE = "duplicate"  # the same bytes came before
+    SUPERSEDED = "superseded"  # replaced by a correction sent later
+    REJECTED = "rejected"  # not a form that could be read
+
+
+# Longest sender, subject and Message-ID kept: far above any real one, and a bound on what
+# a hostile header can put in the warehouse and the reports.
+MAX_SENDER = 320
+MAX_SUBJECT = 500
+MAX_MESSAGE_ID = 500
+
+def storable_text(text: str) -> str:
+    """`text` with what cannot be stored as UTF-8 (the surrogates Python uses for undecodable
+    bytes in file names and headers) replaced by U+FFFD."""
+    try:
+        raw = text.encode("utf-8", "surrogateescape")  # the original bytes of a file name
+    except UnicodeEncodeError:  # a surrogate that stands for no byte
+        raw = text.encode("utf-8", "replace")
+    return raw.decode("utf-8", "replace")
+
+
+def clean_header_text(value: str | None, limit: int) -> str | None:
+    """A header value safe to store, show and write into a reply: control characters and line
+    breaks become spaces (a CR/LF must never start a new header), invisible format characters
+    go, runs of spaces fold into one, and it is cut to `limit` characters. None if nothing is left."""
+    if value is None:
+        return None
+    kept = []
+    for char in storable_text(str(value)):
+        category = unicodedata.category(char)
+        if category in ("Cc", "Zl", "Zp"):
+            kept.append(" ")
+        elif category not in ("Cf", "Cs"):
+            kept.append(char)
+    text = " ".join("".join(kept).split())
+    return text[:limit] or None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    source_file: str  # the file's own name (an attachment's name, for email)
+    container_file: str | None = None  # the email file it came in, if any
+    sender: str | None = None
+    subject: str | None = None
+    received_at: dt.datetime | None = None
+    message_id: str | None = None
+
+    def __post_init__(self) -> None:
+        # cleaned here, once, so no path into the warehouse can carry a raw header value
+        object.__setattr__(self, "source_file", storable_text(self.source_file))
+        if self.container_file is not None:
+            object.__setattr__(self, "container_file", storable_text(self.container_file))
+        object.__setattr__(self, "sender", clean_header_text(self.sender, MAX_SENDER))
+        object.__setattr__(self, "subject", clean_header_text(self.subject, MAX_SUBJECT))
+        object.__setattr__(self, "message_id", clean_header_text(self.message_id, MAX_MESSAGE_ID))
+
+
+@dataclass(frozen=True)
+class Attachment:
+    data: bytes
+    provenance: Provenance
+    # decided before reading (no attachment, sender not allowed): recorded, never parsed
+    problem: Problem | None = None
+    sha256: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha256", hashlib.sha256(self.data).hexdigest())
+
+
+@dataclass
+class ParsedFile:
+    form_type: str | None
+    form: BaseModel | None
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    locations: dict[str, str] = field(default_factory=dict)  # field path -> where in the file
+    format: str | None = None  # the reader that read it (for the log and the benchmark)
+    parse_ms: float = 0.0
+
+    @property
+    def readable(self) -> bool:
+        return self.form is not None
+
+
+@dataclass
+class Outcome:
+    source_file: str
+    container_file: str | None
+    submission_id: int
+    status: str
+    form_type: str | None
+    problems: list[Problem]
+    amount: Decimal = Decimal("0.00")
+
+
+@dataclass
+class RunSummary:
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    files: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def received(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for o in self.outcomes for p in o.problems if p.severity is Severity.WARNING)
+
+    @property
+    def pounds_loaded(self) -> Decimal:
+        return sum((o.amount for o in self.outcomes if o.status == "loaded"), Decimal("0.00"))
+
+    def merge(self, other: RunSummary) -> None:
+        self.files += other.files
+        self.outcomes.extend(other.outcomes)
+
+

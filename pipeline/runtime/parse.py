@@ -1,0 +1,94 @@
+"""One file's bytes -> its form type, typed form and Problems. Pure: no I/O, no warehouse."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from typing import TYPE_CHECKING
+
+from pipeline.crash import crash_point
+from pipeline.forms.extract import extract
+from pipeline.forms.identify import identify_form
+from pipeline.forms.spec import all_specs
+from pipeline.problems import ProblemCode, make_problem
+from pipeline.read import UnreadableFile, read_document
+from pipeline.records import ParsedFile
+from pipeline.validate.form import Context, validate_form
+
+if TYPE_CHECKING:
+    from pipeline.read.limits import ReadLimits
+
+
+def parse_file(data: bytes, ctx: Context, conversion_seconds: float | None = None) -> ParsedFile:
+    try:
+        doc = read_document(data, conversion_seconds)
+    except UnreadableFile as exc:
+        return ParsedFile(None, None, [make_problem(exc.code, exc.message)])
+    form_type = identify_form(doc)
+    if form_type is None:
+        return ParsedFile(None, None, [make_problem(
+            ProblemCode.UNKNOWN_FORM,
+            "No form title or labels of the planning, evaluation, monitoring or voucher forms were found.")],
+            doc.notes)
+    spec = all_specs()[form_type]
+    crash_point("during_parse")
+    validated = validate_form(extract(doc, spec), spec, ctx)
+    return ParsedFile(form_type, validated.model, validated.problems, doc.notes, validated.locations, doc.format)
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Reading a file allocates some 10^5 small objects that live until the file is done
+    (pdfminer's characters and pdfplumber's dicts for them, lxml's elements), and Python's cycle
+    collector walks them again and again as they pile up: ~20% of a file's parse time, for
+    little garbage (nearly all are freed by reference counting). The cycles a reader leaves are collected
+    after the file, when the collector is back on. A runaway file is still stopped by the
+    worker's memory and time limits (pipeline.read.isolated)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def file_problem(code: ProblemCode, message: str) -> ParsedFile:
+    return ParsedFile(None, None, [make_problem(code, message)])
+
+
+def parse_safely(data: bytes, ctx: Context, limits: ReadLimits | None = None) -> ParsedFile:
+    """parse_file, timed, where whatever the file does to our code becomes a Problem for this file
+    instead of stopping the batch (the traceback goes to the log): a bug of ours is
+    `internal_error` naming the exception; running out of the worker's memory, nesting too deep,
+    or (with `limits`, in a limited worker) taking too long, are problems of the file."""
+    import logging
+    import time
+
+    from pipeline.read.limits import TimeLimitReached, deadline
+
+    started = time.perf_counter()
+    try:
+        with _cycle_collector_paused(), (deadline(limits.seconds) if limits else nullcontext()):
+            parsed = parse_file(data, ctx, limits.conversion_seconds if limits else None)
+    except TimeLimitReached:
+        parsed = file_problem(ProblemCode.CORRUPT_FILE,
+                              f"Reading the file took longer than {limits.seconds:.0f} seconds; it may be damaged.")
+    except MemoryError:
+        parsed = file_problem(ProblemCode.TOO_LARGE, "The file needs more memory to read than is allowed.")
+    except RecursionError:
+        parsed = file_problem(ProblemCode.CORRUPT_FILE, "The file's structure is nested too deeply to read.")
+    except Exception as exc:
+        logging.getLogger(__name__).exception("internal error reading a file")
+        parsed = internal_error(exc)
+    parsed.parse_ms = (time.perf_counter() - started) * 1000
+    return parsed
+
+
+def internal_error(exc: BaseException | str) -> ParsedFile:
+    """The file broke our code: kept, and named for the admin and for us."""
+    what = exc if isinstance(exc, str) else type(exc).__name__
+    return file_problem(ProblemCode.INTERNAL_ERROR,
+                         f"The file could not be processed because of an internal error ({what}); "
+                         "it has been kept and the developers can look at it.")

@@ -1,0 +1,629 @@
+"""The warehouse: internal tables in schema `store`, the public views beside them.
+
+The same code writes an embedded DuckDB file or a PostgreSQL server (pipeline.store.database); the
+schema itself is made by the versioned migrations in pipeline/store/migrations. The views are the
+documented interface (README, "Warehouse views"); the tables behind them may change. Every submission is written in one transaction; a file whose SHA-256 was seen
+before is recorded as a `duplicate` of the first and loads nothing. Held and rejected
+submissions are kept in the store tables too (with failed values null), but the form views
+show loaded submissions only.
+
+Writes inside a batch are kept in memory and sent at the commit as one multi-row INSERT per
+table (DuckDB pays about a millisecond per statement, and a server a round trip, so per-form
+INSERTs cost more than the parsing). Look-ups made before the commit (seen this SHA-256? claimed already? known project?)
+consult those pending rows too, so recording in a batch gives what one-by-one would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from pipeline.crash import crash_point
+from pipeline.files import private_dir
+from pipeline.forms.labels import normalise
+from pipeline.forms.spec import all_specs
+from pipeline.history.corrections import correction_key
+from pipeline.problems import Problem, has_errors
+from pipeline.records import ParsedFile, Provenance
+from pipeline.store import database
+from pipeline.validate.names import claim_key
+from schemas import EvaluationForm, MonitoringForm, PlanningForm, VoucherForm
+from schemas.evaluation import THEME_NAMES
+
+SCHEMA_VERSION = database.HEAD_REVISION
+REPLACEABLE = ("loaded", "held", "rejected")  # statuses a correction (or the admin) may still change
+PLANNING_SECTIONS = tuple(s.name for s in all_specs()["planning"].sections)
+
+PUBLIC_VIEWS = ("submissions", "exceptions", "audit", "planning", "planning_leads", "evaluation", "evaluation_scores",
+                "evaluation_feedback", "evaluation_themes", "monitoring", "monitoring_circumstances", "voucher_lines")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    submission_id: int
+    status: str
+    duplicate_of: int | None = None
+
+
+def _insert_rows(conn: sa.Connection, table: str, rows: list[list]) -> None:
+    """Many rows at once, in each engine's bulk way. SQLAlchemy's executemany runs a statement per
+    row, and its compiler costs more than the insert for a few thousand values."""
+    if not rows:
+        return
+    if conn.dialect.name == "duckdb":
+        # one list per column, unnested in step: DuckDB binds a list as one value, about 14 times
+        # faster than a parameter per value (and the values' types are kept: Decimal stays exact)
+        columns = tuple(list(column) for column in zip(*rows))
+        conn.exec_driver_sql(f"INSERT INTO {table} SELECT * FROM (SELECT {', '.join(['unnest(?)'] * len(columns))})",
+                             columns)
+    else:  # PostgreSQL (pipeline.store.database allows no other): COPY, on this connection so in this transaction
+        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(f"COPY {table} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _statement(sql: str, params: dict) -> sa.TextClause:
+    """A text statement with :named parameters; a list parameter is expanded (`x IN :ids`)."""
+    statement = sa.text(sql)
+    lists = [name for name, value in params.items() if isinstance(value, (list, tuple, set, frozenset))]
+    if lists:
+        statement = statement.bindparams(*(sa.bindparam(name, expanding=True) for name in lists))
+    return statement
+
+
+class _PendingRows:
+    """Rows waiting for the commit, per table (in the order tables were first written)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[list]] = {}
+
+    def add(self, table: str, rows: list[list]) -> None:
+        if rows:
+            self.rows.setdefault(table, []).extend(rows)
+
+    def holds_submission(self, submission_id: int) -> bool:
+        return any(row[0] == submission_id for row in self.rows.get(_SUBMISSION_COLUMNS, ()))
+
+    def flush(self, conn: sa.Connection) -> None:
+        for table, rows in self.rows.items():
+            _insert_rows(conn, table, rows)
+        self.rows.clear()
+
+
+_SUBMISSION_COLUMNS = ("store.submissions (submission_id, form_type, source_file, container_file, sender, subject, "
+                       "received_at, message_id, sha256, status, project_name, loaded_at, duplicate_of, notes, "
+                       "intake_id, part_no, correction_key, superseded_by)")
+
+
+def replaced_by_text(submission_id: int) -> str:
+    """How an exception of a superseded form was resolved (the same words however it happened)."""
+    return f"replaced by submission {submission_id}"
+
+
+def _utc_naive(moment: dt.datetime | None) -> dt.datetime | None:
+    """As stored: UTC without a zone."""
+    if moment is not None and moment.tzinfo is not None:
+        return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def sent_order_time(received: dt.datetime | None, recorded: dt.datetime) -> dt.datetime | None:
+    """When a form was sent, for ordering its versions: its email's Date (UTC, naive), unless that
+    is later than the moment we recorded it. A Date in the future is the sender's word only (a
+    wrong clock, or a header written to win): such a form is ordered by arrival, as one without
+    a date, so it cannot outrank a correction sent after it."""
+    return received if received is not None and received <= recorded else None
+
+
+def warehouse_exists(target: Path | str) -> bool:
+    """Has a run created the warehouse yet (the file, or our tables in the database)?"""
+    return database.exists(database.warehouse_url(target))
+
+
+def status_for(parsed: ParsedFile) -> str:
+    if parsed.form is None:
+        return "rejected"
+    return "held" if has_errors(parsed.problems) else "loaded"
+
+
+class Warehouse:
+    """One connection to the warehouse: a DuckDB file path, or a database URL."""
+
+    def __init__(self, target: Path | str, read_only: bool = False):
+        self.url = database.warehouse_url(target)
+        self.path = database.embedded_path(self.url)  # None for a server
+        if self.path is not None and not read_only:
+            private_dir(self.path.parent)
+        self._engine = database.make_engine(self.url, read_only)
+        try:
+            self.conn = self._engine.connect()
+        except sa.exc.DBAPIError as exc:
+            self._engine.dispose()
+            if database.is_lock_error(exc):
+                raise database.WarehouseBusy(str(self.path)) from exc
+            raise
+        self._forget_pending()
+        if not read_only:
+            self._check_schema()
+
+    def _forget_pending(self) -> None:
+        """Drop everything not yet committed (and the caches that may have seen it)."""
+        self._pending = _PendingRows()
+        self._first_by_sha: dict[str, int | None] = {}  # sha256 -> first non-duplicate submission
+        self._pending_claims: dict[str, tuple[int, str]] = {}  # loaded voucher lines not yet committed
+        # claim key -> (submission, file) of committed loaded lines, by submission; read by
+        # prefetch_claims, dropped at each commit, and updated (or dropped) when a status changes
+        self._committed_claims: dict[str, list[tuple[int, str]]] = {}
+        self._pending_projects: set[str] = set()
+        self._open_intakes: dict[int, list] = {}  # intake id -> its pending row
+        self._intake_of: dict[tuple[str, str, int], int | None] = {}  # (sha256, name, mtime) -> first intake
+        self._reserved: dict[str, list[int]] = {"submission_ids": [], "intake_ids": []}
+        self._correctable: _Correctable | None = None  # loaded lazily
+
+    def close(self) -> None:
+        if self.conn.in_transaction():  # reads end cleanly; unfinished writes are undone
+            self.conn.rollback() if self._writing else self.conn.commit()
+        self.conn.close()
+        self._engine.dispose()
+
+    # ------------------------------------------------------------ SQL
+
+    def rows(self, sql: str, **params) -> list[sa.Row]:
+        """The rows of a query (:named parameters; a list parameter for `IN :name`)."""
+        rows = self.conn.execute(_statement(sql, params), params).fetchall()
+        self._end_read()
+        return rows
+
+    def one(self, sql: str, **params) -> sa.Row | None:
+        row = self.conn.execute(_statement(sql, params), params).fetchone()
+        self._end_read()
+        return row
+
+    def execute(self, sql: str, **params) -> None:
+        self.conn.execute(_statement(sql, params), params)
+
+    def _end_read(self) -> None:
+        """A read outside our transactions is its own (SQLAlchemy began one): end it, so that no
+        transaction is left open on a server while files are being parsed."""
+        if not self._writing:
+            self.conn.commit()
+
+    _in_batch = False  # in transaction(): record() leaves the commit to it
+    _writing = False  # in a transaction this class began
+
+    @contextmanager
+    def transaction(self):
+        """One transaction around many records (a batch): all of it is committed, or none."""
+        self._begin()
+        self._in_batch = True
+        try:
+            yield
+            self._commit()
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._in_batch = False
+
+    def _begin(self) -> None:
+        if self.conn.in_transaction():
+            self.conn.commit()
+        self.conn.begin()
+        self._writing = True
+
+    def _flush(self) -> None:
+        """Send the pending rows now (still inside the transaction)."""
+        self._pending.flush(self.conn)
+        self._open_intakes.clear()  # written: finishing one is an UPDATE from now on
+
+    def _commit(self) -> None:
+        self._flush()
+        self.conn.commit()
+        self._writing = False
+        self._pending_claims.clear()
+        self._committed_claims.clear()
+        self._pending_projects.clear()
+        self._open_intakes.clear()
+        self._intake_of.clear()
+        self._reserved = {"submission_ids": [], "intake_ids": []}
+
+    def _rollback(self) -> None:
+        self.conn.rollback()
+        self._writing = False
+        self._forget_pending()
+
+    def reserve_ids(self, submissions: int, intakes: int) -> None:
+        """Take ids for a batch from the sequences in two statements instead of one per row."""
+        for sequence, n in (("submission_ids", submissions), ("intake_ids", intakes)):
+            if n > 0:
+                self._reserved[sequence] = [r[0] for r in self.conn.execute(sa.text(
+                    f"SELECT nextval('store.{sequence}') AS id FROM generate_series(1, :n) ORDER BY id"),
+                    {"n": n}).fetchall()][::-1]
+
+    def _next_id(self, sequence: str) -> int:
+        reserved = self._reserved[sequence]
+        if reserved:
+            return reserved.pop()
+        return self.conn.execute(sa.text(f"SELECT nextval('store.{sequence}')")).scalar()
+
+    def view_contents(self, leave_out: Iterable[str] = ()) -> dict[str, list[tuple]]:
+        """Every public view's rows, sorted, without the columns `leave_out` (ids, times): what
+        two warehouses fed the same files must agree on."""
+        out = {}
+        for view in PUBLIC_VIEWS:
+            result = self.conn.execute(sa.text(f"SELECT * FROM {view}"))
+            keep = [i for i, column in enumerate(result.keys()) if column not in leave_out]
+            out[view] = sorted((tuple(row[i] for i in keep) for row in result), key=repr)
+        self._end_read()
+        return out
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _check_schema(self) -> None:
+        """An embedded warehouse is migrated on opening; a server one must be at this version."""
+        revision = database.current_revision(self.conn)
+        if revision != database.HEAD_REVISION:
+            if self.path is None:
+                self.conn.rollback()
+                raise database.WarehouseNotMigrated(
+                    f"The warehouse database is at schema {revision or '(none)'}, this pipeline needs "
+                    f"{database.HEAD_REVISION}: run `coforms migrate` first.")
+            database.migrate(self.conn)
+        elif self.conn.in_transaction():
+            self.conn.commit()
+        if self.path is not None and self.path.exists():
+            self.path.chmod(0o600)
+
+    # ------------------------------------------------------------ look-ups used before a commit
+
+    def first_with_sha256(self, sha256: str) -> int | None:
+        if sha256 not in self._first_by_sha:
+            self.prefetch_sha256([sha256])
+        return self._first_by_sha[sha256]
+
+    def prefetch_sha256(self, sha256s: Iterable[str]) -> None:
+        """Look many SHA-256s up in one statement (first_with_sha256 then answers from memory)."""
+        wanted = [s for s in dict.fromkeys(sha256s) if s not in self._first_by_sha]
+        if not wanted:
+            return
+        found = dict(self.rows(
+            "SELECT sha256, min(submission_id) FROM store.submissions WHERE status <> 'duplicate' "
+            "AND sha256 IN :wanted GROUP BY sha256", wanted=wanted))
+        for sha in wanted:
+            self._first_by_sha[sha] = found.get(sha)
+
+    def known_projects(self) -> frozenset[str]:
+        rows = self.rows(
+            "SELECT DISTINCT project_name FROM store.submissions WHERE status = 'loaded' AND project_name IS NOT NULL")
+        return frozenset(r[0] for r in rows) | self._pending_projects
+
+    def prefetch_claims(self, keys: Iterable[str]) -> None:
+        """Look many claim keys up in one statement (loaded_claims then answers from memory)."""
+        wanted = [k for k in dict.fromkeys(keys) if k and k not in self._committed_claims]
+        if not wanted:
+            return
+        for key in wanted:
+            self._committed_claims[key] = []
+        for key, sid, source in self.rows(
+                "SELECT l.claim_key, l.submission_id, s.source_file "
+                "FROM store.voucher_lines l JOIN store.submissions s USING (submission_id) WHERE s.status = 'loaded' "
+                "AND l.claim_key IN :keys ORDER BY l.submission_id", keys=wanted):
+            self._committed_claims[key].append((sid, source))
+
+    def loaded_claims(self, keys: Iterable[str], excluding: Iterable[int] = ()) -> dict[str, tuple[int, str]]:
+        """Claim key -> (submission, file) of the first loaded voucher line with that key (leaving
+        out the submissions `excluding`: the ones a correction replaces)."""
+        keys, excluding = [k for k in keys if k], set(excluding)
+        self.prefetch_claims(keys)
+        claims: dict[str, tuple[int, str]] = {}
+        for key in keys:  # committed lines came first; pending ones only where none was committed
+            committed = next((c for c in self._committed_claims[key] if c[0] not in excluding), None)
+            pending = self._pending_claims.get(key)
+            if committed:
+                claims[key] = committed
+            elif pending and pending[0] not in excluding:
+                claims[key] = pending
+        return claims
+
+    # ------------------------------------------------------------ corrections
+
+    def _correctables(self) -> _Correctable:
+        if self._correctable is None:
+            self._correctable = _Correctable()
+            for row in self.rows(
+                    "SELECT submission_id, correction_key, form_type, project_name, received_at, loaded_at "
+                    "FROM store.submissions WHERE status IN :statuses ORDER BY submission_id",
+                    statuses=list(REPLACEABLE)):
+                *known, received, recorded = row
+                self._correctable.add(*known, sent_order_time(received, recorded))
+        return self._correctable
+
+    def correction_targets(self, provenance: Provenance, parsed: ParsedFile | None,
+                           now: dt.datetime | None = None) -> Corrections:
+        """The other versions of this submission (see pipeline.history.corrections): the ones it replaces,
+        or the one sent later that replaces it (`now`: the time it is recorded)."""
+        if parsed is None or parsed.form is None:
+            return NO_CORRECTIONS  # an unreadable file corrects nothing
+        project = getattr(parsed.form, "project_name", None)
+        sent = sent_order_time(_utc_naive(provenance.received_at), _utc_naive(now) or _utc_now())
+        return self._correctables().targets(correction_key(provenance.sender, provenance.source_file),
+                                            parsed.form_type, project, sent)
+
+    def supersede(self, old: int, new: int, actor: str, reason: str) -> None:
+        """`old` is replaced by `new`: old becomes superseded, its open exceptions resolved."""
+        self.change_status(old, "superseded", actor, "supersede", reason, related=new,
+                           resolution=replaced_by_text(new))
+
+    def _audit(self, submission_id: int, related: int | None, old_status: str | None, new_status: str, actor: str,
+               action: str, reason: str) -> None:
+        audit_id = self.conn.execute(sa.text("SELECT nextval('store.audit_ids')")).scalar()
+        self._pending.add("store.audit", [[audit_id, _utc_now(), actor, action, submission_id, related, old_status,
+                                           new_status, reason]])
+
+    def change_status(self, submission_id: int, new_status: str, actor: str, action: str, reason: str,
+                      related: int | None = None, resolution: str | None = None) -> str:
+        """Change a recorded submission's status, resolve its open exceptions and audit it; returns
+        the old status."""
+        flushed = self._pending.holds_submission(submission_id)
+        if flushed:
+            self._flush()  # recorded earlier in this batch: written now, so that the UPDATE finds it
+        row = self.one("SELECT status FROM store.submissions WHERE submission_id = :id", id=submission_id)
+        if row is None:
+            raise KeyError(submission_id)
+        now = _utc_now()
+        self.execute("UPDATE store.submissions SET status = :status, superseded_by = :by WHERE submission_id = :id",
+                     status=new_status, by=related if new_status == "superseded" else None, id=submission_id)
+        if resolution:
+            self.execute("UPDATE store.problems SET state = 'resolved', resolved_at = :now, resolution = :why "
+                         "WHERE submission_id = :id AND state = 'open'", now=now, why=resolution, id=submission_id)
+        self._audit(submission_id, related, row[0], new_status, actor, action, reason)
+        self._pending_claims = {k: v for k, v in self._pending_claims.items() if v[0] != submission_id}
+        if flushed or new_status == "loaded":
+            self._committed_claims.clear()  # rows just written or lines newly loaded: read again when asked
+        else:  # the database differs from what was read only by this submission's lines, if it was loaded
+            for claims in self._committed_claims.values():
+                claims[:] = [claim for claim in claims if claim[0] != submission_id]
+        if self._correctable is not None:
+            self._correctable.remove(submission_id)
+            if new_status in REPLACEABLE:
+                self._correctable = None  # rebuilt on next use
+        return row[0]
+
+    # ------------------------------------------------------------ intake
+
+    def begin_intake(self, item_sha256: str, file_name: str, mtime_ns: int, size: int, parts: int
+                     ) -> tuple[int, set[int]]:
+        """The intake of this inbox file (resumed if a killed run had started it) and the parts
+        of it already recorded."""
+        # the same file (bytes, name and modification time) seen before: a run was killed after
+        # starting it, or after finishing it but before removing it from the inbox
+        key = (item_sha256, file_name, mtime_ns)
+        if key not in self._intake_of:
+            self.prefetch_intakes([key])
+        started = self._intake_of[key]
+        if started is not None:
+            done = {r[0] for r in self.rows("SELECT part_no FROM store.submissions WHERE intake_id = :id",
+                                            id=started)}
+            return started, done
+        intake_id = self._next_id("intake_ids")
+        row = [intake_id, item_sha256, file_name, mtime_ns, size, parts, _utc_now(), None]
+        self._pending.add("store.intake", [row])
+        self._open_intakes[intake_id] = row
+        return intake_id, set()
+
+    def prefetch_intakes(self, keys: Iterable[tuple[str, str, int]]) -> None:
+        """Look many inbox files (sha256, name, mtime_ns) up in one statement; begin_intake then
+        answers from memory."""
+        wanted = [k for k in dict.fromkeys(keys) if k not in self._intake_of]
+        if not wanted:
+            return
+        found = {(sha, name, mtime): intake_id for sha, name, mtime, intake_id in self.rows(
+            "SELECT item_sha256, file_name, file_mtime_ns, min(intake_id) FROM store.intake "
+            "WHERE item_sha256 IN :shas GROUP BY item_sha256, file_name, file_mtime_ns",
+            shas=sorted({sha for sha, _, _ in wanted}))}
+        for key in wanted:
+            self._intake_of[key] = found.get(key)
+
+    def finish_intake(self, intake_id: int) -> None:
+        pending = self._open_intakes.pop(intake_id, None)
+        if pending is not None:
+            pending[7] = _utc_now()  # not written yet: written finished
+        else:  # an intake a killed run had started
+            self.execute("UPDATE store.intake SET finished_at = :now WHERE intake_id = :id", now=_utc_now(),
+                         id=intake_id)
+
+    # ------------------------------------------------------------ the one write
+
+    def record(self, provenance: Provenance, sha256: str, parsed: ParsedFile | None,
+               extra_problems: list[Problem] = (), now: dt.datetime | None = None,
+               intake: tuple[int, int] | None = None, corrections: Corrections | None = None) -> Recorded:
+        """Write one submission and everything read from it, in one transaction. The versions it
+        corrects (`corrections`, found here when not given) become superseded; if a version sent
+        later is here already, this one is recorded superseded by it."""
+        now = now or dt.datetime.now(dt.timezone.utc)
+        if not self._in_batch:
+            self._begin()
+        try:
+            original = self.first_with_sha256(sha256)
+            if original is not None:
+                status, problems, form_type, project = "duplicate", [], None, None
+            else:
+                problems = list(parsed.problems) + list(extra_problems) if parsed else list(extra_problems)
+                status = "rejected" if parsed is None or parsed.form is None else \
+                    ("held" if has_errors(problems) else "loaded")
+                form_type = parsed.form_type if parsed else None
+                project = getattr(parsed.form, "project_name", None) if parsed and parsed.form else None
+            if original is not None:
+                corrections = NO_CORRECTIONS
+            elif corrections is None:
+                corrections = self.correction_targets(provenance, parsed, now)
+            replaced_by = corrections.replaced_by if status in ("loaded", "held") else None
+            if replaced_by:
+                status = "superseded"
+            key = correction_key(provenance.sender, provenance.source_file)
+            submission_id = self._next_id("submission_ids")
+            received = _utc_naive(provenance.received_at)
+            self._pending.add(_SUBMISSION_COLUMNS, [[
+                submission_id, form_type, provenance.source_file, provenance.container_file, provenance.sender,
+                provenance.subject, received, provenance.message_id, sha256, status, project,
+                now.astimezone(dt.timezone.utc).replace(tzinfo=None), original,
+                "; ".join(parsed.notes) if parsed and parsed.notes else None,
+                intake[0] if intake else None, intake[1] if intake else None, key,
+                replaced_by[0] if replaced_by else None]])
+            crash_point("before_commit")
+            resolved = [now.astimezone(dt.timezone.utc).replace(tzinfo=None),
+                        replaced_by_text(replaced_by[0])] if replaced_by else [None, None]
+            self._pending.add("store.problems", [
+                [submission_id, i, p.severity.value, p.code.value, p.field, p.location, p.message, p.value,
+                 "resolved" if replaced_by else "open", *resolved] for i, p in enumerate(problems, start=1)])
+            if original is None and parsed is not None and parsed.form is not None:
+                _LOADERS[parsed.form_type](self._pending, submission_id, parsed.form, parsed.locations)
+                self._pending.add("store.value_locations",
+                                  [[submission_id, f, loc] for f, loc in parsed.locations.items()])
+            self._remember(submission_id, sha256, original, status, project, provenance.source_file, parsed)
+            if replaced_by:
+                self._audit(submission_id, replaced_by[0], None, "superseded", "pipeline", "supersede",
+                            f"{replaced_by[1]}, sent later but taken in first")
+            for old, why in corrections.replaces.items():
+                self.supersede(old, submission_id, "pipeline", why)
+            if self._correctable is not None and status in REPLACEABLE:
+                self._correctable.add(submission_id, key, form_type, project,
+                                      sent_order_time(received, _utc_naive(now)))
+            if not self._in_batch:
+                self._commit()
+        except BaseException:
+            if not self._in_batch:
+                self._rollback()
+            raise
+        return Recorded(submission_id, status, original)
+
+    def _remember(self, submission_id: int, sha256: str, original: int | None, status: str, project: str | None,
+                  source_file: str, parsed: ParsedFile | None) -> None:
+        """What the look-ups must see of a submission that is not committed yet."""
+        if original is None:
+            self._first_by_sha[sha256] = submission_id
+        if status != "loaded":
+            return
+        if project:
+            self._pending_projects.add(project)
+        if parsed.form_type == "voucher":
+            for line in parsed.form.lines:
+                key = claim_key(line.name, line.date, line.activity)
+                if key:
+                    self._pending_claims.setdefault(key, (submission_id, source_file))
+
+
+class _Correctable:
+    """Submissions a later one may correct, indexed by correction key and by planned project, with
+    when each was sent (sent_order_time: None where unknown, and then arrival order decides)."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, dict[int, tuple[str | None, str | None]]] = {}
+        self.plans: dict[str, set[int]] = {}
+        self.keys: dict[int, tuple[str | None, str | None]] = {}
+        self.received: dict[int, dt.datetime | None] = {}
+
+    def add(self, sid: int, key: str | None, form_type: str | None, project: str | None,
+            received: dt.datetime | None) -> None:
+        self.received[sid] = received
+        if key:
+            self.by_key.setdefault(key, {})[sid] = (form_type, project)
+        plan = normalise(project) if form_type == "planning" and project else None
+        if plan:
+            self.plans.setdefault(plan, set()).add(sid)
+        self.keys[sid] = (key, plan)
+
+    def remove(self, sid: int) -> None:
+        key, plan = self.keys.pop(sid, (None, None))
+        if key:
+            self.by_key.get(key, {}).pop(sid, None)
+        if plan:
+            self.plans.get(plan, set()).discard(sid)
+
+    def targets(self, key: str | None, form_type: str, project: str | None,
+                received: dt.datetime | None) -> Corrections:
+        """Which earlier-received versions this one replaces, or the later-received version that
+        already replaces it (files are not always taken in the order they were sent)."""
+        found: dict[int, str] = {}
+        for sid, (old_type, old_project) in self.by_key.get(key, {}).items() if key else ():
+            same_form = old_type is None or old_type == form_type  # an unreadable file: any form
+            same_project = not (project and old_project) or normalise(project) == normalise(old_project)
+            if same_form and same_project:
+                found[sid] = "a corrected version: same sender and file name"
+        if form_type == "planning" and project:
+            for sid in self.plans.get(normalise(project), ()):
+                found.setdefault(sid, "a newer plan for the same project (one plan per project)")
+        newer = {sid: why for sid, why in found.items()
+                 if received is not None and (self.received.get(sid) or received) > received}
+        if newer:
+            newest = max(newer, key=lambda sid: (self.received[sid], sid))
+            return Corrections({}, (newest, newer[newest]))
+        return Corrections(dict(sorted(found.items())))
+
+
+@dataclass(frozen=True)
+class Corrections:
+    """What a new submission does to its other versions."""
+    replaces: dict[int, str] = field(default_factory=dict)  # older versions -> why
+    replaced_by: tuple[int, str] | None = None  # a version received later, already recorded
+
+
+NO_CORRECTIONS = Corrections()
+
+
+# ---------------------------------------------------------------- per-form loaders
+
+def _load_planning(out: _PendingRows, sid: int, form: PlanningForm, locations: dict[str, str]) -> None:
+    out.add("store.planning", [[sid, form.project_name, form.date, form.residents_involved,
+                                *(getattr(form, name) for name in PLANNING_SECTIONS)]])
+    out.add("store.planning_leads", [[sid, i, name] for i, name in enumerate(form.project_leads or [], start=1)])
+
+
+def _load_evaluation(out: _PendingRows, sid: int, form: EvaluationForm, locations: dict[str, str]) -> None:
+    out.add("store.evaluation", [[sid, form.project_name, form.date, form.completed_by, form.what_worked_well,
+                                  form.what_could_be_improved, form.wider_learning, form.additional_feedback]])
+    rows = []
+    for principle in all_specs()["evaluation"].principles:
+        for no, statement in enumerate(principle.statements, start=1):
+            answer = form.statements.get(f"{principle.name}.{no}")
+            rows.append([sid, principle.name, no, statement, answer.score if answer else None])
+    out.add("store.evaluation_scores", rows)
+    out.add("store.evaluation_feedback", [[sid, p, text] for p, text in (form.feedback or {}).items() if text])
+    out.add("store.evaluation_themes", [[sid, THEME_NAMES[t]] for t in form.themes or []])
+
+
+def _load_monitoring(out: _PendingRows, sid: int, form: MonitoringForm, locations: dict[str, str]) -> None:
+    out.add("store.monitoring", [[sid, form.project_name, form.date, form.age_band, form.gender,
+                                  form.gender_self_description, form.trans, form.sexual_orientation, form.ethnicity,
+                                  form.ethnic_group, form.religion, form.disability, form.carer,
+                                  form.postcode_district]])
+    out.add("store.monitoring_circumstances", [[sid, c] for c in form.circumstances or []])
+
+
+def _load_voucher(out: _PendingRows, sid: int, form: VoucherForm, locations: dict[str, str]) -> None:
+    out.add("store.voucher_forms", [[sid, form.project_name, form.completed_by, form.total]])
+    out.add("store.voucher_lines",
+            [[sid, line.line_no, line.name, line.date, line.activity, line.time_spent_minutes, line.amount,
+              line.signed, locations.get(f"lines.{line.line_no}"), claim_key(line.name, line.date, line.activity)]
+             for line in form.lines])
+
+
+_LOADERS = {
+    "planning": _load_planning,
+    "evaluation": _load_evaluation,
+    "monitoring": _load_monitoring,
+    "voucher": _load_voucher,
+}

@@ -1,0 +1,311 @@
+"""RawForm -> typed form (pydantic) + Problems, following the rules of FORMS.md.
+
+Pydantic checks each value (schemas/); the spec says which are required; the few rules that
+span fields (totals, Part 1 as a whole, the project from the email subject) are here. A form
+with errors still yields every value that was valid, with failed values left as None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from pipeline.forms.raw import RawForm, RawValue
+from pipeline.forms.spec import FormSpec
+from pipeline.problems import Problem, ProblemCode, Severity, make_problem
+from pipeline.validate.names import claim_key
+from schemas import MODELS, VoucherLine
+from schemas.evaluation import PRINCIPLES
+from schemas.values import duration_unit_is_assumed, is_signed
+
+PART_1 = ("what_worked_well", "what_could_be_improved", "wider_learning")
+VOUCHER_REQUIRED = ("name", "date", "activity", "time_spent", "amount")
+
+
+@dataclass(frozen=True)
+class Context:
+    today: dt.date
+    voucher_line_cap: Decimal = Decimal("100")
+
+
+@dataclass
+class ValidatedForm:
+    form_type: str
+    model: BaseModel
+    problems: list[Problem] = field(default_factory=list)
+    locations: dict[str, str] = field(default_factory=dict)  # field path -> where it was found
+
+
+class _Collector:
+    """Problems for one form, with the location and label of each field filled in."""
+
+    def __init__(self, spec: FormSpec, raw: RawForm):
+        self.spec = spec
+        self.raw = raw
+        self.problems: list[Problem] = []
+        self.failed: set[str] = set()
+        self.locations: dict[str, Any] = {}
+        self.values: dict[str, str] = {}
+        for name, value in raw.fields.items():
+            self.locations[name] = value.location
+            self.values[name] = value.text
+        for name, choice in raw.choices.items():
+            self.locations[name] = choice.location
+
+    def add(self, code: ProblemCode, message: str, field_path: str | None, severity: Severity | None = None,
+            value: object | None = None, location: object | None = None) -> None:
+        if value is None and field_path is not None:
+            value = self.values.get(field_path) or None
+        path = field_path
+        while location is None and path:  # a blank cell has no place of its own: use its row's
+            location = self.locations.get(path)
+            path = path.rpartition(".")[0]
+        self.problems.append(make_problem(code, message, field=field_path, location=location,
+                                          value=value, severity=severity))
+        if field_path is not None:
+            self.failed.add(field_path)
+
+    def label(self, path: str) -> str:
+        for f in self.spec.header:
+            if f.name == path:
+                return f.label
+        for s in self.spec.sections:
+            if s.name == path:
+                return s.heading
+        for q in self.spec.questions:
+            if q.name == path:
+                return q.question
+        for p in self.spec.principles:
+            for i, st in enumerate(p.statements, start=1):
+                if path == f"{p.name}.{i}":
+                    return f"{p.heading}, statement {i} ('{st}')"
+        for c in self.spec.columns:
+            if path.endswith("." + c.name):
+                return c.header
+        return path.replace("_", " ")
+
+
+_KNOWN_CODES = {code.value: code for code in ProblemCode}
+_CODE_FOR_PYDANTIC_TYPE = {"literal_error": ProblemCode.INVALID_OPTION, "enum": ProblemCode.INVALID_OPTION}
+
+
+def _set_none(data: Any, loc: tuple) -> None:
+    target = data
+    for key in loc[:-1]:
+        try:
+            target = target[key]
+        except (KeyError, IndexError, TypeError):
+            return
+    last = loc[-1]
+    if isinstance(target, list) and isinstance(last, int) and last < len(target):
+        target.pop(last)
+    elif isinstance(target, dict):
+        target[last] = None
+
+
+def _validate(model_cls: type[BaseModel], data: dict, ctx: Context, out: _Collector,
+              path_of=lambda loc: ".".join(str(p) for p in loc)) -> BaseModel:
+    context = {"today": ctx.today}
+    try:
+        return model_cls.model_validate(data, context=context)
+    except ValidationError as exc:
+        errors = exc.errors()
+    for err in errors:
+        loc = tuple(err["loc"])
+        # pydantic adds the Annotated wrapper's name (e.g. "function-before[...]") to dict/list locs
+        loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p and "]" in p and p.endswith("]")))
+        path = path_of(loc)
+        code = _KNOWN_CODES.get(err["type"]) or _CODE_FOR_PYDANTIC_TYPE.get(err["type"], ProblemCode.INVALID_OPTION)
+        out.add(code, f"{out.label(path)}: {err['msg']}", path)
+        _set_none(data, loc)
+    return model_cls.model_validate(data, context=context)
+
+
+def _raw_input(raw: RawValue | None) -> object:
+    if raw is None:
+        return None
+    if raw.value is not None and not isinstance(raw.value, str):
+        return raw.value  # a typed Excel cell: a real date or number
+    return raw.text
+
+
+def _duration_input(raw: RawValue | None) -> object:
+    """A numeric cell is a count of hours, as written: pass it as text (ints mean minutes to the model)."""
+    value = _raw_input(raw)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return raw.text
+    return value
+
+
+def _check_header(spec: FormSpec, model: BaseModel, out: _Collector, skip: tuple[str, ...] = ()) -> None:
+    for f in spec.header:
+        if f.required and f.name not in skip and f.name not in out.failed and not getattr(model, f.name, None):
+            where = "" if f.name in out.raw.fields else " (the label was not found on the form)"
+            out.add(ProblemCode.MISSING_REQUIRED, f"{f.label} is blank{where}.", f.name)
+
+
+def _check_sections(spec: FormSpec, model: BaseModel, out: _Collector) -> None:
+    for s in spec.sections:
+        if getattr(model, s.name, None) or s.name in out.failed or s.if_blank == "ignore":
+            continue
+        if s.required or s.if_blank == "error":
+            out.add(ProblemCode.MISSING_REQUIRED, f"'{s.heading}' has no answer; it must be filled in.", s.name)
+        else:
+            out.add(ProblemCode.BLANK_SECTION, f"'{s.heading}' has no answer.", s.name)
+
+
+# ---------------------------------------------------------------- per form
+
+def _header_and_sections(spec: FormSpec, raw: RawForm) -> dict:
+    data = {f.name: _raw_input(raw.fields.get(f.name)) for f in spec.header}
+    data.update({s.name: _raw_input(raw.fields.get(s.name)) for s in spec.sections})
+    return data
+
+
+def _validate_planning(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collector) -> BaseModel:
+    model = _validate(MODELS["planning"], _header_and_sections(spec, raw), ctx, out)
+    _check_header(spec, model, out)
+    _check_sections(spec, model, out)
+    return model
+
+
+def _validate_evaluation(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collector) -> BaseModel:
+    data = _header_and_sections(spec, raw)
+    data["statements"] = {}
+    for p in spec.principles:
+        for i in (1, 2):
+            choice = raw.choices.get(f"{p.name}.{i}")
+            data["statements"][f"{p.name}.{i}"] = {"answer": [t.option for t in choice.ticks] if choice else []}
+    data["feedback"] = {p: raw.text(f"feedback.{p}") for p in PRINCIPLES if raw.text(f"feedback.{p}").strip()}
+    themes = raw.choices.get("themes")
+    data["themes"] = list(dict.fromkeys(t.option for t in themes.ticks)) if themes else []
+
+    def path_of(loc: tuple) -> str:
+        if loc and loc[0] == "statements" and len(loc) >= 2:
+            return str(loc[1])  # "relationships.1"
+        return ".".join(str(p) for p in loc)
+
+    model = _validate(MODELS["evaluation"], data, ctx, out, path_of)
+    if not model.project_name and "project_name" not in out.failed:
+        # the email subject may still name the project: that needs the warehouse, so it is
+        # decided when the form is recorded (pipeline.history.cross_checks)
+        out.add(ProblemCode.PROJECT_UNKNOWN,
+                "The form has no project name, and the email subject does not name exactly one known project.",
+                "project_name")
+    _check_header(spec, model, out, skip=("project_name",))
+    if not any(getattr(model, name) for name in PART_1):
+        out.add(ProblemCode.BLANK_SECTION, "Part 1 (what worked well, what could be improved, wider learning) is blank.",
+                "what_worked_well")
+    for key, answer in model.statements.items():
+        if answer.answer is None and key not in out.failed:
+            choice = raw.choices.get(key)
+            found = "" if choice else " (the statement was not found on the form)"
+            out.add(ProblemCode.NOT_ANSWERED, f"{out.label(key)}: no box is ticked{found}.", key)
+    return model
+
+
+def _validate_monitoring(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collector) -> BaseModel:
+    data = {f.name: _raw_input(raw.fields.get(f.name)) for f in spec.header}
+    for q in spec.questions:
+        choice = raw.choices.get(q.name)
+        ticks = choice.ticks if choice else []
+        data[q.name] = list(dict.fromkeys(t.option for t in ticks)) if q.multiple else [t.option for t in ticks]
+        if q.free_text_field:
+            data[q.free_text_field] = " ".join(t.free_text for t in ticks if t.free_text) or None
+    model = _validate(MODELS["monitoring"], data, ctx, out)
+    if "postcode_district" in out.failed:  # anonymous and optional: flag it, but still load the form
+        out.problems = [p.model_copy(update={"severity": Severity.WARNING}) if p.field == "postcode_district" else p
+                        for p in out.problems]
+    _check_header(spec, model, out)
+    return model
+
+
+def _claim_key(line: VoucherLine) -> str | None:
+    return claim_key(line.name, line.date, line.activity)
+
+
+def _validate_voucher(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collector) -> BaseModel:
+    header = {f.name: _raw_input(raw.fields.get(f.name)) for f in spec.header}
+    header_model = _validate(MODELS["voucher"], dict(header), ctx, out)
+    lines: list[VoucherLine] = []
+    seen_claims: dict[str, int] = {}
+    all_amounts_valid = True
+    for row in raw.rows:
+        prefix = f"lines.{row.row_no}"
+        out.locations[prefix] = row.location
+        for name, cell in row.cells.items():
+            out.locations[f"{prefix}.{name}"] = cell.location
+            out.values[f"{prefix}.{name}"] = cell.text
+        data = {
+            "line_no": row.row_no,
+            "name": _raw_input(row.cells.get("name")),
+            "date": _raw_input(row.cells.get("date")),
+            "activity": _raw_input(row.cells.get("activity")),
+            "time_spent_minutes": _duration_input(row.cells.get("time_spent")),
+            "amount": _raw_input(row.cells.get("amount")),
+        }
+        signed_cell = row.cells.get("signed")
+        data["signed"] = is_signed(signed_cell.text, signed_cell.value, signed_cell.has_image) if signed_cell else False
+        before = len(out.problems)
+        line = _validate(VoucherLine, data, ctx, out,
+                         lambda loc: f"{prefix}.{'time_spent' if loc[0] == 'time_spent_minutes' else loc[0]}")
+        for p in out.problems[before:]:
+            out.problems[out.problems.index(p)] = p.model_copy(update={"message": f"Row {row.row_no}: {p.message}"})
+        missing = [c.header for c in spec.columns
+                   if c.name in VOUCHER_REQUIRED and (row.cells.get(c.name) is None or row.cells[c.name].is_blank)]
+        if missing:
+            out.add(ProblemCode.INCOMPLETE_ROW, f"Row {row.row_no} is missing: {', '.join(missing)}.",
+                    f"{prefix}", location=row.location, value=" | ".join(c.text for c in row.cells.values()))
+        if line.amount is None:
+            all_amounts_valid = False
+        if line.time_spent_minutes is not None and duration_unit_is_assumed(data["time_spent_minutes"]):
+            out.add(ProblemCode.UNIT_ASSUMED,
+                    f"Row {row.row_no}: time spent '{out.values.get(prefix + '.time_spent')}' has no unit; "
+                    f"read as {line.time_spent_minutes // 60}h{line.time_spent_minutes % 60:02d}.",
+                    f"{prefix}.time_spent")
+        if line.amount is not None and line.amount > ctx.voucher_line_cap:
+            out.add(ProblemCode.OVER_CAP, f"Row {row.row_no}: £{line.amount} is above the £{ctx.voucher_line_cap} "
+                    "limit for one line.", f"{prefix}.amount")
+        if not line.signed and not missing:
+            out.add(ProblemCode.UNSIGNED, f"Row {row.row_no}: not signed by the recipient.", f"{prefix}.signed")
+        key = _claim_key(line)
+        if key is not None:
+            if key in seen_claims:
+                out.add(ProblemCode.POSSIBLE_DUPLICATE_CLAIM,
+                        f"Row {row.row_no} repeats row {seen_claims[key]} (same name, date and activity).",
+                        f"{prefix}")
+            else:
+                seen_claims[key] = row.row_no
+        lines.append(line)
+    if not raw.rows:
+        out.add(ProblemCode.MISSING_REQUIRED, "The voucher table has no filled-in rows.", "lines")
+    model = header_model.model_copy(update={"lines": lines})
+    if raw.total is not None and not raw.total.is_blank:
+        out.locations["total"] = raw.total.location
+        out.values["total"] = raw.total.text
+        total_model = _validate(MODELS["voucher"], {"total": _raw_input(raw.total)}, ctx, out)
+        model = model.model_copy(update={"total": total_model.total})
+        if total_model.total is not None and all_amounts_valid and total_model.total != model.amount_sum:
+            out.add(ProblemCode.TOTAL_MISMATCH,
+                    f"The sheet's total is £{total_model.total} but the amounts add up to £{model.amount_sum}.",
+                    "total")
+    return model
+
+
+_VALIDATORS = {
+    "planning": _validate_planning,
+    "evaluation": _validate_evaluation,
+    "monitoring": _validate_monitoring,
+    "voucher": _validate_voucher,
+}
+
+
+def validate_form(raw: RawForm, spec: FormSpec, ctx: Context) -> ValidatedForm:
+    out = _Collector(spec, raw)
+    model = _VALIDATORS[spec.form_type](spec, raw, ctx, out)
+    locations = {path: str(loc) for path, loc in out.locations.items() if loc is not None}
+    return ValidatedForm(spec.form_type, model, out.problems, locations)
