@@ -74,6 +74,9 @@ def _minutes(value: Any) -> Any:
 
 Minutes = Annotated[int | None, BeforeValidator(_minutes)]
 PostcodeDistrict = Annotated[str | None, BeforeValidator(_parse_with(values.postcode_district))]
+# Whether the recipient signed. The cell decides (its text, a ticked box, or a picture of a
+# signature: values.is_signed) before the model sees it, as the model gets only the answer.
+Signed = bool
 
 
 def _names(value: Any) -> Any:

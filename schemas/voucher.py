@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.types import Minutes, Money, PastDate, SingleLine
+from schemas.types import Minutes, Money, PastDate, Signed, SingleLine
 
 
 class VoucherLine(BaseModel):
@@ -16,7 +16,7 @@ class VoucherLine(BaseModel):
     activity: SingleLine = None
     time_spent_minutes: Minutes = None
     amount: Money = None
-    signed: bool = False
+    signed: Signed = False
 
 
 class VoucherForm(BaseModel):

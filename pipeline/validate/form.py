@@ -1,8 +1,9 @@
 """RawForm -> typed form (pydantic) + Problems, following the rules of FORMS.md.
 
-Pydantic checks each value (schemas/); the spec says which are required; the few rules that
-span fields (totals, Part 1 as a whole, the project from the email subject) are here. A form
-with errors still yields every value that was valid, with failed values left as None.
+Pydantic checks each value (schemas/); the spec says which model field each value fills, its
+type, and which values are required (pipeline/forms/specs). The few rules that span fields
+(totals, claims repeated on a sheet, the project from the email subject) are here. A form with
+errors still yields every value that was valid, with failed values left as None.
 """
 
 from __future__ import annotations
@@ -15,15 +16,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from pipeline.forms.raw import RawForm, RawValue
-from pipeline.forms.spec import FormSpec
+from pipeline.forms.spec import Column, FormSpec
 from pipeline.problems import Problem, ProblemCode, Severity, make_problem
 from pipeline.validate.names import claim_key
 from schemas import MODELS, VoucherLine
-from schemas.evaluation import PRINCIPLES
 from schemas.values import duration_unit_is_assumed, is_signed
-
-PART_1 = ("what_worked_well", "what_could_be_improved", "wider_learning")
-VOUCHER_REQUIRED = ("name", "date", "activity", "time_spent", "amount")
 
 
 @dataclass(frozen=True)
@@ -141,7 +138,24 @@ def _duration_input(raw: RawValue | None) -> object:
     return value
 
 
+def _signed_input(raw: RawValue | None) -> bool:
+    return is_signed(raw.text, raw.value, raw.has_image) if raw else False
+
+
+# How a raw value becomes the model's input, by the type its spec names; any other type takes
+# the text (or a typed Excel cell) as it is.
+_INPUT_BY_TYPE = {"Minutes": _duration_input, "Signed": _signed_input}
+
+
+def _model_input(type_name: str, raw: RawValue | None) -> object:
+    return _INPUT_BY_TYPE.get(type_name, _raw_input)(raw)
+
+
 def _check_header(spec: FormSpec, model: BaseModel, out: _Collector, skip: tuple[str, ...] = ()) -> None:
+    """The spec's rules for header values: an invalid value that only warns, and required values."""
+    softened = {f.name for f in spec.header if f.invalid_is_warning}
+    out.problems = [p.model_copy(update={"severity": Severity.WARNING}) if p.field in softened else p
+                    for p in out.problems]
     for f in spec.header:
         if f.required and f.name not in skip and f.name not in out.failed and not getattr(model, f.name, None):
             where = "" if f.name in out.raw.fields else " (the label was not found on the form)"
@@ -156,13 +170,21 @@ def _check_sections(spec: FormSpec, model: BaseModel, out: _Collector) -> None:
             out.add(ProblemCode.MISSING_REQUIRED, f"'{s.heading}' has no answer; it must be filled in.", s.name)
         else:
             out.add(ProblemCode.BLANK_SECTION, f"'{s.heading}' has no answer.", s.name)
+    for group in spec.section_groups:
+        if not any(getattr(model, name, None) for name in group.sections):
+            code = ProblemCode.MISSING_REQUIRED if group.if_blank == "error" else ProblemCode.BLANK_SECTION
+            out.add(code, f"{group.label} is blank.", group.sections[0])
 
 
 # ---------------------------------------------------------------- per form
 
+def _header(spec: FormSpec, raw: RawForm) -> dict:
+    return {f.name: _model_input(f.type, raw.fields.get(f.name)) for f in spec.header}
+
+
 def _header_and_sections(spec: FormSpec, raw: RawForm) -> dict:
-    data = {f.name: _raw_input(raw.fields.get(f.name)) for f in spec.header}
-    data.update({s.name: _raw_input(raw.fields.get(s.name)) for s in spec.sections})
+    data = _header(spec, raw)
+    data.update({s.name: _model_input(s.type, raw.fields.get(s.name)) for s in spec.sections})
     return data
 
 
@@ -177,10 +199,11 @@ def _validate_evaluation(spec: FormSpec, raw: RawForm, ctx: Context, out: _Colle
     data = _header_and_sections(spec, raw)
     data["statements"] = {}
     for p in spec.principles:
-        for i in (1, 2):
+        for i in range(1, len(p.statements) + 1):
             choice = raw.choices.get(f"{p.name}.{i}")
             data["statements"][f"{p.name}.{i}"] = {"answer": [t.option for t in choice.ticks] if choice else []}
-    data["feedback"] = {p: raw.text(f"feedback.{p}") for p in PRINCIPLES if raw.text(f"feedback.{p}").strip()}
+    data["feedback"] = {p.name: raw.text(f"feedback.{p.name}") for p in spec.principles
+                        if raw.text(f"feedback.{p.name}").strip()}
     themes = raw.choices.get("themes")
     data["themes"] = list(dict.fromkeys(t.option for t in themes.ticks)) if themes else []
 
@@ -197,9 +220,7 @@ def _validate_evaluation(spec: FormSpec, raw: RawForm, ctx: Context, out: _Colle
                 "The form has no project name, and the email subject does not name exactly one known project.",
                 "project_name")
     _check_header(spec, model, out, skip=("project_name",))
-    if not any(getattr(model, name) for name in PART_1):
-        out.add(ProblemCode.BLANK_SECTION, "Part 1 (what worked well, what could be improved, wider learning) is blank.",
-                "what_worked_well")
+    _check_sections(spec, model, out)
     for key, answer in model.statements.items():
         if answer.answer is None and key not in out.failed:
             choice = raw.choices.get(key)
@@ -209,7 +230,7 @@ def _validate_evaluation(spec: FormSpec, raw: RawForm, ctx: Context, out: _Colle
 
 
 def _validate_monitoring(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collector) -> BaseModel:
-    data = {f.name: _raw_input(raw.fields.get(f.name)) for f in spec.header}
+    data = _header(spec, raw)
     for q in spec.questions:
         choice = raw.choices.get(q.name)
         ticks = choice.ticks if choice else []
@@ -217,9 +238,6 @@ def _validate_monitoring(spec: FormSpec, raw: RawForm, ctx: Context, out: _Colle
         if q.free_text_field:
             data[q.free_text_field] = " ".join(t.free_text for t in ticks if t.free_text) or None
     model = _validate(MODELS["monitoring"], data, ctx, out)
-    if "postcode_district" in out.failed:  # anonymous and optional: flag it, but still load the form
-        out.problems = [p.model_copy(update={"severity": Severity.WARNING}) if p.field == "postcode_district" else p
-                        for p in out.problems]
     _check_header(spec, model, out)
     return model
 
@@ -228,9 +246,22 @@ def _claim_key(line: VoucherLine) -> str | None:
     return claim_key(line.name, line.date, line.activity)
 
 
+def _unit_assumed(columns: tuple[Column, ...], row_no: int, line: VoucherLine, data: dict, prefix: str,
+                  out: _Collector) -> None:
+    """A bare number in a Minutes column was read as hours: the sender should confirm it."""
+    for c in (c for c in columns if c.type == "Minutes"):
+        minutes = getattr(line, c.field)
+        if minutes is not None and duration_unit_is_assumed(data[c.field]):
+            out.add(ProblemCode.UNIT_ASSUMED,
+                    f"Row {row_no}: {c.header.lower()} '{out.values.get(f'{prefix}.{c.name}')}' has no unit; "
+                    f"read as {minutes // 60}h{minutes % 60:02d}.",
+                    f"{prefix}.{c.name}")
+
+
 def _validate_voucher(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collector) -> BaseModel:
-    header = {f.name: _raw_input(raw.fields.get(f.name)) for f in spec.header}
-    header_model = _validate(MODELS["voucher"], dict(header), ctx, out)
+    header_model = _validate(MODELS["voucher"], _header(spec, raw), ctx, out)
+    _check_header(spec, header_model, out)
+    column_of_field = {c.field: c.name for c in spec.columns}
     lines: list[VoucherLine] = []
     seen_claims: dict[str, int] = {}
     all_amounts_valid = True
@@ -240,33 +271,21 @@ def _validate_voucher(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collecto
         for name, cell in row.cells.items():
             out.locations[f"{prefix}.{name}"] = cell.location
             out.values[f"{prefix}.{name}"] = cell.text
-        data = {
-            "line_no": row.row_no,
-            "name": _raw_input(row.cells.get("name")),
-            "date": _raw_input(row.cells.get("date")),
-            "activity": _raw_input(row.cells.get("activity")),
-            "time_spent_minutes": _duration_input(row.cells.get("time_spent")),
-            "amount": _raw_input(row.cells.get("amount")),
-        }
-        signed_cell = row.cells.get("signed")
-        data["signed"] = is_signed(signed_cell.text, signed_cell.value, signed_cell.has_image) if signed_cell else False
+        data: dict[str, object] = {"line_no": row.row_no}
+        data.update({c.field: _model_input(c.type, row.cells.get(c.name)) for c in spec.columns})
         before = len(out.problems)
         line = _validate(VoucherLine, data, ctx, out,
-                         lambda loc: f"{prefix}.{'time_spent' if loc[0] == 'time_spent_minutes' else loc[0]}")
+                         lambda loc: f"{prefix}.{column_of_field.get(loc[0], loc[0])}")
         for p in out.problems[before:]:
             out.problems[out.problems.index(p)] = p.model_copy(update={"message": f"Row {row.row_no}: {p.message}"})
         missing = [c.header for c in spec.columns
-                   if c.name in VOUCHER_REQUIRED and (row.cells.get(c.name) is None or row.cells[c.name].is_blank)]
+                   if c.required and (row.cells.get(c.name) is None or row.cells[c.name].is_blank)]
         if missing:
             out.add(ProblemCode.INCOMPLETE_ROW, f"Row {row.row_no} is missing: {', '.join(missing)}.",
                     f"{prefix}", location=row.location, value=" | ".join(c.text for c in row.cells.values()))
         if line.amount is None:
             all_amounts_valid = False
-        if line.time_spent_minutes is not None and duration_unit_is_assumed(data["time_spent_minutes"]):
-            out.add(ProblemCode.UNIT_ASSUMED,
-                    f"Row {row.row_no}: time spent '{out.values.get(prefix + '.time_spent')}' has no unit; "
-                    f"read as {line.time_spent_minutes // 60}h{line.time_spent_minutes % 60:02d}.",
-                    f"{prefix}.time_spent")
+        _unit_assumed(spec.columns, row.row_no, line, data, prefix, out)
         if line.amount is not None and line.amount > ctx.voucher_line_cap:
             out.add(ProblemCode.OVER_CAP, f"Row {row.row_no}: £{line.amount} is above the £{ctx.voucher_line_cap} "
                     "limit for one line.", f"{prefix}.amount")
