@@ -7,6 +7,8 @@ credentials or paths are flow parameters: they come from Settings.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE as NO_CACHE
@@ -16,32 +18,34 @@ from prefect.client.schemas.objects import (
 )
 from prefect.schedules import Cron
 
-from pipeline.intake.inbox import InboxItem, settled_inbox
+from pipeline.intake.inbox import InboxItem
 from pipeline.records import RunSummary
 from pipeline.reports.run_summary import summary_markdown
-from pipeline.reports.write import write_reports
-from pipeline.runtime.run import batches, process_items
+from pipeline.runtime.run import (
+    batches,
+    empty_summary,
+    finish_run,
+    holding_the_run,
+    process_items,
+    start_run,
+)
 from pipeline.settings import Settings
+from pipeline.store.lock import warehouse_turn
 from pipeline.store.warehouse import Warehouse
-from pipeline.workspace import prepare_outputs, private_tmp
 
 DEPLOYMENT_NAME = "coforms-every-15-minutes"
 
 
 @task(name="process-batch", cache_policy=NO_CACHE)
-def process_batch(items: list[InboxItem], settings: Settings) -> RunSummary:
+def process_batch(items: list[InboxItem], settings: Settings, today: dt.date) -> RunSummary:
     with Warehouse(settings.warehouse) as warehouse:
-        return process_items(items, warehouse, settings)
+        return process_items(items, warehouse, settings, today)
 
 
 @task(name="write-reports", cache_policy=NO_CACHE)
-def write_reports_task(settings: Settings, submission_ids: list[int]) -> list[str]:
-    from pipeline.admin.replies import write_reply_drafts
-
+def write_reports_task(settings: Settings, summary: RunSummary, today: dt.date) -> list[str]:
     with Warehouse(settings.warehouse) as warehouse:
-        reports = [str(p) for p in write_reports(warehouse, settings.outputs, settings)]
-        write_reply_drafts(warehouse, submission_ids, settings)
-        return reports
+        return [str(p) for p in finish_run(warehouse, settings, summary, today)]
 
 
 @task(name="fetch-mail", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
@@ -53,31 +57,28 @@ def fetch_mail_task(settings: Settings) -> int:
 
 @flow(name="coforms-run", log_prints=True)
 def coforms_run_flow() -> dict:
-    from pipeline.store.lock import exclusive_run
-
+    """The steps of `coforms run` (pipeline.runtime.run), as Prefect tasks: mail fetched first
+    (with retries), one task per batch of files, one for the reports; artifacts for the run page."""
     settings = Settings()
     # the deployment never overlaps itself; the lock also keeps out a `coforms run` by hand
-    with exclusive_run(settings.outputs, settings.lock_wait_seconds, settings.warehouse), \
-            private_tmp(settings.outputs):
-        prepare_outputs(settings.outputs)
-        return _flow_body(settings)
+    with holding_the_run(settings):
+        if settings.imap_host:  # mail first, so this run reads it
+            fetch_mail_task(settings)
+        start = start_run(settings)
+        summary, reports = empty_summary(), []
+        if not start.nothing_to_do:
+            with warehouse_turn(settings.warehouse, settings.lock_wait_seconds):
+                for batch in batches(start.items, settings.batch_size):
+                    summary.merge(process_batch(batch, settings, start.today))
+                reports = write_reports_task(settings, summary, start.today)
+        _publish(summary, reports)
+    return {"received": summary.received, "loaded": summary.count("loaded"), "held": summary.count("held"),
+            "rejected": summary.count("rejected"), "duplicate": summary.count("duplicate"),
+            "warnings": summary.warnings, "pounds_loaded": str(summary.pounds_loaded)}
 
 
-def _flow_body(settings: Settings) -> dict:
-    if settings.imap_host:  # mail first, so this run reads it
-        fetch_mail_task(settings)
-    items = settled_inbox(settings.inbox, settings.settle_seconds)
-    summary = None
-    for batch in batches(items, settings.batch_size):
-        result = process_batch(batch, settings)
-        if summary is None:
-            summary = result
-        else:
-            summary.merge(result)
-    if summary is None:
-        import datetime as dt
-        summary = RunSummary(started_at=dt.datetime.now(dt.timezone.utc))
-    reports = write_reports_task(settings, [o.submission_id for o in summary.outcomes])
+def _publish(summary: RunSummary, reports: list[str]) -> None:
+    """The run's page in Prefect: what came in, and a table of the problems found."""
     create_markdown_artifact(summary_markdown(summary, reports), key="coforms-run-summary",
                              description="What this run received, loaded and held")
     problems = [{"file": o.source_file, "email": o.container_file or "", "submission": o.submission_id,
@@ -86,9 +87,6 @@ def _flow_body(settings: Settings) -> dict:
                 for o in summary.outcomes for p in o.problems]
     if problems:
         create_table_artifact(problems, key="coforms-run-problems", description="Problems found in this run")
-    return {"received": summary.received, "loaded": summary.count("loaded"), "held": summary.count("held"),
-            "rejected": summary.count("rejected"), "duplicate": summary.count("duplicate"),
-            "warnings": summary.warnings, "pounds_loaded": str(summary.pounds_loaded)}
 
 
 def build_deployment(settings: Settings):

@@ -14,10 +14,12 @@ import os
 import shutil
 import stat
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from pathlib import Path
 
 from pipeline.crash import crash_point
 from pipeline.history.cross_checks import claims_made_before, with_project_from_subject
@@ -264,38 +266,84 @@ def batches(items: list[InboxItem], size: int) -> list[list[InboxItem]]:
 
 
 
-def run_pipeline(settings: Settings, today: dt.date | None = None,
-                 on_start: Callable[[int], None] | None = None,
-                 on_item: Callable[[InboxItem], None] | None = None) -> RunSummary:
-    """The whole job without Prefect: every pending file, then both reports."""
+# -- The run's steps: `coforms run` (run_pipeline, below) and the Prefect flow
+# (flows/coforms_flow.py) both call these, and nothing else decides what a run does.
+
+REPORT_FILES = ("exceptions.xlsx", "voucher_reconciliation.xlsx", "summary.html")
+
+
+@dataclass
+class RunStart:
+    """What a run found when it began (holding the run lock)."""
+
+    items: list[InboxItem]
+    today: dt.date
+    reports_exist: bool
+
+    @property
+    def nothing_to_do(self) -> bool:
+        """Nothing new and every report in place: the warehouse and the reports are as the last
+        run left them, so a scheduled run with an empty inbox costs next to nothing."""
+        return not self.items and self.reports_exist
+
+
+@contextmanager
+def holding_the_run(settings: Settings) -> Iterator[None]:
+    """The outputs folder's lock (one run at a time), and temporary files under outputs/tmp.
+    A server warehouse's lock is taken later (`warehouse_for_the_run`), once there is work: a
+    no-op run touches only this machine's inbox and outputs."""
     from pipeline.store.lock import exclusive_run
 
-    # the server warehouse's lock is taken in _run_locked, once there is work: a no-op run
-    # touches only this machine's inbox and outputs, and must cost next to nothing
     with exclusive_run(settings.outputs, settings.lock_wait_seconds), private_tmp(settings.outputs):
-        return _run_locked(settings, today, on_start, on_item)
+        yield
 
 
-def _run_locked(settings, today, on_start, on_item) -> RunSummary:
-    prepare_outputs(settings.outputs)
-    items = settled_inbox(settings.inbox, settings.settle_seconds)
-    if on_start:
-        on_start(len(items))
-    reports_exist = all((settings.outputs / n).exists() for n in ("exceptions.xlsx", "voucher_reconciliation.xlsx",
-                                                                 "summary.html"))
-    if not items and reports_exist:
-        # nothing new: the warehouse and the reports are as the last run left them, so the
-        # scheduled run costs next to nothing when the inbox is empty
-        now = dt.datetime.now(dt.timezone.utc)
-        return RunSummary(started_at=now, finished_at=now)
-    # imported only when there is work: the reports' libraries take longer to load than a no-op run
-    from pipeline.admin.replies import write_reply_drafts
-    from pipeline.reports.write import write_reports
+@contextmanager
+def warehouse_for_the_run(settings: Settings) -> Iterator[Warehouse]:
+    """The warehouse, with its server lock when it is a shared PostgreSQL database."""
     from pipeline.store.lock import warehouse_turn
 
     with warehouse_turn(settings.warehouse, settings.lock_wait_seconds), Warehouse(settings.warehouse) as warehouse:
-        summary = process_items(items, warehouse, settings, today, on_item)
-        crash_point("before_reports")
-        write_reports(warehouse, settings.outputs, settings, today)
-        write_reply_drafts(warehouse, [o.submission_id for o in summary.outcomes], settings)
-    return summary
+        yield warehouse
+
+
+def start_run(settings: Settings, today: dt.date | None = None) -> RunStart:
+    """Step 1: the outputs folder private and swept of what a killed run left; the inbox's files,
+    once they have settled."""
+    prepare_outputs(settings.outputs)
+    items = settled_inbox(settings.inbox, settings.settle_seconds)
+    reports_exist = all((settings.outputs / name).exists() for name in REPORT_FILES)
+    return RunStart(items, today or dt.date.today(), reports_exist)
+
+
+def finish_run(warehouse: Warehouse, settings: Settings, summary: RunSummary, today: dt.date) -> list[Path]:
+    """Last step: the reports rewritten from the warehouse, and reply drafts for this run's forms."""
+    # imported only when there is work: the reports' libraries take longer to load than a no-op run
+    from pipeline.admin.replies import write_reply_drafts
+    from pipeline.reports.write import write_reports
+
+    crash_point("before_reports")
+    reports = write_reports(warehouse, settings.outputs, settings, today)
+    write_reply_drafts(warehouse, [o.submission_id for o in summary.outcomes], settings)
+    return reports
+
+
+def empty_summary() -> RunSummary:
+    now = dt.datetime.now(dt.timezone.utc)
+    return RunSummary(started_at=now, finished_at=now)
+
+
+def run_pipeline(settings: Settings, today: dt.date | None = None,
+                 on_start: Callable[[int], None] | None = None,
+                 on_item: Callable[[InboxItem], None] | None = None) -> RunSummary:
+    """The whole job without Prefect: every pending file, then the reports."""
+    with holding_the_run(settings):
+        start = start_run(settings, today)
+        if on_start:
+            on_start(len(start.items))
+        if start.nothing_to_do:
+            return empty_summary()
+        with warehouse_for_the_run(settings) as warehouse:
+            summary = process_items(start.items, warehouse, settings, start.today, on_item)
+            finish_run(warehouse, settings, summary, start.today)
+        return summary
