@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from pipeline.intake.archive import is_archived
 from pipeline.intake.inbox import list_inbox
+from pipeline.reports import queries
 from pipeline.settings import Settings
 from pipeline.store.warehouse import Warehouse, warehouse_exists
 
@@ -35,10 +36,9 @@ def check(settings: Settings) -> CheckReport:
         return report
     inbox_names = {item.name for item in list_inbox(settings.inbox)}
     with Warehouse(settings.warehouse, read_only=True) as wh:
-        intakes = wh.rows("SELECT intake_id, item_sha256, file_name, parts, finished_at FROM store.intake")
-        parts = dict(((i, p), n) for i, p, n in wh.rows(
-            "SELECT intake_id, part_no, count(*) FROM store.submissions WHERE intake_id IS NOT NULL GROUP BY 1, 2"))
-        submissions = wh.rows("SELECT submission_id, sha256, status FROM store.submissions")
+        intakes = queries.intake_records(wh)
+        parts = {(intake_id, part_no): n for intake_id, part_no, n in queries.submissions_per_intake_part(wh)}
+        submissions = queries.submission_files(wh)
     report.intakes = len(intakes)
     started_names = set()
     for intake_id, sha, name, n_parts, finished in intakes:

@@ -22,6 +22,7 @@ from pipeline.files import private_dir, write_atomically
 from pipeline.intake.mail import safe_file_name
 from pipeline.problems import CATALOGUE, ProblemCode
 from pipeline.records import MAX_SUBJECT, clean_header_text
+from pipeline.reports import queries
 from pipeline.settings import Settings
 from pipeline.store.warehouse import Warehouse
 
@@ -59,13 +60,7 @@ def _emails_with_problems(warehouse: Warehouse, submission_ids: list[int]) -> li
     one sender must never be sent another's problems."""
     if not submission_ids:
         return []
-    rows = warehouse.rows("""
-        SELECT s.container_file, s.sender, s.subject, s.message_id, s.received_at, s.submission_id, s.source_file,
-               s.form_type, s.status, p.severity, p.code, p.message, p.location, p.value
-        FROM store.submissions s JOIN store.problems p USING (submission_id)
-        WHERE s.submission_id IN :ids AND s.container_file IS NOT NULL AND s.sender IS NOT NULL
-          AND p.code <> 'sender_not_allowed' AND p.state = 'open'  -- not what a correction already fixed
-        ORDER BY s.container_file, s.submission_id, p.severity, p.problem_no""", ids=submission_ids)
+    rows = queries.open_problems_of_emails(warehouse, submission_ids)
     emails: dict[tuple, _Email] = {}
     forms: dict[int, _Form] = {}
     for (container, sender, subject, message_id, received, submission_id, source, form_type, status,

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from typing import NamedTuple
 
 from pipeline.problems import CATALOGUE, ProblemCode
+from pipeline.reports import queries
 from pipeline.reports.workbook import DATETIME, Column, Report, local_time
 from pipeline.store.warehouse import Warehouse
 
@@ -54,20 +55,11 @@ class ExceptionRow(NamedTuple):
     resolution: str | None
 
 
-_QUERY = """
-SELECT s.received_at, s.submission_id, s.status, p.severity, p.code, p.message, p.location, p.value,
-       s.sender, s.subject, s.source_file, s.container_file, s.form_type, p.field, p.state, p.resolved_at,
-       p.resolution
-FROM store.problems p JOIN store.submissions s USING (submission_id)
-WHERE p.state IN :states
-ORDER BY s.received_at DESC NULLS LAST, s.submission_id DESC, p.severity, p.problem_no
-"""
-
-
 def exception_rows(warehouse: Warehouse, state: str | None = None) -> list[ExceptionRow]:
     """Exceptions (all, or only `open` / `resolved` ones), grouped by sender: the sender heard
     from most recently first, each sender's forms newest first."""
-    rows = [ExceptionRow(*r) for r in warehouse.rows(_QUERY, states=[state] if state else ["open", "resolved"])]
+    states = [state] if state else ["open", "resolved"]
+    rows = [ExceptionRow(*r) for r in queries.problems_newest_first(warehouse, states)]
     groups: OrderedDict[str, list[ExceptionRow]] = OrderedDict()
     for row in rows:  # already newest first, so groups come in order of their newest form
         groups.setdefault(row.sender or "", []).append(row)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.forms.labels import normalise
+from pipeline.reports import queries
 from pipeline.reports.ledger import Ledger, read_ledger
 from pipeline.reports.reconcile import ZERO, Claim, by_month, match, over_threshold
 from pipeline.reports.workbook import DATE, POUNDS, Column, Report
@@ -35,31 +36,10 @@ LINE_COLUMNS = [
     Column("Signed", 8), Column("File", 34), Column("Email file", 26), Column("Where in the file", 24),
     Column("Sender", 28)]
 
-_CONTROL_TOTALS = """
-WITH lines AS (
-    SELECT l.*, s.status FROM store.voucher_lines l JOIN store.submissions s USING (submission_id)
-), forms AS (
-    SELECT s.status, count(*) AS n FROM store.submissions s WHERE s.form_type = 'voucher' GROUP BY s.status
-)
-SELECT
-    (SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM forms WHERE status = 'loaded') AS forms_loaded,
-    (SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM forms WHERE status = 'held') AS forms_held,
-    (SELECT count(*) FROM lines WHERE status = 'loaded') AS lines_loaded,
-    (SELECT coalesce(sum(amount), 0) FROM lines WHERE status = 'loaded') AS pounds_loaded,
-    (SELECT count(*) FROM lines WHERE status = 'held') AS lines_held,
-    (SELECT coalesce(sum(amount), 0) FROM lines WHERE status = 'held') AS pounds_held,
-    (SELECT count(*) FROM lines WHERE status = 'loaded' AND NOT signed) AS unsigned_lines,
-    (SELECT coalesce(sum(amount), 0) FROM lines WHERE status = 'loaded' AND NOT signed) AS pounds_unsigned
-"""
-
-
-def _group(warehouse: Warehouse, key_sql: str, label=lambda key: key) -> list[list]:
-    """Lines, forms, pounds and hours per key, in key order (sorted here: a server database would
-    sort text by its own collation), the lines without one last."""
-    rows = warehouse.rows(f"""
-        SELECT {key_sql} AS k, count(*) AS lines, count(DISTINCT submission_id) AS forms, sum(amount) AS pounds,
-               sum(time_spent_minutes) AS minutes
-        FROM voucher_lines GROUP BY 1""")
+def _group(rows, label=lambda key: key) -> list[list]:
+    """Lines, forms, pounds and hours per key (from rows of key, lines, forms, pounds, minutes), in
+    key order (sorted here: a server database would sort text by its own collation), the lines
+    without one last."""
     return [[label(k) if k is not None else None, lines, forms, pounds, None if minutes is None else minutes / 60]
             for k, lines, forms, pounds, minutes in sorted(rows, key=lambda r: (r[0] is None, r[0] or ""))]
 
@@ -69,9 +49,7 @@ def _by_recipient(warehouse: Warehouse) -> list[list]:
     varies in case, spacing, invisible characters or look-alike letters), shown as the name was
     first written (by form and line). In name order, the lines without a name last."""
     per_person: dict[str | None, list] = {}
-    for name, sid, amount, minutes in warehouse.rows(
-            "SELECT name, submission_id, amount, time_spent_minutes FROM voucher_lines "
-            "ORDER BY submission_id, line_no"):
+    for name, sid, amount, minutes in queries.loaded_lines_in_form_order(warehouse):
         key = None if name is None else person_key(name)
         row = per_person.setdefault(key, [name, 0, set(), None, None])
         row[1] += 1
@@ -87,29 +65,14 @@ def _by_recipient(warehouse: Warehouse) -> list[list]:
 
 def claimed_lines(warehouse: Warehouse) -> list[Claim]:
     """Every loaded voucher line with a name, a date and an amount."""
-    return [Claim(*row) for row in warehouse.rows("""
-        SELECT l.submission_id, l.line_no, l.name, l.date, l.amount, l.activity, s.source_file
-        FROM voucher_lines l JOIN store.submissions s USING (submission_id)
-        WHERE l.name IS NOT NULL AND l.date IS NOT NULL AND l.amount IS NOT NULL
-        ORDER BY l.date, l.submission_id, l.line_no""")]
-
-
-_DOUBLE_CLAIMS = """
-WITH keyed AS (
-    SELECT l.*, s.source_file, s.sender FROM store.voucher_lines l JOIN store.submissions s USING (submission_id)
-    WHERE s.status = 'loaded' AND l.claim_key IS NOT NULL
-)
-SELECT claim_key, name, date, activity, amount, submission_id, line_no, source_file, sender, location
-FROM keyed WHERE claim_key IN (
-    SELECT claim_key FROM keyed GROUP BY claim_key HAVING count(DISTINCT submission_id) > 1)
-"""
+    return [Claim(*row) for row in queries.claimed_lines(warehouse)]
 
 
 def _double_claims(warehouse: Warehouse) -> list[list]:
     """Sorted here (not by the database's collation): each claim by its first-written name,
     date and activity in lower-case words, then form and line. (The claim key itself, a
     look-alike skeleton, would sort "Mei" as "rnei".)"""
-    rows = warehouse.rows(_DOUBLE_CLAIMS)
+    rows = queries.double_claim_lines(warehouse)
     first_row: dict[str, tuple] = {}
     for row in sorted(rows, key=lambda r: (r[5], r[6])):
         first_row.setdefault(row[0], row)
@@ -135,7 +98,7 @@ def voucher_reports(warehouse: Warehouse, outputs: Path, settings: Settings | No
     this_year = financial_year(today or dt.date.today())
     report = Report()
     (forms_loaded, forms_held, lines_loaded, pounds_loaded, lines_held, pounds_held, unsigned,
-     pounds_unsigned) = warehouse.one(_CONTROL_TOTALS)
+     pounds_unsigned) = queries.voucher_control_totals(warehouse)
     claims = claimed_lines(warehouse)
     ledger = read_ledger(settings.ledger_path) if settings.ledger_path else None
     control = [
@@ -177,9 +140,10 @@ def voucher_reports(warehouse: Warehouse, outputs: Path, settings: Settings | No
     hours = Column("Hours", 10, "0.0")
     report.table_sheet("By month", [Column("Month", 12), Column("Lines", 8), Column("Forms", 8),
                                      Column("£", 14, POUNDS), hours],
-                    _group(warehouse, "date_trunc('month', date)", lambda month: month.strftime("%Y-%m")))
+                    _group(queries.loaded_lines_by_month(warehouse), lambda month: month.strftime("%Y-%m")))
     report.table_sheet("By activity", [Column("Activity", 36), Column("Lines", 8), Column("Forms", 8),
-                                        Column("£", 14, POUNDS), hours], _group(warehouse, "activity"))
+                                        Column("£", 14, POUNDS), hours],
+                       _group(queries.loaded_lines_by_activity(warehouse)))
     report.table_sheet("By recipient", [Column("Recipient", 30), Column("Lines", 8), Column("Forms", 8),
                                          Column("£", 14, POUNDS), hours], _by_recipient(warehouse))
     current, earlier, by_year = _lines_by_year(warehouse, this_year)
@@ -213,12 +177,7 @@ def _lines_by_year(warehouse: Warehouse, this_year: str) -> tuple[list[list], di
     current: list[list] = []
     earlier: dict[str, list[list]] = {}
     counts: dict[str | None, list] = {}
-    for row in warehouse.rows("""
-            SELECT s.status, l.submission_id, l.line_no, l.name, l.date, l.activity, l.time_spent_minutes, l.amount,
-                   l.signed, s.source_file, s.container_file, l.location, s.sender
-            FROM store.voucher_lines l JOIN store.submissions s USING (submission_id)
-            WHERE s.status IN ('loaded', 'held')
-            ORDER BY s.status DESC, l.date NULLS LAST, l.submission_id, l.line_no"""):
+    for row in queries.loaded_and_held_lines(warehouse):
         status, day, amount = row[0], row[4], row[7]
         year = financial_year(day) if day is not None else None
         line = [*row[:8], "yes" if row[8] else "NO", *row[9:]]
