@@ -25,7 +25,7 @@ def default_actor() -> str:
 
 
 def _status(warehouse: Warehouse, submission_id: int) -> tuple[str, str | None]:
-    row = warehouse.one("SELECT status, form_type FROM store.submissions WHERE submission_id = :id",
+    row = warehouse.one("SELECT status, form_type FROM submissions WHERE submission_id = :id",
                         id=submission_id)
     if row is None:
         raise AdminError(f"There is no submission {submission_id}.")

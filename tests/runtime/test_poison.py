@@ -66,7 +66,7 @@ def _bad_files(secret: Path) -> dict[str, bytes | None]:
         "tiny cells.docx": crafted.tiny_cells_docx(60),  # 60 MB of document.xml
         "shared strings.xlsx": crafted.shared_strings_bomb_xlsx(),  # poi poc-shared-strings.xlsx
         "binary workbook.xlsb": crafted.xlsb(),
-        "protected.doc": (Path(__file__).parent / "read" / "data" / "password_libreoffice.doc").read_bytes(),
+        "protected.doc": (Path(__file__).parents[1] / "read" / "data" / "password_libreoffice.doc").read_bytes(),
         "pages counted twice.pdf": crafted.page_counted_twice_pdf(),
         # the inbox itself
         "link to secrets.docx": None,  # a symlink to a file the service can read
