@@ -10,6 +10,7 @@ for half-written archive files (`.name.*.tmp`, see pipeline.files.write_atomical
 from __future__ import annotations
 
 import logging
+import multiprocessing.util
 import shutil
 import tempfile
 import time
@@ -21,10 +22,9 @@ from pipeline.files import PRIVATE_DIR, private_dir
 
 log = logging.getLogger(__name__)
 
-# Everything this process puts in tmp/ comes after this module is loaded (use_private_tmp is
-# here): what is older was left by a run that has stopped. The multiprocessing fork server,
-# started early by `coforms run` before it takes the run lock, keeps its socket in tmp/. (A
-# second of margin: file times come from a coarser clock than time.time().)
+# Everything this process puts in tmp/ comes after this module is loaded (private_tmp is
+# here): what is older was left by a run that has stopped. (A second of margin: file times come
+# from a coarser clock than time.time().)
 _LOADED_AT = time.time() - 1.0
 
 
@@ -38,6 +38,9 @@ def private_tmp(outputs: Path) -> Iterator[Path]:
     """Temporary files of this process under outputs/tmp while the block runs (the processes a
     run starts are told the folder themselves: `use_temp_dir`)."""
     tmp = private_dir(temp_dir(outputs)).resolve()
+    # multiprocessing's own folder (the fork server's socket, nothing else) stays in the system's
+    # temporary folder: a socket's path is limited to 108 bytes, which a deep outputs folder exceeds
+    multiprocessing.util.get_temp_dir()
     previous = tempfile.tempdir
     tempfile.tempdir = str(tmp)
     try:
