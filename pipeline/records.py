@@ -2,7 +2,8 @@
 
 intake   -> Provenance, Attachment (the bytes of one part, where they came from)
 runtime  -> ParsedFile (one part read, identified and validated)
-history  -> Status (what becomes of it)
+history  -> Decision (what becomes of it: a Status, the versions it replaces, the problems
+            earlier forms add), from the EarlierForm records the warehouse looks up
 runtime  -> Outcome (one part recorded), RunSummary (the run)
 
 Text that comes from a file or a header is made storable here, once (`storable_text`,
@@ -110,6 +111,37 @@ class ParsedFile:
     @property
     def readable(self) -> bool:
         return self.form is not None
+
+
+@dataclass(frozen=True)
+class EarlierForm:
+    """A recorded submission that a later one may still replace, as the warehouse holds it."""
+
+    submission_id: int
+    form_type: str | None
+    project_name: str | None
+    received_at: dt.datetime | None  # its email's Date (UTC, naive), if it came by email
+    recorded_at: dt.datetime  # when it was recorded (UTC, naive)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What becomes of one form, given the forms before it: decided once
+    (pipeline.history.decide), then stored as it says (pipeline.store.warehouse)."""
+
+    status: Status
+    parsed: ParsedFile | None  # the form as it is kept (None: a duplicate keeps nothing)
+    correction_key: str | None  # how its later versions will find it
+    duplicate_of: int | None = None  # the first submission with the same bytes
+    supersedes: dict[int, str] = field(default_factory=dict)  # earlier versions it replaces -> why
+    superseded_by: tuple[int, str] | None = None  # a version sent later, recorded already -> why
+    added: tuple[Problem, ...] = ()  # problems found against earlier forms (claims made before)
+    withdrawn: tuple[Problem, ...] = ()  # problems of the form alone that the email settled
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every problem recorded with the form."""
+        return [*self.parsed.problems, *self.added] if self.parsed is not None else []
 
 
 @dataclass

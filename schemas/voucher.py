@@ -1,9 +1,11 @@
 """Appendix 4: Co-production Attendance and Voucher Collection."""
 
 from decimal import Decimal
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict
 
+from pipeline.validate.names import claim_key
 from schemas.types import Minutes, Money, PastDate, Signed, SingleLine
 
 
@@ -17,6 +19,13 @@ class VoucherLine(BaseModel):
     time_spent_minutes: Minutes = None
     amount: Money = None
     signed: Signed = False
+
+    @cached_property
+    def claim_key(self) -> str | None:
+        """The claim this line makes (pipeline.validate.names.claim_key), worked out once: double
+        claims are looked up, recorded and stored by it. Not a field, so not in the form's values.
+        A line is not changed after validation (model_copy with an update would keep this key)."""
+        return claim_key(self.name, self.date, self.activity)
 
 
 class VoucherForm(BaseModel):

@@ -1,8 +1,9 @@
-"""Checks of one parsed form against what the warehouse already holds.
+"""Checks of one parsed form against the forms before it.
 
 Parsing is pure (bytes in, form and problems out), so it can run anywhere and in any order;
-whatever depends on earlier submissions is decided here, in the main process, just before the
-form is recorded, in arrival order. A one-core run and a many-core run therefore agree.
+whatever depends on earlier submissions is decided in the main process, just before the form
+is recorded, in arrival order (pipeline.history.decide). A one-core run and a many-core run
+therefore agree. `history` is what decide reads the earlier forms through (the warehouse).
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from dataclasses import replace
 from pipeline.forms.labels import label_tokens, normalise
 from pipeline.problems import Problem, ProblemCode, make_problem
 from pipeline.records import ParsedFile
-from pipeline.store.warehouse import Warehouse
-from pipeline.validate.names import claim_key
 
 
 def project_from_subject(subject: str | None, known_projects: frozenset[str]) -> str | None:
@@ -26,34 +25,37 @@ def project_from_subject(subject: str | None, known_projects: frozenset[str]) ->
     return named.pop() if len(named) == 1 else None
 
 
-def with_project_from_subject(parsed: ParsedFile, subject: str | None, warehouse: Warehouse) -> ParsedFile:
-    """An evaluation without a project name takes the one loaded project its email's subject
-    names; its project_unknown problem then goes."""
-    unknown = [p for p in parsed.problems if p.code is ProblemCode.PROJECT_UNKNOWN]
+def with_project_from_subject(parsed: ParsedFile, subject: str | None, history
+                              ) -> tuple[ParsedFile, tuple[Problem, ...]]:
+    """A form the validator found without a project (project_unknown: it cannot know the email)
+    takes the one loaded project its email's subject names. Returns the form as it is then kept,
+    and the project_unknown problem that the subject settled (none if it named no project)."""
+    unknown = tuple(p for p in parsed.problems if p.code is ProblemCode.PROJECT_UNKNOWN)
     if parsed.form is None or not unknown or not subject:
-        return parsed
-    project = project_from_subject(subject, warehouse.known_projects())
+        return parsed, ()
+    project = project_from_subject(subject, history.known_projects())
     if project is None:
-        return parsed
+        return parsed, ()
     return replace(parsed, form=parsed.form.model_copy(update={"project_name": project}),
                    problems=[p for p in parsed.problems if p.code is not ProblemCode.PROJECT_UNKNOWN],
-                   notes=[*parsed.notes, f"project name taken from the email subject: {project}"])
+                   notes=[*parsed.notes, f"project name taken from the email subject: {project}"]), unknown
 
 
-def claims_made_before(parsed: ParsedFile, warehouse: Warehouse, excluding: Iterable[int] = ()) -> list[Problem]:
+def claims_made_before(parsed: ParsedFile, history, excluding: Iterable[int] = ()) -> list[Problem]:
     """possible_duplicate_claim for voucher lines already loaded from another form (not counting
     the forms this one corrects)."""
     if parsed.form_type != "voucher" or parsed.form is None:
         return []
-    keyed = [(line, claim_key(line.name, line.date, line.activity)) for line in parsed.form.lines]
-    earlier = warehouse.loaded_claims((k for _, k in keyed), excluding)
+    lines = parsed.form.lines
+    earlier = history.loaded_claims((line.claim_key for line in lines), excluding)
     problems = []
-    for line, key in keyed:
-        if key in earlier:
+    for line in lines:
+        if line.claim_key in earlier:
+            first_sid, first_file = earlier[line.claim_key]
             problems.append(make_problem(
                 ProblemCode.POSSIBLE_DUPLICATE_CLAIM,
                 f"Row {line.line_no}: {line.name}, {line.date:%d/%m/%Y}, {line.activity} was already claimed on "
-                f"\"{earlier[key][1]}\" (submission {earlier[key][0]}).",
+                f"\"{first_file}\" (submission {first_sid}).",
                 field=f"lines.{line.line_no}", location=parsed.locations.get(f"lines.{line.line_no}"),
                 value=f"{line.name} | {line.date:%d/%m/%Y} | {line.activity}"))
     return problems

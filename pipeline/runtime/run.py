@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pipeline.crash import crash_point
-from pipeline.history.cross_checks import claims_made_before, with_project_from_subject
+from pipeline.history.decide import decide
 from pipeline.intake.archive import archive_bytes, archive_path
 from pipeline.intake.inbox import (
     InboxItem,
@@ -39,7 +39,7 @@ from pipeline.records import Attachment, Outcome, ParsedFile, Provenance, RunSum
 from pipeline.runtime.parallel import Parser
 from pipeline.runtime.parse import internal_error
 from pipeline.settings import Settings
-from pipeline.store.warehouse import Warehouse, claim_key
+from pipeline.store.warehouse import Warehouse
 from pipeline.validate.form import Context
 from pipeline.workspace import prepare_outputs, private_tmp, temp_dir
 
@@ -48,18 +48,14 @@ log = logging.getLogger(__name__)
 
 def _record(attachment: Attachment, parsed: ParsedFile | None, warehouse: Warehouse,
             intake: tuple[int, int]) -> Outcome:
-    """Record one attachment (parsed already, or None when its bytes were seen before)."""
-    if warehouse.first_with_sha256(attachment.sha256) is not None:
-        parsed = None  # identical bytes: a duplicate, whatever was read
-    if parsed is not None:
-        parsed = with_project_from_subject(parsed, attachment.provenance.subject, warehouse)
-    corrections = warehouse.correction_targets(attachment.provenance, parsed) if parsed else None
-    extra = claims_made_before(parsed, warehouse, excluding=corrections.replaces) if corrections else []
+    """Record one attachment (parsed already, or None when its bytes were seen before): what the
+    forms before it make of it is decided once (pipeline.history.decide), then stored."""
+    now = dt.datetime.now(dt.timezone.utc)
+    decision = decide(parsed, attachment.provenance, attachment.sha256, warehouse, now)
     crash_point("after_parse")
-    recorded = warehouse.record(attachment.provenance, attachment.sha256, parsed, extra, intake=intake,
-                                corrections=corrections)
+    recorded = warehouse.record(attachment.provenance, attachment.sha256, decision, now, intake)
     crash_point("after_record")
-    problems = (list(parsed.problems) + extra) if parsed and recorded.status != "duplicate" else []
+    parsed, problems = decision.parsed, decision.problems  # a duplicate keeps nothing of what was read
     amount = parsed.form.amount_sum if parsed and parsed.form_type == "voucher" and parsed.form else Decimal("0.00")
     log.info("%s -> submission %s %s (%d problems; %s, parse %.0f ms)", attachment.provenance.source_file,
              recorded.submission_id, recorded.status, len(problems), parsed.format if parsed else "-",
@@ -89,9 +85,10 @@ def _too_large(item: InboxItem, warehouse: Warehouse, settings: Settings, sha: s
     problem = make_problem(ProblemCode.TOO_LARGE,
                            f"The file is {item.size / 1e6:.1f} MB; the limit is {settings.max_file_bytes / 1e6:.0f} MB.")
     provenance = Provenance(item.name, received_at=received_time(item.path))
-    recorded = warehouse.record(provenance, sha, ParsedFile(None, None, [problem]), intake=intake)
-    return Outcome(item.name, None, recorded.submission_id, recorded.status, None,
-                   [problem] if recorded.status != "duplicate" else [])
+    now = dt.datetime.now(dt.timezone.utc)
+    decision = decide(ParsedFile(None, None, [problem]), provenance, sha, warehouse, now)
+    recorded = warehouse.record(provenance, sha, decision, now, intake)
+    return Outcome(item.name, None, recorded.submission_id, recorded.status, None, decision.problems)
 
 
 @dataclass
@@ -186,8 +183,7 @@ def _record_batch(batch: list[_Prepared], warehouse: Warehouse, settings: Settin
         warehouse.prefetch_intakes((p.sha256, p.item.name, p.mtime_ns) for p in batch)
         # the batch's parses are all waited for first (the workers have the next batch meanwhile),
         # so the claims its voucher sheets make are looked up in one statement, not one each
-        warehouse.prefetch_claims(claim_key(line.name, line.date, line.activity)
-                                  for p in batch for future in p.parsing.values()
+        warehouse.prefetch_claims(line.claim_key for p in batch for future in p.parsing.values()
                                   for line in _voucher_lines(future.result()))
         for prepared in batch:
             parts = len(prepared.attachments) if prepared.attachments is not None else 1

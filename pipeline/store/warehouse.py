@@ -2,15 +2,21 @@
 
 The same code writes an embedded DuckDB file or a PostgreSQL server (pipeline.store.database); the
 schema itself is made by the versioned migrations in pipeline/store/migrations. The views are the
-documented interface (README, "Warehouse views"); the tables behind them may change. Every submission is written in one transaction; a file whose SHA-256 was seen
-before is recorded as a `duplicate` of the first and loads nothing. Held and rejected
-submissions are kept in the store tables too (with failed values null), but the form views
-show loaded submissions only.
+documented interface (README, "Warehouse views"); the tables behind them may change. Every submission is written in one transaction. Held and rejected submissions are kept in
+the store tables too (with failed values null), but the form views show loaded submissions only.
+
+The warehouse stores; it does not decide. What becomes of a form (duplicate, loaded, held,
+superseded, the versions it replaces, the claims made before) is decided by
+pipeline.history.decide, which reads earlier forms through the look-ups here (`first_with_sha256`,
+`known_projects`, `loaded_claims`, `replaceable_with_key`, `replaceable_of_project`); `record`
+then writes what its Decision says.
 
 Writes inside a batch are kept in memory and sent at the commit as one multi-row INSERT per
 table (DuckDB pays about a millisecond per statement, and a server a round trip, so per-form
 INSERTs cost more than the parsing). Look-ups made before the commit (seen this SHA-256? claimed already? known project?)
-consult those pending rows too, so recording in a batch gives what one-by-one would.
+consult those pending rows too, so recording in a batch gives what one-by-one would. The
+look-ups' answers are kept for the batch in caches (a statement per batch, not per form), which
+a status change updates.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -27,11 +33,8 @@ from pipeline.crash import crash_point
 from pipeline.files import private_dir
 from pipeline.forms.labels import normalise
 from pipeline.forms.spec import all_specs
-from pipeline.history.corrections import correction_key
-from pipeline.problems import Problem, has_errors
-from pipeline.records import ParsedFile, Provenance
+from pipeline.records import Decision, EarlierForm, Provenance
 from pipeline.store import database
-from pipeline.validate.names import claim_key
 from schemas import EvaluationForm, MonitoringForm, PlanningForm, VoucherForm
 from schemas.evaluation import THEME_NAMES
 
@@ -116,23 +119,9 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
-def sent_order_time(received: dt.datetime | None, recorded: dt.datetime) -> dt.datetime | None:
-    """When a form was sent, for ordering its versions: its email's Date (UTC, naive), unless that
-    is later than the moment we recorded it. A Date in the future is the sender's word only (a
-    wrong clock, or a header written to win): such a form is ordered by arrival, as one without
-    a date, so it cannot outrank a correction sent after it."""
-    return received if received is not None and received <= recorded else None
-
-
 def warehouse_exists(target: Path | str) -> bool:
     """Has a run created the warehouse yet (the file, or our tables in the database)?"""
     return database.exists(database.warehouse_url(target))
-
-
-def status_for(parsed: ParsedFile) -> str:
-    if parsed.form is None:
-        return "rejected"
-    return "held" if has_errors(parsed.problems) else "loaded"
 
 
 class Warehouse:
@@ -167,7 +156,7 @@ class Warehouse:
         self._open_intakes: dict[int, list] = {}  # intake id -> its pending row
         self._intake_of: dict[tuple[str, str, int], int | None] = {}  # (sha256, name, mtime) -> first intake
         self._reserved: dict[str, list[int]] = {"submission_ids": [], "intake_ids": []}
-        self._correctable: _Correctable | None = None  # loaded lazily
+        self._replaceable: _ReplaceableIndex | None = None  # loaded on first use
 
     def close(self) -> None:
         if self.conn.in_transaction():  # reads end cleanly; unfinished writes are undone
@@ -338,29 +327,26 @@ class Warehouse:
                 claims[key] = pending
         return claims
 
-    # ------------------------------------------------------------ corrections
+    # ------------------------------------------------------------ earlier versions
 
-    def _correctables(self) -> _Correctable:
-        if self._correctable is None:
-            self._correctable = _Correctable()
-            for row in self.rows(
+    def _replaceables(self) -> _ReplaceableIndex:
+        if self._replaceable is None:
+            self._replaceable = _ReplaceableIndex()
+            for sid, key, form_type, project, received, recorded in self.rows(
                     "SELECT submission_id, correction_key, form_type, project_name, received_at, loaded_at "
                     "FROM store.submissions WHERE status IN :statuses ORDER BY submission_id",
                     statuses=list(REPLACEABLE)):
-                *known, received, recorded = row
-                self._correctable.add(*known, sent_order_time(received, recorded))
-        return self._correctable
+                self._replaceable.add(key, EarlierForm(sid, form_type, project, received, recorded))
+        return self._replaceable
 
-    def correction_targets(self, provenance: Provenance, parsed: ParsedFile | None,
-                           now: dt.datetime | None = None) -> Corrections:
-        """The other versions of this submission (see pipeline.history.corrections): the ones it replaces,
-        or the one sent later that replaces it (`now`: the time it is recorded)."""
-        if parsed is None or parsed.form is None:
-            return NO_CORRECTIONS  # an unreadable file corrects nothing
-        project = getattr(parsed.form, "project_name", None)
-        sent = sent_order_time(_utc_naive(provenance.received_at), _utc_naive(now) or _utc_now())
-        return self._correctables().targets(correction_key(provenance.sender, provenance.source_file),
-                                            parsed.form_type, project, sent)
+    def replaceable_with_key(self, key: str) -> list[EarlierForm]:
+        """Submissions still replaceable (REPLACEABLE) recorded under this correction key."""
+        return self._replaceables().with_key(key)
+
+    def replaceable_of_project(self, form_type: str, project: str) -> list[EarlierForm]:
+        """Submissions of this form type still replaceable that name this project (as
+        pipeline.forms.labels.normalise compares names)."""
+        return self._replaceables().of_project(form_type, project)
 
     def supersede(self, old: int, new: int, actor: str, reason: str) -> None:
         """`old` is replaced by `new`: old becomes superseded, its open exceptions resolved."""
@@ -396,10 +382,10 @@ class Warehouse:
         else:  # the database differs from what was read only by this submission's lines, if it was loaded
             for claims in self._committed_claims.values():
                 claims[:] = [claim for claim in claims if claim[0] != submission_id]
-        if self._correctable is not None:
-            self._correctable.remove(submission_id)
+        if self._replaceable is not None:
+            self._replaceable.remove(submission_id)
             if new_status in REPLACEABLE:
-                self._correctable = None  # rebuilt on next use
+                self._replaceable = None  # rebuilt on next use
         return row[0]
 
     # ------------------------------------------------------------ intake
@@ -447,141 +433,111 @@ class Warehouse:
 
     # ------------------------------------------------------------ the one write
 
-    def record(self, provenance: Provenance, sha256: str, parsed: ParsedFile | None,
-               extra_problems: list[Problem] = (), now: dt.datetime | None = None,
-               intake: tuple[int, int] | None = None, corrections: Corrections | None = None) -> Recorded:
-        """Write one submission and everything read from it, in one transaction. The versions it
-        corrects (`corrections`, found here when not given) become superseded; if a version sent
-        later is here already, this one is recorded superseded by it."""
+    def record(self, provenance: Provenance, sha256: str, decision: Decision, now: dt.datetime | None = None,
+               intake: tuple[int, int] | None = None) -> Recorded:
+        """Write one submission as `decision` says (pipeline.history.decide) and everything read
+        from it, in one transaction (or in the open batch's): the versions it supersedes become
+        superseded; one superseded on arrival has its problems resolved."""
         now = now or dt.datetime.now(dt.timezone.utc)
         if not self._in_batch:
             self._begin()
         try:
-            original = self.first_with_sha256(sha256)
-            if original is not None:
-                status, problems, form_type, project = "duplicate", [], None, None
-            else:
-                problems = list(parsed.problems) + list(extra_problems) if parsed else list(extra_problems)
-                status = "rejected" if parsed is None or parsed.form is None else \
-                    ("held" if has_errors(problems) else "loaded")
-                form_type = parsed.form_type if parsed else None
-                project = getattr(parsed.form, "project_name", None) if parsed and parsed.form else None
-            if original is not None:
-                corrections = NO_CORRECTIONS
-            elif corrections is None:
-                corrections = self.correction_targets(provenance, parsed, now)
-            replaced_by = corrections.replaced_by if status in ("loaded", "held") else None
-            if replaced_by:
-                status = "superseded"
-            key = correction_key(provenance.sender, provenance.source_file)
-            submission_id = self._next_id("submission_ids")
-            received = _utc_naive(provenance.received_at)
-            self._pending.add(_SUBMISSION_COLUMNS, [[
-                submission_id, form_type, provenance.source_file, provenance.container_file, provenance.sender,
-                provenance.subject, received, provenance.message_id, sha256, status, project,
-                now.astimezone(dt.timezone.utc).replace(tzinfo=None), original,
-                "; ".join(parsed.notes) if parsed and parsed.notes else None,
-                intake[0] if intake else None, intake[1] if intake else None, key,
-                replaced_by[0] if replaced_by else None]])
-            crash_point("before_commit")
-            resolved = [now.astimezone(dt.timezone.utc).replace(tzinfo=None),
-                        replaced_by_text(replaced_by[0])] if replaced_by else [None, None]
-            self._pending.add("store.problems", [
-                [submission_id, i, p.severity.value, p.code.value, p.field, p.location, p.message, p.value,
-                 "resolved" if replaced_by else "open", *resolved] for i, p in enumerate(problems, start=1)])
-            if original is None and parsed is not None and parsed.form is not None:
-                _LOADERS[parsed.form_type](self._pending, submission_id, parsed.form, parsed.locations)
-                self._pending.add("store.value_locations",
-                                  [[submission_id, f, loc] for f, loc in parsed.locations.items()])
-            self._remember(submission_id, sha256, original, status, project, provenance.source_file, parsed)
-            if replaced_by:
-                self._audit(submission_id, replaced_by[0], None, "superseded", "pipeline", "supersede",
-                            f"{replaced_by[1]}, sent later but taken in first")
-            for old, why in corrections.replaces.items():
-                self.supersede(old, submission_id, "pipeline", why)
-            if self._correctable is not None and status in REPLACEABLE:
-                self._correctable.add(submission_id, key, form_type, project,
-                                      sent_order_time(received, _utc_naive(now)))
+            submission_id = self._store(provenance, sha256, decision, now.astimezone(dt.timezone.utc).replace(tzinfo=None),
+                                        intake)
             if not self._in_batch:
                 self._commit()
         except BaseException:
             if not self._in_batch:
                 self._rollback()
             raise
-        return Recorded(submission_id, status, original)
+        return Recorded(submission_id, decision.status.value, decision.duplicate_of)
 
-    def _remember(self, submission_id: int, sha256: str, original: int | None, status: str, project: str | None,
-                  source_file: str, parsed: ParsedFile | None) -> None:
+    def _store(self, provenance: Provenance, sha256: str, decision: Decision, now: dt.datetime,
+               intake: tuple[int, int] | None) -> int:
+        """The rows of one submission, pending until the commit (`now`: UTC, naive)."""
+        parsed, status, replaced_by = decision.parsed, decision.status.value, decision.superseded_by
+        form = parsed.form if parsed is not None else None
+        form_type = parsed.form_type if parsed is not None else None
+        project = getattr(form, "project_name", None)
+        submission_id = self._next_id("submission_ids")
+        received = _utc_naive(provenance.received_at)
+        self._pending.add(_SUBMISSION_COLUMNS, [[
+            submission_id, form_type, provenance.source_file, provenance.container_file, provenance.sender,
+            provenance.subject, received, provenance.message_id, sha256, status, project, now,
+            decision.duplicate_of, "; ".join(parsed.notes) if parsed and parsed.notes else None,
+            intake[0] if intake else None, intake[1] if intake else None, decision.correction_key,
+            replaced_by[0] if replaced_by else None]])
+        crash_point("before_commit")
+        resolved = [now, replaced_by_text(replaced_by[0])] if replaced_by else [None, None]
+        self._pending.add("store.problems", [
+            [submission_id, i, p.severity.value, p.code.value, p.field, p.location, p.message, p.value,
+             "resolved" if replaced_by else "open", *resolved] for i, p in enumerate(decision.problems, start=1)])
+        if form is not None:
+            _LOADERS[form_type](self._pending, submission_id, form, parsed.locations)
+            self._pending.add("store.value_locations", [[submission_id, f, loc] for f, loc in parsed.locations.items()])
+        self._remember(submission_id, sha256, decision, provenance.source_file)
+        if replaced_by:
+            self._audit(submission_id, replaced_by[0], None, "superseded", "pipeline", "supersede",
+                        f"{replaced_by[1]}, sent later but taken in first")
+        for old, why in decision.supersedes.items():
+            self.supersede(old, submission_id, "pipeline", why)
+        if self._replaceable is not None and status in REPLACEABLE:
+            self._replaceable.add(decision.correction_key,
+                                  EarlierForm(submission_id, form_type, project, received, now))
+        return submission_id
+
+    def _remember(self, submission_id: int, sha256: str, decision: Decision, source_file: str) -> None:
         """What the look-ups must see of a submission that is not committed yet."""
-        if original is None:
+        if decision.duplicate_of is None:
             self._first_by_sha[sha256] = submission_id
-        if status != "loaded":
+        if decision.status.value != "loaded":
             return
-        if project:
-            self._pending_projects.add(project)
-        if parsed.form_type == "voucher":
-            for line in parsed.form.lines:
-                key = claim_key(line.name, line.date, line.activity)
-                if key:
-                    self._pending_claims.setdefault(key, (submission_id, source_file))
+        form = decision.parsed.form
+        if getattr(form, "project_name", None):
+            self._pending_projects.add(form.project_name)
+        if decision.parsed.form_type == "voucher":
+            for line in form.lines:
+                if line.claim_key:
+                    self._pending_claims.setdefault(line.claim_key, (submission_id, source_file))
 
 
-class _Correctable:
-    """Submissions a later one may correct, indexed by correction key and by planned project, with
-    when each was sent (sent_order_time: None where unknown, and then arrival order decides)."""
+class _ReplaceableIndex:
+    """A cache of the submissions a later one may still replace, by correction key and by
+    (form type, project named), for the look-ups decide makes (a statement per batch, not per
+    form). Which of them a form does replace is decided in pipeline.history.corrections."""
 
     def __init__(self) -> None:
-        self.by_key: dict[str, dict[int, tuple[str | None, str | None]]] = {}
-        self.plans: dict[str, set[int]] = {}
-        self.keys: dict[int, tuple[str | None, str | None]] = {}
-        self.received: dict[int, dt.datetime | None] = {}
+        self.by_key: dict[str, dict[int, EarlierForm]] = {}
+        self.by_project: dict[tuple[str, str], dict[int, EarlierForm]] = {}
+        self.keys: dict[int, tuple[str | None, tuple[str, str] | None]] = {}
 
-    def add(self, sid: int, key: str | None, form_type: str | None, project: str | None,
-            received: dt.datetime | None) -> None:
-        self.received[sid] = received
+    @staticmethod
+    def _project_key(form_type: str | None, project: str | None) -> tuple[str, str] | None:
+        named = normalise(project) if form_type and project else ""
+        return (form_type, named) if named else None
+
+    def add(self, key: str | None, earlier: EarlierForm) -> None:
+        sid = earlier.submission_id
         if key:
-            self.by_key.setdefault(key, {})[sid] = (form_type, project)
-        plan = normalise(project) if form_type == "planning" and project else None
-        if plan:
-            self.plans.setdefault(plan, set()).add(sid)
-        self.keys[sid] = (key, plan)
+            self.by_key.setdefault(key, {})[sid] = earlier
+        project_key = self._project_key(earlier.form_type, earlier.project_name)
+        if project_key:
+            self.by_project.setdefault(project_key, {})[sid] = earlier
+        self.keys[sid] = (key, project_key)
 
     def remove(self, sid: int) -> None:
-        key, plan = self.keys.pop(sid, (None, None))
+        key, project_key = self.keys.pop(sid, (None, None))
         if key:
             self.by_key.get(key, {}).pop(sid, None)
-        if plan:
-            self.plans.get(plan, set()).discard(sid)
+        if project_key:
+            self.by_project.get(project_key, {}).pop(sid, None)
 
-    def targets(self, key: str | None, form_type: str, project: str | None,
-                received: dt.datetime | None) -> Corrections:
-        """Which earlier-received versions this one replaces, or the later-received version that
-        already replaces it (files are not always taken in the order they were sent)."""
-        found: dict[int, str] = {}
-        for sid, (old_type, old_project) in self.by_key.get(key, {}).items() if key else ():
-            same_form = old_type is None or old_type == form_type  # an unreadable file: any form
-            same_project = not (project and old_project) or normalise(project) == normalise(old_project)
-            if same_form and same_project:
-                found[sid] = "a corrected version: same sender and file name"
-        if form_type == "planning" and project:
-            for sid in self.plans.get(normalise(project), ()):
-                found.setdefault(sid, "a newer plan for the same project (one plan per project)")
-        newer = {sid: why for sid, why in found.items()
-                 if received is not None and (self.received.get(sid) or received) > received}
-        if newer:
-            newest = max(newer, key=lambda sid: (self.received[sid], sid))
-            return Corrections({}, (newest, newer[newest]))
-        return Corrections(dict(sorted(found.items())))
+    def with_key(self, key: str) -> list[EarlierForm]:
+        return list(self.by_key.get(key, {}).values())
 
-
-@dataclass(frozen=True)
-class Corrections:
-    """What a new submission does to its other versions."""
-    replaces: dict[int, str] = field(default_factory=dict)  # older versions -> why
-    replaced_by: tuple[int, str] | None = None  # a version received later, already recorded
-
-
-NO_CORRECTIONS = Corrections()
+    def of_project(self, form_type: str, project: str) -> list[EarlierForm]:
+        project_key = self._project_key(form_type, project)
+        return list(self.by_project.get(project_key, {}).values()) if project_key else []
 
 
 # ---------------------------------------------------------------- per-form loaders
@@ -617,7 +573,7 @@ def _load_voucher(out: _PendingRows, sid: int, form: VoucherForm, locations: dic
     out.add("store.voucher_forms", [[sid, form.project_name, form.completed_by, form.total]])
     out.add("store.voucher_lines",
             [[sid, line.line_no, line.name, line.date, line.activity, line.time_spent_minutes, line.amount,
-              line.signed, locations.get(f"lines.{line.line_no}"), claim_key(line.name, line.date, line.activity)]
+              line.signed, locations.get(f"lines.{line.line_no}"), line.claim_key]
              for line in form.lines])
 
 

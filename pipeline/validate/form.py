@@ -214,8 +214,8 @@ def _validate_evaluation(spec: FormSpec, raw: RawForm, ctx: Context, out: _Colle
 
     model = _validate(MODELS["evaluation"], data, ctx, out, path_of)
     if not model.project_name and "project_name" not in out.failed:
-        # the email subject may still name the project: that needs the warehouse, so it is
-        # decided when the form is recorded (pipeline.history.cross_checks)
+        # what the form alone says; the email subject may still name the project, which needs
+        # the forms before it: decided once when the form is recorded (pipeline.history.decide)
         out.add(ProblemCode.PROJECT_UNKNOWN,
                 "The form has no project name, and the email subject does not name exactly one known project.",
                 "project_name")

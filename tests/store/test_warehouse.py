@@ -5,6 +5,7 @@ import hashlib
 
 import pytest
 
+from pipeline.history.decide import decide_and_record
 from pipeline.problems import ProblemCode, make_problem
 from pipeline.records import ParsedFile, Provenance
 from pipeline.runtime.parse import parse_file
@@ -39,7 +40,7 @@ DOCUMENTED_COLUMNS = {
 
 def _record(wh: Warehouse, name: str, ctx, folder: str = "voucher"):
     data = (GOLDEN / folder / name).read_bytes()
-    return wh.record(Provenance(name), hashlib.sha256(data).hexdigest(), parse_file(data, ctx))
+    return decide_and_record(wh, Provenance(name), hashlib.sha256(data).hexdigest(), parse_file(data, ctx))
 
 
 @pytest.fixture
@@ -85,7 +86,8 @@ def test_held_forms_stay_out_of_the_views_but_keep_their_valid_values(wh, ctx):
 
 def test_unreadable_file_is_recorded_as_rejected_with_its_problem(wh):
     problem = make_problem(ProblemCode.CORRUPT_FILE, "The file is empty (0 bytes).")
-    rec = wh.record(Provenance("empty.docx"), hashlib.sha256(b"").hexdigest(), ParsedFile(None, None, [problem]))
+    rec = decide_and_record(wh, Provenance("empty.docx"), hashlib.sha256(b"").hexdigest(),
+                            ParsedFile(None, None, [problem]))
     row = wh.one("SELECT status, form_type FROM submissions WHERE submission_id = :id", id=rec.submission_id)
     assert row == ("rejected", None)
     assert wh.one("SELECT code, source_file FROM exceptions") == ("corrupt_file", "empty.docx")
@@ -101,7 +103,7 @@ def test_a_failed_write_leaves_nothing_behind(wh, ctx, monkeypatch):
 
     monkeypatch.setitem(warehouse_module._LOADERS, "voucher", broken)
     with pytest.raises(RuntimeError):
-        wh.record(Provenance("v.docx"), hashlib.sha256(data).hexdigest(), parsed)
+        decide_and_record(wh, Provenance("v.docx"), hashlib.sha256(data).hexdigest(), parsed)
     assert wh.one("SELECT count(*) FROM store.submissions")[0] == 0
     assert wh.one("SELECT count(*) FROM store.problems")[0] == 0
 
@@ -134,14 +136,14 @@ def test_evaluation_has_twelve_score_rows_with_null_for_not_answered(wh, ctx):
 
 def test_a_claim_already_loaded_is_known(wh, ctx):
     _record(wh, "table_total_row.docx", ctx)
-    from pipeline.store.warehouse import claim_key
+    from pipeline.validate.names import claim_key
     key = claim_key("Grace  ADEYEMI", dt.date(2025, 5, 6), "workshop 1")
     assert wh.loaded_claims([key, "nobody|2025-01-01|x"]) == {key: (1, "table_total_row.docx")}
 
 
 def test_a_claim_looked_up_before_its_form_leaves_loaded_is_not_reported_after(wh, ctx):
     """Claims are looked up once per batch and kept; a status change in the batch must drop them."""
-    from pipeline.store.warehouse import claim_key
+    from pipeline.validate.names import claim_key
 
     first = _record(wh, "table_total_row.docx", ctx).submission_id
     key = claim_key("Grace  ADEYEMI", dt.date(2025, 5, 6), "workshop 1")
@@ -154,7 +156,7 @@ def test_a_claim_looked_up_before_its_form_leaves_loaded_is_not_reported_after(w
 
 
 def _grace_key():
-    from pipeline.store.warehouse import claim_key
+    from pipeline.validate.names import claim_key
 
     return claim_key("Grace  ADEYEMI", dt.date(2025, 5, 6), "workshop 1")
 
@@ -162,7 +164,7 @@ def _grace_key():
 def _record_copy(wh: Warehouse, ctx, name: str):
     """The same voucher sheet under another name and hash: not a duplicate, the same claims."""
     data = (GOLDEN / "voucher" / "table_total_row.docx").read_bytes()
-    return wh.record(Provenance(name), hashlib.sha256(name.encode()).hexdigest(), parse_file(data, ctx))
+    return decide_and_record(wh, Provenance(name), hashlib.sha256(name.encode()).hexdigest(), parse_file(data, ctx))
 
 
 def test_when_one_of_two_forms_claiming_a_line_leaves_loaded_the_other_is_reported(wh, ctx):
