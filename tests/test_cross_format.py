@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from pipeline.history.decide import decide_and_record
 from pipeline.records import Provenance
 from pipeline.runtime.parse import parse_file
 from pipeline.store.warehouse import Warehouse
@@ -36,7 +37,8 @@ def _rows(tmp_path, form_type: str, name: str) -> dict[str, list[tuple]]:
         pytest.skip("LibreOffice (soffice) converts this format; it is not installed here")
     data = path.read_bytes()
     with Warehouse(tmp_path / f"{name}.duckdb") as wh:
-        recorded = wh.record(Provenance(name), hashlib.sha256(data).hexdigest(), parse_file(data, Context(today=TODAY)))
+        recorded = decide_and_record(wh, Provenance(name), hashlib.sha256(data).hexdigest(),
+                                     parse_file(data, Context(today=TODAY)))
         assert recorded.status == "loaded", name
         contents = wh.view_contents(leave_out=("submission_id",))
         return {view: contents[view] for view in VIEWS[form_type]}

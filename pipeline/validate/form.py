@@ -18,7 +18,6 @@ from pydantic import BaseModel, ValidationError
 from pipeline.forms.raw import RawForm, RawValue
 from pipeline.forms.spec import Column, FormSpec
 from pipeline.problems import Problem, ProblemCode, Severity, make_problem
-from pipeline.validate.names import claim_key
 from schemas import MODELS, VoucherLine
 from schemas.values import duration_unit_is_assumed, is_signed
 
@@ -242,10 +241,6 @@ def _validate_monitoring(spec: FormSpec, raw: RawForm, ctx: Context, out: _Colle
     return model
 
 
-def _claim_key(line: VoucherLine) -> str | None:
-    return claim_key(line.name, line.date, line.activity)
-
-
 def _unit_assumed(columns: tuple[Column, ...], row_no: int, line: VoucherLine, data: dict, prefix: str,
                   out: _Collector) -> None:
     """A bare number in a Minutes column was read as hours: the sender should confirm it."""
@@ -291,7 +286,7 @@ def _validate_voucher(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collecto
                     "limit for one line.", f"{prefix}.amount")
         if not line.signed and not missing:
             out.add(ProblemCode.UNSIGNED, f"Row {row.row_no}: not signed by the recipient.", f"{prefix}.signed")
-        key = _claim_key(line)
+        key = line.claim_key
         if key is not None:
             if key in seen_claims:
                 out.add(ProblemCode.POSSIBLE_DUPLICATE_CLAIM,
