@@ -9,8 +9,9 @@ STAMP := $(VENV)/.installed
 run: $(STAMP) bytecode  ## process inbox/ into outputs/ once
 	$(BIN)/coforms run
 
-test: $(STAMP)  ## the whole test suite (and a lint for undefined names and unused imports)
-	$(BIN)/ruff check --select F,E9 --quiet pipeline schemas flows bench tests
+test: $(STAMP)  ## the whole test suite, after the formatter and the linter (rules in pyproject.toml)
+	$(BIN)/ruff format --check --quiet pipeline schemas flows bench tests
+	$(BIN)/ruff check --quiet pipeline schemas flows bench tests
 	$(BIN)/python -m pytest
 
 setup: $(STAMP)

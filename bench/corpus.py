@@ -55,10 +55,14 @@ def _data(form: str, i: int, rng: random.Random, bad: bool) -> dict:
         return d
     if form == "monitoring":
         choice = lambda name, n: [rng.choice(n)]  # noqa: E731
-        d = fd.monitoring(age_band=choice("a", ["18-24", "25-34", "45-54", "65-74", "75-84"]),
-                          gender=choice("g", ["Woman", "Man", "Non-binary"]), ethnicity=choice("e", [
-                              "Indian", "Caribbean", "African", "Irish", "Roma", "Arab"]),
-                          project_name=project, date=day, date_text=day.strftime("%d/%m/%Y"))
+        d = fd.monitoring(
+            age_band=choice("a", ["18-24", "25-34", "45-54", "65-74", "75-84"]),
+            gender=choice("g", ["Woman", "Man", "Non-binary"]),
+            ethnicity=choice("e", ["Indian", "Caribbean", "African", "Irish", "Roma", "Arab"]),
+            project_name=project,
+            date=day,
+            date_text=day.strftime("%d/%m/%Y"),
+        )
         if bad:
             d["age_band"] = ["25-34", "35-44"]
         return d
@@ -67,8 +71,19 @@ def _data(form: str, i: int, rng: random.Random, bad: bool) -> dict:
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}-{i}"
         when = day + dt.timedelta(days=7 * k)
         amount = Decimal(rng.choice(["10.00", "15.00", "20.00", "12.50"]))
-        lines.append((name, when, when.strftime("%d/%m/%Y"), f"Session {k + 1}", "2 hours", 120, f"£{amount}",
-                      amount, name.split()[0] if not (bad and k == 0) else ""))
+        lines.append(
+            (
+                name,
+                when,
+                when.strftime("%d/%m/%Y"),
+                f"Session {k + 1}",
+                "2 hours",
+                120,
+                f"£{amount}",
+                amount,
+                name.split()[0] if not (bad and k == 0) else "",
+            )
+        )
     total = sum(line[7] for line in lines)
     return fd.voucher(project_name=project, lines=lines, total_text=f"£{total:.2f}")
 
@@ -85,8 +100,12 @@ def _docx(form: str, d: dict, path: Path, rng: random.Random) -> None:
 
 
 def _xlsx(form: str, d: dict, path: Path) -> None:
-    {"planning": planning_xlsx, "evaluation": evaluation_xlsx, "monitoring": monitoring_xlsx,
-     "voucher": lambda d, p: voucher_xlsx(d, p, all_numeric=True)}[form](d, path)
+    {
+        "planning": planning_xlsx,
+        "evaluation": evaluation_xlsx,
+        "monitoring": monitoring_xlsx,
+        "voucher": lambda d, p: voucher_xlsx(d, p, all_numeric=True),
+    }[form](d, path)
 
 
 def make_corpus(n: int, folder: Path, seed: int = 2025, formats: tuple[str, ...] = FORMATS) -> Path:
@@ -116,8 +135,13 @@ def make_corpus(n: int, folder: Path, seed: int = 2025, formats: tuple[str, ...]
             elif fmt == "pdf":
                 _docx(form, d, to_pdf / f"{name}.docx", rng)
             elif fmt == "fillable":
-                fill_pdf(tmp / "templates" / f"{FILE_NAMES[form]}.pdf", outline(all_specs()[form]), answers_for(form, d),
-                         folder / f"{name}.pdf", generic_names=rng.random() < 0.5)
+                fill_pdf(
+                    tmp / "templates" / f"{FILE_NAMES[form]}.pdf",
+                    outline(all_specs()[form]),
+                    answers_for(form, d),
+                    folder / f"{name}.pdf",
+                    generic_names=rng.random() < 0.5,
+                )
             else:
                 _docx(form, d, tmp / "attachment.docx", rng)
                 msg = EmailMessage()
@@ -127,13 +151,28 @@ def make_corpus(n: int, folder: Path, seed: int = 2025, formats: tuple[str, ...]
                 msg["Date"] = "Mon, 23 Jun 2025 09:15:00 +0100"
                 msg["Message-ID"] = f"<bench-{seed}-{i}@camden.gov.uk>"
                 msg.set_content("Form attached.")
-                msg.add_attachment((tmp / "attachment.docx").read_bytes(), maintype="application",
-                                   subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
-                                   filename=f"{form}.docx")
+                msg.add_attachment(
+                    (tmp / "attachment.docx").read_bytes(),
+                    maintype="application",
+                    subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    filename=f"{form}.docx",
+                )
                 (folder / f"{name}.eml").write_bytes(msg.as_bytes())
         if any(to_pdf.iterdir()):  # one LibreOffice for all the PDFs: "printed" as staff do
-            subprocess.run(["soffice", f"-env:UserInstallation={(tmp / 'profile').as_uri()}", "--headless",
-                            "--convert-to", "pdf", "--outdir", str(folder), *map(str, sorted(to_pdf.iterdir()))],
-                           check=True, capture_output=True, timeout=3600)
+            subprocess.run(
+                [
+                    "soffice",
+                    f"-env:UserInstallation={(tmp / 'profile').as_uri()}",
+                    "--headless",
+                    "--convert-to",
+                    "pdf",
+                    "--outdir",
+                    str(folder),
+                    *map(str, sorted(to_pdf.iterdir())),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=3600,
+            )
     done.write_text(f"{n} forms, seed {seed}\n")
     return folder

@@ -58,8 +58,9 @@ class Backend:
 
         self.database = new_database(self.server_url, template=template)
         if template is None:
-            subprocess.run([COFORMS, "migrate"], env=self.env(Path(tempfile.gettempdir())), check=True,
-                           capture_output=True)
+            subprocess.run(
+                [COFORMS, "migrate"], env=self.env(Path(tempfile.gettempdir())), check=True, capture_output=True
+            )
 
     def env(self, outputs: Path) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
@@ -94,8 +95,11 @@ def _run(inbox: Path, outputs: Path, workers: int | None = None) -> dict:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"coforms run failed:\n{proc.stderr[-3000:]}")
-    return {"wall_s": wall, "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
-            "peak_rss_mb": after.ru_maxrss / 1024}
+    return {
+        "wall_s": wall,
+        "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+        "peak_rss_mb": after.ru_maxrss / 1024,
+    }
 
 
 def _fresh_inbox(corpus: Path, where: Path) -> Path:
@@ -116,11 +120,22 @@ def _per_format(outputs: Path) -> dict[str, float]:
 def _views(warehouse: Path | str) -> dict:
     """Every view's rows, without the columns that name a run (ids and times)."""
     with Warehouse(warehouse, read_only=True) as wh:
-        return wh.view_contents(leave_out=("submission_id", "loaded_at", "resolved_at", "acted_at", "audit_id",
-                                           "superseded_by", "related_submission_id", "resolution"))
+        return wh.view_contents(
+            leave_out=(
+                "submission_id",
+                "loaded_at",
+                "resolved_at",
+                "acted_at",
+                "audit_id",
+                "superseded_by",
+                "related_submission_id",
+                "resolution",
+            )
+        )
 
 
 # ---------------------------------------------------------------- the floor
+
 
 def _extract(path: str, collector_paused: bool = False) -> int:
     """Open a file and pull its text with the bare library, nothing more (with
@@ -139,20 +154,25 @@ def _extract(path: str, collector_paused: bool = False) -> int:
 def _extract_bytes(data: bytes, name: str) -> int:
     if name.endswith(".eml"):
         message = email.message_from_bytes(data, policy=policy.default)
-        return sum(_extract_bytes(part.get_payload(decode=True), part.get_filename() or "")
-                   for part in message.iter_attachments())
+        return sum(
+            _extract_bytes(part.get_payload(decode=True), part.get_filename() or "")
+            for part in message.iter_attachments()
+        )
     if data.startswith(b"%PDF"):
         import pdfplumber
+
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             return sum(len(page.extract_text() or "") for page in pdf.pages)
     if name.endswith(".docx"):
         import docx
+
         document = docx.Document(io.BytesIO(data))
         text = [p.text for p in document.paragraphs]
         text += [c.text for t in document.tables for r in t.rows for c in r.cells]
         return sum(map(len, text))
     if name.endswith(".xlsx"):
         import openpyxl
+
         wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
         return sum(len(str(v)) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v)
     return 0
@@ -190,6 +210,7 @@ def _dask_runs(args: argparse.Namespace, corpus: Path, result: dict, local_views
 
 
 # ---------------------------------------------------------------- main
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -255,7 +276,9 @@ def bench(args: argparse.Namespace) -> None:
     # file as the pipeline's parsers do, for a ratio that credits the pipeline none of that gain
     paused = [floor(corpus, cores, collector_paused=True) for _ in range(args.repeat)]
     result["floor_collector_paused_wall_s"] = round(statistics.median(paused), 2)
-    result["pipeline_over_floor_collector_paused"] = round(result["wall_s"] / result["floor_collector_paused_wall_s"], 2)
+    result["pipeline_over_floor_collector_paused"] = round(
+        result["wall_s"] / result["floor_collector_paused_wall_s"], 2
+    )
 
     print(f"archive of {args.archive} processed forms ...", flush=True)
     archive_corpus = make_corpus(args.archive, CACHE / f"archive-{args.archive}", seed=7, formats=("docx", "xlsx"))
@@ -273,8 +296,12 @@ def bench(args: argparse.Namespace) -> None:
         build = _run(_fresh_inbox(archive_corpus, work), work / "outputs")
         result["archive_build_wall_s"] = round(build["wall_s"], 1)
     archive_database = BACKEND.database
-    embedded = (CACHE / f"archive-{args.archive}-processed-schema{SCHEMA_VERSION}-outputs{OUTPUTS_LAYOUT}-duckdb"
-                / "outputs" / "warehouse.duckdb")
+    embedded = (
+        CACHE
+        / f"archive-{args.archive}-processed-schema{SCHEMA_VERSION}-outputs{OUTPUTS_LAYOUT}-duckdb"
+        / "outputs"
+        / "warehouse.duckdb"
+    )
     if args.backend == "postgresql" and embedded.exists():  # made by a DuckDB bench before this one
         result["archive_identical_to_duckdb"] = _views(archive_database) == _views(embedded)
     noop = [_run(work / "inbox", work / "outputs")["wall_s"] for _ in range(args.repeat)]
@@ -289,8 +316,9 @@ def bench(args: argparse.Namespace) -> None:
             seen = len(log.read_text().splitlines())  # the archive's own lines came with the copy
             BACKEND.fresh(template=archive_database)
             ten.append(_run(inbox, tmp / "outputs")["wall_s"])
-            parse_ms.append(sum(int(m.group(2)) for m in map(
-                _LOG_LINE.search, log.read_text().splitlines()[seen:]) if m))
+            parse_ms.append(
+                sum(int(m.group(2)) for m in map(_LOG_LINE.search, log.read_text().splitlines()[seen:]) if m)
+            )
     result["ten_new_over_archive_s"] = round(statistics.median(ten), 2)
     result["ten_new_parse_ms"] = round(statistics.median(parse_ms))
 

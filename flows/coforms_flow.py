@@ -72,19 +72,38 @@ def coforms_run_flow() -> dict:
                     summary.merge(process_batch(batch, settings, start.today))
                 reports = write_reports_task(settings, summary, start.today)
         _publish(summary, reports)
-    return {"received": summary.received, "loaded": summary.count("loaded"), "held": summary.count("held"),
-            "rejected": summary.count("rejected"), "duplicate": summary.count("duplicate"),
-            "warnings": summary.warnings, "pounds_loaded": str(summary.pounds_loaded)}
+    return {
+        "received": summary.received,
+        "loaded": summary.count("loaded"),
+        "held": summary.count("held"),
+        "rejected": summary.count("rejected"),
+        "duplicate": summary.count("duplicate"),
+        "warnings": summary.warnings,
+        "pounds_loaded": str(summary.pounds_loaded),
+    }
 
 
 def _publish(summary: RunSummary, reports: list[str]) -> None:
     """The run's page in Prefect: what came in, and a table of the problems found."""
-    create_markdown_artifact(summary_markdown(summary, reports), key="coforms-run-summary",
-                             description="What this run received, loaded and held")
-    problems = [{"file": o.source_file, "email": o.container_file or "", "submission": o.submission_id,
-                 "status": o.status, "severity": p.severity.value, "code": p.code.value,
-                 "where": p.location or "", "message": p.message}
-                for o in summary.outcomes for p in o.problems]
+    create_markdown_artifact(
+        summary_markdown(summary, reports),
+        key="coforms-run-summary",
+        description="What this run received, loaded and held",
+    )
+    problems = [
+        {
+            "file": o.source_file,
+            "email": o.container_file or "",
+            "submission": o.submission_id,
+            "status": o.status,
+            "severity": p.severity.value,
+            "code": p.code.value,
+            "where": p.location or "",
+            "message": p.message,
+        }
+        for o in summary.outcomes
+        for p in o.problems
+    ]
     if problems:
         create_table_artifact(problems, key="coforms-run-problems", description="Problems found in this run")
 

@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -24,8 +24,11 @@ from rich.table import Table
 from pipeline.files import private_dir
 from pipeline.settings import Settings
 
-app = typer.Typer(help="Co-production forms: from the inbox to the warehouse and the reports.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Co-production forms: from the inbox to the warehouse and the reports.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 console = Console(stderr=True)
 
 
@@ -56,8 +59,8 @@ def _configure_logging(settings: Settings) -> None:
 
 @app.command()
 def run(
-    inbox: Annotated[Optional[Path], typer.Option(help="Folder to read (default: setting 'inbox').")] = None,
-    outputs: Annotated[Optional[Path], typer.Option(help="Folder for warehouse and reports.")] = None,
+    inbox: Annotated[Path | None, typer.Option(help="Folder to read (default: setting 'inbox').")] = None,
+    outputs: Annotated[Path | None, typer.Option(help="Folder for warehouse and reports.")] = None,
 ) -> None:
     """Process everything in the inbox once, then rewrite the reports and the summary page."""
     settings = _settings(inbox, outputs)
@@ -67,13 +70,23 @@ def run(
     from pipeline.store.lock import RunInProgress
 
     _configure_logging(settings)
-    progress = Progress(TextColumn("Reading forms"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=console, disable=not console.is_terminal, transient=True)
+    progress = Progress(
+        TextColumn("Reading forms"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=True,
+    )
     try:
         with progress:
             task = progress.add_task("forms", total=None)
-            summary = run_pipeline(settings, on_start=lambda n: progress.update(task, total=n),
-                                   on_item=lambda _item: progress.advance(task))
+            summary = run_pipeline(
+                settings,
+                on_start=lambda n: progress.update(task, total=n),
+                on_item=lambda _item: progress.advance(task),
+            )
     except RunInProgress as exc:
         console.print(f"[yellow]{exc}[/]")
         raise typer.Exit(2) from exc
@@ -90,8 +103,10 @@ def run(
     counts = problem_counts(summary)
     if counts:
         out.print("Problems: " + ", ".join(f"{code} x{n}" for code, n in counts.most_common()))
-    out.print(f"Reports: {settings.outputs / 'exceptions.xlsx'}, {settings.outputs / 'voucher_reconciliation.xlsx'}, "
-              f"{settings.outputs / 'summary.html'}")
+    out.print(
+        f"Reports: {settings.outputs / 'exceptions.xlsx'}, {settings.outputs / 'voucher_reconciliation.xlsx'}, "
+        f"{settings.outputs / 'summary.html'}"
+    )
 
 
 def _start_parsers_early(settings: Settings) -> None:
@@ -111,18 +126,20 @@ def _start_parsers_early(settings: Settings) -> None:
 
 @app.command("check")
 def check_command(
-    inbox: Annotated[Optional[Path], typer.Option(help="Folder to read (default: setting 'inbox').")] = None,
-    outputs: Annotated[Optional[Path], typer.Option(help="Folder for warehouse and reports.")] = None,
+    inbox: Annotated[Path | None, typer.Option(help="Folder to read (default: setting 'inbox').")] = None,
+    outputs: Annotated[Path | None, typer.Option(help="Folder for warehouse and reports.")] = None,
 ) -> None:
     """Verify that every file that came in is accounted for, exactly once, with its original kept."""
     from pipeline.admin.check import check
 
     report = check(_settings(inbox, outputs))
     out = Console()
-    out.print(f"Files taken in: {report.intakes}; submissions: "
-              + (", ".join(f"{n} {status}" for status, n in sorted(report.statuses.items())) or "none")
-              + f"; waiting in the inbox: {report.pending_files}; interrupted (resumed next run): "
-              f"{report.interrupted_files}.")
+    out.print(
+        f"Files taken in: {report.intakes}; submissions: "
+        + (", ".join(f"{n} {status}" for status, n in sorted(report.statuses.items())) or "none")
+        + f"; waiting in the inbox: {report.pending_files}; interrupted (resumed next run): "
+        f"{report.interrupted_files}."
+    )
     if report.ok:
         out.print("[green]Everything that came in is accounted for.[/]")
         return
@@ -132,7 +149,7 @@ def check_command(
 
 
 Reason = Annotated[str, typer.Option("--reason", help="Why (kept in the audit table).")]
-By = Annotated[Optional[str], typer.Option("--by", help="Who decided (default: your login name).")]
+By = Annotated[str | None, typer.Option("--by", help="Who decided (default: your login name).")]
 
 
 def _admin(action, *args) -> None:
@@ -170,10 +187,14 @@ def reject(submission_id: int, reason: Reason, by: By = None) -> None:
 
 
 @app.command()
-def supersede(old_id: int, new_id: int,
-              reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit table).")] =
-              "the sender sent a correction under another name",
-              by: By = None) -> None:
+def supersede(
+    old_id: int,
+    new_id: int,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (kept in the audit table).")
+    ] = "the sender sent a correction under another name",
+    by: By = None,
+) -> None:
     """Say that submission NEW_ID corrects OLD_ID (OLD_ID leaves the warehouse views)."""
     from pipeline.admin.actions import default_actor
     from pipeline.admin.actions import supersede as supersede_action
@@ -184,7 +205,7 @@ def supersede(old_id: int, new_id: int,
 @app.command()
 def exceptions(
     all_: Annotated[bool, typer.Option("--all", help="Resolved ones too.")] = False,
-    outputs: Annotated[Optional[Path], typer.Option(help="Folder for warehouse and reports.")] = None,
+    outputs: Annotated[Path | None, typer.Option(help="Folder for warehouse and reports.")] = None,
 ) -> None:
     """List the open exceptions, grouped by sender (so each can be emailed once)."""
     from pipeline.reports.exceptions import exception_rows
@@ -209,21 +230,28 @@ def exceptions(
     for sender, group in itertools.groupby(rows, key=lambda r: r.sender or ""):
         group = list(group)
         forms = len({r.submission_id for r in group})
-        out.print(f"\n[bold]{sender or '(no email: a file put in the inbox)'}[/]: {forms} form(s), "
-                  f"{len(group)} problem(s)")
+        out.print(
+            f"\n[bold]{sender or '(no email: a file put in the inbox)'}[/]: {forms} form(s), {len(group)} problem(s)"
+        )
         table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
         for heading in ("Id", "File", "Severity", "Problem", "What is wrong", "Where"):
             # ids and codes are searched for and copied: never broken over lines
             table.add_column(heading, overflow="fold", no_wrap=heading in ("Id", "Severity", "Problem"))
         for row in group:
-            table.add_row(str(row.submission_id), row.source_file, row.severity + ("" if row.state == "open" else
-                          f" ({row.state})"), row.code, row.message, row.location or "")
+            table.add_row(
+                str(row.submission_id),
+                row.source_file,
+                row.severity + ("" if row.state == "open" else f" ({row.state})"),
+                row.code,
+                row.message,
+                row.location or "",
+            )
         out.print(table)
 
 
 @app.command()
 def migrate(
-    outputs: Annotated[Optional[Path], typer.Option(help="Folder for warehouse and reports.")] = None,
+    outputs: Annotated[Path | None, typer.Option(help="Folder for warehouse and reports.")] = None,
 ) -> None:
     """Create the warehouse's tables and views, or upgrade them to this version of coforms
     (needed for a PostgreSQL warehouse; an embedded one is upgraded by `coforms run` itself)."""
@@ -265,14 +293,21 @@ def fetch() -> None:
     except MailFetchError as exc:
         console.print(f"[bold red]Fetching mail failed:[/] {exc}")
         raise typer.Exit(1) from exc
-    Console().print(f"Fetched {summary.fetched} new message(s) into {settings.inbox}"
-                    + (f"; {summary.already_fetched} fetched before were moved to "
-                       f"{settings.imap_processed_folder}" if summary.already_fetched else "")
-                    + f" in {summary.seconds:.1f}s.")
+    Console().print(
+        f"Fetched {summary.fetched} new message(s) into {settings.inbox}"
+        + (
+            f"; {summary.already_fetched} fetched before were moved to {settings.imap_processed_folder}"
+            if summary.already_fetched
+            else ""
+        )
+        + f" in {summary.seconds:.1f}s."
+    )
 
 
 @app.command()
-def templates(out: Annotated[Path, typer.Option("--out", help="Folder to write the blank forms to.")] = Path("templates")) -> None:
+def templates(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the blank forms to.")] = Path("templates"),
+) -> None:
     """Write the official blank forms: Word and fillable PDF for all four, Excel for vouchers and monitoring."""
     from pipeline.templates import write_templates
 
@@ -289,8 +324,10 @@ def serve() -> None:
 
     from flows.coforms_flow import build_deployment
 
-    console.print(f"Serving the pipeline on '{settings.schedule_cron}' ({settings.timezone}) "
-                  f"against {os.environ['PREFECT_API_URL']}. Stop with Ctrl+C.")
+    console.print(
+        f"Serving the pipeline on '{settings.schedule_cron}' ({settings.timezone}) "
+        f"against {os.environ['PREFECT_API_URL']}. Stop with Ctrl+C."
+    )
     prefect_serve(build_deployment(settings), limit=1)
 
 

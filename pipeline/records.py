@@ -40,6 +40,7 @@ MAX_SENDER = 320
 MAX_SUBJECT = 500
 MAX_MESSAGE_ID = 500
 
+
 def storable_text(text: str) -> str:
     """`text` with what cannot be stored as UTF-8 (the surrogates Python uses for undecodable
     bytes in file names and headers) replaced by U+FFFD."""
@@ -180,5 +181,3 @@ class RunSummary:
     def merge(self, other: RunSummary) -> None:
         self.files += other.files
         self.outcomes.extend(other.outcomes)
-
-

@@ -19,8 +19,15 @@ CONFIG_FILE_ENV = "COFORMS_CONFIG"
 
 # % of adult residents per seldom-heard group (the monitoring view's flags): illustrative only.
 DEFAULT_BASELINE = {
-    "ethnic_minority": 60.0, "lgbtq": 7.0, "carer_flag": 7.0, "over_75": 6.0, "disabled": 14.0,
-    "homeless": 1.0, "refugee_or_asylum_seeker": 2.0, "gypsy_roma_traveller": 0.3, "language_barrier": 12.0,
+    "ethnic_minority": 60.0,
+    "lgbtq": 7.0,
+    "carer_flag": 7.0,
+    "over_75": 6.0,
+    "disabled": 14.0,
+    "homeless": 1.0,
+    "refugee_or_asylum_seeker": 2.0,
+    "gypsy_roma_traveller": 0.3,
+    "language_barrier": 12.0,
     "dementia": 0.6,
 }
 
@@ -32,28 +39,41 @@ class Settings(BaseSettings):
     outputs: Path = Field(Path("outputs"), description="Warehouse, reports and the archive of originals.")
     schedule_cron: str = Field("*/15 * * * *", description="When `coforms serve` runs the pipeline (cron).")
     timezone: str = Field("Europe/London", description="Time zone of the schedule.")
-    voucher_line_cap: Decimal = Field(Decimal("100"), description="A voucher line above this (GBP) is flagged over_cap.")
+    voucher_line_cap: Decimal = Field(
+        Decimal("100"), description="A voucher line above this (GBP) is flagged over_cap."
+    )
     max_file_bytes: int = Field(25 * 1024 * 1024, description="Larger files are refused as too_large.")
     batch_size: int = Field(200, ge=1, description="Files per Prefect task and per warehouse transaction.")
-    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1,
-                         description="Processes that read files at once, each under the read limits below.")
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        description="Processes that read files at once, each under the read limits below.",
+    )
     dask_address: str | None = Field(
-        None, description="Scheduler of an existing Dask cluster (tcp://host:8786): files are parsed there. "
-                          "Unset: a local process pool.")
+        None,
+        description="Scheduler of an existing Dask cluster (tcp://host:8786): files are parsed there. "
+        "Unset: a local process pool.",
+    )
     warehouse_url: SecretStr | None = Field(
-        None, description="A PostgreSQL database for the warehouse (postgresql://user:password@host/db). "
-                          "Unset: the DuckDB file outputs/warehouse.duckdb.")
+        None,
+        description="A PostgreSQL database for the warehouse (postgresql://user:password@host/db). "
+        "Unset: the DuckDB file outputs/warehouse.duckdb.",
+    )
     lock_wait_seconds: float = Field(600, ge=0, description="How long a run waits for another to finish.")
     settle_seconds: float = Field(
-        5, ge=0, description="A file in the inbox is taken only once it has not changed for this long "
-                             "(so a file still being copied in is left for the next run).")
+        5,
+        ge=0,
+        description="A file in the inbox is taken only once it has not changed for this long "
+        "(so a file still being copied in is left for the next run).",
+    )
     parse_seconds: float = Field(60, gt=0, description="Time limit for reading one file (each format, OCR too).")
     parse_memory_mb: int = Field(2048, ge=256, description="Memory limit of each process that reads files.")
     conversion_seconds: float = Field(120, gt=0, description="Time limit for LibreOffice to convert one old file.")
     prefect_api_url: str = Field("http://127.0.0.1:4200/api", description="Prefect server used by `coforms serve`.")
     allowed_senders: list[str] = Field(
         default_factory=list,
-        description="Email senders whose attachments are read: addresses or domains (camden.gov.uk). Empty: all.")
+        description="Email senders whose attachments are read: addresses or domains (camden.gov.uk). Empty: all.",
+    )
 
     # The co-production mailbox (`coforms fetch`, and the first task of the scheduled flow).
     imap_host: str | None = Field(None, description="IMAP server; unset: no mail is fetched.")
@@ -79,11 +99,14 @@ class Settings(BaseSettings):
 
     # Finance: the ledger of vouchers issued, and the 12-month declaration check.
     ledger_path: Path | None = Field(
-        None, description="Finance's ledger of vouchers issued (xlsx or csv: date, recipient, amount, reference).")
+        None, description="Finance's ledger of vouchers issued (xlsx or csv: date, recipient, amount, reference)."
+    )
     ledger_date_window_days: int = Field(
-        7, ge=0, description="A claimed line matches a ledger entry issued at most this many days apart.")
+        7, ge=0, description="A claimed line matches a ledger entry issued at most this many days apart."
+    )
     declare_threshold: Decimal = Field(
-        Decimal("500.00"), description="Recipients paid more than this (GBP) in any 12 months are listed.")
+        Decimal("500.00"), description="Recipients paid more than this (GBP) in any 12 months are listed."
+    )
 
     # Who takes part vs the borough (summary.html): % of adult residents in each group. The
     # defaults are rough, illustrative figures: set them from your borough's Census 2021 profile.
@@ -104,9 +127,20 @@ class Settings(BaseSettings):
         return self.outputs / "archive"
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         import os
+
         toml_file = os.environ.get(CONFIG_FILE_ENV, "coforms.toml")
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file), file_secret_settings)
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+            file_secret_settings,
+        )

@@ -4,27 +4,51 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.types import SingleLine, PastDate, Text, one_of_text, single_choice
+from schemas.types import PastDate, SingleLine, Text, one_of_text, single_choice
 
-PRINCIPLES = ("relationships", "communication", "accessibility", "inclusivity",
-              "honesty_transparency", "being_realistic")
-Principle = Literal["relationships", "communication", "accessibility", "inclusivity",
-                    "honesty_transparency", "being_realistic"]
-LikertOption = Literal["Strongly Disagree", "Disagree", "Neither Agree nor Disagree (Neutral)",
-                       "Agree", "Strongly Agree"]
+PRINCIPLES = (
+    "relationships",
+    "communication",
+    "accessibility",
+    "inclusivity",
+    "honesty_transparency",
+    "being_realistic",
+)
+Principle = Literal[
+    "relationships", "communication", "accessibility", "inclusivity", "honesty_transparency", "being_realistic"
+]
+LikertOption = Literal[
+    "Strongly Disagree", "Disagree", "Neither Agree nor Disagree (Neutral)", "Agree", "Strongly Agree"
+]
 LIKERT_SCORES: dict[str, int] = {
-    "Strongly Disagree": 1, "Disagree": 2, "Neither Agree nor Disagree (Neutral)": 3,
-    "Agree": 4, "Strongly Agree": 5,
+    "Strongly Disagree": 1,
+    "Disagree": 2,
+    "Neither Agree nor Disagree (Neutral)": 3,
+    "Agree": 4,
+    "Strongly Agree": 5,
 }
-Theme = Literal["Safety", "Equality", "Health", "Housing", "Income and affordability",
-                "Empowered Citizenships", "Life-long learning", "Social connections & community",
-                "Environment"]
+Theme = Literal[
+    "Safety",
+    "Equality",
+    "Health",
+    "Housing",
+    "Income and affordability",
+    "Empowered Citizenships",
+    "Life-long learning",
+    "Social connections & community",
+    "Environment",
+]
 # The warehouse keeps themes as snake_case names.
 THEME_NAMES: dict[str, str] = {
-    "Safety": "safety", "Equality": "equality", "Health": "health", "Housing": "housing",
+    "Safety": "safety",
+    "Equality": "equality",
+    "Health": "health",
+    "Housing": "housing",
     "Income and affordability": "income_and_affordability",
-    "Empowered Citizenships": "empowered_citizenship", "Life-long learning": "lifelong_learning",
-    "Social connections & community": "social_connections_and_community", "Environment": "environment",
+    "Empowered Citizenships": "empowered_citizenship",
+    "Life-long learning": "lifelong_learning",
+    "Social connections & community": "social_connections_and_community",
+    "Environment": "environment",
 }
 CompletedBy = one_of_text("Staff", "Resident", "Carer", "Other")
 

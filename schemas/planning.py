@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.types import SingleLine, NameList, PastDate, Text
+from schemas.types import NameList, PastDate, SingleLine, Text
 
 
 class PlanningForm(BaseModel):

@@ -42,6 +42,7 @@ def _parse_with(parser):
             return parser(value)
         except values.ValueProblem as exc:
             raise _problem(exc) from exc
+
     return validate
 
 
@@ -64,6 +65,8 @@ Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
 SingleLine = Annotated[str | None, BeforeValidator(_one_line)]
 PastDate = Annotated[dt.date | None, BeforeValidator(_parse_with(values.parse_uk_date)), AfterValidator(_not_in_future)]
 Money = Annotated[Decimal | None, BeforeValidator(_parse_with(values.parse_money))]
+
+
 def _minutes(value: Any) -> Any:
     # An int is already minutes (a normalised value, e.g. from the warehouse); text and
     # Excel time cells are parsed, where a bare number means hours.
@@ -94,8 +97,9 @@ def _single_choice(value: Any) -> Any:
         return _blank_to_none(value)
     distinct = list(dict.fromkeys(value))
     if len(distinct) > 1:
-        raise PydanticCustomError("ambiguous_answer", "{n} boxes are ticked: {options}.",
-                                  {"n": len(distinct), "options": ", ".join(distinct)})
+        raise PydanticCustomError(
+            "ambiguous_answer", "{n} boxes are ticked: {options}.", {"n": len(distinct), "options": ", ".join(distinct)}
+        )
     return distinct[0] if distinct else None
 
 
@@ -111,12 +115,15 @@ def _case_insensitive(options: tuple[str, ...]):
         for option in options:
             if str(value).strip().casefold() == option.casefold():
                 return option
-        raise PydanticCustomError("invalid_option", "'{value}' is not one of: {options}.",
-                                  {"value": value, "options": ", ".join(options)})
+        raise PydanticCustomError(
+            "invalid_option", "'{value}' is not one of: {options}.", {"value": value, "options": ", ".join(options)}
+        )
+
     return validate
 
 
 def one_of_text(*options: str) -> Any:
     """A typed-in answer that must be one of a few words, in any capitals."""
     from typing import Literal
+
     return Annotated[Literal[options] | None, BeforeValidator(_case_insensitive(options))]  # type: ignore[valid-type]

@@ -106,7 +106,10 @@ _HOURS = r"(?:h|hr|hrs|hour|hours)"
 _MINS = r"(?:m|min|mins|minute|minutes)"
 _DURATION_PATTERNS = [
     (re.compile(rf"^(\d+(?:\.\d+)?)\s*{_HOURS}\.?$"), lambda m: Decimal(m[1]) * 60),
-    (re.compile(rf"^(\d+)\s*{_HOURS}\s*(?:and\s*)?(\d{{1,2}})\s*(?:{_MINS})?\.?$"), lambda m: int(m[1]) * 60 + int(m[2])),
+    (
+        re.compile(rf"^(\d+)\s*{_HOURS}\s*(?:and\s*)?(\d{{1,2}})\s*(?:{_MINS})?\.?$"),
+        lambda m: int(m[1]) * 60 + int(m[2]),
+    ),
     (re.compile(rf"^(\d+)\s*{_MINS}\.?$"), lambda m: int(m[1])),
     (re.compile(r"^(\d+):([0-5]\d)(?::00)?$"), lambda m: int(m[1]) * 60 + int(m[2])),
 ]

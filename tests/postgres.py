@@ -53,16 +53,44 @@ def throwaway_postgres(durable: bool = False) -> Iterator[str]:
         run_as = ["runuser", "-u", "postgres", "--"]
     data, port = folder / "data", free_port()
     try:
-        subprocess.run([*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                        "--encoding=UTF8", "--no-sync"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                *run_as,
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+        )
         options = f"-h 127.0.0.1 -p {port} -k {folder}" + ("" if durable else " -c fsync=off -c full_page_writes=off")
-        subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-w",
-                        "-o", options, "start"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                *run_as,
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(folder / "server.log"),
+                "-w",
+                "-o",
+                options,
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+        )
         try:
             yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
         finally:
-            subprocess.run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                           capture_output=True)
+            subprocess.run(
+                [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+            )
     except subprocess.CalledProcessError as exc:
         raise RuntimeError(f"{exc.cmd[len(run_as)]} failed: {exc.stderr.decode(errors='replace')}") from exc
     finally:
@@ -72,8 +100,9 @@ def throwaway_postgres(durable: bool = False) -> Iterator[str]:
 def new_database(server_url: str, template: str | None = None) -> str:
     """A new, empty database on the server (or a copy of the database `template`); its URL."""
     name = f"coforms_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(server_url.replace("postgresql://", "postgresql+psycopg://"),
-                              isolation_level="AUTOCOMMIT")
+    engine = sa.create_engine(
+        server_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     try:
         with engine.connect() as conn:
             copy = f" TEMPLATE {template.rsplit('/', 1)[1]}" if template else ""

@@ -15,13 +15,31 @@ from pipeline.validate.form import Context
 from tests.conftest import GOLDEN, TODAY
 
 SAME_FORM = {
-    "planning": ["toolkit_layout.docx", "table_layout.docx", "sheet.xlsx", "pdf_toolkit_layout.pdf",
-                 "pdf_table_layout.pdf", "libreoffice_toolkit_layout.docx", "legacy_toolkit_layout.doc"],
+    "planning": [
+        "toolkit_layout.docx",
+        "table_layout.docx",
+        "sheet.xlsx",
+        "pdf_toolkit_layout.pdf",
+        "pdf_table_layout.pdf",
+        "libreoffice_toolkit_layout.docx",
+        "legacy_toolkit_layout.doc",
+    ],
     "evaluation": ["ticks_glyph.docx", "pdf_ticks_glyph.pdf", "opendocument_ticks_glyph.odt"],
-    "monitoring": ["vertical_glyph.docx", "pdf_vertical_glyph.pdf", "libreoffice_vertical_glyph.docx",
-                   "rich_text_vertical_glyph.rtf"],
-    "voucher": ["table_total_row.docx", "total_paragraph.docx", "libreoffice_sheet_cached_total.xlsx",
-                "pdf_table_total_row.pdf", "pdf_of_excel_sheet.pdf", "legacy_sheet.xls", "opendocument_sheet.ods"],
+    "monitoring": [
+        "vertical_glyph.docx",
+        "pdf_vertical_glyph.pdf",
+        "libreoffice_vertical_glyph.docx",
+        "rich_text_vertical_glyph.rtf",
+    ],
+    "voucher": [
+        "table_total_row.docx",
+        "total_paragraph.docx",
+        "libreoffice_sheet_cached_total.xlsx",
+        "pdf_table_total_row.pdf",
+        "pdf_of_excel_sheet.pdf",
+        "legacy_sheet.xls",
+        "opendocument_sheet.ods",
+    ],
 }
 VIEWS = {
     "planning": ["planning", "planning_leads"],
@@ -37,15 +55,19 @@ def _rows(tmp_path, form_type: str, name: str) -> dict[str, list[tuple]]:
         pytest.skip("LibreOffice (soffice) converts this format; it is not installed here")
     data = path.read_bytes()
     with Warehouse(tmp_path / f"{name}.duckdb") as wh:
-        recorded = decide_and_record(wh, Provenance(name), hashlib.sha256(data).hexdigest(),
-                                     parse_file(data, Context(today=TODAY)))
+        recorded = decide_and_record(
+            wh, Provenance(name), hashlib.sha256(data).hexdigest(), parse_file(data, Context(today=TODAY))
+        )
         assert recorded.status == "loaded", name
         contents = wh.view_contents(leave_out=("submission_id",))
         return {view: contents[view] for view in VIEWS[form_type]}
 
 
-@pytest.mark.parametrize("form_type, name", [(f, n) for f, names in SAME_FORM.items() for n in names[1:]],
-                         ids=[f"{f}/{n}" for f, names in SAME_FORM.items() for n in names[1:]])
+@pytest.mark.parametrize(
+    "form_type, name",
+    [(f, n) for f, names in SAME_FORM.items() for n in names[1:]],
+    ids=[f"{f}/{n}" for f, names in SAME_FORM.items() for n in names[1:]],
+)
 def test_same_rows_as_the_word_original(form_type, name, tmp_path):
     reference = _rows(tmp_path, form_type, SAME_FORM[form_type][0])
     assert any(reference.values())

@@ -27,8 +27,11 @@ from tests.conftest import GOLDEN, TODAY
 CTX = Context(today=TODAY)
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW_FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-date_like = st.one_of(st.text(max_size=40), st.from_regex(r"\d{1,4}[/ .-]\d{1,2}[/ .-]\d{1,4}", fullmatch=True),
-                      st.dates().map(lambda d: d.strftime("%d %B %Y")))
+date_like = st.one_of(
+    st.text(max_size=40),
+    st.from_regex(r"\d{1,4}[/ .-]\d{1,2}[/ .-]\d{1,4}", fullmatch=True),
+    st.dates().map(lambda d: d.strftime("%d %B %Y")),
+)
 
 
 @FUZZ
@@ -104,9 +107,14 @@ def _mutate_zip(source: bytes, part_index: int, position: float, payload: bytes,
 
 
 @SLOW_FUZZ
-@given(st.sampled_from(ZIPPED), st.integers(0, 50), st.floats(0, 1), st.binary(max_size=40)
-       | st.sampled_from([b"<", b"</w:t>", b"&lol;", b"<w:sym w:char=\"ZZ\"/>", b"\xff\xfe", b"<c r=\"A1\">"]),
-       st.booleans())
+@given(
+    st.sampled_from(ZIPPED),
+    st.integers(0, 50),
+    st.floats(0, 1),
+    st.binary(max_size=40)
+    | st.sampled_from([b"<", b"</w:t>", b"&lol;", b'<w:sym w:char="ZZ"/>', b"\xff\xfe", b'<c r="A1">']),
+    st.booleans(),
+)
 def test_mutated_office_files_give_problems_not_exceptions(source, part, position, payload, cut):
     parsed = parse_file(_mutate_zip(source.read_bytes(), part, position, payload, cut), CTX)
     assert parsed.form is not None or parsed.problems
@@ -117,7 +125,10 @@ def test_mutated_office_files_give_problems_not_exceptions(source, part, positio
 def test_mutated_pdfs_give_problems_not_exceptions(position, payload, how):
     data = (GOLDEN / "voucher" / "pdf_table_total_row.pdf").read_bytes()
     at = int(len(data) * position)
-    mutated = {"flip": data[:at] + payload + data[at + len(payload):], "cut": data[:at],
-               "insert": data[:at] + payload + data[at:]}[how]
+    mutated = {
+        "flip": data[:at] + payload + data[at + len(payload) :],
+        "cut": data[:at],
+        "insert": data[:at] + payload + data[at:],
+    }[how]
     parsed = parse_file(mutated, CTX)
     assert parsed.form is not None or parsed.problems

@@ -35,7 +35,8 @@ def test_golden_set_covers_every_form_in_every_format():
     assert {("planning", ".xlsx"), ("evaluation", ".xlsx"), ("monitoring", ".xlsx"), ("voucher", ".xlsx")} <= kinds
     assert {".doc", ".xls", ".odt", ".ods", ".rtf"} <= {suffix for _, suffix in kinds}
     assert {"scanned_document", "encrypted", "corrupt_file", "unknown_form", "unsupported_format"} <= {
-        _expected(p)["problems"][0]["code"] for p in CASES if p.parent.name == "unreadable"}
+        _expected(p)["problems"][0]["code"] for p in CASES if p.parent.name == "unreadable"
+    }
 
 
 CONVERTED_BY_LIBREOFFICE = {".doc", ".xls", ".odt", ".ods", ".rtf"}
@@ -50,8 +51,9 @@ def test_golden(path: Path, ctx):
     assert parsed.form_type == expected["form_type"]
     got_values = parsed.form.model_dump(mode="json") if parsed.form is not None else None
     assert got_values == expected["values"]
-    got_problems = sorted(({"code": p.code.value, "field": p.field} for p in parsed.problems),
-                          key=lambda p: (p["code"], p["field"] or ""))
+    got_problems = sorted(
+        ({"code": p.code.value, "field": p.field} for p in parsed.problems), key=lambda p: (p["code"], p["field"] or "")
+    )
     assert got_problems == expected["problems"]
     for problem in parsed.problems:
         assert problem.message, f"{problem.code} has no message"

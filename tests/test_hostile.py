@@ -38,10 +38,18 @@ def test_every_hostile_file_gets_its_problem_and_nothing_leaks(workdir):
     assert peak_mb < 1024
 
     con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
-    rows = con.execute("SELECT s.source_file, s.container_file, s.status, list(e.code) FROM submissions s "
-                       "LEFT JOIN exceptions e USING (submission_id) GROUP BY ALL").fetchall()
-    dump = repr([con.execute(f"SELECT * FROM {t}").fetchall() for (t,) in con.execute(
-        "SELECT table_schema || '.' || table_name FROM information_schema.tables").fetchall()])
+    rows = con.execute(
+        "SELECT s.source_file, s.container_file, s.status, list(e.code) FROM submissions s "
+        "LEFT JOIN exceptions e USING (submission_id) GROUP BY ALL"
+    ).fetchall()
+    dump = repr(
+        [
+            con.execute(f"SELECT * FROM {t}").fetchall()
+            for (t,) in con.execute(
+                "SELECT table_schema || '.' || table_name FROM information_schema.tables"
+            ).fetchall()
+        ]
+    )
     con.close()
     by_file = {(container or source): (source, status, codes) for source, container, status, codes in rows}
     assert by_file["hundred_megabytes.docx"][1:] == ("rejected", ["too_large"])

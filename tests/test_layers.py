@@ -30,9 +30,12 @@ def _stage(module: str) -> str:
 
 @pytest.mark.parametrize("stage", ORDER)
 def test_a_stage_imports_no_stage_that_comes_after_it(stage):
-    upward = [f"{path.relative_to(PIPELINE)}:{line} imports {module}"
-              for path in (PIPELINE / stage).rglob("*.py") for line, module in _imports(path)
-              if _stage(module) in ORDER and ORDER.index(_stage(module)) > ORDER.index(stage)]
+    upward = [
+        f"{path.relative_to(PIPELINE)}:{line} imports {module}"
+        for path in (PIPELINE / stage).rglob("*.py")
+        for line, module in _imports(path)
+        if _stage(module) in ORDER and ORDER.index(_stage(module)) > ORDER.index(stage)
+    ]
     assert upward == []
 
 

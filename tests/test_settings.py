@@ -9,7 +9,11 @@ from pipeline.settings import Settings
 def test_defaults(workdir):
     s = Settings()
     assert (s.inbox, s.outputs, s.schedule_cron, s.voucher_line_cap) == (
-        Path("inbox"), Path("outputs"), "*/15 * * * *", Decimal("100"))
+        Path("inbox"),
+        Path("outputs"),
+        "*/15 * * * *",
+        Decimal("100"),
+    )
     assert s.warehouse_path == Path("outputs/warehouse.duckdb")
 
 
@@ -20,7 +24,7 @@ def test_coforms_toml_in_the_working_directory(workdir):
 
 
 def test_environment_wins_over_the_file(workdir, monkeypatch):
-    (workdir / "coforms.toml").write_text('voucher_line_cap = 150\n')
+    (workdir / "coforms.toml").write_text("voucher_line_cap = 150\n")
     monkeypatch.setenv("COFORMS_VOUCHER_LINE_CAP", "75.50")
     assert Settings().voucher_line_cap == Decimal("75.50")
 

@@ -36,7 +36,8 @@ def _answers(form_type: str) -> tuple[dict, dict]:
     if form_type == "planning":
         p = fd.PLANNING
         return answers_for("planning", p), expected_planning(
-            {**p, "sections": {k: [" ".join(v)] for k, v in p["sections"].items()}})
+            {**p, "sections": {k: [" ".join(v)] for k, v in p["sections"].items()}}
+        )
     if form_type == "evaluation":
         e = fd.evaluation(3)
         return answers_for("evaluation", e), expected_evaluation(e)
@@ -46,7 +47,9 @@ def _answers(form_type: str) -> tuple[dict, dict]:
         return {**answers_for("monitoring", m), "date": m["date"]}, expected_monitoring(m)
     v = fd.voucher()
     answers = answers_for("voucher", v)
-    answers["lines"] = [(n, date, a, t, amount_text, sig) for n, date, _dt, a, t, _m, amount_text, _a, sig in v["lines"]]
+    answers["lines"] = [
+        (n, date, a, t, amount_text, sig) for n, date, _dt, a, t, _m, amount_text, _a, sig in v["lines"]
+    ]
     return answers, expected_voucher(v, "70.50")
 
 
@@ -57,8 +60,12 @@ def test_every_form_has_its_templates(templates):
             assert (templates / f"{base}{suffix}").stat().st_size > 0
 
 
-CASES = [(f, fmt) for f in FILE_NAMES for fmt in ("docx", "pdf", "pdf-generic-names", "xlsx")
-         if fmt != "xlsx" or f in EXCEL_FORMS]
+CASES = [
+    (f, fmt)
+    for f in FILE_NAMES
+    for fmt in ("docx", "pdf", "pdf-generic-names", "xlsx")
+    if fmt != "xlsx" or f in EXCEL_FORMS
+]
 
 
 @pytest.mark.parametrize("form_type, fmt", CASES, ids=[f"{f}-{fmt}" for f, fmt in CASES])
@@ -71,8 +78,10 @@ def test_filled_template_reads_back_exactly(templates, tmp_path, ctx, form_type,
         fill_docx(template, items, answers, filled)
     elif fmt == "xlsx":
         if form_type == "voucher":  # in a sheet, amounts and dates are typed as numbers and dates
-            answers = {**answers, "lines": [(n, d, a, t, float(str(amt).lstrip("£")), s)
-                                            for n, d, a, t, amt, s in answers["lines"]]}
+            answers = {
+                **answers,
+                "lines": [(n, d, a, t, float(str(amt).lstrip("£")), s) for n, d, a, t, amt, s in answers["lines"]],
+            }
         fill_xlsx(template, items, answers, filled)
         if form_type == "voucher":
             expected = {**expected, "total": None}  # openpyxl saves the SUM without its value

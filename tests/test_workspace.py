@@ -19,8 +19,12 @@ def test_a_run_works_with_an_outputs_folder_deeper_than_a_socket_path_may_be(tmp
     (deep / "inbox").mkdir(parents=True)
     shutil.copy(GOLDEN / "planning" / "sheet.xlsx", deep / "inbox" / "plan.xlsx")
     env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
-    env.update(COFORMS_INBOX=str(deep / "inbox"), COFORMS_OUTPUTS=str(deep / "outputs"), COFORMS_SETTLE_SECONDS="0",
-               COFORMS_WORKERS="2")
+    env.update(
+        COFORMS_INBOX=str(deep / "inbox"),
+        COFORMS_OUTPUTS=str(deep / "outputs"),
+        COFORMS_SETTLE_SECONDS="0",
+        COFORMS_WORKERS="2",
+    )
     run = subprocess.run([COFORMS, "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-1000:] + run.stderr[-1000:]
     assert not list((deep / "inbox").iterdir())

@@ -25,8 +25,7 @@ def default_actor() -> str:
 
 
 def _status(warehouse: Warehouse, submission_id: int) -> tuple[str, str | None]:
-    row = warehouse.one("SELECT status, form_type FROM submissions WHERE submission_id = :id",
-                        id=submission_id)
+    row = warehouse.one("SELECT status, form_type FROM submissions WHERE submission_id = :id", id=submission_id)
     if row is None:
         raise AdminError(f"There is no submission {submission_id}.")
     return row
@@ -47,8 +46,9 @@ def reject(warehouse: Warehouse, submission_id: int, reason: str, actor: str) ->
     """The form is kept out of the warehouse for good; its exceptions are closed."""
     status, _ = _status(warehouse, submission_id)
     if status not in REPLACEABLE:
-        raise AdminError(f"Submission {submission_id} is {status}: only a loaded, held or rejected form can be "
-                         "rejected.")
+        raise AdminError(
+            f"Submission {submission_id} is {status}: only a loaded, held or rejected form can be rejected."
+        )
     with warehouse.transaction():
         warehouse.change_status(submission_id, "rejected", actor, "reject", reason, resolution=f"rejected: {reason}")
     return f"Submission {submission_id} was {status} and is now rejected; its open exceptions are closed."
@@ -65,8 +65,9 @@ def supersede(warehouse: Warehouse, old: int, new: int, reason: str, actor: str)
     if new_status in ("duplicate", "superseded"):
         raise AdminError(f"Submission {new} is {new_status} itself, so it cannot replace another.")
     if old_type and new_type and old_type != new_type:
-        raise AdminError(f"Submission {old} is a {old_type} form and {new} a {new_type} form: one cannot correct "
-                         "the other.")
+        raise AdminError(
+            f"Submission {old} is a {old_type} form and {new} a {new_type} form: one cannot correct the other."
+        )
     with warehouse.transaction():
         warehouse.supersede(old, new, actor, reason)
     return f"Submission {old} is now superseded by {new}; its open exceptions are resolved."

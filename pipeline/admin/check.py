@@ -49,8 +49,9 @@ def check(settings: Settings) -> CheckReport:
         if any(n > 1 for n in recorded):
             report.violations.append(f"{name}: a part was recorded more than once {recorded}")
         if finished is not None and any(n == 0 for n in recorded):
-            report.violations.append(f"{name}: finished, but parts {[p for p, n in enumerate(recorded) if n == 0]} "
-                                     "were never recorded")
+            report.violations.append(
+                f"{name}: finished, but parts {[p for p, n in enumerate(recorded) if n == 0]} were never recorded"
+            )
         if finished is None:
             if name in inbox_names:
                 report.interrupted_files += 1

@@ -32,8 +32,13 @@ log = logging.getLogger(__name__)
 _MSG_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-Z^-~]+>")
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")  # an address a reply can go to
 
-FORM_NAMES = {"planning": "project planning form", "evaluation": "project evaluation form",
-              "monitoring": "monitoring form", "voucher": "attendance and voucher sheet", None: "file"}
+FORM_NAMES = {
+    "planning": "project planning form",
+    "evaluation": "project evaluation form",
+    "monitoring": "monitoring form",
+    "voucher": "attendance and voucher sheet",
+    None: "file",
+}
 
 
 @dataclass
@@ -63,10 +68,25 @@ def _emails_with_problems(warehouse: Warehouse, submission_ids: list[int]) -> li
     rows = queries.open_problems_of_emails(warehouse, submission_ids)
     emails: dict[tuple, _Email] = {}
     forms: dict[int, _Form] = {}
-    for (container, sender, subject, message_id, received, submission_id, source, form_type, status,
-         severity, code, message, location, value) in rows:
-        email = emails.setdefault((container, sender, subject, message_id),
-                                  _Email(container, sender, subject, message_id, received))
+    for (
+        container,
+        sender,
+        subject,
+        message_id,
+        received,
+        submission_id,
+        source,
+        form_type,
+        status,
+        severity,
+        code,
+        message,
+        location,
+        value,
+    ) in rows:
+        email = emails.setdefault(
+            (container, sender, subject, message_id), _Email(container, sender, subject, message_id, received)
+        )
         if submission_id not in forms:
             forms[submission_id] = _Form(source, form_type, status)
             email.forms.append(forms[submission_id])
@@ -77,9 +97,13 @@ def _emails_with_problems(warehouse: Warehouse, submission_ids: list[int]) -> li
 def _body(email: _Email) -> str:
     when = f" on {email.received_at:%d/%m/%Y}" if email.received_at else ""
     subject = clean_header_text(email.subject, MAX_SUBJECT) or "(no subject)"
-    lines = ["Hello,", "",
-             f"Thank you for your email \"{subject}\"{when}. We have read what you sent; "
-             "some of it needs your help before we can use it:", ""]
+    lines = [
+        "Hello,",
+        "",
+        f'Thank you for your email "{subject}"{when}. We have read what you sent; '
+        "some of it needs your help before we can use it:",
+        "",
+    ]
     for n, form in enumerate(email.forms, start=1):
         if form.status == "held":
             verdict = "we cannot use it yet"
@@ -90,21 +114,25 @@ def _body(email: _Email) -> str:
         if form.problems and form.problems[0][1] == ProblemCode.NO_ATTACHMENT.value:
             lines.append(f"{n}. Your email had no form attached.")
         else:
-            lines.append(f"{n}. \"{form.source_file}\" ({FORM_NAMES.get(form.form_type, 'file')}): {verdict}.")
+            lines.append(f'{n}. "{form.source_file}" ({FORM_NAMES.get(form.form_type, "file")}): {verdict}.')
         for _severity, code, message, location, value in form.problems:
             lines.append(f"   - {message}")
             details = []
             if location:
                 details.append(f"where: {location}")
             if value and code != ProblemCode.NO_ATTACHMENT.value:
-                details.append(f"we found: \"{value}\"")
+                details.append(f'we found: "{value}"')
             if details:
                 lines.append(f"     ({'; '.join(details)})")
             lines.append(f"     What to do: {CATALOGUE[ProblemCode(code)].ask_sender}")
         lines.append("")
-    lines += ["How to send it again: reply to this email with the corrected file attached. You can keep the "
-              "same file name, or add \"corrected\" to it.", "",
-              "Many thanks,", "Co-production team, Adult Social Care"]
+    lines += [
+        "How to send it again: reply to this email with the corrected file attached. You can keep the "
+        'same file name, or add "corrected" to it.',
+        "",
+        "Many thanks,",
+        "Co-production team, Adult Social Care",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -123,7 +151,7 @@ def _draft(email: _Email, settings: Settings) -> EmailMessage:
     message["To"] = email.sender
     subject = clean_header_text(email.subject, MAX_SUBJECT) or "your forms"
     message["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
-    message["Date"] = format_datetime(dt.datetime.now(dt.timezone.utc))
+    message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     message["Message-ID"] = make_msgid(domain=settings.reply_from.rsplit("@", 1)[-1])
     message_id = (email.message_id or "").strip()
     if _MSG_ID.fullmatch(message_id):  # only a clean msg-id threads the reply

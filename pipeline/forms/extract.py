@@ -71,7 +71,7 @@ def match_option(text: str, options: tuple[Option, ...]) -> tuple[Option, str] |
             want = label_tokens(label)
             if tokens[: len(want)] == want and (best is None or len(want) > best[0]):
                 m = match_label(text, (label,))
-                best = (len(want), option, clean_value(text[m.end:]) if m else "")
+                best = (len(want), option, clean_value(text[m.end :]) if m else "")
     return (best[1], best[2]) if best else None
 
 
@@ -202,9 +202,11 @@ def _grid_headers(lines: list[Line], options: tuple[Option, ...]) -> dict[int, l
 
 # ---------------------------------------------------------------- anchors
 
+
 @dataclass(frozen=True)
 class _Label:
     """Something a cell may start with that makes it an anchor."""
+
     kind: str
     name: str
     labels: tuple[str, ...]
@@ -291,7 +293,7 @@ def _find_anchors(spec: FormSpec, segs: list[_Seg], grid_lines: set[int], stop: 
 
 def _span(segs: list[_Seg], anchors: list[_Anchor], k: int, stop: int) -> list[_Seg]:
     end = anchors[k + 1].seg if k + 1 < len(anchors) else stop
-    return segs[anchors[k].seg + 1: end]
+    return segs[anchors[k].seg + 1 : end]
 
 
 def _header_value(anchor: _Anchor, seg: _Seg, span: list[_Seg]) -> RawValue:
@@ -319,6 +321,7 @@ def _text_value(anchor: _Anchor, seg: _Seg, span: list[_Seg]) -> RawValue:
 
 
 # ---------------------------------------------------------------- voucher table
+
 
 def _column_of(spec: FormSpec, text: str) -> str | None:
     for column in spec.columns:
@@ -360,7 +363,7 @@ def _extract_table(spec: FormSpec, lines: list[Line], form: RawForm) -> int:
 
     table = lines[header_no].table
     text_between = False
-    for line in lines[header_no + 1:]:
+    for line in lines[header_no + 1 :]:
         if line.kind == "paragraph":
             text = line.text.strip()
             if not text:
@@ -398,6 +401,7 @@ def _extract_table(spec: FormSpec, lines: list[Line], form: RawForm) -> int:
 
 
 # ---------------------------------------------------------------- the whole form
+
 
 def extract(doc: Document, spec: FormSpec) -> RawForm:
     form = RawForm(spec.form_type)

@@ -36,7 +36,7 @@ _HEADING_END = re.compile(r"^[\s:?.]*(?:\([^()\n]{0,40}\)[\s:?.]*)?$")
 
 def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
     n = len(needle)
-    return any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
+    return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
 
 
 def _title_match(doc: Document, specs: dict[str, FormSpec]) -> str | None:
@@ -49,8 +49,12 @@ def _title_match(doc: Document, specs: dict[str, FormSpec]) -> str | None:
             seen += 1
             if len(tokens) <= 25:
                 # the longest matching title wins ("Project Evaluation Template" inside a longer one)
-                hits = [(len(label_tokens(t)), ft) for ft, spec in specs.items() for t in spec.titles
-                        if _contains(tokens, label_tokens(t))]
+                hits = [
+                    (len(label_tokens(t)), ft)
+                    for ft, spec in specs.items()
+                    for t in spec.titles
+                    if _contains(tokens, label_tokens(t))
+                ]
                 if hits:
                     return max(hits)[1]
         if seen >= TITLE_SEARCH_LINES:
@@ -61,7 +65,7 @@ def _title_match(doc: Document, specs: dict[str, FormSpec]) -> str | None:
 def _starts_with_a_word(text: str) -> bool:
     """The cell's text (after list numbering) starts with a letter or digit: `#NAME?` (an Excel
     error value) or `=Name` is not the label Name."""
-    rest = text[strip_numbering(text):].lstrip()
+    rest = text[strip_numbering(text) :].lstrip()
     return bool(rest) and (rest[0].isalnum() or rest[0] == "&")
 
 
@@ -79,7 +83,7 @@ def _is_heading(text: str, labels: tuple[str, ...]) -> bool:
     if not _starts_with_a_word(text):
         return False
     m = match_label(text, labels)
-    return bool(m and m.exact_end and _HEADING_END.match(text[m.end:]))
+    return bool(m and m.exact_end and _HEADING_END.match(text[m.end :]))
 
 
 def _region_labels(spec: FormSpec) -> list[tuple[str, ...]]:

@@ -40,7 +40,7 @@ class LabelMatch:
     exact_end: bool  # the label is followed by a separator or the end of the text
 
     def rest(self, text: str) -> str:
-        return clean_value(text[self.end:])
+        return clean_value(text[self.end :])
 
 
 def clean_value(text: str) -> str:

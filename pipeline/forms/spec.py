@@ -141,8 +141,10 @@ class FormSpec(_Frozen):
         for group in self.section_groups:
             for name in group.sections:
                 if blank_rule.get(name) != "ignore":
-                    raise ValueError(f"section group {group.label!r}: {name!r} must be a section "
-                                     "with if_blank = \"ignore\" (the group checks it)")
+                    raise ValueError(
+                        f"section group {group.label!r}: {name!r} must be a section "
+                        'with if_blank = "ignore" (the group checks it)'
+                    )
         return self
 
     @property
@@ -150,8 +152,9 @@ class FormSpec(_Frozen):
         return (self.title, *self.aliases)
 
     def question_options(self, question: Question) -> tuple[Option, ...]:
-        extra = tuple(Option(value=v) for v in self.every_question_offers
-                      if all(o.value != v for o in question.options))
+        extra = tuple(
+            Option(value=v) for v in self.every_question_offers if all(o.value != v for o in question.options)
+        )
         return question.options + extra
 
 

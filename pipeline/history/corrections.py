@@ -33,7 +33,8 @@ from pipeline.records import EarlierForm
 # words that mark another version of the same file, not another form
 _VERSION_WORDS = re.compile(
     r"\b(?:v(?:er(?:sion)?)?\s*\d+|corrected|correction|amended|amendment|final|updated|update|revised|"
-    r"resubmitted|resent|new|latest|copy(?:\s+of)?|fixed)\b")
+    r"resubmitted|resent|new|latest|copy(?:\s+of)?|fixed)\b"
+)
 _COPY_NUMBER = re.compile(r"\(\s*\d+\s*\)")  # "form (2).docx": a browser's or Windows' second copy
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -88,8 +89,9 @@ def _same_form(earlier: EarlierForm, form_type: str, project: str | None) -> boo
     return same_type and same_project
 
 
-def other_versions(key: str | None, form_type: str, project: str | None, sent: dt.datetime | None,
-                   history) -> Corrections:
+def other_versions(
+    key: str | None, form_type: str, project: str | None, sent: dt.datetime | None, history
+) -> Corrections:
     """Which earlier-received versions this form replaces, or the later-received version that
     already replaces it (files are not always taken in the order they were sent). `history`
     looks up the replaceable earlier forms (pipeline.history.decide.History)."""

@@ -25,8 +25,9 @@ def project_from_subject(subject: str | None, known_projects: frozenset[str]) ->
     return named.pop() if len(named) == 1 else None
 
 
-def with_project_from_subject(parsed: ParsedFile, subject: str | None, history
-                              ) -> tuple[ParsedFile, tuple[Problem, ...]]:
+def with_project_from_subject(
+    parsed: ParsedFile, subject: str | None, history
+) -> tuple[ParsedFile, tuple[Problem, ...]]:
     """A form the validator found without a project (project_unknown: it cannot know the email)
     takes the one loaded project its email's subject names. Returns the form as it is then kept,
     and the project_unknown problem that the subject settled (none if it named no project)."""
@@ -36,9 +37,12 @@ def with_project_from_subject(parsed: ParsedFile, subject: str | None, history
     project = project_from_subject(subject, history.known_projects())
     if project is None:
         return parsed, ()
-    return replace(parsed, form=parsed.form.model_copy(update={"project_name": project}),
-                   problems=[p for p in parsed.problems if p.code is not ProblemCode.PROJECT_UNKNOWN],
-                   notes=[*parsed.notes, f"project name taken from the email subject: {project}"]), unknown
+    return replace(
+        parsed,
+        form=parsed.form.model_copy(update={"project_name": project}),
+        problems=[p for p in parsed.problems if p.code is not ProblemCode.PROJECT_UNKNOWN],
+        notes=[*parsed.notes, f"project name taken from the email subject: {project}"],
+    ), unknown
 
 
 def claims_made_before(parsed: ParsedFile, history, excluding: Iterable[int] = ()) -> list[Problem]:
@@ -52,10 +56,14 @@ def claims_made_before(parsed: ParsedFile, history, excluding: Iterable[int] = (
     for line in lines:
         if line.claim_key in earlier:
             first_sid, first_file = earlier[line.claim_key]
-            problems.append(make_problem(
-                ProblemCode.POSSIBLE_DUPLICATE_CLAIM,
-                f"Row {line.line_no}: {line.name}, {line.date:%d/%m/%Y}, {line.activity} was already claimed on "
-                f"\"{first_file}\" (submission {first_sid}).",
-                field=f"lines.{line.line_no}", location=parsed.locations.get(f"lines.{line.line_no}"),
-                value=f"{line.name} | {line.date:%d/%m/%Y} | {line.activity}"))
+            problems.append(
+                make_problem(
+                    ProblemCode.POSSIBLE_DUPLICATE_CLAIM,
+                    f"Row {line.line_no}: {line.name}, {line.date:%d/%m/%Y}, {line.activity} was already claimed on "
+                    f'"{first_file}" (submission {first_sid}).',
+                    field=f"lines.{line.line_no}",
+                    location=parsed.locations.get(f"lines.{line.line_no}"),
+                    value=f"{line.name} | {line.date:%d/%m/%Y} | {line.activity}",
+                )
+            )
     return problems

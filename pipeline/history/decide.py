@@ -49,12 +49,13 @@ class History(Protocol):
 def _utc_naive(moment: dt.datetime | None) -> dt.datetime | None:
     """As the warehouse stores times: UTC without a zone."""
     if moment is not None and moment.tzinfo is not None:
-        return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return moment.astimezone(dt.UTC).replace(tzinfo=None)
     return moment
 
 
-def decide(parsed: ParsedFile | None, provenance: Provenance, sha256: str, history: History,
-           now: dt.datetime) -> Decision:
+def decide(
+    parsed: ParsedFile | None, provenance: Provenance, sha256: str, history: History, now: dt.datetime
+) -> Decision:
     """The Decision for one form arriving now (`parsed` None: its bytes were not read)."""
     key = correction_key(provenance.sender, provenance.source_file)
     original = history.first_with_sha256(sha256)
@@ -70,12 +71,25 @@ def decide(parsed: ParsedFile | None, provenance: Provenance, sha256: str, histo
         status = Status.SUPERSEDED
     else:
         status = Status.HELD if has_errors([*parsed.problems, *added]) else Status.LOADED
-    return Decision(status, parsed, key, supersedes=versions.replaces, superseded_by=versions.replaced_by,
-                    added=added, withdrawn=withdrawn)
+    return Decision(
+        status,
+        parsed,
+        key,
+        supersedes=versions.replaces,
+        superseded_by=versions.replaced_by,
+        added=added,
+        withdrawn=withdrawn,
+    )
 
 
-def decide_and_record(warehouse: Warehouse, provenance: Provenance, sha256: str, parsed: ParsedFile | None,
-                      intake: tuple[int, int] | None = None, now: dt.datetime | None = None) -> Recorded:
+def decide_and_record(
+    warehouse: Warehouse,
+    provenance: Provenance,
+    sha256: str,
+    parsed: ParsedFile | None,
+    intake: tuple[int, int] | None = None,
+    now: dt.datetime | None = None,
+) -> Recorded:
     """One form decided and stored (in its own transaction, or in the warehouse's open batch)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return warehouse.record(provenance, sha256, decide(parsed, provenance, sha256, warehouse, now), now, intake)

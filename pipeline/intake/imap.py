@@ -9,6 +9,7 @@ Credentials come from settings only and are never logged.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -89,8 +90,10 @@ def _connect(settings: Settings) -> MailBox:
     except MailFetchError:
         raise
     except Exception as exc:  # never echo credentials: name the server and the kind of failure only
-        raise MailFetchError(f"Could not log in to {settings.imap_host}:{settings.imap_port} as "
-                             f"{settings.imap_user} ({type(exc).__name__}).") from exc
+        raise MailFetchError(
+            f"Could not log in to {settings.imap_host}:{settings.imap_port} as "
+            f"{settings.imap_user} ({type(exc).__name__})."
+        ) from exc
     return box
 
 
@@ -132,12 +135,12 @@ def fetch_mail(settings: Settings) -> FetchSummary:
     except MailFetchError:
         raise
     except Exception as exc:
-        raise MailFetchError(f"The connection to {settings.imap_host} failed during the fetch "
-                             f"({type(exc).__name__}); what was fetched is kept, the rest stays on the server.") from exc
+        raise MailFetchError(
+            f"The connection to {settings.imap_host} failed during the fetch "
+            f"({type(exc).__name__}); what was fetched is kept, the rest stays on the server."
+        ) from exc
     finally:
-        try:
+        with contextlib.suppress(Exception):  # the server may already be gone
             box.logout()
-        except Exception:  # the server may already be gone
-            pass
     summary.seconds = time.perf_counter() - started
     return summary

@@ -47,14 +47,20 @@ class InboxItem:
 
 
 # what each kind of not-a-file is, for the admin
-_NOT_A_FILE = {stat.S_IFLNK: "a link to another file or folder", stat.S_IFIFO: "a pipe (FIFO)",
-               stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
+_NOT_A_FILE = {
+    stat.S_IFLNK: "a link to another file or folder",
+    stat.S_IFIFO: "a pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+}
 
 
 def _refusal(name: str, mode: int) -> Problem:
     kind = _NOT_A_FILE.get(stat.S_IFMT(mode), "not an ordinary file")
-    return make_problem(ProblemCode.NOT_A_FILE,
-                        f"'{name}' in the inbox is {kind}, not an ordinary file, so it was not opened.")
+    return make_problem(
+        ProblemCode.NOT_A_FILE, f"'{name}' in the inbox is {kind}, not an ordinary file, so it was not opened."
+    )
 
 
 def _inbox_entries(inbox: Path) -> Iterator[tuple[Path, os.stat_result]]:
@@ -85,8 +91,7 @@ def _still_being_written(mtime: float, now: float, settle_seconds: float) -> boo
     return now - settle_seconds < mtime < now + _FUTURE_SLACK_SECONDS
 
 
-def list_inbox(inbox: Path, settle_seconds: float = 0.0, now: float | dt.datetime | None = None
-               ) -> list[InboxItem]:
+def list_inbox(inbox: Path, settle_seconds: float = 0.0, now: float | dt.datetime | None = None) -> list[InboxItem]:
     """Every file under the inbox, oldest first.
 
     A regular file changed within the last `settle_seconds` is left out: it may still be being
@@ -132,7 +137,7 @@ def settled_inbox(inbox: Path, settle_seconds: float, sleep=time.sleep) -> list[
 
 def received_time(path: Path) -> dt.datetime:
     """When the file arrived in the inbox (its own time: a link's target is never looked at)."""
-    return dt.datetime.fromtimestamp(path.lstat().st_mtime, tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(path.lstat().st_mtime, tz=dt.UTC)
 
 
 class NotARegularFile(OSError):
@@ -168,13 +173,15 @@ def _refused_record(item: InboxItem, problem: Problem) -> list[Attachment]:
 
 def internal_error(exc: BaseException, what: str = "this file") -> Problem:
     """Our own code failed on a file: recorded against that file, named for the developers."""
-    return make_problem(ProblemCode.INTERNAL_ERROR,
-                        f"The pipeline failed while opening {what} ({type(exc).__name__}); "
-                        "the file has been kept for the developers.")
+    return make_problem(
+        ProblemCode.INTERNAL_ERROR,
+        f"The pipeline failed while opening {what} ({type(exc).__name__}); the file has been kept for the developers.",
+    )
 
 
-def attachments_of(item: InboxItem, max_bytes: int,
-                   sender_allowed: Callable[[str | None], bool] = lambda _s: True) -> list[Attachment] | None:
+def attachments_of(
+    item: InboxItem, max_bytes: int, sender_allowed: Callable[[str | None], bool] = lambda _s: True
+) -> list[Attachment] | None:
     """The attachments a file holds: each attached form for an email (every message of a
     mailbox), else the file itself. None if it is too large to read.
 

@@ -42,6 +42,7 @@ MAX_NESTING = 5  # emails inside emails opened this deep; deeper is a recursion 
 
 class EmailFile(NamedTuple):
     """One file an email holds; `problem` set when it is recorded rather than read."""
+
     name: str
     data: bytes
     problem: Problem | None = None
@@ -73,6 +74,7 @@ def safe_file_name(name: str | None, fallback: str) -> str:
 
 
 # --- headers ---------------------------------------------------------------------------
+
 
 def _header(message, name: str) -> str | None:
     """A header's decoded text; its raw text when decoding it fails (a malformed header)."""
@@ -116,8 +118,8 @@ def parse_date(text: str | None) -> dt.datetime | None:
     try:
         value = parsedate_to_datetime(text)
         if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        value.astimezone(dt.timezone.utc)
+            value = value.replace(tzinfo=dt.UTC)
+        value.astimezone(dt.UTC)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return value
@@ -125,13 +127,17 @@ def parse_date(text: str | None) -> dt.datetime | None:
 
 def _provenance(message, container_name: str, received_fallback: dt.datetime | None) -> Provenance:
     return Provenance(
-        source_file=container_name, container_file=container_name, sender=_sender(message),
+        source_file=container_name,
+        container_file=container_name,
+        sender=_sender(message),
         subject=_header(message, "Subject"),
         received_at=parse_date(_header(message, "Date")) or received_fallback,
-        message_id=(_header(message, "Message-ID") or "").strip() or None)
+        message_id=(_header(message, "Message-ID") or "").strip() or None,
+    )
 
 
 # --- the files an email holds ----------------------------------------------------------
+
 
 def _tnef_files(data: bytes) -> list[EmailFile]:
     from tnefparse import TNEF
@@ -152,7 +158,8 @@ def _tnef_files(data: bytes) -> list[EmailFile]:
 def _is_decoration(part) -> bool:
     """An inline picture (a signature logo, a pasted image) rather than an attached form."""
     return part.get_content_maintype() == "image" and (
-        part.get_content_disposition() == "inline" or (part.get("Content-ID") and not part.get_filename()))
+        part.get_content_disposition() == "inline" or (part.get("Content-ID") and not part.get_filename())
+    )
 
 
 def _transfer_encoded_message(part) -> bytes | None:
@@ -225,8 +232,9 @@ def _email_kind(name: str, data: bytes) -> str | None:
 def files_within(name: str, data: bytes, depth: int) -> list[EmailFile]:
     """An attached file as it is, or, when it is an email itself, the files that email holds.
 
-    `depth` is how deep the email holding this file is nested (0: an inbox file). The inner email's own sender and subject are
-    not kept: its forms are recorded as part of the email that brought them."""
+    `depth` is how deep the email holding this file is nested (0: an inbox file). The inner
+    email's own sender and subject are not kept: its forms are recorded as part of the email
+    that brought them."""
     kind = _email_kind(name, data)
     if kind is None:
         return [EmailFile(name, data)]
@@ -245,30 +253,36 @@ def files_within(name: str, data: bytes, depth: int) -> list[EmailFile]:
 
 
 def nested_too_deep(name: str) -> Problem:
-    return make_problem(ProblemCode.UNSUPPORTED_FORMAT,
-                        f"'{name}' is an email inside emails nested more than {MAX_NESTING} deep; it was not opened.")
+    return make_problem(
+        ProblemCode.UNSUPPORTED_FORMAT,
+        f"'{name}' is an email inside emails nested more than {MAX_NESTING} deep; it was not opened.",
+    )
 
 
 def no_attachment_inside(name: str) -> Problem:
-    return make_problem(ProblemCode.NO_ATTACHMENT,
-                        f"The email '{name}' attached to this one has no form attached.")
+    return make_problem(ProblemCode.NO_ATTACHMENT, f"The email '{name}' attached to this one has no form attached.")
 
 
 def too_deeply_nested(name: str) -> Problem:
-    return make_problem(ProblemCode.CORRUPT_FILE,
-                        f"The email '{name}' is built of parts nested too deeply to take apart; it was kept whole.")
+    return make_problem(
+        ProblemCode.CORRUPT_FILE,
+        f"The email '{name}' is built of parts nested too deeply to take apart; it was kept whole.",
+    )
 
 
-def read_eml(data: bytes, container_name: str, received_fallback: dt.datetime | None = None, depth: int = 0
-             ) -> tuple[Provenance, list[EmailFile]]:
+def read_eml(
+    data: bytes, container_name: str, received_fallback: dt.datetime | None = None, depth: int = 0
+) -> tuple[Provenance, list[EmailFile]]:
     """Who sent an email and the files it holds. An email too broken to take apart is one file
     with its problem; its headers are still read when they can be."""
     try:
         message = BytesParser(policy=policy.default).parsebytes(data)
     except RecursionError:  # MIME nested ~1,000 deep: the parser recurses once per level
         headers = BytesHeaderParser(policy=policy.default).parsebytes(data)
-        return (_provenance(headers, container_name, received_fallback),
-                [EmailFile(container_name, data, too_deeply_nested(container_name))])
+        return (
+            _provenance(headers, container_name, received_fallback),
+            [EmailFile(container_name, data, too_deeply_nested(container_name))],
+        )
     provenance = _provenance(message, container_name, received_fallback)
     try:
         files = _files(message, depth)
@@ -279,22 +293,27 @@ def read_eml(data: bytes, container_name: str, received_fallback: dt.datetime | 
     return provenance, files
 
 
-def email_attachments(provenance: Provenance, files: list[EmailFile], data: bytes,
-                      sender_allowed: Callable[[str | None], bool]) -> list[Attachment]:
+def email_attachments(
+    provenance: Provenance, files: list[EmailFile], data: bytes, sender_allowed: Callable[[str | None], bool]
+) -> list[Attachment]:
     """The Attachments an email yields, or one record of why it yields none."""
     if not sender_allowed(provenance.sender):
-        problem = make_problem(ProblemCode.SENDER_NOT_ALLOWED,
-                               f"Email from {provenance.sender or 'an unknown sender'} was quarantined unopened.")
+        problem = make_problem(
+            ProblemCode.SENDER_NOT_ALLOWED,
+            f"Email from {provenance.sender or 'an unknown sender'} was quarantined unopened.",
+        )
         return [Attachment(data, provenance, problem)]
     if not files:
-        problem = make_problem(ProblemCode.NO_ATTACHMENT,
-                               f"The email '{provenance.subject or '(no subject)'}' has no form attached.")
+        problem = make_problem(
+            ProblemCode.NO_ATTACHMENT, f"The email '{provenance.subject or '(no subject)'}' has no form attached."
+        )
         return [Attachment(data, provenance, problem)]
     return [Attachment(f.data, replace(provenance, source_file=f.name), f.problem) for f in files]
 
 
-def attachments_in(data: bytes, name: str, received: dt.datetime | None,
-                   sender_allowed: Callable[[str | None], bool]) -> list[Attachment]:
+def attachments_in(
+    data: bytes, name: str, received: dt.datetime | None, sender_allowed: Callable[[str | None], bool]
+) -> list[Attachment]:
     """What one inbox file holds: the forms of every email in it, or the file itself."""
     from pipeline.read.sniff import OLE_SIGNATURE
 
@@ -310,9 +329,11 @@ def attachments_in(data: bytes, name: str, received: dt.datetime | None,
 
         email = read_msg(data, name, received)
         if email is None:
-            problem = make_problem(ProblemCode.UNSUPPORTED_FORMAT,
-                                   "An Outlook .msg email; reading these needs the optional 'msg' extra "
-                                   "(pip install 'coforms[msg]'). Ask the sender to attach the form directly.")
+            problem = make_problem(
+                ProblemCode.UNSUPPORTED_FORMAT,
+                "An Outlook .msg email; reading these needs the optional 'msg' extra "
+                "(pip install 'coforms[msg]'). Ask the sender to attach the form directly.",
+            )
             return [Attachment(data, Provenance(name, name, received_at=received), problem)]
         provenance, files = email
         return email_attachments(provenance, files, data, sender_allowed)
@@ -330,4 +351,5 @@ def sender_allowlist(allowed: list[str]) -> Callable[[str | None], bool]:
             return False
         domain = sender.rsplit("@", 1)[1]
         return any(sender == e if "@" in e else (domain == e or domain.endswith("." + e)) for e in entries)
+
     return allowed_sender

@@ -32,25 +32,29 @@ def split_mbox(data: bytes) -> list[bytes]:
     return [b"".join(lines) for lines in emails]
 
 
-def mailbox_attachments(data: bytes, name: str, received: dt.datetime | None,
-                        sender_allowed: Callable[[str | None], bool]) -> list[Attachment]:
+def mailbox_attachments(
+    data: bytes, name: str, received: dt.datetime | None, sender_allowed: Callable[[str | None], bool]
+) -> list[Attachment]:
     """Every attachment of every email in the mailbox (each with its email's provenance), or
     the whole file refused with a problem when it cannot be split into emails."""
     emails = split_mbox(data)
     if not emails:
-        problem = make_problem(ProblemCode.CORRUPT_FILE,
-                               f"'{name}' is named as a mailbox but could not be split into emails; "
-                               "none of it was read.")
+        problem = make_problem(
+            ProblemCode.CORRUPT_FILE,
+            f"'{name}' is named as a mailbox but could not be split into emails; none of it was read.",
+        )
         return [Attachment(data, Provenance(name, name, received_at=received), problem)]
     found = []
     for number, raw in enumerate(emails, start=1):
         label = name if len(emails) == 1 else f"{name} (email {number} of {len(emails)})"
         try:
             provenance, files = read_eml(raw, label, received)
-            provenance = Provenance(label, name, provenance.sender, provenance.subject, provenance.received_at,
-                                    provenance.message_id)
+            provenance = Provenance(
+                label, name, provenance.sender, provenance.subject, provenance.received_at, provenance.message_id
+            )
             found += email_attachments(provenance, files, raw, sender_allowed)
         except Exception as exc:  # noqa: BLE001 - one email's failure is recorded; the others are still read
-            found.append(Attachment(raw, Provenance(label, name, received_at=received),
-                                    internal_error(exc, "this email")))
+            found.append(
+                Attachment(raw, Provenance(label, name, received_at=received), internal_error(exc, "this email"))
+            )
     return found

@@ -36,9 +36,9 @@ def _date(message) -> dt.datetime | None:
     if not isinstance(value, dt.datetime):
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     try:
-        value.astimezone(dt.timezone.utc)
+        value.astimezone(dt.UTC)
     except OverflowError:
         return None
     return value
@@ -71,8 +71,13 @@ def _is_decoration(attachment, name: str) -> bool:
 
 
 def _damaged(name: str, data: bytes) -> EmailFile:
-    return EmailFile(name, data, make_problem(
-        ProblemCode.CORRUPT_FILE, f"'{name}' is an Outlook email that is damaged; it could not be opened."))
+    return EmailFile(
+        name,
+        data,
+        make_problem(
+            ProblemCode.CORRUPT_FILE, f"'{name}' is an Outlook email that is damaged; it could not be opened."
+        ),
+    )
 
 
 def _item_bytes(message) -> bytes:
@@ -100,21 +105,31 @@ def _files(message, depth: int) -> list[EmailFile]:
             name = safe_file_name(_value(attachment, "name"), f"attachment-{n}.msg")
             files += _embedded_files(data, name, depth + 1)
             continue
-        name = safe_file_name(_value(attachment, "longFilename") or _value(attachment, "shortFilename")
-                              or _value(attachment, "name"), f"attachment-{n}")
+        name = safe_file_name(
+            _value(attachment, "longFilename") or _value(attachment, "shortFilename") or _value(attachment, "name"),
+            f"attachment-{n}",
+        )
         if _is_decoration(attachment, name):
             continue
         if isinstance(data, bytes):
             files += files_within(name, data, depth)  # an .eml or .msg attached as a file is opened too
         else:  # a link to a file online, or an attachment extract-msg cannot take out: recorded, not lost
-            files.append(EmailFile(name, b"", make_problem(
-                ProblemCode.UNSUPPORTED_FORMAT,
-                f"'{name}' in this Outlook email is not a file that could be taken out (for example a link).")))
+            files.append(
+                EmailFile(
+                    name,
+                    b"",
+                    make_problem(
+                        ProblemCode.UNSUPPORTED_FORMAT,
+                        f"'{name}' in this Outlook email is not a file that could be taken out (for example a link).",
+                    ),
+                )
+            )
     return files
 
 
-def read_msg(data: bytes, container_name: str, received_fallback: dt.datetime | None = None, depth: int = 0
-             ) -> tuple[Provenance, list[EmailFile]] | None:
+def read_msg(
+    data: bytes, container_name: str, received_fallback: dt.datetime | None = None, depth: int = 0
+) -> tuple[Provenance, list[EmailFile]] | None:
     """Who sent an Outlook email and the files it holds; None without extract-msg installed.
     A file extract-msg cannot open is one record with a corrupt_file problem."""
     try:
@@ -125,15 +140,27 @@ def read_msg(data: bytes, container_name: str, received_fallback: dt.datetime | 
     try:
         # tolerant: an attachment extract-msg cannot read comes back as a broken one, which is
         # recorded, instead of the whole email failing to open
-        message = extract_msg.openMsg(data, strict=False, errorBehavior=ErrorBehavior.ATTACH_SUPPRESS_ALL
-                                      | ErrorBehavior.STANDARDS_VIOLATION | ErrorBehavior.NAMED_NAME_STREAM)
+        message = extract_msg.openMsg(
+            data,
+            strict=False,
+            errorBehavior=ErrorBehavior.ATTACH_SUPPRESS_ALL
+            | ErrorBehavior.STANDARDS_VIOLATION
+            | ErrorBehavior.NAMED_NAME_STREAM,
+        )
     except Exception:  # noqa: BLE001 - OleFileError, OSError, struct errors...: the file is damaged
-        return (Provenance(container_name, container_name, received_at=received_fallback),
-                [_damaged(container_name, data)])
+        return (
+            Provenance(container_name, container_name, received_at=received_fallback),
+            [_damaged(container_name, data)],
+        )
     try:
-        provenance = Provenance(container_name, container_name, _sender(message),
-                                _value(message, "subject"), _date(message) or received_fallback,
-                                _value(message, "messageId"))
+        provenance = Provenance(
+            container_name,
+            container_name,
+            _sender(message),
+            _value(message, "subject"),
+            _date(message) or received_fallback,
+            _value(message, "messageId"),
+        )
         return provenance, _files(message, depth)
     finally:
         message.close()

@@ -44,9 +44,11 @@ def read_document(data: bytes, conversion_seconds: float | None = None) -> Docum
     if fmt is Format.EMPTY:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The file is empty (0 bytes).")
     if fmt is Format.XLSB:
-        raise UnreadableFile(ProblemCode.UNSUPPORTED_FORMAT,
-                             "The file is an Excel binary workbook (.xlsb), which cannot be read; please save it "
-                             "as .xlsx (File > Save As > Excel Workbook) and send it again.")
+        raise UnreadableFile(
+            ProblemCode.UNSUPPORTED_FORMAT,
+            "The file is an Excel binary workbook (.xlsb), which cannot be read; please save it "
+            "as .xlsx (File > Save As > Excel Workbook) and send it again.",
+        )
     if fmt in (Format.OLE, Format.ODF, Format.RTF):
         return _read_converted(fmt, data, conversion_seconds)
     if fmt is Format.ZIP:

@@ -11,6 +11,7 @@ problem that tells the admin what to ask for.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import logging
@@ -47,11 +48,16 @@ _PROFILE_SETTINGS = (
 
 
 def _profile_settings_xml() -> str:
-    items = "".join(f'<item oor:path="{path}"><prop oor:name="{name}" oor:op="fuse"><value>{value}</value>'
-                    f"</prop></item>\n" for path, name, value in _PROFILE_SETTINGS)
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
-            'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
-            + items + "</oor:items>\n")
+    items = "".join(
+        f'<item oor:path="{path}"><prop oor:name="{name}" oor:op="fuse"><value>{value}</value></prop></item>\n'
+        for path, name, value in _PROFILE_SETTINGS
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+        'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+        + items
+        + "</oor:items>\n"
+    )
 
 
 def soffice() -> str | None:
@@ -70,11 +76,14 @@ def no_network_prefix() -> tuple[str, ...]:
     # a PID namespace too where possible: when the reading worker dies, unshare dies with it
     # (pipeline.children), its child with unshare (--kill-child), and every LibreOffice process
     # with that child, the namespace's first process
-    for flags in (("-n", "--fork", "--pid", "--kill-child"), ("-rn", "--fork", "--pid", "--kill-child"), ("-n",),
-                  ("-rn",)):
+    for flags in (
+        ("-n", "--fork", "--pid", "--kill-child"),
+        ("-rn", "--fork", "--pid", "--kill-child"),
+        ("-n",),
+        ("-rn",),
+    ):
         try:
-            probe = subprocess.run([unshare, *flags, "true"], capture_output=True, timeout=10,
-                                   stdin=subprocess.DEVNULL)
+            probe = subprocess.run([unshare, *flags, "true"], capture_output=True, timeout=10, stdin=subprocess.DEVNULL)
         except (OSError, subprocess.TimeoutExpired):
             continue
         if probe.returncode == 0:
@@ -147,8 +156,15 @@ def _run_soffice(command: list[str], workdir: Path, seconds: float) -> int:
     """Run LibreOffice in its own process group, its temporary files inside `workdir`; on time-out
     the whole group (the launcher and soffice.bin) is killed. Returns the exit code."""
     env = {**os.environ, "TMPDIR": str(workdir), "HOME": str(workdir)}
-    proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=env, start_new_session=True, preexec_fn=die_with_parent)
+    proc = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+        preexec_fn=die_with_parent,
+    )
     allow_more_time(seconds)  # the file's deadline (pipeline.read.limits) waits for the conversion's own
     crash_point("during_conversion")
     try:
@@ -158,10 +174,8 @@ def _run_soffice(command: list[str], workdir: Path, seconds: float) -> int:
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)  # the group outlives its leader: soffice.bin may linger
-    except (ProcessLookupError, PermissionError):
-        pass
     proc.wait()
 
 
@@ -172,9 +186,10 @@ def convert_with_libreoffice(data: bytes, kind: str, seconds: float = CONVERSION
         raise UnreadableFile(ProblemCode.UNSUPPORTED_FORMAT, f"A .{kind} file cannot be read as a form; {_ASK}.")
     exe = soffice()
     if exe is None:
-        raise UnreadableFile(ProblemCode.LEGACY_FORMAT,
-                             f"The file is an old-style .{kind} file and LibreOffice is not installed here to "
-                             f"convert it; {_ASK}.")
+        raise UnreadableFile(
+            ProblemCode.LEGACY_FORMAT,
+            f"The file is an old-style .{kind} file and LibreOffice is not installed here to convert it; {_ASK}.",
+        )
     with tempfile.TemporaryDirectory(prefix="coforms-convert-", dir=tempfile.gettempdir()) as tmp:
         workdir = Path(tmp)
         source = workdir / f"form.{kind}"
@@ -183,13 +198,25 @@ def convert_with_libreoffice(data: bytes, kind: str, seconds: float = CONVERSION
         (profile / "user").mkdir(parents=True)
         (profile / "user" / "registrymodifications.xcu").write_text(_profile_settings_xml(), encoding="utf-8")
         out = workdir / "out"
-        command = [*no_network_prefix(), exe, f"-env:UserInstallation={profile.as_uri()}", "--headless",
-                   "--norestore", "--nolockcheck", "--convert-to", target, "--outdir", str(out), str(source)]
+        command = [
+            *no_network_prefix(),
+            exe,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(out),
+            str(source),
+        ]
         try:
             returncode = _run_soffice(command, workdir, seconds)
         except subprocess.TimeoutExpired as exc:
-            raise UnreadableFile(ProblemCode.LEGACY_FORMAT,
-                                 f"Converting the .{kind} file took too long; {_ASK}.") from exc
+            raise UnreadableFile(
+                ProblemCode.LEGACY_FORMAT, f"Converting the .{kind} file took too long; {_ASK}."
+            ) from exc
         produced = out / f"form.{target}"
         if returncode != 0 or not produced.exists():
             raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"LibreOffice could not open the .{kind} file.")

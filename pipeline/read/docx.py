@@ -40,9 +40,27 @@ MAX_PARAGRAPHS = 20_000  # in the body, in cells and in text boxes
 MAX_CELL_CHARS = 10_000  # one paragraph's or one cell's text is cut there
 MAX_TOTAL_CHARS = 2_000_000  # ~1,000 pages
 
-_SKIPPED = {"pPr", "rPr", "sdtPr", "sdtEndPr", "delText", "del", "moveFrom", "instrText",
-            "tblPr", "tblGrid", "trPr", "tcPr", "proofErr", "bookmarkStart", "bookmarkEnd",
-            "commentRangeStart", "commentRangeEnd", "commentReference", "footnoteReference"}
+_SKIPPED = {
+    "pPr",
+    "rPr",
+    "sdtPr",
+    "sdtEndPr",
+    "delText",
+    "del",
+    "moveFrom",
+    "instrText",
+    "tblPr",
+    "tblGrid",
+    "trPr",
+    "tcPr",
+    "proofErr",
+    "bookmarkStart",
+    "bookmarkEnd",
+    "commentRangeStart",
+    "commentRangeEnd",
+    "commentReference",
+    "footnoteReference",
+}
 
 
 def _local(el: etree._Element) -> str:
@@ -222,9 +240,10 @@ class _Budget:
 
     def _over(self, count: int, limit: int, what: str) -> None:
         if count > limit:
-            raise UnreadableFile(ProblemCode.TOO_LARGE,
-                                 f"The Word file has more than {limit:,} {what}; a form has far fewer, "
-                                 f"so it was not read.")
+            raise UnreadableFile(
+                ProblemCode.TOO_LARGE,
+                f"The Word file has more than {limit:,} {what}; a form has far fewer, so it was not read.",
+            )
 
     def row(self) -> None:
         self.rows += 1
@@ -365,11 +384,15 @@ def _check_tag_counts(data: bytes) -> None:
                     while chunk := part.read(1 << 20):
                         tags += chunk.count(b"<")
                 if tags > MAX_XML_TAGS:
-                    raise UnreadableFile(ProblemCode.TOO_LARGE,
-                                         "The Word file holds millions of table cells or paragraphs; a form has "
-                                         "far fewer, so it was not read.")
+                    raise UnreadableFile(
+                        ProblemCode.TOO_LARGE,
+                        "The Word file holds millions of table cells or paragraphs; a form has "
+                        "far fewer, so it was not read.",
+                    )
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
-        raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The Word file could not be opened ({type(exc).__name__}).") from exc
+        raise UnreadableFile(
+            ProblemCode.CORRUPT_FILE, f"The Word file could not be opened ({type(exc).__name__})."
+        ) from exc
 
 
 def read_docx(data: bytes, own_conversion: bool = False) -> Document:
@@ -385,11 +408,15 @@ def read_docx(data: bytes, own_conversion: bool = False) -> Document:
         blob = package.main_document_part.blob
         root = etree.fromstring(blob, _SAFE_PARSER)
     except Exception as exc:
-        raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The Word file could not be opened ({type(exc).__name__}).") from exc
+        raise UnreadableFile(
+            ProblemCode.CORRUPT_FILE, f"The Word file could not be opened ({type(exc).__name__})."
+        ) from exc
     body = root.find(_w("body"))
     walker = _DocxWalker()
     if body is not None:
         walker.walk_blocks(body)
     if walker.budget.cut_cells:
-        walker.doc.notes.append(f"{walker.budget.cut_cells} paragraph(s) or cell(s) cut to {MAX_CELL_CHARS:,} characters")
+        walker.doc.notes.append(
+            f"{walker.budget.cut_cells} paragraph(s) or cell(s) cut to {MAX_CELL_CHARS:,} characters"
+        )
     return walker.doc

@@ -21,7 +21,7 @@ from pipeline.read.errors import UnreadableFile
 from pipeline.read.limits import in_limited_worker
 
 SECONDS = 60
-MEMORY_BYTES = 2 * 1024 ** 3
+MEMORY_BYTES = 2 * 1024**3
 
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(["pipeline.runtime.forkserver_init", "pipeline.read.pdf"])
@@ -65,19 +65,22 @@ def read_isolated(reader, data: bytes, seconds: float = SECONDS, memory_bytes: i
     if in_limited_worker():
         return _read_in_this_worker(reader, data)
     receiver, sender = _context.Pipe(duplex=False)
-    process = _context.Process(target=_worker, args=(reader.__module__, reader.__name__, data, memory_bytes, sender),
-                               daemon=True)
+    process = _context.Process(
+        target=_worker, args=(reader.__module__, reader.__name__, data, memory_bytes, sender), daemon=True
+    )
     process.start()
     sender.close()
     try:
         if not receiver.poll(seconds):
-            raise UnreadableFile(ProblemCode.CORRUPT_FILE,
-                                 f"Reading the file took longer than {seconds:.0f} seconds; it may be damaged.")
+            raise UnreadableFile(
+                ProblemCode.CORRUPT_FILE, f"Reading the file took longer than {seconds:.0f} seconds; it may be damaged."
+            )
         try:
             result = receiver.recv()
         except EOFError as exc:  # the worker died: out of memory, or killed
-            raise UnreadableFile(ProblemCode.TOO_LARGE,
-                                 "The file could not be read within the memory allowed.") from exc
+            raise UnreadableFile(
+                ProblemCode.TOO_LARGE, "The file could not be read within the memory allowed."
+            ) from exc
     finally:
         if process.is_alive():
             process.kill()

@@ -32,13 +32,13 @@ class TimeLimitReached(BaseException):
 @dataclass(frozen=True)
 class ReadLimits:
     seconds: float = 60.0  # reading one file
-    memory_bytes: int = 2 * 1024 ** 3  # each worker's address space
+    memory_bytes: int = 2 * 1024**3  # each worker's address space
     conversion_seconds: float = 120.0  # LibreOffice converting one old file, on top
     grace_seconds: float = 15.0  # then the pool kills a worker that has not answered
 
     @classmethod
     def from_settings(cls, settings) -> ReadLimits:
-        return cls(settings.parse_seconds, settings.parse_memory_mb * 1024 ** 2, settings.conversion_seconds)
+        return cls(settings.parse_seconds, settings.parse_memory_mb * 1024**2, settings.conversion_seconds)
 
     @property
     def hard_seconds(self) -> float:

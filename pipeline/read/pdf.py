@@ -76,6 +76,7 @@ TEXT_FIELDS = (pdfium_c.FPDF_FORMFIELD_TEXTFIELD, pdfium_c.FPDF_FORMFIELD_COMBOB
 @dataclass
 class _Widget:
     """A field of a fillable form, as pdfium reads it."""
+
     rect: tuple[float, float, float, float]  # left, bottom, right, top in PDF units (unrotated)
     ticked: bool | None  # a tick box's state; None for a text or choice field
     text: str = ""
@@ -95,7 +96,7 @@ def _field_value(form, annot) -> str:
         return ""
     buffer = ctypes.create_string_buffer(size)
     pdfium_c.FPDFAnnot_GetFormFieldValue(form, annot, ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), size)
-    return buffer.raw[:size - 2].decode("utf-16-le", "replace")
+    return buffer.raw[: size - 2].decode("utf-16-le", "replace")
 
 
 def _page_facts(page, form) -> _PageFacts:
@@ -157,6 +158,7 @@ def _first_pass(data: bytes) -> list[_PageFacts]:
 
 
 # ---------------------------------------------------------------- form XObjects (pdfminer)
+
 
 class _FormDrawsUnsafe(Exception):
     pass
@@ -269,8 +271,9 @@ def _check_form_xobjects(data: bytes) -> None:
             contents = [resolve1(content) for content in page.contents]
             _FormDraws().page([c for c in contents if isinstance(c, PDFStream)], page.resources)
     except _FormDrawsUnsafe as exc:
-        raise UnreadableFile(ProblemCode.CORRUPT_FILE,
-                             f"The PDF is damaged or hostile: {exc}; it was not read.") from exc
+        raise UnreadableFile(
+            ProblemCode.CORRUPT_FILE, f"The PDF is damaged or hostile: {exc}; it was not read."
+        ) from exc
     except PDFPasswordIncorrect as exc:
         raise UnreadableFile(ProblemCode.ENCRYPTED, "The PDF is protected by a password.") from exc
     except Exception as exc:  # pdfminer cannot follow the file: pdfplumber would fail on it the same way
@@ -278,6 +281,7 @@ def _check_form_xobjects(data: bytes) -> None:
 
 
 # ---------------------------------------------------------------- overlays
+
 
 def _drawn_boxes(page) -> list[_Token]:
     """Small squares drawn on the page, ticked when a line or curve (an X, a tick) or a smaller
@@ -288,8 +292,12 @@ def _drawn_boxes(page) -> list[_Token]:
     pad = 0.6
 
     def within(obj, box) -> bool:
-        return (obj["x0"] >= box["x0"] - pad and obj["x1"] <= box["x1"] + pad
-                and obj["top"] >= box["top"] - pad and obj["bottom"] <= box["bottom"] + pad)
+        return (
+            obj["x0"] >= box["x0"] - pad
+            and obj["x1"] <= box["x1"] + pad
+            and obj["top"] >= box["top"] - pad
+            and obj["bottom"] <= box["bottom"] + pad
+        )
 
     tokens = []
     seen: set[tuple[int, int]] = set()
@@ -335,6 +343,7 @@ def _widgets(widgets: list[_Widget], page) -> list[_Token]:
 
 # ---------------------------------------------------------------- layout
 
+
 def _lines_of(tokens: list[_Token]) -> list[list[_Token]]:
     """Tokens grouped into lines (by vertical overlap), each sorted left to right."""
     lines: list[list[_Token]] = []
@@ -376,8 +385,7 @@ def _paragraphs(lines: list[list[_Token]], right_edge: float) -> list[tuple[str,
             gap = min(t.top for t in line) - max(t.bottom for t in previous)
             would_fit = previous[-1].x1 + height * 0.3 + (first.x1 - first.x0) <= right_edge
             same_font = abs(_font_size(line) - _font_size(previous)) < 0.6
-            if (0 <= gap < height * 0.5 and same_font and not would_fit
-                    and first.text not in (TICKED, UNTICKED)):
+            if 0 <= gap < height * 0.5 and same_font and not would_fit and first.text not in (TICKED, UNTICKED):
                 prev_text, top = paragraphs[-1]
                 joiner = "" if prev_text.endswith("-") and prev_text[-2:-1].isalpha() and text[:1].islower() else " "
                 paragraphs[-1] = (prev_text + joiner + text, top)
@@ -398,7 +406,7 @@ def _cell_text(tokens: list[_Token], left: float, right: float) -> str:
     padding = max(min(t.x0 for t in tokens) - left, 0.0)
     inner_right = right - padding  # Word and LibreOffice pad cells equally on both sides
     out = _join(lines[0])
-    for previous, line in zip(lines, lines[1:]):
+    for previous, line in zip(lines, lines[1:], strict=False):
         last, first = previous[-1], line[0]
         space = (last.x1 - last.x0) / max(len(last.text), 1)
         wrapped = inner_right - last.x1 < space + (first.x1 - first.x0) and len(previous) > 1
@@ -407,8 +415,10 @@ def _cell_text(tokens: list[_Token], left: float, right: float) -> str:
 
 
 def _words(page_or_crop) -> list[_Token]:
-    return [_Token(w["text"], w["x0"], w["x1"], w["top"], w["bottom"], round(w["size"], 1))
-            for w in page_or_crop.extract_words(keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])]
+    return [
+        _Token(w["text"], w["x0"], w["x1"], w["top"], w["bottom"], round(w["size"], 1))
+        for w in page_or_crop.extract_words(keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])
+    ]
 
 
 def _inside(token: _Token, bbox: tuple[float, float, float, float]) -> bool:
@@ -423,6 +433,7 @@ def _centre_in(bbox: tuple[float, float, float, float]):
         if obj.get("object_type") != "char":
             return False
         return x0 <= (obj["x0"] + obj["x1"]) / 2 <= x1 and top <= (obj["top"] + obj["bottom"]) / 2 <= bottom
+
     return test
 
 
@@ -441,8 +452,9 @@ def _read_page(page, widgets: list[_Widget], page_no: int, doc: Document, table_
                 # fills its column touches the next cell's text and would read as one word
                 tokens = _words(page.filter(_centre_in(bbox))) + [t for t in overlays if _inside(t, bbox)]
                 text = _cell_text(tokens, bbox[0], bbox[2])
-                has_image = any(_inside(_Token("", im["x0"], im["x1"], im["top"], im["bottom"]), bbox)
-                                for im in page.images)
+                has_image = any(
+                    _inside(_Token("", im["x0"], im["x1"], im["top"], im["bottom"]), bbox) for im in page.images
+                )
                 if text or has_image:
                     loc = Location(page=page_no, table=table_no, row=row_no, col=col_no + 1)
                     cells.append(Cell(text, loc, col_no, None, has_image))
@@ -485,8 +497,13 @@ def _merge_into_last_row(doc: Document, cells: list[Cell]) -> None:
     merged = {c.col: c for c in last.cells}
     for cell in cells:
         above = merged.get(cell.col)
-        merged[cell.col] = cell if above is None else Cell(
-            f"{above.text}\n{cell.text}", above.location, above.col, above.value, above.has_image or cell.has_image)
+        merged[cell.col] = (
+            cell
+            if above is None
+            else Cell(
+                f"{above.text}\n{cell.text}", above.location, above.col, above.value, above.has_image or cell.has_image
+            )
+        )
     doc.lines[-1] = Line("row", tuple(sorted(merged.values(), key=lambda c: c.col)), last.table)
 
 
@@ -505,9 +522,10 @@ def read_pdf(data: bytes) -> Document:
         if not pages:
             raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The PDF's pages are damaged (no page can be read).")
         if len(pages) != len(facts):  # pdfium and pdfminer walk a damaged page tree differently
-            doc.notes.append(f"pdfium counts {len(facts)} pages, pdfminer {len(pages)}: the first "
-                             f"{min(len(pages), len(facts))} read")
-        for page_no, (page, seen) in enumerate(zip(pages, facts), start=1):
+            doc.notes.append(
+                f"pdfium counts {len(facts)} pages, pdfminer {len(pages)}: the first {min(len(pages), len(facts))} read"
+            )
+        for page_no, (page, seen) in enumerate(zip(pages, facts, strict=False), start=1):
             if seen.text_chars < MIN_TEXT_CHARS and not seen.annotated:
                 doc.notes.append(f"page {page_no} has no text layer")
                 continue
@@ -520,9 +538,11 @@ def read_pdf(data: bytes) -> Document:
         pdf.close()
     has_fields = any(seen.has_fields for seen in facts)
     if all(seen.text_chars < MIN_TEXT_CHARS for seen in facts) and not has_fields:
-        raise UnreadableFile(ProblemCode.SCANNED_DOCUMENT,
-                             "The PDF has no text layer (a scan or photo); please send the Word or Excel file, "
-                             "or the form needs keying in.")
+        raise UnreadableFile(
+            ProblemCode.SCANNED_DOCUMENT,
+            "The PDF has no text layer (a scan or photo); please send the Word or Excel file, "
+            "or the form needs keying in.",
+        )
     if has_fields:
         doc.notes.append("fillable PDF: field values read")
     return doc

@@ -67,8 +67,12 @@ def check_zip_is_safe(data: bytes, check_ratio: bool = True) -> None:
             total += info.file_size
             if info.file_size > MAX_MEMBER_BYTES:
                 raise UnsafeZip(f"part {info.filename} declares {info.file_size:,} bytes")
-            if (check_ratio and info.compress_size and info.file_size / info.compress_size > MAX_RATIO
-                    and info.file_size > 1_000_000):
+            if (
+                check_ratio
+                and info.compress_size
+                and info.file_size / info.compress_size > MAX_RATIO
+                and info.file_size > 1_000_000
+            ):
                 raise UnsafeZip(f"part {info.filename} expands {info.file_size // info.compress_size}x")
         if total > MAX_TOTAL_BYTES:
             raise UnsafeZip(f"parts declare {total:,} bytes in all")

@@ -64,9 +64,11 @@ def _check_text_size(sheets_cells: list[dict]) -> int:
                 total += min(len(value), MAX_CELL_CHARS)
                 cut += len(value) > MAX_CELL_CHARS
     if total > MAX_TOTAL_CHARS:
-        raise UnreadableFile(ProblemCode.TOO_LARGE,
-                             f"The Excel file holds more than {MAX_TOTAL_CHARS:,} characters of text; a form "
-                             f"has far less, so it was not read.")
+        raise UnreadableFile(
+            ProblemCode.TOO_LARGE,
+            f"The Excel file holds more than {MAX_TOTAL_CHARS:,} characters of text; a form "
+            f"has far less, so it was not read.",
+        )
     return cut
 
 
@@ -94,9 +96,13 @@ def read_xlsx(data: bytes, own_conversion: bool = False) -> Document:
             # those LibreOffice writes (a link part with no relationships of its own)
             wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True, rich_text=False, keep_links=False)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, IndexError, AttributeError) as exc:
-        raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The Excel file could not be opened ({type(exc).__name__}).") from exc
+        raise UnreadableFile(
+            ProblemCode.CORRUPT_FILE, f"The Excel file could not be opened ({type(exc).__name__})."
+        ) from exc
     except Exception as exc:
-        raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The Excel file could not be opened ({type(exc).__name__}).") from exc
+        raise UnreadableFile(
+            ProblemCode.CORRUPT_FILE, f"The Excel file could not be opened ({type(exc).__name__})."
+        ) from exc
 
     doc = Document(format="xlsx")
     sheets = []

@@ -22,8 +22,16 @@ _HEADINGS = {
     "date": ("date", "date issued", "issue date", "issued", "date of issue"),
     "recipient": ("recipient", "name", "resident", "issued to", "recipient name", "paid to"),
     "amount": ("amount", "value", "voucher amount", "amount issued", "voucher value", "£"),
-    "reference": ("reference", "voucher reference", "voucher ref", "ref", "voucher number", "voucher no",
-                  "voucher id", "code"),
+    "reference": (
+        "reference",
+        "voucher reference",
+        "voucher ref",
+        "ref",
+        "voucher number",
+        "voucher no",
+        "voucher id",
+        "code",
+    ),
 }
 _HEADER_SEARCH_ROWS = 20
 
@@ -91,31 +99,36 @@ def read_ledger(path: Path) -> Ledger:
         return ledger
     header = _header(rows)
     if header is None:
-        ledger.error = (f"The ledger {path.name} has no heading row with Date, Recipient and Amount "
-                        "(and optionally Reference) in its first rows.")
+        ledger.error = (
+            f"The ledger {path.name} has no heading row with Date, Recipient and Amount "
+            "(and optionally Reference) in its first rows."
+        )
         return ledger
     top, columns = header
-    for r, row in enumerate(rows[top + 1:], start=top + 2):
-        def cell(name: str) -> object:
-            c = columns.get(name)
-            return row[c] if c is not None and c < len(row) else None
-
-        values = [cell(name) for name in ("date", "recipient", "amount")]
+    for r, row in enumerate(rows[top + 1 :], start=top + 2):
+        values = [_cell(row, columns, name) for name in ("date", "recipient", "amount")]
         if all(v is None or str(v).strip() == "" for v in values):
             continue  # a blank row
-        recipient = " ".join(str(cell("recipient") or "").split())
+        recipient = " ".join(str(_cell(row, columns, "recipient") or "").split())
         if any(str(v).strip().lower().startswith("total") for v in row if v is not None):
             continue  # a total row
         try:
-            date = parse_uk_date(cell("date"))
-            amount = parse_money(cell("amount"))
+            date = parse_uk_date(_cell(row, columns, "date"))
+            amount = parse_money(_cell(row, columns, "amount"))
         except ValueProblem as exc:
             ledger.unreadable_rows.append((r, exc.message))
             continue
         if not recipient:
             ledger.unreadable_rows.append((r, "no recipient"))
             continue
-        reference = cell("reference")
-        ledger.entries.append(LedgerEntry(r, date, recipient, amount,
-                                          str(reference).strip() if reference not in (None, "") else None))
+        reference = _cell(row, columns, "reference")
+        ledger.entries.append(
+            LedgerEntry(r, date, recipient, amount, str(reference).strip() if reference not in (None, "") else None)
+        )
     return ledger
+
+
+def _cell(row: tuple, columns: dict[str, int], name: str) -> object:
+    """The value in the ledger's column `name` on this row (None where there is none)."""
+    c = columns.get(name)
+    return row[c] if c is not None and c < len(row) else None

@@ -65,8 +65,9 @@ def loaded_lines_by_activity(warehouse: Warehouse) -> list[sa.Row]:
 
 def loaded_lines_in_form_order(warehouse: Warehouse) -> list[sa.Row]:
     """(name, submission_id, amount, time_spent_minutes) of every loaded line, by form and line."""
-    return warehouse.rows("SELECT name, submission_id, amount, time_spent_minutes FROM voucher_lines "
-                          "ORDER BY submission_id, line_no")
+    return warehouse.rows(
+        "SELECT name, submission_id, amount, time_spent_minutes FROM voucher_lines ORDER BY submission_id, line_no"
+    )
 
 
 def claimed_lines(warehouse: Warehouse) -> list[sa.Row]:
@@ -169,7 +170,8 @@ def submissions_per_intake_part(warehouse: Warehouse) -> list[sa.Row]:
 
     store.submissions: which intake and part a submission came from is not in the view."""
     return warehouse.rows(
-        "SELECT intake_id, part_no, count(*) FROM store.submissions WHERE intake_id IS NOT NULL GROUP BY 1, 2")
+        "SELECT intake_id, part_no, count(*) FROM store.submissions WHERE intake_id IS NOT NULL GROUP BY 1, 2"
+    )
 
 
 def submission_files(warehouse: Warehouse) -> list[sa.Row]:

@@ -55,9 +55,13 @@ def match(claims: list[Claim], entries: list[LedgerEntry], window_days: int) -> 
     pairs: list[tuple[Claim, LedgerEntry]] = []
     for group_claims, group_entries in by_key.values():
         candidates = sorted(
-            ((abs((c.date - e.date).days), c.date, c.submission_id, c.line_no, e.row, i, j)
-             for i, c in enumerate(group_claims) for j, e in enumerate(group_entries)
-             if abs((c.date - e.date).days) <= window_days))
+            (
+                (abs((c.date - e.date).days), c.date, c.submission_id, c.line_no, e.row, i, j)
+                for i, c in enumerate(group_claims)
+                for j, e in enumerate(group_entries)
+                if abs((c.date - e.date).days) <= window_days
+            )
+        )
         used_claims: set[int] = set()
         used_entries: set[int] = set()
         for *_, i, j in candidates:
@@ -71,7 +75,8 @@ def match(claims: list[Claim], entries: list[LedgerEntry], window_days: int) -> 
     return Matching(
         pairs,
         sorted((c for c in claims if id(c) not in matched_claims), key=lambda c: (c.date, c.submission_id, c.line_no)),
-        sorted((e for e in entries if id(e) not in matched_entries), key=lambda e: (e.date, e.row)))
+        sorted((e for e in entries if id(e) not in matched_entries), key=lambda e: (e.date, e.row)),
+    )
 
 
 def by_month(claims: list[Claim], entries: list[LedgerEntry]) -> list[tuple[str, Decimal, Decimal, Decimal]]:

@@ -30,10 +30,16 @@ if TYPE_CHECKING:  # the page is drawn in another process, which needs neither (
 SCORE_LABELS = ["Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree"]
 SCORE_COLOURS = ["#b2182b", "#ef8a62", "#d9d9d9", "#67a9cf", "#2166ac"]
 GROUP_LABELS = {
-    "ethnic_minority": "Ethnic minority (not White British)", "lgbtq": "LGBTQ+", "carer_flag": "Unpaid carers",
-    "over_75": "Aged 75 or over", "disabled": "Disabled", "homeless": "Experiencing homelessness",
-    "refugee_or_asylum_seeker": "Refugees or asylum seekers", "gypsy_roma_traveller": "Gypsy, Roma or Traveller",
-    "language_barrier": "English not first language", "dementia": "Living with dementia",
+    "ethnic_minority": "Ethnic minority (not White British)",
+    "lgbtq": "LGBTQ+",
+    "carer_flag": "Unpaid carers",
+    "over_75": "Aged 75 or over",
+    "disabled": "Disabled",
+    "homeless": "Experiencing homelessness",
+    "refugee_or_asylum_seeker": "Refugees or asylum seekers",
+    "gypsy_roma_traveller": "Gypsy, Roma or Traveller",
+    "language_barrier": "English not first language",
+    "dementia": "Living with dementia",
 }
 
 
@@ -61,7 +67,7 @@ def _svg(fig) -> Markup:
     fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buffer.getvalue()
-    return Markup(text[text.index("<svg"):])  # drop the XML prologue: inline in HTML
+    return Markup(text[text.index("<svg") :])  # drop the XML prologue: inline in HTML
 
 
 def _figure(rows: int):
@@ -87,7 +93,7 @@ def _scores_chart(score_counts: list[tuple[str, int, int]]) -> Chart | None:
     for s in range(5):
         shares = [100 * counts[name][s] / (sum(counts[name]) or 1) for name, _ in principles][::-1]
         ax.barh(labels, shares, left=left, color=SCORE_COLOURS[s], label=SCORE_LABELS[s])
-        left = [a + b for a, b in zip(left, shares)]
+        left = [a + b for a, b in zip(left, shares, strict=False)]
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of answers")
     ax.legend(ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.25), frameon=False, fontsize=8)
@@ -97,13 +103,24 @@ def _scores_chart(score_counts: list[tuple[str, int, int]]) -> Chart | None:
         total = sum(counts[name])
         mean = sum((i + 1) * n for i, n in enumerate(counts[name])) / total if total else None
         rows.append([title, *counts[name], f"{mean:.2f}" if mean is not None else "-"])
-    return Chart("Evaluation: how residents scored each principle", _svg(fig),
-                 ["Principle", *SCORE_LABELS, "Average (1-5)"], rows,
-                 "Two statements per principle on each loaded evaluation form.")
+    return Chart(
+        "Evaluation: how residents scored each principle",
+        _svg(fig),
+        ["Principle", *SCORE_LABELS, "Average (1-5)"],
+        rows,
+        "Two statements per principle on each loaded evaluation form.",
+    )
 
 
-def _bar_chart(title: str, pairs: list[tuple[str, object]], xlabel: str, headings: list[str], note: str = "",
-               money: bool = False, horizontal: bool = True) -> Chart | None:
+def _bar_chart(
+    title: str,
+    pairs: list[tuple[str, object]],
+    xlabel: str,
+    headings: list[str],
+    note: str = "",
+    money: bool = False,
+    horizontal: bool = True,
+) -> Chart | None:
     if not pairs:
         return None
     fig, ax = _figure(len(pairs) if horizontal else 6)
@@ -137,29 +154,48 @@ def _participation_chart(row: tuple, baseline: dict[str, float]) -> Chart | None
         base = baseline.get(column)
         shares.append((GROUP_LABELS[column], share, base))
         gap = "" if share is None or base is None else ("under-represented" if share < base else "")
-        rows.append([GROUP_LABELS[column], in_group, answered, "-" if share is None else f"{share:.1f}%",
-                     "-" if base is None else f"{base:.1f}%", gap])
+        rows.append(
+            [
+                GROUP_LABELS[column],
+                in_group,
+                answered,
+                "-" if share is None else f"{share:.1f}%",
+                "-" if base is None else f"{base:.1f}%",
+                gap,
+            ]
+        )
     fig, ax = _figure(len(shares) * 1.4)
     labels = [s[0] for s in shares][::-1]
     y = range(len(labels))
-    ax.barh([v + 0.2 for v in y], [s[1] or 0 for s in shares][::-1], height=0.4, color="#1f4e78",
-            label="Taking part (monitoring forms)")
-    ax.barh([v - 0.2 for v in y], [s[2] or 0 for s in shares][::-1], height=0.4, color="#bdbdbd",
-            label="Borough (baseline)")
+    ax.barh(
+        [v + 0.2 for v in y],
+        [s[1] or 0 for s in shares][::-1],
+        height=0.4,
+        color="#1f4e78",
+        label="Taking part (monitoring forms)",
+    )
+    ax.barh(
+        [v - 0.2 for v in y], [s[2] or 0 for s in shares][::-1], height=0.4, color="#bdbdbd", label="Borough (baseline)"
+    )
     ax.set_yticks(list(y), labels)
     ax.set_xlabel("% of people")
     ax.legend(loc="lower right", frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
-    return Chart("Who takes part, and who is missing", _svg(fig),
-                 ["Group", "In group", "Answered", "Taking part", "Borough", ""], rows,
-                 f"From {row[0]} loaded monitoring forms; a share counts only those who answered the question. "
-                 "Borough figures come from the setting borough_baseline (check they are your borough's own).")
+    return Chart(
+        "Who takes part, and who is missing",
+        _svg(fig),
+        ["Group", "In group", "Answered", "Taking part", "Borough", ""],
+        rows,
+        f"From {row[0]} loaded monitoring forms; a share counts only those who answered the question. "
+        "Borough figures come from the setting borough_baseline (check they are your borough's own).",
+    )
 
 
 @dataclass(frozen=True)
 class PageData:
     """Everything the page shows, as plain values: queried in the run's process (which holds the
     warehouse), drawn in another (pipeline.reports.write)."""
+
     generated: str
     headline: list[tuple[str, str]]
     score_counts: list[tuple[str, int, int]]
@@ -178,21 +214,26 @@ def page_data(warehouse: Warehouse, settings: Settings, now: dt.datetime | None 
     query = warehouse.rows
     statuses = dict(query("SELECT status, count(*) FROM submissions GROUP BY 1"))
     by_form = dict(query("SELECT form_type, count(*) FROM submissions WHERE status = 'loaded' GROUP BY 1"))
-    open_exceptions = warehouse.one("SELECT count(*), count(DISTINCT submission_id) FROM exceptions "
-                                    "WHERE state = 'open'")
+    open_exceptions = warehouse.one(
+        "SELECT count(*), count(DISTINCT submission_id) FROM exceptions WHERE state = 'open'"
+    )
     pounds = warehouse.one("SELECT coalesce(sum(amount), 0) FROM voucher_lines")[0]
     # people, not spellings: one person however her name's case, spaces or look-alike letters vary
-    recipients = len({person_key(name) for (name,) in query("SELECT DISTINCT name FROM voucher_lines "
-                                                              "WHERE name IS NOT NULL")})
-    projects = warehouse.one("SELECT count(DISTINCT project_name) FROM submissions WHERE status = 'loaded' "
-                             "AND project_name IS NOT NULL")[0]
+    recipients = len(
+        {person_key(name) for (name,) in query("SELECT DISTINCT name FROM voucher_lines WHERE name IS NOT NULL")}
+    )
+    projects = warehouse.one(
+        "SELECT count(DISTINCT project_name) FROM submissions WHERE status = 'loaded' AND project_name IS NOT NULL"
+    )[0]
     headline = [
         ("Forms received", f"{sum(statuses.values()):,}"),
         ("Loaded", f"{statuses.get('loaded', 0):,}"),
         ("Held (to correct)", f"{statuses.get('held', 0):,}"),
         ("Projects", f"{projects:,}"),
-        ("Plans / evaluations / monitoring / voucher sheets",
-         " / ".join(str(by_form.get(f, 0)) for f in ("planning", "evaluation", "monitoring", "voucher"))),
+        (
+            "Plans / evaluations / monitoring / voucher sheets",
+            " / ".join(str(by_form.get(f, 0)) for f in ("planning", "evaluation", "monitoring", "voucher")),
+        ),
         ("Vouchers paid", f"£{Decimal(pounds):,.2f} to {recipients:,} people"),
         ("Open exceptions", f"{open_exceptions[0]:,} on {open_exceptions[1]:,} forms"),
     ]
@@ -200,16 +241,28 @@ def page_data(warehouse: Warehouse, settings: Settings, now: dt.datetime | None 
     return PageData(
         generated=local_now.strftime("%d/%m/%Y %H:%M"),
         headline=headline,
-        score_counts=[tuple(r) for r in query("SELECT principle, score, count(*) FROM evaluation_scores "
-                                              "WHERE score IS NOT NULL GROUP BY 1, 2")],
+        score_counts=[
+            tuple(r)
+            for r in query(
+                "SELECT principle, score, count(*) FROM evaluation_scores WHERE score IS NOT NULL GROUP BY 1, 2"
+            )
+        ],
         # text is ordered here, not by the database (a server sorts by its own collation)
         themes=_most_first(query("SELECT theme, count(*) FROM evaluation_themes GROUP BY 1")),
-        months=[(month.strftime("%Y-%m"), pounds) for month, pounds in query(
-            "SELECT date_trunc('month', date) AS month, sum(amount) FROM voucher_lines WHERE date IS NOT NULL "
-            "GROUP BY 1 ORDER BY 1")],
-        participation=tuple(warehouse.one(
-            "SELECT count(*), " + ", ".join(f"count({c}), count(CASE WHEN {c} THEN 1 END)" for c in GROUP_LABELS)
-            + " FROM monitoring")),
+        months=[
+            (month.strftime("%Y-%m"), pounds)
+            for month, pounds in query(
+                "SELECT date_trunc('month', date) AS month, sum(amount) FROM voucher_lines WHERE date IS NOT NULL "
+                "GROUP BY 1 ORDER BY 1"
+            )
+        ],
+        participation=tuple(
+            warehouse.one(
+                "SELECT count(*), "
+                + ", ".join(f"count({c}), count(CASE WHEN {c} THEN 1 END)" for c in GROUP_LABELS)
+                + " FROM monitoring"
+            )
+        ),
         open_codes=_most_first(query("SELECT code, count(*) FROM exceptions WHERE state = 'open' GROUP BY 1")),
         baseline=dict(settings.borough_baseline),
     )
@@ -219,16 +272,38 @@ def build_page(data: PageData) -> Page:
     page = Page(data.generated, data.headline)
     sections = [
         ("Evaluation scores", lambda: _scores_chart(data.score_counts)),
-        ("Themes", lambda: _bar_chart(
-            "Good Life Camden themes the evaluations name",
-            [(t.replace("_", " ").capitalize(), n) for t, n in data.themes], "evaluation forms", ["Theme", "Forms"])),
-        ("Vouchers by month", lambda: _bar_chart(
-            "Vouchers paid by month", data.months, "£", ["Month", "£ paid"],
-            "Loaded voucher lines by the date on the form.", money=True, horizontal=False)),
+        (
+            "Themes",
+            lambda: _bar_chart(
+                "Good Life Camden themes the evaluations name",
+                [(t.replace("_", " ").capitalize(), n) for t, n in data.themes],
+                "evaluation forms",
+                ["Theme", "Forms"],
+            ),
+        ),
+        (
+            "Vouchers by month",
+            lambda: _bar_chart(
+                "Vouchers paid by month",
+                data.months,
+                "£",
+                ["Month", "£ paid"],
+                "Loaded voucher lines by the date on the form.",
+                money=True,
+                horizontal=False,
+            ),
+        ),
         ("Who takes part", lambda: _participation_chart(data.participation, data.baseline)),
-        ("Open exceptions", lambda: _bar_chart(
-            "Open exceptions by problem", data.open_codes, "exceptions", ["Problem", "Open"],
-            "Details and what to ask each sender: exceptions.xlsx.")),
+        (
+            "Open exceptions",
+            lambda: _bar_chart(
+                "Open exceptions by problem",
+                data.open_codes,
+                "exceptions",
+                ["Problem", "Open"],
+                "Details and what to ask each sender: exceptions.xlsx.",
+            ),
+        ),
     ]
     for name, make in sections:
         chart = make()

@@ -1,7 +1,8 @@
 """Formatted, filterable workbooks that never carry a formula from input.
 
 Gathered as plain rows, then written with xlsxwriter row by row in constant memory: every
-string is written as a string cell, never a formula, whatever it starts with; each sheet gets a bold frozen header, a filter, sensible widths, UK formats and print setup.
+string is written as a string cell, never a formula, whatever it starts with; each sheet gets
+a bold frozen header, a filter, sensible widths, UK formats and print setup.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def local_time(value: dt.datetime | None) -> dt.datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(LONDON).replace(tzinfo=None)
 
 
@@ -81,8 +82,9 @@ class Report:
     def __init__(self) -> None:
         self.sheets: list[Sheet] = []
 
-    def table_sheet(self, title: str, columns: Sequence[Column], rows: Iterable[Sequence[object]],
-                    note: str | None = None) -> Sheet:
+    def table_sheet(
+        self, title: str, columns: Sequence[Column], rows: Iterable[Sequence[object]], note: str | None = None
+    ) -> Sheet:
         sheet = Sheet(title, list(columns), [list(row) for row in rows], note)
         for row in sheet.rows:
             if len(row) != len(sheet.columns):
@@ -106,9 +108,15 @@ class _Rendering:
 
     def __init__(self) -> None:
         self._buffer = io.BytesIO()
-        self.book = xlsxwriter.Workbook(self._buffer, {"constant_memory": True,
-                                                       "strings_to_formulas": False, "strings_to_urls": False,
-                                                       "strings_to_numbers": False})
+        self.book = xlsxwriter.Workbook(
+            self._buffer,
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
         self._formats: dict[tuple, object] = {}
 
     def fmt(self, **props):
@@ -125,6 +133,7 @@ class _Rendering:
         def made(number_format: str | None):
             props = ({"num_format": number_format} if number_format else {}) | wrap
             return self.fmt(**props) if props else None
+
         return made(column.format), made(column.format or POUNDS)
 
     def workbook(self, sheets: Sequence[Sheet]) -> bytes:

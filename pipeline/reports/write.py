@@ -27,8 +27,9 @@ VOUCHERS_FILE = "voucher_reconciliation.xlsx"
 SUMMARY_FILE = "summary.html"
 
 
-def write_reports(warehouse: Warehouse, outputs: Path, settings: Settings | None = None,
-                  today: dt.date | None = None) -> list[Path]:
+def write_reports(
+    warehouse: Warehouse, outputs: Path, settings: Settings | None = None, today: dt.date | None = None
+) -> list[Path]:
     settings = settings or Settings(outputs=outputs)
     exceptions, vouchers, summary = outputs / EXCEPTIONS_FILE, outputs / VOUCHERS_FILE, outputs / SUMMARY_FILE
     with _renderers(settings.workers, private_dir(temp_dir(outputs))) as others:
@@ -68,6 +69,10 @@ def _renderer_started(tmp: Path) -> None:
 
 def _renderers(workers: int, tmp: Path) -> ProcessPoolExecutor | _InProcess:
     if workers > 1:
-        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
-                                   initializer=_renderer_started, initargs=(tmp,))
+        return ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=_renderer_started,
+            initargs=(tmp,),
+        )
     return _InProcess()

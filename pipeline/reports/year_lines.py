@@ -52,6 +52,7 @@ def _fingerprint(columns: list[Column], rows: list[list]) -> str:
 @dataclass
 class YearWorkbooks:
     """The earlier years' line workbooks: the ones to (re)write now, and what to record after."""
+
     folder: Path
     to_write: dict[Path, Report] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
@@ -63,8 +64,9 @@ class YearWorkbooks:
         for path in self.stale:
             path.unlink(missing_ok=True)
         if self.fingerprints or self.folder.exists():
-            write_atomically(self.folder / _FINGERPRINTS,
-                             json.dumps(self.fingerprints, indent=1, sort_keys=True).encode())
+            write_atomically(
+                self.folder / _FINGERPRINTS, json.dumps(self.fingerprints, indent=1, sort_keys=True).encode()
+            )
 
 
 def year_workbooks(outputs: Path, columns: list[Column], rows_by_year: dict[str, list[list]]) -> YearWorkbooks:
@@ -82,11 +84,16 @@ def year_workbooks(outputs: Path, columns: list[Column], rows_by_year: dict[str,
         path = outputs / year_file_name(year)
         if written.get(year) != fingerprint or not path.exists():
             report = Report()
-            report.table_sheet("Lines", columns, rows,
-                               note=f"Voucher lines of loaded forms dated in financial year {year} "
-                                    f"({year_span(year)}). The figures are in voucher_reconciliation.xlsx; this "
-                                    "workbook is rewritten whenever one of its lines changes.")
+            report.table_sheet(
+                "Lines",
+                columns,
+                rows,
+                note=f"Voucher lines of loaded forms dated in financial year {year} "
+                f"({year_span(year)}). The figures are in voucher_reconciliation.xlsx; this "
+                "workbook is rewritten whenever one of its lines changes.",
+            )
             years.to_write[path] = report
-    years.stale = [outputs / year_file_name(year) for year in written
-                   if year not in rows_by_year and _YEAR.fullmatch(year)]
+    years.stale = [
+        outputs / year_file_name(year) for year in written if year not in rows_by_year and _YEAR.fullmatch(year)
+    ]
     return years

@@ -33,8 +33,14 @@ log = logging.getLogger(__name__)
 FILES_PER_DASK_TASK = 16  # a task per file pays a scheduler round trip per file: slower than parsing
 # loaded once by the fork server, so that every worker it forks starts with the readers in memory
 # (forkserver_init first: the fork server dies with the run)
-READER_MODULES = ["pipeline.runtime.forkserver_init", "pipeline.runtime.parse", "pipeline.read.pdf", "pipeline.read.docx",
-                  "pipeline.read.xlsx", "pebble"]
+READER_MODULES = [
+    "pipeline.runtime.forkserver_init",
+    "pipeline.runtime.parse",
+    "pipeline.read.pdf",
+    "pipeline.read.docx",
+    "pipeline.read.xlsx",
+    "pebble",
+]
 
 
 def _forkserver_context():
@@ -77,11 +83,15 @@ def _file_stopped_worker(exc: BaseException, limits: ReadLimits) -> ParsedFile:
         from pipeline.problems import ProblemCode
         from pipeline.runtime.parse import file_problem
 
-        return file_problem(ProblemCode.CORRUPT_FILE, f"Reading the file took longer than "
-                                                      f"{limits.hard_seconds:.0f} seconds; it may be damaged.")
+        return file_problem(
+            ProblemCode.CORRUPT_FILE,
+            f"Reading the file took longer than {limits.hard_seconds:.0f} seconds; it may be damaged.",
+        )
     code = getattr(exc, "exitcode", None)
-    return internal_error(f"{type(exc).__name__}: the program reading it stopped"
-                          + (f" with exit code {code}" if code is not None else ""))
+    return internal_error(
+        f"{type(exc).__name__}: the program reading it stopped"
+        + (f" with exit code {code}" if code is not None else "")
+    )
 
 
 class _Queued(Future):
@@ -104,7 +114,7 @@ def _deliver(futures: list[Future], task) -> None:
         for future in futures:
             future.set_exception(exc)
         return
-    for future, parsed in zip(futures, results):
+    for future, parsed in zip(futures, results, strict=False):
         future.set_result(parsed)
 
 
@@ -112,8 +122,14 @@ class Parser:
     """Parses in a pool of `workers` limited processes started on first use, or on the Dask
     cluster at `dask_address`."""
 
-    def __init__(self, workers: int, dask_address: str | None = None, limits: ReadLimits | None = None,
-                 job: Callable[[bytes, Context, ReadLimits], ParsedFile] | None = None, temp_dir: Path | None = None):
+    def __init__(
+        self,
+        workers: int,
+        dask_address: str | None = None,
+        limits: ReadLimits | None = None,
+        job: Callable[[bytes, Context, ReadLimits], ParsedFile] | None = None,
+        temp_dir: Path | None = None,
+    ):
         self.workers = workers
         self.temp_dir = temp_dir  # the workers' temporary files (LibreOffice's copies): the run's tmp/
         self.job = job or _parse_job  # what a worker runs for each file (a test may give its own)
@@ -148,16 +164,18 @@ class Parser:
             return
         running.add_done_callback(lambda done: self._settle(done, data, ctx, outcome, tried_before, pool))
 
-    def _settle(self, done: Future, data: bytes, ctx: Context, outcome: Future, tried_before: bool,
-                pool: ProcessPool) -> None:
+    def _settle(
+        self, done: Future, data: bytes, ctx: Context, outcome: Future, tried_before: bool, pool: ProcessPool
+    ) -> None:
         """Runs in the pool's own thread as each file finishes."""
         try:
             outcome.set_result(done.result())
         except BaseException as exc:
             self._failed(exc, data, ctx, outcome, tried_before, pool)
 
-    def _failed(self, exc: BaseException, data: bytes, ctx: Context, outcome: Future, tried_before: bool,
-                pool: ProcessPool) -> None:
+    def _failed(
+        self, exc: BaseException, data: bytes, ctx: Context, outcome: Future, tried_before: bool, pool: ProcessPool
+    ) -> None:
         from concurrent.futures.process import BrokenProcessPool
 
         from pebble import ProcessExpired
@@ -168,8 +186,9 @@ class Parser:
                     self._broken.append(pool)
                     self._pool = None
         retry = isinstance(exc, (ProcessExpired, BrokenProcessPool, OSError)) and not tried_before
-        log.warning("a worker failed on a file (%s: %s)%s", type(exc).__name__, exc,
-                    "; trying it again alone" if retry else "")
+        log.warning(
+            "a worker failed on a file (%s: %s)%s", type(exc).__name__, exc, "; trying it again alone" if retry else ""
+        )
         if retry:
             self._schedule(self._ensure_retry_pool(), data, ctx, outcome, tried_before=True)
         else:
@@ -178,8 +197,12 @@ class Parser:
     def _new_pool(self, workers: int) -> ProcessPool:
         from pebble import ProcessPool
 
-        return ProcessPool(max_workers=workers, initializer=enter_limited_worker,
-                           initargs=(self.limits.memory_bytes, self.temp_dir), context=_forkserver_context())
+        return ProcessPool(
+            max_workers=workers,
+            initializer=enter_limited_worker,
+            initargs=(self.limits.memory_bytes, self.temp_dir),
+            context=_forkserver_context(),
+        )
 
     def _ensure_pool(self, expected_jobs: int) -> ProcessPool:
         with self._lock:
@@ -202,7 +225,7 @@ class Parser:
         """Send the files waiting for the cluster (a few per task); nothing to do locally."""
         queued, self._queued = self._queued, []
         for start in range(0, len(queued), FILES_PER_DASK_TASK):
-            chunk = queued[start:start + FILES_PER_DASK_TASK]
+            chunk = queued[start : start + FILES_PER_DASK_TASK]
             task = self._dask().submit(parse_many, [(data, ctx) for data, ctx, _ in chunk], pure=False)
             task.add_done_callback(lambda done, futures=[f for *_, f in chunk]: _deliver(futures, done))
 

@@ -27,10 +27,17 @@ def parse_file(data: bytes, ctx: Context, conversion_seconds: float | None = Non
         return ParsedFile(None, None, [make_problem(exc.code, exc.message)])
     form_type = identify_form(doc)
     if form_type is None:
-        return ParsedFile(None, None, [make_problem(
-            ProblemCode.UNKNOWN_FORM,
-            "No form title or labels of the planning, evaluation, monitoring or voucher forms were found.")],
-            doc.notes)
+        return ParsedFile(
+            None,
+            None,
+            [
+                make_problem(
+                    ProblemCode.UNKNOWN_FORM,
+                    "No form title or labels of the planning, evaluation, monitoring or voucher forms were found.",
+                )
+            ],
+            doc.notes,
+        )
     spec = all_specs()[form_type]
     crash_point("during_parse")
     validated = validate_form(extract(doc, spec), spec, ctx)
@@ -70,11 +77,13 @@ def parse_safely(data: bytes, ctx: Context, limits: ReadLimits | None = None) ->
 
     started = time.perf_counter()
     try:
-        with _cycle_collector_paused(), (deadline(limits.seconds) if limits else nullcontext()):
+        with _cycle_collector_paused(), deadline(limits.seconds) if limits else nullcontext():
             parsed = parse_file(data, ctx, limits.conversion_seconds if limits else None)
     except TimeLimitReached:
-        parsed = file_problem(ProblemCode.CORRUPT_FILE,
-                              f"Reading the file took longer than {limits.seconds:.0f} seconds; it may be damaged.")
+        parsed = file_problem(
+            ProblemCode.CORRUPT_FILE,
+            f"Reading the file took longer than {limits.seconds:.0f} seconds; it may be damaged.",
+        )
     except MemoryError:
         parsed = file_problem(ProblemCode.TOO_LARGE, "The file needs more memory to read than is allowed.")
     except RecursionError:
@@ -89,6 +98,8 @@ def parse_safely(data: bytes, ctx: Context, limits: ReadLimits | None = None) ->
 def internal_error(exc: BaseException | str) -> ParsedFile:
     """The file broke our code: kept, and named for the admin and for us."""
     what = exc if isinstance(exc, str) else type(exc).__name__
-    return file_problem(ProblemCode.INTERNAL_ERROR,
-                         f"The file could not be processed because of an internal error ({what}); "
-                         "it has been kept and the developers can look at it.")
+    return file_problem(
+        ProblemCode.INTERNAL_ERROR,
+        f"The file could not be processed because of an internal error ({what}); "
+        "it has been kept and the developers can look at it.",
+    )

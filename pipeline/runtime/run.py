@@ -46,22 +46,36 @@ from pipeline.workspace import prepare_outputs, private_tmp, temp_dir
 log = logging.getLogger(__name__)
 
 
-def _record(attachment: Attachment, parsed: ParsedFile | None, warehouse: Warehouse,
-            intake: tuple[int, int]) -> Outcome:
+def _record(
+    attachment: Attachment, parsed: ParsedFile | None, warehouse: Warehouse, intake: tuple[int, int]
+) -> Outcome:
     """Record one attachment (parsed already, or None when its bytes were seen before): what the
     forms before it make of it is decided once (pipeline.history.decide), then stored."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     decision = decide(parsed, attachment.provenance, attachment.sha256, warehouse, now)
     crash_point("after_parse")
     recorded = warehouse.record(attachment.provenance, attachment.sha256, decision, now, intake)
     crash_point("after_record")
     parsed, problems = decision.parsed, decision.problems  # a duplicate keeps nothing of what was read
     amount = parsed.form.amount_sum if parsed and parsed.form_type == "voucher" and parsed.form else Decimal("0.00")
-    log.info("%s -> submission %s %s (%d problems; %s, parse %.0f ms)", attachment.provenance.source_file,
-             recorded.submission_id, recorded.status, len(problems), parsed.format if parsed else "-",
-             parsed.parse_ms if parsed else 0.0)
-    return Outcome(attachment.provenance.source_file, attachment.provenance.container_file,
-                   recorded.submission_id, recorded.status, parsed.form_type if parsed else None, problems, amount)
+    log.info(
+        "%s -> submission %s %s (%d problems; %s, parse %.0f ms)",
+        attachment.provenance.source_file,
+        recorded.submission_id,
+        recorded.status,
+        len(problems),
+        parsed.format if parsed else "-",
+        parsed.parse_ms if parsed else 0.0,
+    )
+    return Outcome(
+        attachment.provenance.source_file,
+        attachment.provenance.container_file,
+        recorded.submission_id,
+        recorded.status,
+        parsed.form_type if parsed else None,
+        problems,
+        amount,
+    )
 
 
 def _file_sha256(path) -> str:
@@ -74,18 +88,19 @@ def _file_sha256(path) -> str:
     return digest.hexdigest()
 
 
-def _too_large(item: InboxItem, warehouse: Warehouse, settings: Settings, sha: str,
-               intake: tuple[int, int]) -> Outcome:
+def _too_large(item: InboxItem, warehouse: Warehouse, settings: Settings, sha: str, intake: tuple[int, int]) -> Outcome:
     """Archive a file too large to read (streamed, never in memory) and record it as rejected."""
     target = archive_path(settings.archive_dir, sha)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(item.path, target, follow_symlinks=False)
         target.chmod(0o600)
-    problem = make_problem(ProblemCode.TOO_LARGE,
-                           f"The file is {item.size / 1e6:.1f} MB; the limit is {settings.max_file_bytes / 1e6:.0f} MB.")
+    problem = make_problem(
+        ProblemCode.TOO_LARGE,
+        f"The file is {item.size / 1e6:.1f} MB; the limit is {settings.max_file_bytes / 1e6:.0f} MB.",
+    )
     provenance = Provenance(item.name, received_at=received_time(item.path))
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     decision = decide(ParsedFile(None, None, [problem]), provenance, sha, warehouse, now)
     recorded = warehouse.record(provenance, sha, decision, now, intake)
     return Outcome(item.name, None, recorded.submission_id, recorded.status, None, decision.problems)
@@ -94,6 +109,7 @@ def _too_large(item: InboxItem, warehouse: Warehouse, settings: Settings, sha: s
 @dataclass
 class _Prepared:
     """An inbox file read and archived, its parts' parses under way; nothing in the warehouse yet."""
+
     item: InboxItem
     sha256: str
     mtime_ns: int
@@ -131,10 +147,12 @@ def _nothing_read_note(attachment: Attachment, item_sha256: str, mtime_ns: int, 
     two such parts are never taken for copies of each other (identical bytes are duplicates)."""
     if attachment.data or attachment.problem is None:
         return attachment
-    note = (f"coforms read no bytes for this: part {part_no + 1} of the inbox file "
-            f"{attachment.provenance.container_file or attachment.provenance.source_file!r} "
-            f"(sha256 {item_sha256}, modified {mtime_ns} ns), named {attachment.provenance.source_file!r}.\n"
-            f"{attachment.problem.message}\n")
+    note = (
+        f"coforms read no bytes for this: part {part_no + 1} of the inbox file "
+        f"{attachment.provenance.container_file or attachment.provenance.source_file!r} "
+        f"(sha256 {item_sha256}, modified {mtime_ns} ns), named {attachment.provenance.source_file!r}.\n"
+        f"{attachment.problem.message}\n"
+    )
     return replace(attachment, data=note.encode("utf-8", "replace"))
 
 
@@ -158,8 +176,15 @@ def _read_in(item: InboxItem, settings: Settings, allowed) -> _Prepared | None:
     return _Prepared(item, sha, seen.st_mtime_ns, seen.st_size, attachments)
 
 
-def _prepare(batch: list[InboxItem], warehouse: Warehouse, settings: Settings, allowed, parser: Parser,
-             ctx: Context, expected_jobs: int) -> list[_Prepared]:
+def _prepare(
+    batch: list[InboxItem],
+    warehouse: Warehouse,
+    settings: Settings,
+    allowed,
+    parser: Parser,
+    ctx: Context,
+    expected_jobs: int,
+) -> list[_Prepared]:
     """Read and archive a batch's files, then start parsing every part not seen before."""
     prepared = [p for p in (_read_in(item, settings, allowed) for item in batch) if p is not None]
     warehouse.prefetch_sha256(a.sha256 for p in prepared for a in p.attachments or [])
@@ -175,24 +200,28 @@ def _voucher_lines(parsed: ParsedFile) -> list:
     return parsed.form.lines if parsed.form_type == "voucher" and parsed.form is not None else []
 
 
-def _record_batch(batch: list[_Prepared], warehouse: Warehouse, settings: Settings, summary: RunSummary,
-                  on_item) -> None:
+def _record_batch(
+    batch: list[_Prepared], warehouse: Warehouse, settings: Settings, summary: RunSummary, on_item
+) -> None:
     """Record a batch's files in arrival order in one transaction, then clear them from the inbox."""
     with warehouse.transaction():  # one transaction per batch: all of it, or (after a crash) none
         warehouse.reserve_ids(submissions=sum(len(p.attachments or [None]) for p in batch), intakes=len(batch))
         warehouse.prefetch_intakes((p.sha256, p.item.name, p.mtime_ns) for p in batch)
         # the batch's parses are all waited for first (the workers have the next batch meanwhile),
         # so the claims its voucher sheets make are looked up in one statement, not one each
-        warehouse.prefetch_claims(line.claim_key for p in batch for future in p.parsing.values()
-                                  for line in _voucher_lines(future.result()))
+        warehouse.prefetch_claims(
+            line.claim_key for p in batch for future in p.parsing.values() for line in _voucher_lines(future.result())
+        )
         for prepared in batch:
             parts = len(prepared.attachments) if prepared.attachments is not None else 1
-            intake_id, done = warehouse.begin_intake(prepared.sha256, prepared.item.name, prepared.mtime_ns,
-                                                     prepared.size, parts)
+            intake_id, done = warehouse.begin_intake(
+                prepared.sha256, prepared.item.name, prepared.mtime_ns, prepared.size, parts
+            )
             if prepared.attachments is None:
                 if 0 not in done:
-                    summary.outcomes.append(_too_large(prepared.item, warehouse, settings, prepared.sha256,
-                                                       (intake_id, 0)))
+                    summary.outcomes.append(
+                        _too_large(prepared.item, warehouse, settings, prepared.sha256, (intake_id, 0))
+                    )
             else:
                 for part_no, attachment in enumerate(prepared.attachments):
                     if part_no in done:
@@ -221,26 +250,31 @@ def _remove_from_inbox(prepared: _Prepared) -> None:
     except FileNotFoundError:
         return
     if (now.st_mtime_ns, now.st_size) != (prepared.mtime_ns, prepared.size):
-        log.warning("%s changed while it was being read; it is left in the inbox for the next run",
-                    prepared.item.name)
+        log.warning("%s changed while it was being read; it is left in the inbox for the next run", prepared.item.name)
         return
     prepared.item.path.unlink()
 
 
-def process_items(items: Iterable[InboxItem], warehouse: Warehouse, settings: Settings, today: dt.date | None = None,
-                  on_item: Callable[[InboxItem], None] | None = None) -> RunSummary:
+def process_items(
+    items: Iterable[InboxItem],
+    warehouse: Warehouse,
+    settings: Settings,
+    today: dt.date | None = None,
+    on_item: Callable[[InboxItem], None] | None = None,
+) -> RunSummary:
     """Process inbox items in batches: read and archive, parse on every core, record in order in one
     transaction per batch, then clear the batch's files from the inbox.
 
     The next batch is read and handed to the parsing pool before this one is recorded, so the
     workers parse while the main process writes the warehouse and commits."""
     today = today or dt.date.today()
-    summary = RunSummary(started_at=dt.datetime.now(dt.timezone.utc))
+    summary = RunSummary(started_at=dt.datetime.now(dt.UTC))
     allowed = sender_allowlist(settings.allowed_senders)
     ctx = Context(today=today, voucher_line_cap=settings.voucher_line_cap)
     items = list(items)
-    with Parser(settings.workers, settings.dask_address, ReadLimits.from_settings(settings),
-                temp_dir=temp_dir(settings.outputs)) as parser:
+    with Parser(
+        settings.workers, settings.dask_address, ReadLimits.from_settings(settings), temp_dir=temp_dir(settings.outputs)
+    ) as parser:
         parser.start(len(items))
 
         def prepare(batch: list[InboxItem]) -> list[_Prepared]:
@@ -253,13 +287,12 @@ def process_items(items: Iterable[InboxItem], warehouse: Warehouse, settings: Se
             _record_batch(current, warehouse, settings, summary, on_item)
             while not ahead and pending:  # a batch whose files all went: on to the next
                 ahead = prepare(pending.popleft())
-    summary.finished_at = dt.datetime.now(dt.timezone.utc)
+    summary.finished_at = dt.datetime.now(dt.UTC)
     return summary
 
 
 def batches(items: list[InboxItem], size: int) -> list[list[InboxItem]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 # -- The run's steps: `coforms run` (run_pipeline, below) and the Prefect flow
@@ -325,13 +358,16 @@ def finish_run(warehouse: Warehouse, settings: Settings, summary: RunSummary, to
 
 
 def empty_summary() -> RunSummary:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     return RunSummary(started_at=now, finished_at=now)
 
 
-def run_pipeline(settings: Settings, today: dt.date | None = None,
-                 on_start: Callable[[int], None] | None = None,
-                 on_item: Callable[[InboxItem], None] | None = None) -> RunSummary:
+def run_pipeline(
+    settings: Settings,
+    today: dt.date | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_item: Callable[[InboxItem], None] | None = None,
+) -> RunSummary:
     """The whole job without Prefect: every pending file, then the reports."""
     with holding_the_run(settings):
         start = start_run(settings, today)

@@ -45,7 +45,8 @@ def warehouse_url(target: Path | str) -> str:
     if sa.engine.make_url(url).get_backend_name() not in ("duckdb", "postgresql"):
         raise UnsupportedWarehouse(
             f"The warehouse must be a DuckDB file or a PostgreSQL database; "
-            f"{sa.engine.make_url(url).render_as_string(hide_password=True)} is neither.")
+            f"{sa.engine.make_url(url).render_as_string(hide_password=True)} is neither."
+        )
     return url
 
 
@@ -82,9 +83,12 @@ def exists(url: str) -> bool:
 
 
 def current_revision(conn: Connection) -> str | None:
-    has_table = conn.execute(sa.text(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = :schema AND table_name = 'alembic_version'"
-    ), {"schema": VERSION_TABLE_SCHEMA}).scalar()
+    has_table = conn.execute(
+        sa.text(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = :schema AND table_name = 'alembic_version'"  # noqa: E501
+        ),
+        {"schema": VERSION_TABLE_SCHEMA},
+    ).scalar()
     if not has_table:
         return None
     return conn.execute(sa.text(f"SELECT max(version_num) FROM {VERSION_TABLE_SCHEMA}.alembic_version")).scalar()

@@ -42,7 +42,8 @@ def exclusive_run(outputs: Path, wait_seconds: float, warehouse: Path | str | No
         except Timeout as exc:
             raise RunInProgress(
                 f"Another coforms run is still working on {outputs} (waited {wait_seconds:.0f}s). "
-                "Nothing was done; the next scheduled run will pick up the inbox.") from exc
+                "Nothing was done; the next scheduled run will pick up the inbox."
+            ) from exc
         held.callback(lock.release)
         if warehouse is not None:
             held.enter_context(warehouse_turn(warehouse, max(0.0, deadline - time.monotonic())))
@@ -67,11 +68,14 @@ def warehouse_turn(warehouse: Path | str, wait_seconds: float) -> Iterator[None]
             # try-lock in a loop rather than lock_timeout: a wait of 0 must mean "do not wait"
             while not conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({ADVISORY_LOCK_KEY})").scalar():
                 if time.monotonic() >= deadline:
-                    where = database.sa.engine.make_url(database.warehouse_url(url)).render_as_string(hide_password=True)
+                    where = database.sa.engine.make_url(database.warehouse_url(url)).render_as_string(
+                        hide_password=True
+                    )
                     raise RunInProgress(
                         f"Another coforms run, perhaps on another machine, is still loading into the warehouse "
                         f"{where} (waited {wait_seconds:.0f}s). Nothing was done; the next scheduled run will "
-                        "pick up the inbox.")
+                        "pick up the inbox."
+                    )
                 time.sleep(POLL_SECONDS)
             conn.commit()  # the lock belongs to the session, not to this transaction
             try:

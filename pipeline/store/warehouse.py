@@ -2,8 +2,9 @@
 
 The same code writes an embedded DuckDB file or a PostgreSQL server (pipeline.store.database); the
 schema itself is made by the versioned migrations in pipeline/store/migrations. The views are the
-documented interface (README, "Warehouse views"); the tables behind them may change. Every submission is written in one transaction. Held and rejected submissions are kept in
-the store tables too (with failed values null), but the form views show loaded submissions only.
+documented interface (README, "Warehouse views"); the tables behind them may change. Every
+submission is written in one transaction. Held and rejected submissions are kept in the store
+tables too (with failed values null), but the form views show loaded submissions only.
 
 The warehouse stores; it does not decide. What becomes of a form (duplicate, loaded, held,
 superseded, the versions it replaces, the claims made before) is decided by
@@ -13,10 +14,10 @@ then writes what its Decision says.
 
 Writes inside a batch are kept in memory and sent at the commit as one multi-row INSERT per
 table (DuckDB pays about a millisecond per statement, and a server a round trip, so per-form
-INSERTs cost more than the parsing). Look-ups made before the commit (seen this SHA-256? claimed already? known project?)
-consult those pending rows too, so recording in a batch gives what one-by-one would. The
-look-ups' answers are kept for the batch in caches (a statement per batch, not per form), which
-a status change updates.
+INSERTs cost more than the parsing). Look-ups made before the commit (seen this SHA-256?
+claimed already? known project?) consult those pending rows too, so recording in a batch gives
+what one-by-one would. The look-ups' answers are kept for the batch in caches (a statement per
+batch, not per form), which a status change updates.
 """
 
 from __future__ import annotations
@@ -42,8 +43,20 @@ SCHEMA_VERSION = database.HEAD_REVISION
 REPLACEABLE = ("loaded", "held", "rejected")  # statuses a correction (or the admin) may still change
 PLANNING_SECTIONS = tuple(s.name for s in all_specs()["planning"].sections)
 
-PUBLIC_VIEWS = ("submissions", "exceptions", "audit", "planning", "planning_leads", "evaluation", "evaluation_scores",
-                "evaluation_feedback", "evaluation_themes", "monitoring", "monitoring_circumstances", "voucher_lines")
+PUBLIC_VIEWS = (
+    "submissions",
+    "exceptions",
+    "audit",
+    "planning",
+    "planning_leads",
+    "evaluation",
+    "evaluation_scores",
+    "evaluation_feedback",
+    "evaluation_themes",
+    "monitoring",
+    "monitoring_circumstances",
+    "voucher_lines",
+)
 
 
 @dataclass(frozen=True)
@@ -61,9 +74,10 @@ def _insert_rows(conn: sa.Connection, table: str, rows: list[list]) -> None:
     if conn.dialect.name == "duckdb":
         # one list per column, unnested in step: DuckDB binds a list as one value, about 14 times
         # faster than a parameter per value (and the values' types are kept: Decimal stays exact)
-        columns = tuple(list(column) for column in zip(*rows))
-        conn.exec_driver_sql(f"INSERT INTO {table} SELECT * FROM (SELECT {', '.join(['unnest(?)'] * len(columns))})",
-                             columns)
+        columns = tuple(list(column) for column in zip(*rows, strict=False))
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} SELECT * FROM (SELECT {', '.join(['unnest(?)'] * len(columns))})", columns
+        )
     else:  # PostgreSQL (pipeline.store.database allows no other): COPY, on this connection so in this transaction
         with conn.connection.driver_connection.cursor() as cursor, cursor.copy(f"COPY {table} FROM STDIN") as copy:
             for row in rows:
@@ -98,9 +112,11 @@ class _PendingRows:
         self.rows.clear()
 
 
-_SUBMISSION_COLUMNS = ("store.submissions (submission_id, form_type, source_file, container_file, sender, subject, "
-                       "received_at, message_id, sha256, status, project_name, loaded_at, duplicate_of, notes, "
-                       "intake_id, part_no, correction_key, superseded_by)")
+_SUBMISSION_COLUMNS = (
+    "store.submissions (submission_id, form_type, source_file, container_file, sender, subject, "
+    "received_at, message_id, sha256, status, project_name, loaded_at, duplicate_of, notes, "
+    "intake_id, part_no, correction_key, superseded_by)"
+)
 
 
 def replaced_by_text(submission_id: int) -> str:
@@ -111,12 +127,12 @@ def replaced_by_text(submission_id: int) -> str:
 def _utc_naive(moment: dt.datetime | None) -> dt.datetime | None:
     """As stored: UTC without a zone."""
     if moment is not None and moment.tzinfo is not None:
-        return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return moment.astimezone(dt.UTC).replace(tzinfo=None)
     return moment
 
 
 def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def warehouse_exists(target: Path | str) -> bool:
@@ -234,9 +250,13 @@ class Warehouse:
         """Take ids for a batch from the sequences in two statements instead of one per row."""
         for sequence, n in (("submission_ids", submissions), ("intake_ids", intakes)):
             if n > 0:
-                self._reserved[sequence] = [r[0] for r in self.conn.execute(sa.text(
-                    f"SELECT nextval('store.{sequence}') AS id FROM generate_series(1, :n) ORDER BY id"),
-                    {"n": n}).fetchall()][::-1]
+                self._reserved[sequence] = [
+                    r[0]
+                    for r in self.conn.execute(
+                        sa.text(f"SELECT nextval('store.{sequence}') AS id FROM generate_series(1, :n) ORDER BY id"),
+                        {"n": n},
+                    ).fetchall()
+                ][::-1]
 
     def _next_id(self, sequence: str) -> int:
         reserved = self._reserved[sequence]
@@ -269,7 +289,8 @@ class Warehouse:
                 self.conn.rollback()
                 raise database.WarehouseNotMigrated(
                     f"The warehouse database is at schema {revision or '(none)'}, this pipeline needs "
-                    f"{database.HEAD_REVISION}: run `coforms migrate` first.")
+                    f"{database.HEAD_REVISION}: run `coforms migrate` first."
+                )
             database.migrate(self.conn)
         elif self.conn.in_transaction():
             self.conn.commit()
@@ -288,15 +309,20 @@ class Warehouse:
         wanted = [s for s in dict.fromkeys(sha256s) if s not in self._first_by_sha]
         if not wanted:
             return
-        found = dict(self.rows(
-            "SELECT sha256, min(submission_id) FROM store.submissions WHERE status <> 'duplicate' "
-            "AND sha256 IN :wanted GROUP BY sha256", wanted=wanted))
+        found = dict(
+            self.rows(
+                "SELECT sha256, min(submission_id) FROM store.submissions WHERE status <> 'duplicate' "
+                "AND sha256 IN :wanted GROUP BY sha256",
+                wanted=wanted,
+            )
+        )
         for sha in wanted:
             self._first_by_sha[sha] = found.get(sha)
 
     def known_projects(self) -> frozenset[str]:
         rows = self.rows(
-            "SELECT DISTINCT project_name FROM store.submissions WHERE status = 'loaded' AND project_name IS NOT NULL")
+            "SELECT DISTINCT project_name FROM store.submissions WHERE status = 'loaded' AND project_name IS NOT NULL"
+        )
         return frozenset(r[0] for r in rows) | self._pending_projects
 
     def prefetch_claims(self, keys: Iterable[str]) -> None:
@@ -307,9 +333,11 @@ class Warehouse:
         for key in wanted:
             self._committed_claims[key] = []
         for key, sid, source in self.rows(
-                "SELECT l.claim_key, l.submission_id, s.source_file "
-                "FROM store.voucher_lines l JOIN store.submissions s USING (submission_id) WHERE s.status = 'loaded' "
-                "AND l.claim_key IN :keys ORDER BY l.submission_id", keys=wanted):
+            "SELECT l.claim_key, l.submission_id, s.source_file "
+            "FROM store.voucher_lines l JOIN store.submissions s USING (submission_id) WHERE s.status = 'loaded' "
+            "AND l.claim_key IN :keys ORDER BY l.submission_id",
+            keys=wanted,
+        ):
             self._committed_claims[key].append((sid, source))
 
     def loaded_claims(self, keys: Iterable[str], excluding: Iterable[int] = ()) -> dict[str, tuple[int, str]]:
@@ -333,9 +361,10 @@ class Warehouse:
         if self._replaceable is None:
             self._replaceable = _ReplaceableIndex()
             for sid, key, form_type, project, received, recorded in self.rows(
-                    "SELECT submission_id, correction_key, form_type, project_name, received_at, loaded_at "
-                    "FROM store.submissions WHERE status IN :statuses ORDER BY submission_id",
-                    statuses=list(REPLACEABLE)):
+                "SELECT submission_id, correction_key, form_type, project_name, received_at, loaded_at "
+                "FROM store.submissions WHERE status IN :statuses ORDER BY submission_id",
+                statuses=list(REPLACEABLE),
+            ):
                 self._replaceable.add(key, EarlierForm(sid, form_type, project, received, recorded))
         return self._replaceable
 
@@ -350,17 +379,34 @@ class Warehouse:
 
     def supersede(self, old: int, new: int, actor: str, reason: str) -> None:
         """`old` is replaced by `new`: old becomes superseded, its open exceptions resolved."""
-        self.change_status(old, "superseded", actor, "supersede", reason, related=new,
-                           resolution=replaced_by_text(new))
+        self.change_status(old, "superseded", actor, "supersede", reason, related=new, resolution=replaced_by_text(new))
 
-    def _audit(self, submission_id: int, related: int | None, old_status: str | None, new_status: str, actor: str,
-               action: str, reason: str) -> None:
+    def _audit(
+        self,
+        submission_id: int,
+        related: int | None,
+        old_status: str | None,
+        new_status: str,
+        actor: str,
+        action: str,
+        reason: str,
+    ) -> None:
         audit_id = self.conn.execute(sa.text("SELECT nextval('store.audit_ids')")).scalar()
-        self._pending.add("store.audit", [[audit_id, _utc_now(), actor, action, submission_id, related, old_status,
-                                           new_status, reason]])
+        self._pending.add(
+            "store.audit",
+            [[audit_id, _utc_now(), actor, action, submission_id, related, old_status, new_status, reason]],
+        )
 
-    def change_status(self, submission_id: int, new_status: str, actor: str, action: str, reason: str,
-                      related: int | None = None, resolution: str | None = None) -> str:
+    def change_status(
+        self,
+        submission_id: int,
+        new_status: str,
+        actor: str,
+        action: str,
+        reason: str,
+        related: int | None = None,
+        resolution: str | None = None,
+    ) -> str:
         """Change a recorded submission's status, resolve its open exceptions and audit it; returns
         the old status."""
         flushed = self._pending.holds_submission(submission_id)
@@ -370,11 +416,20 @@ class Warehouse:
         if row is None:
             raise KeyError(submission_id)
         now = _utc_now()
-        self.execute("UPDATE store.submissions SET status = :status, superseded_by = :by WHERE submission_id = :id",
-                     status=new_status, by=related if new_status == "superseded" else None, id=submission_id)
+        self.execute(
+            "UPDATE store.submissions SET status = :status, superseded_by = :by WHERE submission_id = :id",
+            status=new_status,
+            by=related if new_status == "superseded" else None,
+            id=submission_id,
+        )
         if resolution:
-            self.execute("UPDATE store.problems SET state = 'resolved', resolved_at = :now, resolution = :why "
-                         "WHERE submission_id = :id AND state = 'open'", now=now, why=resolution, id=submission_id)
+            self.execute(
+                "UPDATE store.problems SET state = 'resolved', resolved_at = :now, resolution = :why "
+                "WHERE submission_id = :id AND state = 'open'",
+                now=now,
+                why=resolution,
+                id=submission_id,
+            )
         self._audit(submission_id, related, row[0], new_status, actor, action, reason)
         self._pending_claims = {k: v for k, v in self._pending_claims.items() if v[0] != submission_id}
         if flushed or new_status == "loaded":
@@ -390,8 +445,9 @@ class Warehouse:
 
     # ------------------------------------------------------------ intake
 
-    def begin_intake(self, item_sha256: str, file_name: str, mtime_ns: int, size: int, parts: int
-                     ) -> tuple[int, set[int]]:
+    def begin_intake(
+        self, item_sha256: str, file_name: str, mtime_ns: int, size: int, parts: int
+    ) -> tuple[int, set[int]]:
         """The intake of this inbox file (resumed if a killed run had started it) and the parts
         of it already recorded."""
         # the same file (bytes, name and modification time) seen before: a run was killed after
@@ -401,8 +457,7 @@ class Warehouse:
             self.prefetch_intakes([key])
         started = self._intake_of[key]
         if started is not None:
-            done = {r[0] for r in self.rows("SELECT part_no FROM store.submissions WHERE intake_id = :id",
-                                            id=started)}
+            done = {r[0] for r in self.rows("SELECT part_no FROM store.submissions WHERE intake_id = :id", id=started)}
             return started, done
         intake_id = self._next_id("intake_ids")
         row = [intake_id, item_sha256, file_name, mtime_ns, size, parts, _utc_now(), None]
@@ -416,10 +471,14 @@ class Warehouse:
         wanted = [k for k in dict.fromkeys(keys) if k not in self._intake_of]
         if not wanted:
             return
-        found = {(sha, name, mtime): intake_id for sha, name, mtime, intake_id in self.rows(
-            "SELECT item_sha256, file_name, file_mtime_ns, min(intake_id) FROM store.intake "
-            "WHERE item_sha256 IN :shas GROUP BY item_sha256, file_name, file_mtime_ns",
-            shas=sorted({sha for sha, _, _ in wanted}))}
+        found = {
+            (sha, name, mtime): intake_id
+            for sha, name, mtime, intake_id in self.rows(
+                "SELECT item_sha256, file_name, file_mtime_ns, min(intake_id) FROM store.intake "
+                "WHERE item_sha256 IN :shas GROUP BY item_sha256, file_name, file_mtime_ns",
+                shas=sorted({sha for sha, _, _ in wanted}),
+            )
+        }
         for key in wanted:
             self._intake_of[key] = found.get(key)
 
@@ -428,22 +487,30 @@ class Warehouse:
         if pending is not None:
             pending[7] = _utc_now()  # not written yet: written finished
         else:  # an intake a killed run had started
-            self.execute("UPDATE store.intake SET finished_at = :now WHERE intake_id = :id", now=_utc_now(),
-                         id=intake_id)
+            self.execute(
+                "UPDATE store.intake SET finished_at = :now WHERE intake_id = :id", now=_utc_now(), id=intake_id
+            )
 
     # ------------------------------------------------------------ the one write
 
-    def record(self, provenance: Provenance, sha256: str, decision: Decision, now: dt.datetime | None = None,
-               intake: tuple[int, int] | None = None) -> Recorded:
+    def record(
+        self,
+        provenance: Provenance,
+        sha256: str,
+        decision: Decision,
+        now: dt.datetime | None = None,
+        intake: tuple[int, int] | None = None,
+    ) -> Recorded:
         """Write one submission as `decision` says (pipeline.history.decide) and everything read
         from it, in one transaction (or in the open batch's): the versions it supersedes become
         superseded; one superseded on arrival has its problems resolved."""
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or dt.datetime.now(dt.UTC)
         if not self._in_batch:
             self._begin()
         try:
-            submission_id = self._store(provenance, sha256, decision, now.astimezone(dt.timezone.utc).replace(tzinfo=None),
-                                        intake)
+            submission_id = self._store(
+                provenance, sha256, decision, now.astimezone(dt.UTC).replace(tzinfo=None), intake
+            )
             if not self._in_batch:
                 self._commit()
         except BaseException:
@@ -452,8 +519,9 @@ class Warehouse:
             raise
         return Recorded(submission_id, decision.status.value, decision.duplicate_of)
 
-    def _store(self, provenance: Provenance, sha256: str, decision: Decision, now: dt.datetime,
-               intake: tuple[int, int] | None) -> int:
+    def _store(
+        self, provenance: Provenance, sha256: str, decision: Decision, now: dt.datetime, intake: tuple[int, int] | None
+    ) -> int:
         """The rows of one submission, pending until the commit (`now`: UTC, naive)."""
         parsed, status, replaced_by = decision.parsed, decision.status.value, decision.superseded_by
         form = parsed.form if parsed is not None else None
@@ -461,29 +529,71 @@ class Warehouse:
         project = getattr(form, "project_name", None)
         submission_id = self._next_id("submission_ids")
         received = _utc_naive(provenance.received_at)
-        self._pending.add(_SUBMISSION_COLUMNS, [[
-            submission_id, form_type, provenance.source_file, provenance.container_file, provenance.sender,
-            provenance.subject, received, provenance.message_id, sha256, status, project, now,
-            decision.duplicate_of, "; ".join(parsed.notes) if parsed and parsed.notes else None,
-            intake[0] if intake else None, intake[1] if intake else None, decision.correction_key,
-            replaced_by[0] if replaced_by else None]])
+        self._pending.add(
+            _SUBMISSION_COLUMNS,
+            [
+                [
+                    submission_id,
+                    form_type,
+                    provenance.source_file,
+                    provenance.container_file,
+                    provenance.sender,
+                    provenance.subject,
+                    received,
+                    provenance.message_id,
+                    sha256,
+                    status,
+                    project,
+                    now,
+                    decision.duplicate_of,
+                    "; ".join(parsed.notes) if parsed and parsed.notes else None,
+                    intake[0] if intake else None,
+                    intake[1] if intake else None,
+                    decision.correction_key,
+                    replaced_by[0] if replaced_by else None,
+                ]
+            ],
+        )
         crash_point("before_commit")
         resolved = [now, replaced_by_text(replaced_by[0])] if replaced_by else [None, None]
-        self._pending.add("store.problems", [
-            [submission_id, i, p.severity.value, p.code.value, p.field, p.location, p.message, p.value,
-             "resolved" if replaced_by else "open", *resolved] for i, p in enumerate(decision.problems, start=1)])
+        self._pending.add(
+            "store.problems",
+            [
+                [
+                    submission_id,
+                    i,
+                    p.severity.value,
+                    p.code.value,
+                    p.field,
+                    p.location,
+                    p.message,
+                    p.value,
+                    "resolved" if replaced_by else "open",
+                    *resolved,
+                ]
+                for i, p in enumerate(decision.problems, start=1)
+            ],
+        )
         if form is not None:
             _LOADERS[form_type](self._pending, submission_id, form, parsed.locations)
             self._pending.add("store.value_locations", [[submission_id, f, loc] for f, loc in parsed.locations.items()])
         self._remember(submission_id, sha256, decision, provenance.source_file)
         if replaced_by:
-            self._audit(submission_id, replaced_by[0], None, "superseded", "pipeline", "supersede",
-                        f"{replaced_by[1]}, sent later but taken in first")
+            self._audit(
+                submission_id,
+                replaced_by[0],
+                None,
+                "superseded",
+                "pipeline",
+                "supersede",
+                f"{replaced_by[1]}, sent later but taken in first",
+            )
         for old, why in decision.supersedes.items():
             self.supersede(old, submission_id, "pipeline", why)
         if self._replaceable is not None and status in REPLACEABLE:
-            self._replaceable.add(decision.correction_key,
-                                  EarlierForm(submission_id, form_type, project, received, now))
+            self._replaceable.add(
+                decision.correction_key, EarlierForm(submission_id, form_type, project, received, now)
+            )
         return submission_id
 
     def _remember(self, submission_id: int, sha256: str, decision: Decision, source_file: str) -> None:
@@ -542,15 +652,39 @@ class _ReplaceableIndex:
 
 # ---------------------------------------------------------------- per-form loaders
 
+
 def _load_planning(out: _PendingRows, sid: int, form: PlanningForm, locations: dict[str, str]) -> None:
-    out.add("store.planning", [[sid, form.project_name, form.date, form.residents_involved,
-                                *(getattr(form, name) for name in PLANNING_SECTIONS)]])
+    out.add(
+        "store.planning",
+        [
+            [
+                sid,
+                form.project_name,
+                form.date,
+                form.residents_involved,
+                *(getattr(form, name) for name in PLANNING_SECTIONS),
+            ]
+        ],
+    )
     out.add("store.planning_leads", [[sid, i, name] for i, name in enumerate(form.project_leads or [], start=1)])
 
 
 def _load_evaluation(out: _PendingRows, sid: int, form: EvaluationForm, locations: dict[str, str]) -> None:
-    out.add("store.evaluation", [[sid, form.project_name, form.date, form.completed_by, form.what_worked_well,
-                                  form.what_could_be_improved, form.wider_learning, form.additional_feedback]])
+    out.add(
+        "store.evaluation",
+        [
+            [
+                sid,
+                form.project_name,
+                form.date,
+                form.completed_by,
+                form.what_worked_well,
+                form.what_could_be_improved,
+                form.wider_learning,
+                form.additional_feedback,
+            ]
+        ],
+    )
     rows = []
     for principle in all_specs()["evaluation"].principles:
         for no, statement in enumerate(principle.statements, start=1):
@@ -562,19 +696,50 @@ def _load_evaluation(out: _PendingRows, sid: int, form: EvaluationForm, location
 
 
 def _load_monitoring(out: _PendingRows, sid: int, form: MonitoringForm, locations: dict[str, str]) -> None:
-    out.add("store.monitoring", [[sid, form.project_name, form.date, form.age_band, form.gender,
-                                  form.gender_self_description, form.trans, form.sexual_orientation, form.ethnicity,
-                                  form.ethnic_group, form.religion, form.disability, form.carer,
-                                  form.postcode_district]])
+    out.add(
+        "store.monitoring",
+        [
+            [
+                sid,
+                form.project_name,
+                form.date,
+                form.age_band,
+                form.gender,
+                form.gender_self_description,
+                form.trans,
+                form.sexual_orientation,
+                form.ethnicity,
+                form.ethnic_group,
+                form.religion,
+                form.disability,
+                form.carer,
+                form.postcode_district,
+            ]
+        ],
+    )
     out.add("store.monitoring_circumstances", [[sid, c] for c in form.circumstances or []])
 
 
 def _load_voucher(out: _PendingRows, sid: int, form: VoucherForm, locations: dict[str, str]) -> None:
     out.add("store.voucher_forms", [[sid, form.project_name, form.completed_by, form.total]])
-    out.add("store.voucher_lines",
-            [[sid, line.line_no, line.name, line.date, line.activity, line.time_spent_minutes, line.amount,
-              line.signed, locations.get(f"lines.{line.line_no}"), line.claim_key]
-             for line in form.lines])
+    out.add(
+        "store.voucher_lines",
+        [
+            [
+                sid,
+                line.line_no,
+                line.name,
+                line.date,
+                line.activity,
+                line.time_spent_minutes,
+                line.amount,
+                line.signed,
+                locations.get(f"lines.{line.line_no}"),
+                line.claim_key,
+            ]
+            for line in form.lines
+        ],
+    )
 
 
 _LOADERS = {

@@ -30,9 +30,14 @@ def _dropdown(wb: Workbook, ws, cell: str, options: tuple[str, ...]) -> None:
     letter = get_column_letter(col)
     for row, option in enumerate(options, start=1):
         lists.cell(row=row, column=col, value=option)
-    validation = DataValidation(type="list", formula1=f"=Lists!${letter}$1:${letter}${len(options)}",
-                                allow_blank=True, showErrorMessage=True, errorTitle="Choose from the list",
-                                error="Please choose one of the options in the list.")
+    validation = DataValidation(
+        type="list",
+        formula1=f"=Lists!${letter}$1:${letter}${len(options)}",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Choose from the list",
+        error="Please choose one of the options in the list.",
+    )
     ws.add_data_validation(validation)
     validation.add(cell)
 
@@ -72,7 +77,7 @@ def write_xlsx(items: list[Item], path: Path) -> None:
         elif isinstance(item, Table):
             row += 1
             widths = (24, 13, 24, 13, 16, 22)
-            for col, (title, width) in enumerate(zip(item.columns, widths), start=1):
+            for col, (title, width) in enumerate(zip(item.columns, widths, strict=False), start=1):
                 cell = ws.cell(row, col, title)
                 cell.font, cell.fill = BOLD, HEADER_FILL
                 cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -83,10 +88,20 @@ def write_xlsx(items: list[Item], path: Path) -> None:
             for r in range(first, last + 1):
                 ws.cell(r, 2).number_format = "dd/mm/yyyy"
                 ws.cell(r, 5).number_format = '"£"#,##0.00'
-            dates = DataValidation(type="date", operator="greaterThan", formula1="DATE(2020,1,1)", allow_blank=True,
-                                   error="Please enter a date, day/month/year.")
-            amounts = DataValidation(type="decimal", operator="greaterThan", formula1="0", allow_blank=True,
-                                     error="Please enter the voucher amount in pounds, e.g. 10.00.")
+            dates = DataValidation(
+                type="date",
+                operator="greaterThan",
+                formula1="DATE(2020,1,1)",
+                allow_blank=True,
+                error="Please enter a date, day/month/year.",
+            )
+            amounts = DataValidation(
+                type="decimal",
+                operator="greaterThan",
+                formula1="0",
+                allow_blank=True,
+                error="Please enter the voucher amount in pounds, e.g. 10.00.",
+            )
             for validation, col in ((dates, "B"), (amounts, "E")):
                 ws.add_data_validation(validation)
                 validation.add(f"{col}{first}:{col}{last}")

@@ -16,6 +16,7 @@ class Title:
 @dataclass(frozen=True)
 class Text:
     """Guidance printed on the form (not a question)."""
+
     text: str
     heading: bool = False
 
@@ -23,6 +24,7 @@ class Text:
 @dataclass(frozen=True)
 class Field:
     """`Label:` and room for an answer; multiline for a section's answer."""
+
     name: str
     label: str
     prompt: str = ""
@@ -32,6 +34,7 @@ class Field:
 @dataclass(frozen=True)
 class Choice:
     """A question and its tick boxes; `groups` puts headings (e.g. Census groups) between options."""
+
     name: str
     question: str
     options: tuple[str, ...]
@@ -53,6 +56,7 @@ Item = Title | Text | Field | Choice | Table
 def field_name(*parts: str) -> str:
     """A meaningful form-field name: 'relationships_1', 'age_band_75_84'."""
     import re
+
     return "_".join(re.sub(r"[^a-z0-9]+", "_", p.lower()).strip("_") for p in parts if p)
 
 
@@ -69,9 +73,14 @@ def outline(spec: FormSpec) -> list[Item]:
         for name in ("what_worked_well", "what_could_be_improved", "wider_learning"):
             s = sections[name]
             items.append(Field(s.name, s.heading, s.prompt, multiline=True))
-        items += [Text("Part 2", heading=True), Text("Evaluating our guiding principles for Co-production"),
-                  Text("For each guiding principle, consider the statements and provide your assessment on a scale "
-                       "from 1 (Strongly Disagree) to 5 (Strongly Agree) and any comments.")]
+        items += [
+            Text("Part 2", heading=True),
+            Text("Evaluating our guiding principles for Co-production"),
+            Text(
+                "For each guiding principle, consider the statements and provide your assessment on a scale "
+                "from 1 (Strongly Disagree) to 5 (Strongly Agree) and any comments."
+            ),
+        ]
         likert = tuple(o.value for o in spec.likert_options)
         for n, p in enumerate(spec.principles, start=1):
             items.append(Text(f"{n}. {p.heading}", heading=True))
@@ -81,8 +90,15 @@ def outline(spec: FormSpec) -> list[Item]:
         items += [Text("Part 3", heading=True)]
         themes = next(q for q in spec.questions if q.name == "themes")
         values = tuple(o.value for o in themes.options)
-        items.append(Choice("themes", themes.question, values, multiple=True,
-                            groups=(("Core themes:", values[:3]), ("Domain themes:", values[3:]))))
+        items.append(
+            Choice(
+                "themes",
+                themes.question,
+                values,
+                multiple=True,
+                groups=(("Core themes:", values[:3]), ("Domain themes:", values[3:])),
+            )
+        )
         s = sections["additional_feedback"]
         items.append(Field(s.name, s.heading, multiline=True))
         items.append(Text("Thank you for taking the time to complete this template"))
@@ -97,8 +113,9 @@ def outline(spec: FormSpec) -> list[Item]:
                 order = list(dict.fromkeys(o.group for o in q.options))
                 groups = tuple((g, tuple(o.value for o in q.options if o.group == g)) for g in order)
                 groups += (("", tuple(v for v in options if v not in {o.value for o in q.options})),)
-            items.append(Choice(q.name, q.aliases[-1] if q.name == "circumstances" else q.question, options,
-                                q.multiple, groups))
+            items.append(
+                Choice(q.name, q.aliases[-1] if q.name == "circumstances" else q.question, options, q.multiple, groups)
+            )
         items.append(postcode)
     elif spec.form_type == "voucher":
         items.append(Table("lines", tuple(c.header for c in spec.columns), 15, spec.total_labels[0]))

@@ -47,12 +47,23 @@ class _Writer:
             self.canvas.drawString(MARGIN + indent, self.y, line)
         self.y -= gap
 
-    def text_field(self, name: str, x: float, width: float, height: float = 16, multiline: bool = False,
-                   border: bool = True) -> None:
-        self.form.textfield(name=name, x=x, y=self.y - height, width=width, height=height, fontName="Helvetica",
-                            fontSize=9, borderWidth=1 if border else 0, borderColor=black if border else transparent,
-                            fillColor=white if border else transparent,  # table fields must not hide the rules
-                            fieldFlags="multiline" if multiline else "", forceBorder=border)
+    def text_field(
+        self, name: str, x: float, width: float, height: float = 16, multiline: bool = False, border: bool = True
+    ) -> None:
+        self.form.textfield(
+            name=name,
+            x=x,
+            y=self.y - height,
+            width=width,
+            height=height,
+            fontName="Helvetica",
+            fontSize=9,
+            borderWidth=1 if border else 0,
+            borderColor=black if border else transparent,
+            fillColor=white if border else transparent,  # table fields must not hide the rules
+            fieldFlags="multiline" if multiline else "",
+            forceBorder=border,
+        )
 
     def field(self, item: Field) -> None:
         if item.multiline:
@@ -80,11 +91,27 @@ class _Writer:
                 self.y -= 14
                 box_y = self.y - 1
                 if item.multiple:
-                    self.form.checkbox(name=field_name(item.name, option), x=MARGIN + 6, y=box_y, size=10,
-                                       buttonStyle="cross", borderWidth=1, checked=False)
+                    self.form.checkbox(
+                        name=field_name(item.name, option),
+                        x=MARGIN + 6,
+                        y=box_y,
+                        size=10,
+                        buttonStyle="cross",
+                        borderWidth=1,
+                        checked=False,
+                    )
                 else:
-                    self.form.radio(name=item.name, value=field_name(option), x=MARGIN + 6, y=box_y, size=10,
-                                    buttonStyle="cross", shape="square", borderWidth=1, selected=False)
+                    self.form.radio(
+                        name=item.name,
+                        value=field_name(option),
+                        x=MARGIN + 6,
+                        y=box_y,
+                        size=10,
+                        buttonStyle="cross",
+                        shape="square",
+                        borderWidth=1,
+                        selected=False,
+                    )
                 self.canvas.setFont(*BODY)
                 self.canvas.drawString(MARGIN + 22, self.y, option)
         self.y -= 8
@@ -101,7 +128,7 @@ class _Writer:
             top = self.y
             rows_here = min(item.rows + 1 - row, int((self.y - MARGIN - header_height) // row_height))
             self.canvas.setFont(*BOLD)
-            for x, title, width in zip(x_positions, item.columns, widths):
+            for x, title, width in zip(x_positions, item.columns, widths, strict=False):
                 for n, line in enumerate(simpleSplit(title, BOLD[0], 8, width - 4)[:3]):
                     self.canvas.setFont(BOLD[0], 8)
                     self.canvas.drawString(x + 2, top - 9 - n * 9, line)
@@ -110,7 +137,7 @@ class _Writer:
                 row += 1
                 self.y = y
                 if row <= item.rows:
-                    for x, width, name in zip(x_positions, widths, names):
+                    for x, width, name in zip(x_positions, widths, names, strict=False):
                         self.text_field(f"{name}_{row}", x + 1, width - 2, row_height - 2, border=False)
                 else:  # the total row
                     self.canvas.setFont(*BOLD)
@@ -118,8 +145,10 @@ class _Writer:
                     self.text_field("total", x_positions[4] + 1, widths[4] - 2, row_height - 2, border=False)
                 y -= row_height
             self.canvas.setLineWidth(0.6)
-            self.canvas.grid(x_positions, [top, top - header_height] + [top - header_height - row_height * (i + 1)
-                                                                         for i in range(rows_here)])
+            self.canvas.grid(
+                x_positions,
+                [top, top - header_height] + [top - header_height - row_height * (i + 1) for i in range(rows_here)],
+            )
             self.y = y - 10
             if row <= item.rows:
                 self.canvas.showPage()

@@ -17,7 +17,7 @@ _CHECKBOX = (
     '<w14:checked w14:val="0"/><w14:checkedState w14:val="2612" w14:font="MS Gothic"/>'
     '<w14:uncheckedState w14:val="2610" w14:font="MS Gothic"/></w14:checkbox></w:sdtPr>'
     '<w:sdtContent><w:r><w:rPr><w:rFonts w:ascii="MS Gothic" w:eastAsia="MS Gothic" w:hAnsi="MS Gothic"/></w:rPr>'
-    '<w:t>\u2610</w:t></w:r></w:sdtContent></w:sdt>'
+    "<w:t>\u2610</w:t></w:r></w:sdtContent></w:sdt>"
 )
 
 
@@ -54,7 +54,7 @@ def write_docx(items: list[Item], path: Path) -> None:
         elif isinstance(item, Table):
             table = document.add_table(rows=item.rows + 2, cols=len(item.columns))
             table.style = "Table Grid"
-            for cell, title in zip(table.rows[0].cells, item.columns):
+            for cell, title in zip(table.rows[0].cells, item.columns, strict=False):
                 cell.paragraphs[0].add_run(title).bold = True
             table.rows[-1].cells[0].paragraphs[0].add_run(item.total_label).bold = True
     document.save(path)

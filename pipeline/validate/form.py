@@ -52,16 +52,24 @@ class _Collector:
         for name, choice in raw.choices.items():
             self.locations[name] = choice.location
 
-    def add(self, code: ProblemCode, message: str, field_path: str | None, severity: Severity | None = None,
-            value: object | None = None, location: object | None = None) -> None:
+    def add(
+        self,
+        code: ProblemCode,
+        message: str,
+        field_path: str | None,
+        severity: Severity | None = None,
+        value: object | None = None,
+        location: object | None = None,
+    ) -> None:
         if value is None and field_path is not None:
             value = self.values.get(field_path) or None
         path = field_path
         while location is None and path:  # a blank cell has no place of its own: use its row's
             location = self.locations.get(path)
             path = path.rpartition(".")[0]
-        self.problems.append(make_problem(code, message, field=field_path, location=location,
-                                          value=value, severity=severity))
+        self.problems.append(
+            make_problem(code, message, field=field_path, location=location, value=value, severity=severity)
+        )
         if field_path is not None:
             self.failed.add(field_path)
 
@@ -103,8 +111,13 @@ def _set_none(data: Any, loc: tuple) -> None:
         target[last] = None
 
 
-def _validate(model_cls: type[BaseModel], data: dict, ctx: Context, out: _Collector,
-              path_of=lambda loc: ".".join(str(p) for p in loc)) -> BaseModel:
+def _validate(
+    model_cls: type[BaseModel],
+    data: dict,
+    ctx: Context,
+    out: _Collector,
+    path_of=lambda loc: ".".join(str(p) for p in loc),
+) -> BaseModel:
     context = {"today": ctx.today}
     try:
         return model_cls.model_validate(data, context=context)
@@ -153,8 +166,9 @@ def _model_input(type_name: str, raw: RawValue | None) -> object:
 def _check_header(spec: FormSpec, model: BaseModel, out: _Collector, skip: tuple[str, ...] = ()) -> None:
     """The spec's rules for header values: an invalid value that only warns, and required values."""
     softened = {f.name for f in spec.header if f.invalid_is_warning}
-    out.problems = [p.model_copy(update={"severity": Severity.WARNING}) if p.field in softened else p
-                    for p in out.problems]
+    out.problems = [
+        p.model_copy(update={"severity": Severity.WARNING}) if p.field in softened else p for p in out.problems
+    ]
     for f in spec.header:
         if f.required and f.name not in skip and f.name not in out.failed and not getattr(model, f.name, None):
             where = "" if f.name in out.raw.fields else " (the label was not found on the form)"
@@ -176,6 +190,7 @@ def _check_sections(spec: FormSpec, model: BaseModel, out: _Collector) -> None:
 
 
 # ---------------------------------------------------------------- per form
+
 
 def _header(spec: FormSpec, raw: RawForm) -> dict:
     return {f.name: _model_input(f.type, raw.fields.get(f.name)) for f in spec.header}
@@ -201,8 +216,9 @@ def _validate_evaluation(spec: FormSpec, raw: RawForm, ctx: Context, out: _Colle
         for i in range(1, len(p.statements) + 1):
             choice = raw.choices.get(f"{p.name}.{i}")
             data["statements"][f"{p.name}.{i}"] = {"answer": [t.option for t in choice.ticks] if choice else []}
-    data["feedback"] = {p.name: raw.text(f"feedback.{p.name}") for p in spec.principles
-                        if raw.text(f"feedback.{p.name}").strip()}
+    data["feedback"] = {
+        p.name: raw.text(f"feedback.{p.name}") for p in spec.principles if raw.text(f"feedback.{p.name}").strip()
+    }
     themes = raw.choices.get("themes")
     data["themes"] = list(dict.fromkeys(t.option for t in themes.ticks)) if themes else []
 
@@ -215,9 +231,11 @@ def _validate_evaluation(spec: FormSpec, raw: RawForm, ctx: Context, out: _Colle
     if not model.project_name and "project_name" not in out.failed:
         # what the form alone says; the email subject may still name the project, which needs
         # the forms before it: decided once when the form is recorded (pipeline.history.decide)
-        out.add(ProblemCode.PROJECT_UNKNOWN,
-                "The form has no project name, and the email subject does not name exactly one known project.",
-                "project_name")
+        out.add(
+            ProblemCode.PROJECT_UNKNOWN,
+            "The form has no project name, and the email subject does not name exactly one known project.",
+            "project_name",
+        )
     _check_header(spec, model, out, skip=("project_name",))
     _check_sections(spec, model, out)
     for key, answer in model.statements.items():
@@ -241,16 +259,19 @@ def _validate_monitoring(spec: FormSpec, raw: RawForm, ctx: Context, out: _Colle
     return model
 
 
-def _unit_assumed(columns: tuple[Column, ...], row_no: int, line: VoucherLine, data: dict, prefix: str,
-                  out: _Collector) -> None:
+def _unit_assumed(
+    columns: tuple[Column, ...], row_no: int, line: VoucherLine, data: dict, prefix: str, out: _Collector
+) -> None:
     """A bare number in a Minutes column was read as hours: the sender should confirm it."""
     for c in (c for c in columns if c.type == "Minutes"):
         minutes = getattr(line, c.field)
         if minutes is not None and duration_unit_is_assumed(data[c.field]):
-            out.add(ProblemCode.UNIT_ASSUMED,
-                    f"Row {row_no}: {c.header.lower()} '{out.values.get(f'{prefix}.{c.name}')}' has no unit; "
-                    f"read as {minutes // 60}h{minutes % 60:02d}.",
-                    f"{prefix}.{c.name}")
+            out.add(
+                ProblemCode.UNIT_ASSUMED,
+                f"Row {row_no}: {c.header.lower()} '{out.values.get(f'{prefix}.{c.name}')}' has no unit; "
+                f"read as {minutes // 60}h{minutes % 60:02d}.",
+                f"{prefix}.{c.name}",
+            )
 
 
 def _validate_voucher(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collector) -> BaseModel:
@@ -269,29 +290,43 @@ def _validate_voucher(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collecto
         data: dict[str, object] = {"line_no": row.row_no}
         data.update({c.field: _model_input(c.type, row.cells.get(c.name)) for c in spec.columns})
         before = len(out.problems)
-        line = _validate(VoucherLine, data, ctx, out,
-                         lambda loc: f"{prefix}.{column_of_field.get(loc[0], loc[0])}")
+        line = _validate(
+            VoucherLine, data, ctx, out, lambda loc, prefix=prefix: f"{prefix}.{column_of_field.get(loc[0], loc[0])}"
+        )
         for p in out.problems[before:]:
             out.problems[out.problems.index(p)] = p.model_copy(update={"message": f"Row {row.row_no}: {p.message}"})
-        missing = [c.header for c in spec.columns
-                   if c.required and (row.cells.get(c.name) is None or row.cells[c.name].is_blank)]
+        missing = [
+            c.header
+            for c in spec.columns
+            if c.required and (row.cells.get(c.name) is None or row.cells[c.name].is_blank)
+        ]
         if missing:
-            out.add(ProblemCode.INCOMPLETE_ROW, f"Row {row.row_no} is missing: {', '.join(missing)}.",
-                    f"{prefix}", location=row.location, value=" | ".join(c.text for c in row.cells.values()))
+            out.add(
+                ProblemCode.INCOMPLETE_ROW,
+                f"Row {row.row_no} is missing: {', '.join(missing)}.",
+                f"{prefix}",
+                location=row.location,
+                value=" | ".join(c.text for c in row.cells.values()),
+            )
         if line.amount is None:
             all_amounts_valid = False
         _unit_assumed(spec.columns, row.row_no, line, data, prefix, out)
         if line.amount is not None and line.amount > ctx.voucher_line_cap:
-            out.add(ProblemCode.OVER_CAP, f"Row {row.row_no}: £{line.amount} is above the £{ctx.voucher_line_cap} "
-                    "limit for one line.", f"{prefix}.amount")
+            out.add(
+                ProblemCode.OVER_CAP,
+                f"Row {row.row_no}: £{line.amount} is above the £{ctx.voucher_line_cap} limit for one line.",
+                f"{prefix}.amount",
+            )
         if not line.signed and not missing:
             out.add(ProblemCode.UNSIGNED, f"Row {row.row_no}: not signed by the recipient.", f"{prefix}.signed")
         key = line.claim_key
         if key is not None:
             if key in seen_claims:
-                out.add(ProblemCode.POSSIBLE_DUPLICATE_CLAIM,
-                        f"Row {row.row_no} repeats row {seen_claims[key]} (same name, date and activity).",
-                        f"{prefix}")
+                out.add(
+                    ProblemCode.POSSIBLE_DUPLICATE_CLAIM,
+                    f"Row {row.row_no} repeats row {seen_claims[key]} (same name, date and activity).",
+                    f"{prefix}",
+                )
             else:
                 seen_claims[key] = row.row_no
         lines.append(line)
@@ -304,9 +339,11 @@ def _validate_voucher(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collecto
         total_model = _validate(MODELS["voucher"], {"total": _raw_input(raw.total)}, ctx, out)
         model = model.model_copy(update={"total": total_model.total})
         if total_model.total is not None and all_amounts_valid and total_model.total != model.amount_sum:
-            out.add(ProblemCode.TOTAL_MISMATCH,
-                    f"The sheet's total is £{total_model.total} but the amounts add up to £{model.amount_sum}.",
-                    "total")
+            out.add(
+                ProblemCode.TOTAL_MISMATCH,
+                f"The sheet's total is £{total_model.total} but the amounts add up to £{model.amount_sum}.",
+                "total",
+            )
     return model
 
 

@@ -28,8 +28,8 @@ from functools import cache, lru_cache
 # Invisible but not of category Cf: the combining grapheme joiner, variation selectors, Hangul
 # fillers, the Mongolian free variation selectors.
 _INVISIBLE = frozenset(
-    [0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0, *range(0x180B, 0x1810), *range(0xFE00, 0xFE10),
-     *range(0xE0100, 0xE01F0)])
+    [0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0, *range(0x180B, 0x1810), *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]
+)
 
 
 @cache

@@ -23,8 +23,10 @@ def held_run(workdir, monkeypatch):
     monkeypatch.setenv("COFORMS_INBOX", str(workdir / "inbox"))
     monkeypatch.setenv("COFORMS_OUTPUTS", str(workdir / "outputs"))
     (workdir / "inbox").mkdir(exist_ok=True)
-    for name, data, sender in (("1.eml", HELD, "Tom Okafor <tom.okafor@camden.gov.uk>"),
-                               ("2.eml", GOOD, "Amira Hassan <amira.hassan@camden.gov.uk>")):
+    for name, data, sender in (
+        ("1.eml", HELD, "Tom Okafor <tom.okafor@camden.gov.uk>"),
+        ("2.eml", GOOD, "Amira Hassan <amira.hassan@camden.gov.uk>"),
+    ):
         msg = emails.attach(emails.message(sender=sender), data, f"Vouchers from {name}.docx")
         (workdir / "inbox" / name).write_bytes(msg.as_bytes())
     assert runner.invoke(app, ["run"]).exit_code == 0
@@ -40,13 +42,19 @@ def test_accepting_a_held_form_loads_it_with_failed_values_left_empty_and_audits
     result = runner.invoke(app, ["accept", str(sid), "--reason", "Checked with Tom: £10 paid", "--by", "Admin A"])
     assert result.exit_code == 0, result.output
     assert query_warehouse(held_run, f"SELECT status FROM submissions WHERE submission_id = {sid}") == [("loaded",)]
-    assert query_warehouse(held_run, f"SELECT DISTINCT state, resolution FROM exceptions WHERE submission_id = {sid}") == \
-        [("resolved", "accepted: Checked with Tom: £10 paid")]
-    amounts = [r[0] for r in query_warehouse(held_run, f"SELECT amount FROM voucher_lines WHERE submission_id = {sid} "
-                                              "ORDER BY line_no")]
+    assert query_warehouse(
+        held_run, f"SELECT DISTINCT state, resolution FROM exceptions WHERE submission_id = {sid}"
+    ) == [("resolved", "accepted: Checked with Tom: £10 paid")]
+    amounts = [
+        r[0]
+        for r in query_warehouse(
+            held_run, f"SELECT amount FROM voucher_lines WHERE submission_id = {sid} ORDER BY line_no"
+        )
+    ]
     assert None in amounts and len(amounts) > 1  # '£ten' stays null; the valid lines are now loaded
-    assert query_warehouse(held_run, "SELECT actor, action, submission_id, old_status, new_status, reason FROM audit") == \
-        [("Admin A", "accept", sid, "held", "loaded", "Checked with Tom: £10 paid")]
+    assert query_warehouse(
+        held_run, "SELECT actor, action, submission_id, old_status, new_status, reason FROM audit"
+    ) == [("Admin A", "accept", sid, "held", "loaded", "Checked with Tom: £10 paid")]
     wb = openpyxl.load_workbook(held_run / "outputs" / "exceptions.xlsx")  # rewritten at once
     resolved = [row for row in wb["Resolved"].iter_rows(min_row=4, values_only=True)]
     assert {row[4] for row in resolved} == {sid}
@@ -66,16 +74,21 @@ def test_the_admin_links_a_correction_the_pipeline_could_not_see(held_run):
     other = query_warehouse(held_run, f"SELECT submission_id FROM submissions WHERE submission_id <> {sid}")[0][0]
     result = runner.invoke(app, ["supersede", str(sid), str(other), "--by", "Admin A"])
     assert result.exit_code == 0, result.output
-    assert query_warehouse(held_run, f"SELECT status, superseded_by FROM submissions WHERE submission_id = {sid}") == \
-        [("superseded", other)]
-    assert query_warehouse(held_run, "SELECT action, submission_id, related_submission_id, actor FROM audit") == \
-        [("supersede", sid, other, "Admin A")]
+    assert query_warehouse(held_run, f"SELECT status, superseded_by FROM submissions WHERE submission_id = {sid}") == [
+        ("superseded", other)
+    ]
+    assert query_warehouse(held_run, "SELECT action, submission_id, related_submission_id, actor FROM audit") == [
+        ("supersede", sid, other, "Admin A")
+    ]
 
 
-@pytest.mark.parametrize("args,message", [
-    (["accept", "999", "--reason", "x"], "There is no submission 999"),
-    (["supersede", "{held}", "{held}"], "cannot replace itself"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["accept", "999", "--reason", "x"], "There is no submission 999"),
+        (["supersede", "{held}", "{held}"], "cannot replace itself"),
+    ],
+)
 def test_impossible_actions_say_why_and_change_nothing(held_run, args, message):
     sid = _held_id(held_run)
     result = runner.invoke(app, [a.format(held=sid) for a in args])
@@ -115,9 +128,16 @@ def test_exceptions_command_while_a_run_holds_the_warehouse_says_so(held_run):
     import sys
 
     holder = subprocess.Popen(  # another process with the warehouse open for writing, as a run has
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('open', flush=True); "
-                               "sys.stdin.read()", str(held_run / "outputs" / "warehouse.duckdb")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('open', flush=True); sys.stdin.read()",
+            str(held_run / "outputs" / "warehouse.duckdb"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "open"
         result = runner.invoke(app, ["exceptions"])

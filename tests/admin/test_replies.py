@@ -39,8 +39,9 @@ def _run(workdir):
 
 def _bad_voucher_email() -> bytes:
     msg = emails.message(subject="Vouchers workshop 3")
-    return emails.attach(msg, (GOLDEN / "voucher" / "bad_amount_cap_unsigned_unit.docx").read_bytes(),
-                         "Vouchers workshop 3.docx").as_bytes()
+    return emails.attach(
+        msg, (GOLDEN / "voucher" / "bad_amount_cap_unsigned_unit.docx").read_bytes(), "Vouchers workshop 3.docx"
+    ).as_bytes()
 
 
 def test_one_plain_english_draft_per_email_with_problems(workdir, monkeypatch):
@@ -73,6 +74,7 @@ def test_drafts_are_sent_by_smtp_only_when_switched_on(workdir, monkeypatch, tmp
     kwargs = {}
     if security == "starttls":
         import ssl
+
         ca = trustme.CA()
         server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("127.0.0.1").configure_cert(server_context)

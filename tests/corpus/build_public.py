@@ -58,7 +58,7 @@ NOTES = {
     "keywords.msg": "Outlook item with no sender (issue 16)",
     "testMSG_StickyNote.msg": "sticky note, no sender (issue 16)",
     "msgClassStickyNote.msg": "sticky note, no sender",
-    "clusterfuzz-testcase-minimized-POIHSMFFuzzer-4735011465854976.msg": "damaged .msg: OleFileError in extract_msg (issue 16)",
+    "clusterfuzz-testcase-minimized-POIHSMFFuzzer-4735011465854976.msg": "damaged .msg: OleFileError in extract_msg (issue 16)",  # noqa: E501
     "clusterfuzz-testcase-minimized-POIHSMFFuzzer-4848576776503296.msg": "damaged .msg (issue 16)",
     "clusterfuzz-testcase-minimized-POIHSMFFuzzer-5336473854148608.msg": "damaged .msg (issue 16)",
     "attachment_msg_pdf.msg": "a .msg with an Outlook item attached (embedded message)",
@@ -132,7 +132,7 @@ WRONG_TODAY = {
     "testDdeLink.xlsx": "corrupt_file (KeyError in openpyxl: external link; keep_links=False)",
     "prefilled_f1040.pdf": "corrupt_file: zip(strict=True) over pdfplumber pages vs pdfium facts (ValueError)",
     "issue-297-example.pdf": "corrupt_file: zip(strict=True) page-count mismatch (ValueError)",
-    "testPDF_no_extract_yes_accessibility_owner_empty.pdf": "corrupt_file (PdfminerException) though the sibling files open",
+    "testPDF_no_extract_yes_accessibility_owner_empty.pdf": "corrupt_file (PdfminerException) though the sibling files open",  # noqa: E501
     "complex.mbox": "only the first message of the mailbox is read",
     "testMBOX_complex.mbox": "only the first message of the mailbox is read",
     "simple.mbox": "mailbox not recognised: unsupported_format",
@@ -140,8 +140,10 @@ WRONG_TODAY = {
     "quoted.mbox": "mailbox not recognised: unsupported_format",
     "multiline.mbox": "mailbox not recognised: unsupported_format",
     "multiline2.mbox": "mailbox not recognised: unsupported_format",
-    "blank.msg": "IndexError escapes (no sender)", "51873.msg": "IndexError escapes (no sender)",
-    "keywords.msg": "IndexError escapes (no sender)", "msgClassStickyNote.msg": "IndexError escapes (no sender)",
+    "blank.msg": "IndexError escapes (no sender)",
+    "51873.msg": "IndexError escapes (no sender)",
+    "keywords.msg": "IndexError escapes (no sender)",
+    "msgClassStickyNote.msg": "IndexError escapes (no sender)",
     "testMSG_StickyNote.msg": "IndexError escapes (no sender)",
     "ASCII_CP1251_LCID1049.msg": "IndexError escapes (no sender)",
     "ASCII_UTF-8_CP1252_LCID1031.msg": "IndexError escapes (no sender)",
@@ -152,10 +154,26 @@ WRONG_TODAY = {
     "clusterfuzz-testcase-minimized-POIHSMFFuzzer-5336473854148608.msg": "OleFileError escapes",
     "unknown_properties.msg": "OleFileError escapes",
     "poc-shared-strings.xlsx": "runs past the guard (no time or memory limit on the xlsx reader)",
-    **{name: "corrupt_file, should be unsupported_format (.xlsb)" for name in (
-        "51519.xlsb", "62815.xlsb", "Simple.xlsb", "WithTextBox.xlsb", "bug66682.xlsb", "comments.xlsb", "date.xlsb",
-        "hyperlink.xlsb", "sample.xlsb", "testVarious.xlsb", "test-columnar.xlsb", "testEXCEL.xlsb",
-        "testEXCEL_charts.xlsb", "testEXCEL_diagramData.xlsb", "testEXCEL_various.xlsb")},
+    **{
+        name: "corrupt_file, should be unsupported_format (.xlsb)"
+        for name in (
+            "51519.xlsb",
+            "62815.xlsb",
+            "Simple.xlsb",
+            "WithTextBox.xlsb",
+            "bug66682.xlsb",
+            "comments.xlsb",
+            "date.xlsb",
+            "hyperlink.xlsb",
+            "sample.xlsb",
+            "testVarious.xlsb",
+            "test-columnar.xlsb",
+            "testEXCEL.xlsb",
+            "testEXCEL_charts.xlsb",
+            "testEXCEL_diagramData.xlsb",
+            "testEXCEL_various.xlsb",
+        )
+    },
 }
 
 
@@ -173,26 +191,39 @@ POI_TELLING = re.compile(
     r"|_normal\.doc|capitalized|Word6|Word95|word95err|empty|zero-length|truncated|corrupt|Malformed"
     r"|noSharedStringTable|ExternalEntity|xxe|link-external|external_name|checkboxes|CheckBoxes"
     r"|FormulaEvalTestData|Basic_Expense_Template|many-merges|Form%20|Form_|form_f|testEXCEL_95|SampleSS\."
-    r"|Employee|budget|xlsb$", re.I)
+    r"|Employee|budget|xlsb$",
+    re.I,
+)
 POI_NEAR_DUPLICATES = re.compile(
     r"documentProtection_(?!forms)|workbookProtection(?!_workbook_structure)|sheetProtection_not|Word6_sections"
-    r"|45538_form_Header|45540_form_Header|MatrixFormulaEvalTestData\.xls$|SampleSS\.strict")
+    r"|45538_form_Header|45540_form_Header|MatrixFormulaEvalTestData\.xls$|SampleSS\.strict"
+)
 TIKA_TELLING = re.compile(
     r"protect|passtika|casing|truncated|Encrypted|_in_capitals|WORD6|EXCEL_95|Exception|password|notaZip"
     r"|WordPerfect|NullHeader|recursive_embedded|Macro|macro|RTFCorrupt|RTFInvalid|RTFEmbedded|ExternalRefs"
-    r"|DdeLink|DataConnections|Subdocument|AltChunk")
-TIKA_PDFS = re.compile(r"^testPDF_(protected|no_extract|acroform3|XFA|malformedXFA|bad_page|incremental|sigflags|jsAction)")
+    r"|DdeLink|DataConnections|Subdocument|AltChunk"
+)
+TIKA_PDFS = re.compile(
+    r"^testPDF_(protected|no_extract|acroform3|XFA|malformedXFA|bad_page|incremental|sigflags|jsAction)"
+)
 PDFJS_TELLING = re.compile(
     r"fuzzed|REDHAT|-bad|bad-|Cycle|^empty|protected|encrypted|Pages-tree|null_in|xref_command_missing|bomb"
     r"|annotation-(text|choice|button)-widget|annotation-tx\.|fields_order|form_two|pdfjs_form|acroform|textfields"
     r"|checkbox_no|f1040|xfa_|recursive|secHandler|scan-bad|tracemonkey\.pdf|operator_list_cycle"
-    r"|boundingBox_invalid|multiple-filters-length-zero")
-PDFMINER = re.compile(r"aes-128\.pdf|aes-256-r6|rc4-40|encrypted|evil|corrupted|AcroForm_TEST\.pdf|f1040|simple1"
-                      r"|simple3|issue-00369|jo\.pdf|base\.pdf")
-PDFPLUMBER = re.compile(r"empty|password|malformed|pdffill|annotations|senate|issue-297|issue-1054|issue-987"
-                        r"|issue-140|scotus|nics-background-checks-2015-11-rotated|extra-attrs|issue-33-lorem")
-PYPDF = re.compile(r"r[2-6]-user-password|r6-both|r4-aes|encrypted-file|crazyones-encrypted|form\.pdf|FormTestFromOo"
-                   r"|form_evince|SF424|bytes\.pdf|toy|issue-297|crazyones\.pdf|lzw|CCITT|libreoffice-form")
+    r"|boundingBox_invalid|multiple-filters-length-zero"
+)
+PDFMINER = re.compile(
+    r"aes-128\.pdf|aes-256-r6|rc4-40|encrypted|evil|corrupted|AcroForm_TEST\.pdf|f1040|simple1"
+    r"|simple3|issue-00369|jo\.pdf|base\.pdf"
+)
+PDFPLUMBER = re.compile(
+    r"empty|password|malformed|pdffill|annotations|senate|issue-297|issue-1054|issue-987"
+    r"|issue-140|scotus|nics-background-checks-2015-11-rotated|extra-attrs|issue-33-lorem"
+)
+PYPDF = re.compile(
+    r"r[2-6]-user-password|r6-both|r4-aes|encrypted-file|crazyones-encrypted|form\.pdf|FormTestFromOo"
+    r"|form_evince|SF424|bytes\.pdf|toy|issue-297|crazyones\.pdf|lzw|CCITT|libreoffice-form"
+)
 
 
 def _git(git_dir: Path, *args: str, binary: bool = False):
@@ -236,8 +267,10 @@ def choose(mirrors: Path) -> list[tuple[Source, str]]:
         telling = [p for p in rows if POI_TELLING.search(_name(p)) and not POI_NEAR_DUPLICATES.search(p)]
         ordinary = [p for p in rows if p not in telling and not p.endswith((".txt", ".jpg"))]
         take("poi", telling + _sample(ordinary, quota, under))
-    take("poi", ["test-data/document/SampleDoc.txt", "test-data/document/nature1.jpg",
-                 "test-data/document/abstract1.jpg"])
+    take(
+        "poi",
+        ["test-data/document/SampleDoc.txt", "test-data/document/nature1.jpg", "test-data/document/abstract1.jpg"],
+    )
     take("poi", [p for p, _ in _listing(git["poi"], "test-data/poifs") if EXTENSIONS.search(p)])
 
     tika_rows, seen = [], set()
@@ -258,11 +291,15 @@ def choose(mirrors: Path) -> list[tuple[Source, str]]:
     telling = [p for p in pdfjs if PDFJS_TELLING.search(_name(p))]
     take("pdfjs", telling + _sample([p for p in pdfjs if p not in telling], 8, "pdfjs"))
     take("pdfminer", [p for p, _ in _listing(git["pdfminer"], "samples") if p.endswith(".pdf") and PDFMINER.search(p)])
-    take("pdfplumber", [p for p, _ in _listing(git["pdfplumber"], "tests/pdfs")
-                        if p.endswith(".pdf") and PDFPLUMBER.search(p)])
+    take(
+        "pdfplumber",
+        [p for p, _ in _listing(git["pdfplumber"], "tests/pdfs") if p.endswith(".pdf") and PDFPLUMBER.search(p)],
+    )
     take("pypdf", [p for p, _ in _listing(git["pypdf"], "resources") if p.endswith(".pdf") and PYPDF.search(p)])
-    take("python-docx", [p for p, _ in _listing(git["python-docx"], "tests/test_files")
-                         if re.search(r"\.(docx|jpg)$", p)])
+    take(
+        "python-docx",
+        [p for p, _ in _listing(git["python-docx"], "tests/test_files") if re.search(r"\.(docx|jpg)$", p)],
+    )
     unique, seen_pairs = [], set()
     for source, path in chosen:
         if (source.key, path) not in seen_pairs:
@@ -279,6 +316,7 @@ def corpus_path(source: Source, repo_path: str) -> str:
 
 
 # --- building ----------------------------------------------------------------------------
+
 
 def read_manifest() -> list[dict[str, str]]:
     with MANIFEST.open(newline="", encoding="utf-8") as f:
@@ -299,8 +337,10 @@ def _git_dir_for(repo: str, commit: str, mirrors: Path | None, scratch: Path) ->
     git_dir = scratch / repo.replace("/", "+")
     if not git_dir.exists():
         subprocess.run(["git", "init", "--bare", "-q", str(git_dir)], check=True)
-        subprocess.run(["git", "--git-dir", str(git_dir), "fetch", "-q", "--depth", "1",
-                        f"https://github.com/{repo}.git", commit], check=True)
+        subprocess.run(
+            ["git", "--git-dir", str(git_dir), "fetch", "-q", "--depth", "1", f"https://github.com/{repo}.git", commit],
+            check=True,
+        )
     return git_dir
 
 
@@ -309,11 +349,23 @@ def build(mirrors: Path | None, rechoose: bool) -> None:
         if rechoose:
             if mirrors is None:
                 sys.exit("--choose needs --mirrors")
-            commits = {s.repo: _git(_git_dir_for(s.repo, "", mirrors, Path(scratch)), "rev-parse", "HEAD").strip()
-                       for s in SOURCES}
-            rows = [{"path": corpus_path(s, p), "source_repo": s.repo, "repo_path": p, "commit": commits[s.repo],
-                     "licence": s.licence, "sha256": "", "size": "", "note": note_for(_name(p))}
-                    for s, p in choose(mirrors)]
+            commits = {
+                s.repo: _git(_git_dir_for(s.repo, "", mirrors, Path(scratch)), "rev-parse", "HEAD").strip()
+                for s in SOURCES
+            }
+            rows = [
+                {
+                    "path": corpus_path(s, p),
+                    "source_repo": s.repo,
+                    "repo_path": p,
+                    "commit": commits[s.repo],
+                    "licence": s.licence,
+                    "sha256": "",
+                    "size": "",
+                    "note": note_for(_name(p)),
+                }
+                for s, p in choose(mirrors)
+            ]
         else:
             rows = read_manifest()
             for row in rows:  # the notes are kept here, in NOTES and WRONG_TODAY
@@ -333,7 +385,8 @@ def build(mirrors: Path | None, rechoose: bool) -> None:
             git_dir = _git_dir_for(repo, commit, mirrors, Path(scratch))
             for licence_file in source.licence_files:
                 (PUBLIC / source.key / _name(licence_file)).write_bytes(
-                    _git(git_dir, "show", f"{commit}:{licence_file}", binary=True))
+                    _git(git_dir, "show", f"{commit}:{licence_file}", binary=True)
+                )
         write_manifest(rows)
     print(f"{len(rows)} files, {sum(int(r['size']) for r in rows) / 1e6:.1f} MB in {PUBLIC}")
 

@@ -43,9 +43,13 @@ XXE_DOCUMENT = b"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>
 <w:p><w:r><w:t>Project Name: &xxe;</w:t></w:r></w:p></w:body></w:document>"""
 
-LAUGHS = (b'<!DOCTYPE lolz [<!ENTITY lol "lol">' + b"".join(
-    f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'.encode() for i in range(1, 10))
-    + b"]>")
+LAUGHS = (
+    b'<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'.encode() for i in range(1, 10)
+    )
+    + b"]>"
+)
 
 
 def _replace_part(source: Path, part: str, new: bytes) -> bytes:
@@ -56,8 +60,9 @@ def _replace_part(source: Path, part: str, new: bytes) -> bytes:
     return out.getvalue()
 
 
-def _add_part(data: bytes, part: str, content: bytes, content_type_from: bytes = b"", content_type_to: bytes = b""
-              ) -> bytes:
+def _add_part(
+    data: bytes, part: str, content: bytes, content_type_from: bytes = b"", content_type_to: bytes = b""
+) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
@@ -79,7 +84,7 @@ def _zip_bomb() -> bytes:
     huge = struct.pack("<I", 0xFFFFFFF0)
     # patch the uncompressed size in the central directory entry of word/document.xml
     index = data.rfind(b"PK\x01\x02")
-    data[index + 24:index + 28] = huge
+    data[index + 24 : index + 28] = huge
     return bytes(data)
 
 
@@ -114,28 +119,58 @@ def build(folder: Path = HOSTILE_DIR) -> list[Path]:
         "csv_named.xlsx": b"Name,Date,Activity\r\nGrace Adeyemi,06/05/2025,Workshop 1\r\n",
         "zip_bomb.docx": _zip_bomb(),
         "xxe.docx": _replace_part(docx, "word/document.xml", XXE_DOCUMENT),
-        "billion_laughs.docx": _replace_part(docx, "word/document.xml", XXE_DOCUMENT.replace(
-            b'<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>', LAUGHS).replace(b"&xxe;", b"&lol9;")),
-        "xxe.xlsx": _replace_part(xlsx, "xl/worksheets/sheet1.xml", b'<?xml version="1.0"?>'
-                                  b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-                                  b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                                  b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&xxe;</t></is></c></row>'
-                                  b'</sheetData></worksheet>'),
-        "billion_laughs.xlsx": _replace_part(xlsx, "xl/worksheets/sheet1.xml", b'<?xml version="1.0"?>' + LAUGHS +
-                                             b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-                                             b'main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t>'
-                                             b'</is></c></row></sheetData></worksheet>'),
-        "macros.docm": _add_part(docx.read_bytes(), "word/vbaProject.bin", b"\xd0\xcf\x11\xe0 AutoOpen Shell",
-                                 b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
-                                 b"application/vnd.ms-word.document.macroEnabled.main+xml"),
-        "macros.xlsm": _add_part(xlsx.read_bytes(), "xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 Workbook_Open Shell",
-                                 b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-                                 b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"),
-        "pdf_reference_cycle.pdf": _pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
-                                         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-                                         b"<< /Type /Pages /Kids [2 0 R] /Count 1 /Parent 2 0 R >>"]),
-        "pdf_deep_nesting.pdf": _pdf([b"<< /Type /Catalog /Pages 2 0 R /Deep " + b"[" * 50000 + b"]" * 50000 + b" >>",
-                                      b"<< /Type /Pages /Kids [] /Count 0 >>"]),
+        "billion_laughs.docx": _replace_part(
+            docx,
+            "word/document.xml",
+            XXE_DOCUMENT.replace(b'<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>', LAUGHS).replace(
+                b"&xxe;", b"&lol9;"
+            ),
+        ),
+        "xxe.xlsx": _replace_part(
+            xlsx,
+            "xl/worksheets/sheet1.xml",
+            b'<?xml version="1.0"?>'
+            b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+            b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&xxe;</t></is></c></row>'
+            b"</sheetData></worksheet>",
+        ),
+        "billion_laughs.xlsx": _replace_part(
+            xlsx,
+            "xl/worksheets/sheet1.xml",
+            b'<?xml version="1.0"?>'
+            + LAUGHS
+            + b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+            b'main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t>'
+            b"</is></c></row></sheetData></worksheet>",
+        ),
+        "macros.docm": _add_part(
+            docx.read_bytes(),
+            "word/vbaProject.bin",
+            b"\xd0\xcf\x11\xe0 AutoOpen Shell",
+            b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+            b"application/vnd.ms-word.document.macroEnabled.main+xml",
+        ),
+        "macros.xlsm": _add_part(
+            xlsx.read_bytes(),
+            "xl/vbaProject.bin",
+            b"\xd0\xcf\x11\xe0 Workbook_Open Shell",
+            b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+            b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+        ),
+        "pdf_reference_cycle.pdf": _pdf(
+            [
+                b"<< /Type /Catalog /Pages 2 0 R >>",
+                b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                b"<< /Type /Pages /Kids [2 0 R] /Count 1 /Parent 2 0 R >>",
+            ]
+        ),
+        "pdf_deep_nesting.pdf": _pdf(
+            [
+                b"<< /Type /Catalog /Pages 2 0 R /Deep " + b"[" * 50000 + b"]" * 50000 + b" >>",
+                b"<< /Type /Pages /Kids [] /Count 0 >>",
+            ]
+        ),
     }
     encrypted = io.BytesIO()
     with docx.open("rb") as fh:
@@ -152,9 +187,11 @@ def build(folder: Path = HOSTILE_DIR) -> list[Path]:
     buffer = io.BytesIO()
     wb.save(buffer)
     # a control character (BEL) and a formula-looking value in cell text, written into the XML
-    files["control_characters.xlsx"] = _replace_part_bytes(buffer.getvalue(), "xl/sharedStrings.xml",
-                                                           b"Tom Okafor", b"Tom\x07 Okafor=cmd|' /C calc'!A0")
+    files["control_characters.xlsx"] = _replace_part_bytes(
+        buffer.getvalue(), "xl/sharedStrings.xml", b"Tom Okafor", b"Tom\x07 Okafor=cmd|' /C calc'!A0"
+    )
     from tests.fixtures import emails
+
     files["path_traversal.eml"] = emails.path_traversal()
     for name, data in files.items():
         (folder / name).write_bytes(data)

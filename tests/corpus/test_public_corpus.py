@@ -21,6 +21,7 @@ take --all for the same.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import difflib
@@ -74,6 +75,7 @@ def load_expected() -> dict[str, list[str]]:
 
 # --- in the worker process ---------------------------------------------------------------
 
+
 def _enter_parsing_limits(memory_mb: int) -> None:
     """The limits of a parsing worker of a run: its address-space cap, and whatever the pipeline
     sets up in its own workers (the readers behave differently there, e.g. PDF in-process)."""
@@ -84,7 +86,7 @@ def _enter_parsing_limits(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     for module in ("pipeline.read.limits", "pipeline.read.isolated"):
         try:
-            enter = getattr(importlib.import_module(module), "enter_limited_worker")
+            enter = importlib.import_module(module).enter_limited_worker
         except (ImportError, AttributeError):
             continue
         try:
@@ -142,24 +144,41 @@ def outcome_of(relative: str) -> dict:
     escaped = None
     try:
         attachments = attachments_of(InboxItem(path, path.stat().st_size), MAX_FILE_BYTES)
-        parsed = [] if attachments is None else [
-            attachment.problem if attachment.problem is not None
-            else _parse_part(attachment.data, Context(today=TODAY)) for attachment in attachments]
-        parts = ["too_large"] if attachments is None else [
-            item.code.value if hasattr(item, "code") else _part_outcome(item) for item in parsed]
+        parsed = (
+            []
+            if attachments is None
+            else [
+                attachment.problem
+                if attachment.problem is not None
+                else _parse_part(attachment.data, Context(today=TODAY))
+                for attachment in attachments
+            ]
+        )
+        parts = (
+            ["too_large"]
+            if attachments is None
+            else [item.code.value if hasattr(item, "code") else _part_outcome(item) for item in parsed]
+        )
         # what the admin reads, for the report (never compared: wording changes)
-        messages = [item.message if hasattr(item, "code") else "; ".join(p.message for p in item.problems)[:200]
-                    for item in parsed]
+        messages = [
+            item.message if hasattr(item, "code") else "; ".join(p.message for p in item.problems)[:200]
+            for item in parsed
+        ]
     except Exception as exc:  # noqa: BLE001 - exactly what this test looks for
         escaped = f"{type(exc).__name__}: {exc}"[:300]
         parts, messages = [f"!{type(exc).__name__}"], []
     finally:
         logging.getLogger().removeHandler(logged.handler)
-    return {"path": relative, "outcome": parts, "escaped": escaped, "logged": sorted(set(logged.names)),
-            "messages": messages,
-            "seconds": round(time.perf_counter() - started, 3),
-            "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "children_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
+    return {
+        "path": relative,
+        "outcome": parts,
+        "escaped": escaped,
+        "logged": sorted(set(logged.names)),
+        "messages": messages,
+        "seconds": round(time.perf_counter() - started, 3),
+        "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "children_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+    }
 
 
 def serve(memory_mb: int) -> None:
@@ -176,6 +195,7 @@ def serve(memory_mb: int) -> None:
 
 # --- in the test process -----------------------------------------------------------------
 
+
 @dataclass(eq=False)  # hashable by identity: one key per process
 class _Worker:
     process: subprocess.Popen
@@ -188,8 +208,12 @@ class _Worker:
     def start(cls, memory_mb: int, log) -> _Worker:
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.corpus.test_public_corpus", "--serve", "--memory-mb", str(memory_mb)],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-            start_new_session=True)  # its own process group: killing it takes LibreOffice with it
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            start_new_session=True,
+        )  # its own process group: killing it takes LibreOffice with it
         worker = cls(process)
         line = worker.read_line(time.monotonic() + READY_SECONDS)
         if line is None or not json.loads(line).get("ready"):
@@ -218,10 +242,8 @@ class _Worker:
         self.process.stdin.flush()
 
     def kill(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait()
 
     def stop(self) -> None:
@@ -234,13 +256,26 @@ class _Worker:
 
 
 def _failed(path: str, what: str, seconds: float) -> dict:
-    return {"path": path, "outcome": [f"!{what}"], "escaped": what, "logged": [], "messages": [],
-            "seconds": round(seconds, 3),
-            "rss_mb": None, "children_rss_mb": None}
+    return {
+        "path": path,
+        "outcome": [f"!{what}"],
+        "escaped": what,
+        "logged": [],
+        "messages": [],
+        "seconds": round(seconds, 3),
+        "rss_mb": None,
+        "children_rss_mb": None,
+    }
 
 
-def run_corpus(paths: list[str], workers: int = WORKERS, guard: float = GUARD_SECONDS,
-               memory_mb: int = MEMORY_MB, fresh: bool = False, progress=None) -> dict[str, dict]:
+def run_corpus(
+    paths: list[str],
+    workers: int = WORKERS,
+    guard: float = GUARD_SECONDS,
+    memory_mb: int = MEMORY_MB,
+    fresh: bool = False,
+    progress=None,
+) -> dict[str, dict]:
     """Outcomes of `paths` (relative to public/), parsed `workers` at a time. A file past the
     guard has its worker killed and replaced; `fresh` gives each file a new worker (so a
     worker's peak memory is that file's)."""
@@ -257,8 +292,10 @@ def run_corpus(paths: list[str], workers: int = WORKERS, guard: float = GUARD_SE
                 with selectors.DefaultSelector() as selector:
                     for w in busy:
                         selector.register(w.process.stdout.fileno(), selectors.EVENT_READ, w)
-                    ready = {key.data for key, _ in selector.select(
-                        max(0.0, min(w.deadline for w in busy) - time.monotonic()))}
+                    ready = {
+                        key.data
+                        for key, _ in selector.select(max(0.0, min(w.deadline for w in busy) - time.monotonic()))
+                    }
                 for i, w in enumerate(pool):
                     if not w.path:
                         continue
@@ -269,8 +306,11 @@ def run_corpus(paths: list[str], workers: int = WORKERS, guard: float = GUARD_SE
                     if line is None:  # past the guard, or the worker died (killed by the kernel, a crash)
                         timed_out = time.monotonic() >= w.deadline
                         w.kill()
-                        results[path] = _failed(path, "timeout" if timed_out else f"died({w.process.returncode})",
-                                                time.monotonic() - w.started)
+                        results[path] = _failed(
+                            path,
+                            "timeout" if timed_out else f"died({w.process.returncode})",
+                            time.monotonic() - w.started,
+                        )
                         w = pool[i] = _Worker.start(memory_mb, log)
                     else:
                         results[path] = json.loads(line)
@@ -308,8 +348,9 @@ ROWS = manifest_rows()
 def corpus_results() -> dict[str, dict]:
     missing = [r["path"] for r in ROWS if not (CORPUS / r["path"]).is_file()]
     if missing:
-        pytest.skip(f"{len(missing)} public corpus files are not here (e.g. {missing[0]}): "
-                    "python -m tests.corpus.build_public")
+        pytest.skip(
+            f"{len(missing)} public corpus files are not here (e.g. {missing[0]}): python -m tests.corpus.build_public"
+        )
     changed = [r["path"] for r in ROWS if hashlib.sha256((CORPUS / r["path"]).read_bytes()).hexdigest() != r["sha256"]]
     assert not changed, f"corpus files differ from MANIFEST.tsv: {changed[:5]}"
     return run_corpus(_slow_first([r["path"] for r in ROWS if in_this_run(r)], load_expected()))
@@ -327,14 +368,17 @@ def test_public_file(path: str, corpus_results: dict[str, dict]) -> None:
     result = corpus_results[path]
     assert result["escaped"] is None, (
         f"{path}: {result['escaped']} after {result['seconds']} s (a file must end as its own Problem, "
-        f"within {GUARD_SECONDS:.0f} s)")
+        f"within {GUARD_SECONDS:.0f} s)"
+    )
     expected = load_expected().get(path)
     assert result["outcome"] == expected, (
         f"{path}: outcome changed\n{outcome_diff({path: expected or []}, {path: result['outcome']})}"
-        "if the new outcome is right: python -m tests.corpus.test_public_corpus --update")
+        "if the new outcome is right: python -m tests.corpus.test_public_corpus --update"
+    )
 
 
 # --- command line ----------------------------------------------------------------------------
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -354,9 +398,18 @@ def main() -> None:
     paths = [r["path"] for r in manifest_rows() if args.only in r["path"] and (args.all or in_this_run(r))]
     expected = load_expected()
     started = time.monotonic()
-    results = run_corpus(_slow_first(paths, expected), args.workers, args.guard, args.memory_mb, args.fresh,
-                         progress=lambda r: print(f"{time.monotonic() - started:6.0f} {r['seconds']:8.2f}s  {r['path']}  "
-                                                  f"{' | '.join(r['outcome'])}", file=sys.stderr, flush=True))
+    results = run_corpus(
+        _slow_first(paths, expected),
+        args.workers,
+        args.guard,
+        args.memory_mb,
+        args.fresh,
+        progress=lambda r: print(
+            f"{time.monotonic() - started:6.0f} {r['seconds']:8.2f}s  {r['path']}  {' | '.join(r['outcome'])}",
+            file=sys.stderr,
+            flush=True,
+        ),
+    )
     print(f"{len(results)} files in {time.monotonic() - started:.0f} s", file=sys.stderr)
     today = {p: results[p]["outcome"] for p in paths}
     print(outcome_diff({p: expected[p] for p in paths if p in expected}, today) or "no change")

@@ -42,8 +42,14 @@ def test_flow_processes_the_inbox_and_publishes_artifacts(prefect_server, workdi
         tasks = client.read_task_runs()
         batch_runs = [t for t in tasks if t.flow_run_id == flow_run.id and t.name.startswith("process-batch")]
         assert len(batch_runs) == 3  # 11 files in batches of 4: one task per batch, not per file
-        keys = {a.key for a in client.read_artifacts(artifact_filter=ArtifactFilter(
-            key=ArtifactFilterKey(any_=["coforms-run-summary", "coforms-run-problems"])))}
+        keys = {
+            a.key
+            for a in client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    key=ArtifactFilterKey(any_=["coforms-run-summary", "coforms-run-problems"])
+                )
+            )
+        }
     assert keys == {"coforms-run-summary", "coforms-run-problems"}
 
 

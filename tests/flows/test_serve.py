@@ -67,21 +67,39 @@ def test_serve_runs_the_pipeline_on_its_cron_schedule(tmp_path):
     inbox, outputs = tmp_path / "inbox", tmp_path / "outputs"
     inbox.mkdir()
     shutil.copy(GOLDEN / "voucher" / "table_total_row.docx", inbox / "vouchers.docx")
-    env = {**os.environ,
-           "PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_API_URL": api,
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false",
-           "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5", "PREFECT_RUNNER_POLL_FREQUENCY": "2",
-           "COFORMS_INBOX": str(inbox), "COFORMS_OUTPUTS": str(outputs), "COFORMS_SCHEDULE_CRON": "* * * * *"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "PREFECT_API_URL": api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",
+        "PREFECT_RUNNER_POLL_FREQUENCY": "2",
+        "COFORMS_INBOX": str(inbox),
+        "COFORMS_OUTPUTS": str(outputs),
+        "COFORMS_SCHEDULE_CRON": "* * * * *",
+    }
     logs = tmp_path / "logs"
     logs.mkdir()
-    server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, cwd=tmp_path, start_new_session=True,
-                              stdout=(logs / "server.log").open("w"), stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        start_new_session=True,
+        stdout=(logs / "server.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
     serve = None
     try:
         _wait(lambda: _healthy(f"{api}/health"), 180, "the Prefect server", [server])
-        serve = subprocess.Popen([str(BIN / "coforms"), "serve"], env=env, cwd=tmp_path, start_new_session=True,
-                                 stdout=(logs / "serve.log").open("w"), stderr=subprocess.STDOUT)
+        serve = subprocess.Popen(
+            [str(BIN / "coforms"), "serve"],
+            env=env,
+            cwd=tmp_path,
+            start_new_session=True,
+            stdout=(logs / "serve.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
         _wait(lambda: not any(inbox.iterdir()), 200, "a scheduled run to empty the inbox", [server, serve])
         _wait(lambda: (outputs / "voucher_reconciliation.xlsx").exists(), 60, "the reports", [server, serve])
     except AssertionError:

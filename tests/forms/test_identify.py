@@ -67,8 +67,9 @@ def test_labels_scattered_across_a_workbook_are_not_a_form(build):
 def _sheet(rows: dict[int, list[str]], sheet: str = "Sheet1") -> Document:
     doc = Document("xlsx")
     for row, texts in sorted(rows.items()):
-        doc.add_row([Cell(t, Location(sheet=sheet, cell=f"{chr(65 + c)}{row}"), c)
-                     for c, t in enumerate(texts) if t], table=1)
+        doc.add_row(
+            [Cell(t, Location(sheet=sheet, cell=f"{chr(65 + c)}{row}"), c) for c, t in enumerate(texts) if t], table=1
+        )
     return doc
 
 
@@ -104,8 +105,9 @@ def test_form_headings_far_apart_are_not_one_form():
     headings = [s.heading for s in spec.sections[:4]]
     close = [line for heading in headings for line in (heading, "Our answer.", "More of it.")]
     assert identify_form(_paragraphs(close)) == "planning"
-    far_apart = [line for heading in headings
-                 for line in (heading, *(f"minutes of meeting, item {i}" for i in range(60)))]
+    far_apart = [
+        line for heading in headings for line in (heading, *(f"minutes of meeting, item {i}" for i in range(60)))
+    ]
     assert identify_form(_paragraphs(far_apart)) is None
 
 
@@ -115,11 +117,14 @@ def _without_titles(doc: Document) -> Document:
     return doc
 
 
-@pytest.mark.parametrize(("form_type", "name"), [
-    ("planning", "toolkit_layout.docx"),
-    ("evaluation", "ticks_sdt.docx"),
-    ("monitoring", "vertical_glyph.docx"),
-])
+@pytest.mark.parametrize(
+    ("form_type", "name"),
+    [
+        ("planning", "toolkit_layout.docx"),
+        ("evaluation", "ticks_sdt.docx"),
+        ("monitoring", "vertical_glyph.docx"),
+    ],
+)
 def test_a_real_form_is_known_by_its_labels_together_but_not_scattered(form_type, name):
     doc = _without_titles(read_document((GOLDEN / form_type / name).read_bytes()))
     assert identify_form(doc) == form_type

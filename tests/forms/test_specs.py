@@ -46,8 +46,12 @@ def _named_type(name: str, model) -> object:
 
 
 # Model fields a part of the spec fills as a whole, rather than one field per label.
-_FILLED_AS_A_WHOLE = {"principles": "statements", "feedback_label": "feedback", "columns": "lines",
-                      "total_labels": "total"}
+_FILLED_AS_A_WHOLE = {
+    "principles": "statements",
+    "feedback_label": "feedback",
+    "columns": "lines",
+    "total_labels": "total",
+}
 
 
 def _fields_filled(spec: FormSpec) -> list[str]:
@@ -81,8 +85,7 @@ def test_header_options_are_exactly_the_model_literals(form_type):
         assert _literal_values(_hints(model)[f.name]) == set(f.options), f.name
 
 
-@pytest.mark.parametrize(("form_type", "question"),
-                         [(t, q.name) for t in FORM_TYPES for q in all_specs()[t].questions])
+@pytest.mark.parametrize(("form_type", "question"), [(t, q.name) for t in FORM_TYPES for q in all_specs()[t].questions])
 def test_question_options_are_exactly_the_model_literals(form_type, question):
     spec = all_specs()[form_type]
     q = next(q for q in spec.questions if q.name == question)
@@ -134,18 +137,24 @@ def test_voucher_columns_map_to_line_fields():
 
 # ---------------------------------------------------------------- required flags, honoured
 
+
 def _flipped(spec: FormSpec) -> FormSpec:
     """The spec with every required flag (and a section's error/warning) the other way round: the
     validator must follow the spec, not a list of its own."""
     other_blank = {"error": "warning", "warning": "error", "ignore": "ignore"}
-    return spec.model_copy(update={
-        "header": tuple(f.model_copy(update={"required": not f.required}) for f in spec.header),
-        "sections": tuple(s.model_copy(update={"required": False, "if_blank": other_blank[
-            "error" if s.required else s.if_blank]}) for s in spec.sections),
-        "section_groups": tuple(g.model_copy(update={"if_blank": other_blank[g.if_blank]})
-                                for g in spec.section_groups),
-        "columns": tuple(c.model_copy(update={"required": not c.required}) for c in spec.columns),
-    })
+    return spec.model_copy(
+        update={
+            "header": tuple(f.model_copy(update={"required": not f.required}) for f in spec.header),
+            "sections": tuple(
+                s.model_copy(update={"required": False, "if_blank": other_blank["error" if s.required else s.if_blank]})
+                for s in spec.sections
+            ),
+            "section_groups": tuple(
+                g.model_copy(update={"if_blank": other_blank[g.if_blank]}) for g in spec.section_groups
+            ),
+            "columns": tuple(c.model_copy(update={"required": not c.required}) for c in spec.columns),
+        }
+    )
 
 
 def _problems_by_field(spec: FormSpec, raw: RawForm) -> dict[str | None, list]:
@@ -179,13 +188,21 @@ def test_blank_header_fields_and_sections_raise_what_the_spec_says(form_type, fl
         assert codes == want, s.name
 
 
-_FILLED_CELL = {"name": "Grace Adeyemi", "date": "06/05/2025", "activity": "Workshop 1", "time_spent": "2 hours",
-                "amount": "£20", "signed": "GA"}
+_FILLED_CELL = {
+    "name": "Grace Adeyemi",
+    "date": "06/05/2025",
+    "activity": "Workshop 1",
+    "time_spent": "2 hours",
+    "amount": "£20",
+    "signed": "GA",
+}
 
 
 def _voucher_row(blank: str | None) -> RawForm:
-    cells = {name: RawValue("" if name == blank else text, Location(sheet="Vouchers", cell="A2"))
-             for name, text in _FILLED_CELL.items()}
+    cells = {
+        name: RawValue("" if name == blank else text, Location(sheet="Vouchers", cell="A2"))
+        for name, text in _FILLED_CELL.items()
+    }
     return RawForm("voucher", rows=[RawRow(1, cells, Location(sheet="Vouchers", cell="A2"))])
 
 
@@ -193,10 +210,15 @@ def _voucher_row(blank: str | None) -> RawForm:
 def test_a_row_missing_a_required_column_is_incomplete(flip):
     spec = _flipped(all_specs()["voucher"]) if flip else all_specs()["voucher"]
     assert {c.name for c in spec.columns} == set(_FILLED_CELL)
-    assert ProblemCode.INCOMPLETE_ROW not in {p.code for p in _problems_by_field(spec, _voucher_row(None)).get("lines.1", [])}
+    assert ProblemCode.INCOMPLETE_ROW not in {
+        p.code for p in _problems_by_field(spec, _voucher_row(None)).get("lines.1", [])
+    }
     for c in spec.columns:
-        incomplete = [p for p in _problems_by_field(spec, _voucher_row(c.name)).get("lines.1", [])
-                      if p.code is ProblemCode.INCOMPLETE_ROW]
+        incomplete = [
+            p
+            for p in _problems_by_field(spec, _voucher_row(c.name)).get("lines.1", [])
+            if p.code is ProblemCode.INCOMPLETE_ROW
+        ]
         assert bool(incomplete) == c.required, c.name
         assert all(p.severity is Severity.ERROR and c.header in p.message for p in incomplete)
 
@@ -205,8 +227,10 @@ def test_an_invalid_value_warns_where_the_spec_says_so():
     spec = all_specs()["monitoring"]
     raw = RawForm("monitoring", fields={"postcode_district": RawValue("not a postcode")})
     for softened in (True, False):
-        fields = tuple(f.model_copy(update={"invalid_is_warning": softened}) if f.name == "postcode_district" else f
-                       for f in spec.header)
+        fields = tuple(
+            f.model_copy(update={"invalid_is_warning": softened}) if f.name == "postcode_district" else f
+            for f in spec.header
+        )
         problems = _problems_by_field(spec.model_copy(update={"header": fields}), raw)["postcode_district"]
         assert {p.severity for p in problems} == {Severity.WARNING if softened else Severity.ERROR}
 

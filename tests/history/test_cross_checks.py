@@ -6,8 +6,10 @@ KNOWN = frozenset({"Carers Week Co-design Group", "Day Centre Review", "Day Cent
 
 
 def test_project_taken_from_a_subject_naming_exactly_one_known_project():
-    assert project_from_subject("FW: evaluation for Carers Week Co-design Group (June)", KNOWN) == \
-        "Carers Week Co-design Group"
+    assert (
+        project_from_subject("FW: evaluation for Carers Week Co-design Group (June)", KNOWN)
+        == "Carers Week Co-design Group"
+    )
 
 
 def test_no_project_when_the_subject_names_none_or_several():

@@ -11,7 +11,7 @@ from pipeline.problems import ProblemCode, make_problem
 from pipeline.records import EarlierForm, ParsedFile, Provenance, Status
 from schemas import EvaluationForm, PlanningForm, VoucherForm, VoucherLine
 
-NOW = dt.datetime(2025, 6, 2, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 6, 2, 12, 0, tzinfo=dt.UTC)
 EARLIER = dt.datetime(2025, 6, 1, 9, 0)  # UTC, naive, as stored
 DAY = dt.date(2025, 5, 6)
 
@@ -42,10 +42,13 @@ class MemoryHistory:
 
 
 def _voucher(*names: str) -> ParsedFile:
-    lines = [VoucherLine(line_no=n, name=name, date=DAY, activity="Workshop 1", amount=Decimal("20"), signed=True)
-             for n, name in enumerate(names, start=1)]
-    return ParsedFile("voucher", VoucherForm(project_name="Carers Week", lines=lines),
-                      locations={"lines.1": "table 1, row 2"})
+    lines = [
+        VoucherLine(line_no=n, name=name, date=DAY, activity="Workshop 1", amount=Decimal("20"), signed=True)
+        for n, name in enumerate(names, start=1)
+    ]
+    return ParsedFile(
+        "voucher", VoucherForm(project_name="Carers Week", lines=lines), locations={"lines.1": "table 1, row 2"}
+    )
 
 
 def _unknown_project() -> ParsedFile:
@@ -55,8 +58,12 @@ def _unknown_project() -> ParsedFile:
 
 def test_identical_bytes_are_a_duplicate_that_keeps_nothing():
     decision = decide(_voucher("Grace"), Provenance("v.docx"), "ab", MemoryHistory(shas={"ab": 7}), NOW)
-    assert (decision.status, decision.duplicate_of, decision.parsed, decision.problems) == \
-        (Status.DUPLICATE, 7, None, [])
+    assert (decision.status, decision.duplicate_of, decision.parsed, decision.problems) == (
+        Status.DUPLICATE,
+        7,
+        None,
+        [],
+    )
 
 
 def test_a_file_that_could_not_be_read_is_rejected_with_its_problem():
@@ -67,8 +74,9 @@ def test_a_file_that_could_not_be_read_is_rejected_with_its_problem():
 
 def test_the_subject_settles_a_missing_project_once():
     history = MemoryHistory(projects={"Carers Week Co-design Group"})
-    named = decide(_unknown_project(), Provenance("e.docx", subject="Evaluation - Carers Week Co-design Group"),
-                   "ab", history, NOW)
+    named = decide(
+        _unknown_project(), Provenance("e.docx", subject="Evaluation - Carers Week Co-design Group"), "ab", history, NOW
+    )
     assert named.status is Status.LOADED and named.problems == []
     assert named.parsed.form.project_name == "Carers Week Co-design Group"
     assert [p.code for p in named.withdrawn] == [ProblemCode.PROJECT_UNKNOWN]
@@ -79,11 +87,13 @@ def test_the_subject_settles_a_missing_project_once():
 
 def test_a_line_claimed_on_another_loaded_form_is_a_possible_double_claim():
     key = _voucher("Grace").form.lines[0].claim_key
-    decision = decide(_voucher("Grace", "Mei"), Provenance("v.docx"), "ab",
-                      MemoryHistory(claims={key: (3, "first.docx")}), NOW)
+    decision = decide(
+        _voucher("Grace", "Mei"), Provenance("v.docx"), "ab", MemoryHistory(claims={key: (3, "first.docx")}), NOW
+    )
     assert decision.status is Status.LOADED  # a warning
-    assert [(p.code, p.field, p.location) for p in decision.added] == \
-        [(ProblemCode.POSSIBLE_DUPLICATE_CLAIM, "lines.1", "table 1, row 2")]
+    assert [(p.code, p.field, p.location) for p in decision.added] == [
+        (ProblemCode.POSSIBLE_DUPLICATE_CLAIM, "lines.1", "table 1, row 2")
+    ]
     assert "first.docx" in decision.added[0].message
 
 
@@ -99,7 +109,7 @@ def test_a_correction_replaces_the_earlier_version_and_its_claims_do_not_count()
 
 def test_a_version_sent_later_and_taken_in_first_supersedes_this_one_on_arrival():
     later = EarlierForm(3, "voucher", None, dt.datetime(2025, 6, 2, 8, 0), dt.datetime(2025, 6, 2, 9, 0))
-    sent_earlier = Provenance("sheet v2.docx", received_at=dt.datetime(2025, 6, 1, 8, 0, tzinfo=dt.timezone.utc))
+    sent_earlier = Provenance("sheet v2.docx", received_at=dt.datetime(2025, 6, 1, 8, 0, tzinfo=dt.UTC))
     decision = decide(_voucher("Grace"), sent_earlier, "ab", MemoryHistory(earlier=[("|sheet", later)]), NOW)
     assert decision.status is Status.SUPERSEDED
     assert decision.superseded_by == (3, "a corrected version: same sender and file name")
@@ -108,6 +118,11 @@ def test_a_version_sent_later_and_taken_in_first_supersedes_this_one_on_arrival(
 
 def test_one_plan_per_project():
     plan = EarlierForm(4, "planning", "Carers Week", None, EARLIER)
-    decision = decide(ParsedFile("planning", PlanningForm(project_name="Carers Week")), Provenance("plan.docx"),
-                      "ab", MemoryHistory(earlier=[("|other plan", plan)]), NOW)
+    decision = decide(
+        ParsedFile("planning", PlanningForm(project_name="Carers Week")),
+        Provenance("plan.docx"),
+        "ab",
+        MemoryHistory(earlier=[("|other plan", plan)]),
+        NOW,
+    )
     assert decision.supersedes == {4: "a newer plan for the same project (one plan per project)"}

@@ -4,6 +4,7 @@ not UTF-8 get a name that can be stored."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import stat
@@ -98,10 +99,8 @@ def test_sockets_and_devices_are_refused(inbox):
     sock = socket.socket(socket.AF_UNIX)
     try:
         sock.bind(str(inbox / "s.sock"))
-        try:  # a twin of /dev/zero: reading it would never end
+        with contextlib.suppress(PermissionError):  # a twin of /dev/zero: reading it would never end
             os.mknod(inbox / "zero.docx", 0o600 | stat.S_IFCHR, os.makedev(1, 5))
-        except PermissionError:
-            pass
         items = _within(5, lambda: list_inbox(inbox))
         assert items and all(i.refused is not None for i in items)
         found = _within(5, lambda: _everything_read(items))
@@ -185,7 +184,8 @@ def test_fetched_mail_is_taken_by_the_run_that_follows_the_fetch(workdir, monkey
     settings = Settings(inbox=workdir / "inbox", outputs=workdir / "outputs", settle_seconds=5)
     assert imap.fetch_mail(settings).fetched == 1
     assert [i.name for i in list_inbox(settings.inbox, settings.settle_seconds)] == [
-        imap.inbox_name(Message.raw, __import__("hashlib").sha256(Message.raw).hexdigest())]
+        imap.inbox_name(Message.raw, __import__("hashlib").sha256(Message.raw).hexdigest())
+    ]
 
 
 def test_a_fresh_file_that_stays_quiet_is_waited_for_once_and_taken(inbox):

@@ -70,9 +70,17 @@ def test_sender_not_on_the_allowlist_is_quarantined_unopened(tmp_path):
     assert len(_attachments(tmp_path, emails.several_forms(), "ok.eml", allowed=["camden.gov.uk"])) == 3
 
 
-@pytest.mark.parametrize("sender, allowed", [
-    ("jo@camden.gov.uk", True), ("jo@adults.camden.gov.uk", True), ("amy@provider.org", True),
-    ("bob@provider.org", False), ("jo@notcamden.gov.uk", False), (None, False)])
+@pytest.mark.parametrize(
+    "sender, allowed",
+    [
+        ("jo@camden.gov.uk", True),
+        ("jo@adults.camden.gov.uk", True),
+        ("amy@provider.org", True),
+        ("bob@provider.org", False),
+        ("jo@notcamden.gov.uk", False),
+        (None, False),
+    ],
+)
 def test_allowlist_matches_domains_subdomains_and_addresses(sender, allowed):
     assert sender_allowlist(["camden.gov.uk", "amy@provider.org"])(sender) is allowed
 
@@ -86,20 +94,31 @@ def test_broken_mime_and_date_give_a_problem_not_a_crash(tmp_path):
 def test_emails_end_to_end_in_the_submissions_view(workdir, monkeypatch):
     monkeypatch.setenv("COFORMS_ALLOWED_SENDERS", '["camden.gov.uk"]')
     inbox = workdir / "inbox"
-    for name, data in [("several.eml", emails.several_forms()), ("fw.eml", emails.forwarded()),
-                       ("winmail.eml", emails.winmail()), ("empty.eml", emails.no_attachment()),
-                       ("outsider.eml", emails.outsider()), ("broken.eml", emails.broken_mime())]:
+    for name, data in [
+        ("several.eml", emails.several_forms()),
+        ("fw.eml", emails.forwarded()),
+        ("winmail.eml", emails.winmail()),
+        ("empty.eml", emails.no_attachment()),
+        ("outsider.eml", emails.outsider()),
+        ("broken.eml", emails.broken_mime()),
+    ]:
         (inbox / name).write_bytes(data)
     result = CliRunner().invoke(app, ["run", "--inbox", str(inbox), "--outputs", str(workdir / "outputs")])
     assert result.exit_code == 0, result.output
     con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
-    rows = con.execute("SELECT source_file, container_file, sender, subject, status, form_type FROM submissions "
-                       "ORDER BY container_file, source_file").fetchall()
+    rows = con.execute(
+        "SELECT source_file, container_file, sender, subject, status, form_type FROM submissions "
+        "ORDER BY container_file, source_file"
+    ).fetchall()
     codes = dict(con.execute("SELECT container_file, list(code) FROM exceptions GROUP BY 1").fetchall())
     con.close()
     by_name = {(r[1], r[0]): r for r in rows}
     assert by_name[("several.eml", "Evaluation resident 1.docx")][2:] == (
-        "tom.okafor@camden.gov.uk", "Forms from Carers Week", "loaded", "evaluation")
+        "tom.okafor@camden.gov.uk",
+        "Forms from Carers Week",
+        "loaded",
+        "evaluation",
+    )
     assert by_name[("several.eml", "Plan.pdf")][4:] == ("loaded", "planning")
     assert by_name[("fw.eml", "Monitoring.docx")][4:] == ("loaded", "monitoring")
     assert by_name[("winmail.eml", "Vouchers.docx")][4:] == ("loaded", "voucher")
@@ -119,14 +138,17 @@ def test_golden_email(path, tmp_path):
     expected = json.loads(path.with_name(path.name + ".expected.json").read_text())
     found = _attachments(tmp_path, path.read_bytes(), path.name)
     assert len(found) == len(expected["attachments"])
-    for want, attachment in zip(expected["attachments"], found):
+    for want, attachment in zip(expected["attachments"], found, strict=False):
         assert attachment.provenance.source_file == want["source_file"]
         assert (attachment.problem.code.value if attachment.problem else None) == want["problem"]
         if want["sha256"]:  # None where the bytes were broken in transit: the name and email still survive
             assert hashlib.sha256(attachment.data).hexdigest() == want["sha256"]
     provenance = found[0].provenance
     assert (provenance.sender, provenance.subject, provenance.container_file) == (
-        expected["sender"], expected["subject"], path.name)
+        expected["sender"],
+        expected["subject"],
+        path.name,
+    )
     if expected["date"]:
         assert provenance.received_at.isoformat() == expected["date"]
     assert provenance.message_id

@@ -36,13 +36,14 @@ def _codes(found) -> list[str | None]:
 
 
 def _file_time(tmp_path, name: str) -> dt.datetime:
-    return dt.datetime.fromtimestamp(os.lstat(tmp_path / name).st_mtime, tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(os.lstat(tmp_path / name).st_mtime, tz=dt.UTC)
 
 
 # --- Outlook .msg ----------------------------------------------------------------------
 
 needs_extract_msg = pytest.mark.skipif(
-    __import__("importlib").util.find_spec("extract_msg") is None, reason="the optional 'msg' extra")
+    __import__("importlib").util.find_spec("extract_msg") is None, reason="the optional 'msg' extra"
+)
 
 
 @needs_extract_msg
@@ -67,10 +68,13 @@ def _truncated_msg() -> bytes:
 
 
 @needs_extract_msg
-@pytest.mark.parametrize("data", [
-    bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00garbage" * 100,  # an OLE signature, then garbage
-    pytest.param(None, id="truncated"),  # openMsg raises OleFileError, as on poi's clusterfuzz .msg cases
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00garbage" * 100,  # an OLE signature, then garbage
+        pytest.param(None, id="truncated"),  # openMsg raises OleFileError, as on poi's clusterfuzz .msg cases
+    ],
+)
 def test_damaged_msg_is_one_corrupt_record_not_an_exception(tmp_path, data):
     data = data if data is not None else _truncated_msg()
     (found,) = _attachments(tmp_path, data, "damaged.msg")
@@ -94,15 +98,24 @@ def test_msg_that_extract_msg_fails_on_in_any_way_is_corrupt(tmp_path, monkeypat
 
 @needs_extract_msg
 def test_email_inside_a_msg_is_opened_and_keeps_the_outer_sender(tmp_path):
-    inner_item = ("FW: Monitoring", ("Monitoring", "Amira Hassan", "amira.hassan@camden.gov.uk",
-                                     [("Monitoring.docx", emails.golden("monitoring/vertical_glyph.docx"))]))
+    inner_item = (
+        "FW: Monitoring",
+        (
+            "Monitoring",
+            "Amira Hassan",
+            "amira.hassan@camden.gov.uk",
+            [("Monitoring.docx", emails.golden("monitoring/vertical_glyph.docx"))],
+        ),
+    )
     eml_as_file = ("Plan.eml", emails.form_email(sender="Jo <jo@camden.gov.uk>"))
-    found = _attachments(tmp_path, emails.outlook_msg(subject="Two forms", attachments=[inner_item, eml_as_file]),
-                         "outer.msg")
+    found = _attachments(
+        tmp_path, emails.outlook_msg(subject="Two forms", attachments=[inner_item, eml_as_file]), "outer.msg"
+    )
     assert [a.provenance.source_file for a in found] == ["Monitoring.docx", "Plan.docx"]
     assert found[0].data == emails.golden("monitoring/vertical_glyph.docx") and found[1].data == PLAN
     assert {(a.provenance.sender, a.provenance.subject, a.provenance.container_file) for a in found} == {
-        ("tom.okafor@camden.gov.uk", "Two forms", "outer.msg")}
+        ("tom.okafor@camden.gov.uk", "Two forms", "outer.msg")
+    }
     assert _codes(found) == [None, None]
 
 
@@ -116,11 +129,12 @@ def test_msg_attached_to_an_eml_is_opened(tmp_path):
 
 # --- headers ---------------------------------------------------------------------------
 
+
 def test_a_date_that_overflows_is_unknown_and_the_file_time_is_used(tmp_path):
     data = emails.with_header(emails.form_email(), b"Date", b"Fri, 31 Dec 9999 23:59:59 -2359")
     (found,) = _attachments(tmp_path, data)
     assert found.provenance.received_at == _file_time(tmp_path, "mail.eml")
-    found.provenance.received_at.astimezone(dt.timezone.utc)  # the warehouse converts it: must not overflow
+    found.provenance.received_at.astimezone(dt.UTC)  # the warehouse converts it: must not overflow
 
 
 def test_encoded_cr_lf_in_the_from_display_name_is_read_safely(tmp_path):
@@ -136,8 +150,11 @@ def test_a_from_header_that_cannot_be_parsed_still_gives_its_address(tmp_path):
 
 
 def test_header_values_are_stored_without_control_characters_and_bounded(tmp_path):
-    data = emails.with_header(emails.form_email(), b"Subject",
-                              b"=?utf-8?q?Vouchers=0D=0ABcc=3A_evil=40example=2Eorg=07=E2=80=AE?=" + b" x" * 5000)
+    data = emails.with_header(
+        emails.form_email(),
+        b"Subject",
+        b"=?utf-8?q?Vouchers=0D=0ABcc=3A_evil=40example=2Eorg=07=E2=80=AE?=" + b" x" * 5000,
+    )
     data = emails.with_header(data, b"Message-ID", b"<a=?utf-8?q?=0D=0A?=b@camden.gov.uk>" + b"y" * 5000)
     data = emails.with_header(data, b"From", b"<" + b"j" * 5000 + b"@camden.gov.uk>")
     (found,) = _attachments(tmp_path, data)
@@ -171,16 +188,24 @@ def test_our_own_failure_on_an_email_is_an_internal_error_naming_it(tmp_path, mo
 
 # --- mailboxes -------------------------------------------------------------------------
 
+
 def test_every_email_of_an_mbox_is_read_with_its_own_provenance(tmp_path):
-    box = emails.mbox(emails.form_email(sender="Amy <amy@camden.gov.uk>", subject="Plan from Amy"),
-                      emails.form_email(sender="Jo <jo@camden.gov.uk>", subject="Monitoring from Jo",
-                                        form="monitoring/vertical_glyph.docx", name="Monitoring.docx"),
-                      emails.no_attachment())
+    box = emails.mbox(
+        emails.form_email(sender="Amy <amy@camden.gov.uk>", subject="Plan from Amy"),
+        emails.form_email(
+            sender="Jo <jo@camden.gov.uk>",
+            subject="Monitoring from Jo",
+            form="monitoring/vertical_glyph.docx",
+            name="Monitoring.docx",
+        ),
+        emails.no_attachment(),
+    )
     found = _attachments(tmp_path, box, "saved.mbox")
     assert [(a.provenance.source_file, a.provenance.sender, a.provenance.subject) for a in found] == [
         ("Plan.docx", "amy@camden.gov.uk", "Plan from Amy"),
         ("Monitoring.docx", "jo@camden.gov.uk", "Monitoring from Jo"),
-        ("saved.mbox (email 3 of 3)", "tom.okafor@camden.gov.uk", "Evaluation form")]
+        ("saved.mbox (email 3 of 3)", "tom.okafor@camden.gov.uk", "Evaluation form"),
+    ]
     assert found[0].data == PLAN and found[1].data == emails.golden("monitoring/vertical_glyph.docx")
     assert _codes(found) == [None, None, "no_attachment"]
     assert {a.provenance.container_file for a in found} == {"saved.mbox"}
@@ -201,11 +226,15 @@ def test_an_mbox_that_cannot_be_split_is_refused_whole(tmp_path):
 
 # --- emails attached to emails ---------------------------------------------------------
 
-@pytest.mark.parametrize("name, mime, base64_rfc822", [
-    ("Fwd Plan.eml", "application/octet-stream", False),
-    ("attachment", "application/octet-stream", False),  # no .eml name: known by its bytes
-    ("Fwd Plan.eml", "message/rfc822", True),  # message/rfc822 sent base64
-])
+
+@pytest.mark.parametrize(
+    "name, mime, base64_rfc822",
+    [
+        ("Fwd Plan.eml", "application/octet-stream", False),
+        ("attachment", "application/octet-stream", False),  # no .eml name: known by its bytes
+        ("Fwd Plan.eml", "message/rfc822", True),  # message/rfc822 sent base64
+    ],
+)
 def test_email_attached_as_a_file_is_opened_and_keeps_the_outer_sender(tmp_path, name, mime, base64_rfc822):
     inner = emails.form_email(sender="Amira <amira.hassan@camden.gov.uk>", subject="Plan")
     (found,) = _attachments(tmp_path, emails.email_attached_as_file(inner, name, mime, base64_rfc822=base64_rfc822))
@@ -228,8 +257,12 @@ def test_emails_nested_as_files_stop_at_the_nesting_limit(tmp_path):
 
 # --- reply drafts ----------------------------------------------------------------------
 
-def _bad_form_email(sender: str = "Tom Okafor <tom.okafor@camden.gov.uk>", subject: str = "Vouchers",
-                    form: str = "voucher/bad_amount_cap_unsigned_unit.docx") -> bytes:
+
+def _bad_form_email(
+    sender: str = "Tom Okafor <tom.okafor@camden.gov.uk>",
+    subject: str = "Vouchers",
+    form: str = "voucher/bad_amount_cap_unsigned_unit.docx",
+) -> bytes:
     return emails.form_email(subject=subject, sender=sender, form=form, name=form.rsplit("/", 1)[-1])
 
 
@@ -259,8 +292,11 @@ def test_reply_draft_from_a_subject_and_message_id_holding_cr_lf(workdir):
     settings = Settings(inbox=workdir / "inbox", outputs=workdir / "outputs")
     with Warehouse(settings.warehouse) as warehouse:
         # as an older version (or another writer) may have stored them: raw, with CR/LF
-        warehouse.execute("UPDATE store.submissions SET subject = :s, message_id = :m",
-                          s="Vouchers\r\nBcc: evil@example.org", m="<a\r\nBcc: evil@example.org>")
+        warehouse.execute(
+            "UPDATE store.submissions SET subject = :s, message_id = :m",
+            s="Vouchers\r\nBcc: evil@example.org",
+            m="<a\r\nBcc: evil@example.org>",
+        )
         ids = [row[0] for row in warehouse.rows("SELECT submission_id FROM store.submissions")]
         (draft,) = write_reply_drafts(warehouse, ids, settings)
     reply = _parse(draft)

@@ -33,8 +33,10 @@ def _docx(document_xml: str | bytes, stored: bool = False) -> bytes:
 
 def text_box(inner: str, label: str) -> str:
     """A run holding a VML text box (as Word writes in w:pict) whose paragraph holds `inner`."""
-    return (f'<w:r><w:pict><v:shape><v:textbox><w:txbxContent><w:p>{run(label)}{inner}</w:p>'
-            '</w:txbxContent></v:textbox></v:shape></w:pict></w:r>')
+    return (
+        f"<w:r><w:pict><v:shape><v:textbox><w:txbxContent><w:p>{run(label)}{inner}</w:p>"
+        "</w:txbxContent></v:textbox></v:shape></w:pict></w:r>"
+    )
 
 
 def nested_text_boxes_docx(depth: int) -> bytes:
@@ -80,19 +82,24 @@ def _xlsx(sheet_data: str, shared_strings: list[str], external_link: bool = Fals
     """A minimal workbook of one sheet, as Excel lays the parts out."""
     extra_rel = extra_ct = external = ""
     if external_link:
-        extra_rel = (f'<Relationship Id="rId9" Type="{_REL}/externalLink" '
-                     'Target="externalLinks/externalLink1.xml"/>')
-        extra_ct = ('<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="application/'
-                    'vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"/>')
+        extra_rel = f'<Relationship Id="rId9" Type="{_REL}/externalLink" Target="externalLinks/externalLink1.xml"/>'
+        extra_ct = (
+            '<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"/>'
+        )
         external = '<externalReferences><externalReference r:id="rId9"/></externalReferences>'
-    workbook = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="{_MAIN}" '
-                f'xmlns:r="{_REL}"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets>{external}'
-                '</workbook>')
-    workbook_rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns='
-                     '"http://schemas.openxmlformats.org/package/2006/relationships">'
-                     f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
-                     f'<Relationship Id="rId2" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
-                     f'{extra_rel}</Relationships>')
+    workbook = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="{_MAIN}" '
+        f'xmlns:r="{_REL}"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets>{external}'
+        "</workbook>"
+    )
+    workbook_rels = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns='
+        '"http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
+        f"{extra_rel}</Relationships>"
+    )
     strings = "".join(f"<si><t>{s}</t></si>" for s in shared_strings)
     parts = {
         "[Content_Types].xml": _XLSX_CONTENT_TYPES.format(extra=extra_ct),
@@ -100,9 +107,9 @@ def _xlsx(sheet_data: str, shared_strings: list[str], external_link: bool = Fals
         "xl/workbook.xml": workbook,
         "xl/_rels/workbook.xml.rels": workbook_rels,
         "xl/worksheets/sheet1.xml": f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{_MAIN}">'
-                                    f"<sheetData>{sheet_data}</sheetData></worksheet>",
+        f"<sheetData>{sheet_data}</sheetData></worksheet>",
         "xl/sharedStrings.xml": f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{_MAIN}" '
-                                f'count="{len(shared_strings)}" uniqueCount="{len(shared_strings)}">{strings}</sst>',
+        f'count="{len(shared_strings)}" uniqueCount="{len(shared_strings)}">{strings}</sst>',
     }
     if external_link:
         # as LibreOffice writes a link to another workbook: the part, but no _rels of its own,
@@ -110,7 +117,8 @@ def _xlsx(sheet_data: str, shared_strings: list[str], external_link: bool = Fals
         parts["xl/externalLinks/externalLink1.xml"] = (
             f'<?xml version="1.0" encoding="UTF-8"?><externalLink xmlns="{_MAIN}" xmlns:r="{_REL}">'
             '<externalBook r:id="rId1"><sheetNames><sheetName val="Prices"/></sheetNames></externalBook>'
-            '</externalLink>')
+            "</externalLink>"
+        )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, content in parts.items():
@@ -133,7 +141,7 @@ def shared_strings_bomb_xlsx(cells: int = 12_000, string_bytes: int = 1024 * 102
 
 def external_link_xlsx() -> bytes:
     """A small form sheet that links to another workbook, its link part without relationships."""
-    sheet = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>')
+    sheet = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
     return _xlsx(sheet, ["Project Name:", "Riverside Garden"], external_link=True)
 
 
@@ -141,9 +149,12 @@ def xlsb() -> bytes:
     """The parts of an Excel binary workbook (.xlsb): the same zip layout, .bin parts."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-                    'content-types"><Override PartName="/xl/workbook.bin" ContentType="application/'
-                    'vnd.ms-excel.sheet.binary.macroEnabled.main"/></Types>')
+        zf.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Override PartName="/xl/workbook.bin" ContentType="application/'
+            'vnd.ms-excel.sheet.binary.macroEnabled.main"/></Types>',
+        )
         zf.writestr("_rels/.rels", _ROOT_RELS.replace("workbook.xml", "workbook.bin"))
         zf.writestr("xl/workbook.bin", b"\x83\x01\x00\x80\x01\x00")
         zf.writestr("xl/worksheets/sheet1.bin", b"\x81\x01\x00\x82\x01\x00")
@@ -151,6 +162,7 @@ def xlsb() -> bytes:
 
 
 # ---------------------------------------------------------------- pdf
+
 
 def _stream(head: bytes, body: bytes) -> bytes:
     return head + b" /Length %d >>\nstream\n" % len(body) + body + b"\nendstream"
@@ -163,15 +175,19 @@ def self_drawing_xobject_pdf(draws: int = 2) -> bytes:
     """~870 bytes: a page that draws Form XObject X1, which draws itself `draws` times. pdfium
     follows it until the process runs out of memory and aborts (a worker dies at once)."""
     resources = b"<< /XObject << /X1 5 0 R >> /Font << /F1 6 0 R >> >>"
-    return _pdf([
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources " + resources + b" >>",
-        _stream(b"<<", b"BT /F1 12 Tf 72 720 Td (Project Name: Recursion here) Tj ET /X1 Do"),
-        _stream(b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources " + resources,
-                b"BT /F1 12 Tf 72 700 Td (again) Tj ET " + b" /X1 Do" * draws),
-        _FONT,
-    ])
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources " + resources + b" >>",
+            _stream(b"<<", b"BT /F1 12 Tf 72 720 Td (Project Name: Recursion here) Tj ET /X1 Do"),
+            _stream(
+                b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources " + resources,
+                b"BT /F1 12 Tf 72 700 Td (again) Tj ET " + b" /X1 Do" * draws,
+            ),
+            _FONT,
+        ]
+    )
 
 
 def fan_out_xobjects_pdf(forms: int = 30, draws_each: int = 2) -> bytes:
@@ -180,11 +196,13 @@ def fan_out_xobjects_pdf(forms: int = 30, draws_each: int = 2) -> bytes:
     lets it through."""
     n = forms
     xobjects = b" ".join(b"/X%d %d 0 R" % (i, 6 + i) for i in range(n))  # forms are objects 6 ..
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources 5 0 R >>",
-            _stream(b"<<", b"BT /F1 12 Tf 72 720 Td (Project Name: Fan out of forms) Tj ET /X0 Do"),
-            b"<< /XObject << " + xobjects + b" >> /Font << /F1 %d 0 R >> >>" % (6 + n)]
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources 5 0 R >>",
+        _stream(b"<<", b"BT /F1 12 Tf 72 720 Td (Project Name: Fan out of forms) Tj ET /X0 Do"),
+        b"<< /XObject << " + xobjects + b" >> /Font << /F1 %d 0 R >> >>" % (6 + n),
+    ]
     for i in range(n):
         body = b" ".join([b"/X%d Do" % (i + 1)] * draws_each) if i + 1 < n else b"0 0 m 1 1 l S"
         objs.append(_stream(b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources 5 0 R", body))
@@ -195,15 +213,20 @@ def fan_out_xobjects_pdf(forms: int = 30, draws_each: int = 2) -> bytes:
 def page_counted_twice_pdf() -> bytes:
     """A page tree that lists its one page twice: pdfium counts 2 pages, pdfminer 1."""
     text = b"BT /F1 12 Tf 72 720 Td (Project Name: Counted pages differently) Tj ET"
-    return _pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
-                 b"<< /Type /Pages /Kids [3 0 R 3 0 R] /Count 2 >>",
-                 b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-                 b"/Resources << /Font << /F1 5 0 R >> >> >>",
-                 _stream(b"<<", text),
-                 _FONT])
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R 3 0 R] /Count 2 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            _stream(b"<<", text),
+            _FONT,
+        ]
+    )
 
 
 # ---------------------------------------------------------------- OLE
+
 
 def with_upper_case_streams(ole: bytes, *names: str) -> bytes:
     """The same OLE file with the named streams' directory names in capitals (as some real .doc
@@ -227,11 +250,11 @@ def linked_image_odt(url: str) -> bytes:
 <draw:image xlink:href="{url}" xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"/></draw:frame></text:p>
 <text:p><text:a xlink:type="simple" xlink:href="{url}?link">our web page</text:a></text:p>
 </office:text></office:body></office:document-content>'''
-    manifest = '''<?xml version="1.0" encoding="UTF-8"?>
+    manifest = """<?xml version="1.0" encoding="UTF-8"?>
 <manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">
 <manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>
 <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
-</manifest:manifest>'''
+</manifest:manifest>"""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as zf:
         zf.writestr("mimetype", "application/vnd.oasis.opendocument.text", compress_type=zipfile.ZIP_STORED)
@@ -247,6 +270,6 @@ def renamed_stream(ole: bytes, old: str, new: str) -> bytes:
     at = ole.index(entry)
     name = new.encode("utf-16-le") + b"\0\0"
     patched = bytearray(ole)
-    patched[at:at + 64] = name.ljust(64, b"\0")
-    patched[at + 64:at + 66] = len(name).to_bytes(2, "little")
+    patched[at : at + 64] = name.ljust(64, b"\0")
+    patched[at + 64 : at + 66] = len(name).to_bytes(2, "little")
     return bytes(patched)

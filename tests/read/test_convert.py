@@ -80,10 +80,13 @@ def _running(command_line: bytes) -> bool:
 def test_the_time_limit_is_the_callers_and_kills_the_whole_process_group(tmp_path, monkeypatch):
     seconds = f"300.{time.time_ns() % 10**9}"  # a command line no other process has
     # like LibreOffice's launcher: a child (soffice.bin) that outlives the script's own process
-    exe = _fake_soffice(tmp_path, f"""
+    exe = _fake_soffice(
+        tmp_path,
+        f"""
         sleep {seconds} &
         wait
-    """)
+    """,
+    )
     monkeypatch.setattr(convert, "soffice", lambda: exe)
     started = time.monotonic()
     with pytest.raises(UnreadableFile) as err:
@@ -103,10 +106,13 @@ def test_libreoffice_writes_only_under_gettempdir_and_leaves_nothing(tmp_path, m
     base.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(base))
     seen = tmp_path / "seen"
-    exe = _fake_soffice(tmp_path, f"""
+    exe = _fake_soffice(
+        tmp_path,
+        f"""
         echo "$TMPDIR $HOME" > {seen}
         exit 1
-    """)
+    """,
+    )
     monkeypatch.setattr(convert, "soffice", lambda: exe)
     with pytest.raises(UnreadableFile):
         convert.convert_with_libreoffice(b"{\\rtf1 x}", "rtf", seconds=30)
@@ -117,9 +123,13 @@ def test_libreoffice_writes_only_under_gettempdir_and_leaves_nothing(tmp_path, m
 
 def test_read_document_passes_its_time_limit_to_the_conversion(monkeypatch):
     given = []
-    monkeypatch.setattr(convert, "convert_with_libreoffice",
-                        lambda data, kind, seconds=120: given.append(seconds) or (_ for _ in ()).throw(
-                            UnreadableFile(ProblemCode.CORRUPT_FILE, "stop")))
+    monkeypatch.setattr(
+        convert,
+        "convert_with_libreoffice",
+        lambda data, kind, seconds=120: (
+            given.append(seconds) or (_ for _ in ()).throw(UnreadableFile(ProblemCode.CORRUPT_FILE, "stop"))
+        ),
+    )
     with pytest.raises(UnreadableFile):
         read_document(b"{\\rtf1 x}", conversion_seconds=7)
     assert given == [7]
@@ -141,12 +151,16 @@ def test_a_password_protected_opendocument_file_is_encrypted_not_damaged():
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as zf:
         zf.writestr("mimetype", "application/vnd.oasis.opendocument.text")
-        zf.writestr("META-INF/manifest.xml", (
-            '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
-            '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml">'
-            '<manifest:encryption-data manifest:checksum-type="SHA1/1K" manifest:checksum="x">'
-            '<manifest:algorithm manifest:algorithm-name="Blowfish CFB"/></manifest:encryption-data>'
-            '</manifest:file-entry></manifest:manifest>'))
+        zf.writestr(
+            "META-INF/manifest.xml",
+            (
+                '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml">'
+                '<manifest:encryption-data manifest:checksum-type="SHA1/1K" manifest:checksum="x">'
+                '<manifest:algorithm manifest:algorithm-name="Blowfish CFB"/></manifest:encryption-data>'
+                "</manifest:file-entry></manifest:manifest>"
+            ),
+        )
         zf.writestr("content.xml", b"\x8a\x01 encrypted bytes")
     with pytest.raises(UnreadableFile) as err:
         read_document(out.getvalue())

@@ -30,47 +30,60 @@ def test_content_control_state_wins_over_the_glyph_it_shows(tmp_path):
     assert doc.lines[0].text == f"{UNTICKED} Agree"
 
 
-@pytest.mark.parametrize("box, expected", [
-    ('<w:checkBox><w:default w:val="1"/></w:checkBox>', TICKED),  # default only: ticked
-    ('<w:checkBox><w:default w:val="1"/><w:checked w:val="0"/></w:checkBox>', UNTICKED),  # checked wins
-    ('<w:checkBox><w:default w:val="0"/><w:checked/></w:checkBox>', TICKED),  # no w:val means true
-    ('<w:checkBox><w:default w:val="0"/></w:checkBox>', UNTICKED),
-])
+@pytest.mark.parametrize(
+    "box, expected",
+    [
+        ('<w:checkBox><w:default w:val="1"/></w:checkBox>', TICKED),  # default only: ticked
+        ('<w:checkBox><w:default w:val="1"/><w:checked w:val="0"/></w:checkBox>', UNTICKED),  # checked wins
+        ('<w:checkBox><w:default w:val="0"/><w:checked/></w:checkBox>', TICKED),  # no w:val means true
+        ('<w:checkBox><w:default w:val="0"/></w:checkBox>', UNTICKED),
+    ],
+)
 def test_legacy_form_field_checkbox(box, expected, tmp_path):
-    field = f'<w:r><w:fldChar w:fldCharType="begin"><w:ffData>{box}</w:ffData></w:fldChar></w:r>' \
-            '<w:r><w:instrText> FORMCHECKBOX </w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    field = (
+        f'<w:r><w:fldChar w:fldCharType="begin"><w:ffData>{box}</w:ffData></w:fldChar></w:r>'
+        '<w:r><w:instrText> FORMCHECKBOX </w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
     doc = _read(WordDoc().p(field, run(" Agree")), tmp_path)
     assert doc.lines[0].text == f"{expected} Agree"
 
 
 def test_private_use_symbol_characters_from_a_libreoffice_round_trip(tmp_path):
-    doc = _read(WordDoc().p(run("\uf0fe", font="Wingdings"), run(" Yes")).p(run("\uf0a8", font="Wingdings"), run(" No")),
-                tmp_path)
+    doc = _read(
+        WordDoc().p(run("\uf0fe", font="Wingdings"), run(" Yes")).p(run("\uf0a8", font="Wingdings"), run(" No")),
+        tmp_path,
+    )
     assert [line.text for line in doc.lines] == [f"{TICKED} Yes", f"{UNTICKED} No"]
 
 
 def test_tracked_changes_content_controls_and_fields_keep_their_text(tmp_path):
-    p = ('<w:ins w:id="1" w:author="A"><w:r><w:t>Sunshine</w:t></w:r></w:ins>'
-         '<w:del w:id="2" w:author="A"><w:r><w:delText>Rain</w:delText></w:r></w:del>'
-         '<w:sdt><w:sdtPr><w:alias w:val="Project"/></w:sdtPr><w:sdtContent><w:r><w:t> Café</w:t></w:r></w:sdtContent></w:sdt>'
-         '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> DATE </w:instrText></w:r>'
-         '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t> 03/04/2025</w:t></w:r>'
-         '<w:r><w:fldChar w:fldCharType="end"/></w:r>')
+    p = (
+        '<w:ins w:id="1" w:author="A"><w:r><w:t>Sunshine</w:t></w:r></w:ins>'
+        '<w:del w:id="2" w:author="A"><w:r><w:delText>Rain</w:delText></w:r></w:del>'
+        '<w:sdt><w:sdtPr><w:alias w:val="Project"/></w:sdtPr><w:sdtContent><w:r><w:t> Café</w:t></w:r></w:sdtContent></w:sdt>'  # noqa: E501
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> DATE </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t> 03/04/2025</w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
     doc = _read(WordDoc().p(p), tmp_path)
     assert doc.lines[0].text == "Sunshine Café 03/04/2025"
 
 
 def test_text_box_is_read_once_not_twice(tmp_path):
-    box = ('<w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><w:txbxContent><w:p><w:r><w:t>In a box</w:t>'
-           '</w:r></w:p></w:txbxContent></w:drawing></mc:Choice><mc:Fallback><w:pict><w:txbxContent><w:p><w:r>'
-           '<w:t>In a box</w:t></w:r></w:p></w:txbxContent></w:pict></mc:Fallback></mc:AlternateContent></w:r>')
+    box = (
+        '<w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><w:txbxContent><w:p><w:r><w:t>In a box</w:t>'
+        "</w:r></w:p></w:txbxContent></w:drawing></mc:Choice><mc:Fallback><w:pict><w:txbxContent><w:p><w:r>"
+        "<w:t>In a box</w:t></w:r></w:p></w:txbxContent></w:pict></mc:Fallback></mc:AlternateContent></w:r>"
+    )
     doc = _read(WordDoc().p(run("Before"), box), tmp_path)
     assert [line.text for line in doc.lines].count("In a box") == 1
 
 
 def test_table_cells_carry_columns_merges_and_pictures(tmp_path):
-    doc = _read(WordDoc().table([["Name", "Signed by recipient"], ["Grace", image_run()], ["Wide", "x"]],
-                                spans={(2, 0): 2}), tmp_path)
+    doc = _read(
+        WordDoc().table([["Name", "Signed by recipient"], ["Grace", image_run()], ["Wide", "x"]], spans={(2, 0): 2}),
+        tmp_path,
+    )
     header, signed, wide = doc.lines
     assert [c.col for c in header.cells] == [0, 1]
     assert signed.cells[1].has_image and signed.cells[1].text == ""
@@ -81,6 +94,7 @@ def test_table_cells_carry_columns_merges_and_pictures(tmp_path):
 def test_a_macro_enabled_document_is_read_and_its_macros_are_not_run(tmp_path):
     import io
     import zipfile
+
     path = tmp_path / "t.docx"
     WordDoc().p("Project Name: Sunshine").save(path)
     out = io.BytesIO()

@@ -34,6 +34,7 @@ DATA = Path(__file__).parent / "data"
 @contextmanager
 def within(seconds: float):
     """Fails the test, rather than hanging it, when the block runs longer than `seconds`."""
+
     def time_up(_signum, _frame):
         raise TimeoutError(f"took longer than {seconds} s")
 
@@ -54,6 +55,7 @@ def _refused(reader, data: bytes) -> UnreadableFile:
 
 
 # ---------------------------------------------------------------- docx
+
 
 def test_nested_text_boxes_are_each_read_once():
     doc = read_docx(crafted.nested_text_boxes_docx(12))
@@ -78,8 +80,11 @@ def test_a_text_box_in_a_table_cell_is_read_once():
 def test_rows_after_a_nested_table_keep_their_own_numbers():
     nested = WordDoc().table([["a"], ["b"], ["c"]]).blocks[0]
     outer = WordDoc().table([["Name", "Grace"], ["Date", "06/05/2025"]]).blocks[0]
-    outer = outer.replace("<w:t xml:space=\"preserve\">Grace</w:t></w:r></w:p>",
-                          "<w:t xml:space=\"preserve\">Grace</w:t></w:r></w:p>" + nested, 1)
+    outer = outer.replace(
+        '<w:t xml:space="preserve">Grace</w:t></w:r></w:p>',
+        '<w:t xml:space="preserve">Grace</w:t></w:r></w:p>' + nested,
+        1,
+    )
     doc = WordDoc()
     doc.blocks.append(outer)
     read = read_docx(crafted._docx(doc.xml()))
@@ -88,8 +93,9 @@ def test_rows_after_a_nested_table_keep_their_own_numbers():
 
 
 def test_a_symbol_with_a_broken_character_code_is_skipped():
-    doc = read_docx(crafted._docx(WordDoc().p('<w:r><w:sym w:font="Wingdings" w:char="ZZZZ"/></w:r>',
-                                              run(" Agree")).xml()))
+    doc = read_docx(
+        crafted._docx(WordDoc().p('<w:r><w:sym w:font="Wingdings" w:char="ZZZZ"/></w:r>', run(" Agree")).xml())
+    )
     assert doc.lines[0].text == "Agree"
 
 
@@ -116,6 +122,7 @@ def test_a_huge_cell_is_cut_and_noted():
 
 
 # ---------------------------------------------------------------- xlsx
+
 
 def test_poi_shared_strings_bomb_is_refused_in_well_under_a_second_or_two():
     data = crafted.shared_strings_bomb_xlsx()
@@ -168,16 +175,20 @@ def test_our_own_conversions_output_is_not_taken_for_a_zip_bomb(monkeypatch):
 
 # ---------------------------------------------------------------- formats
 
+
 def test_an_excel_binary_workbook_is_unsupported_and_says_to_save_as_xlsx():
     err = _refused(read_document, crafted.xlsb())
     assert err.code is ProblemCode.UNSUPPORTED_FORMAT and ".xlsx" in err.message
 
 
-@pytest.mark.parametrize("original, rename", [
-    ("planning/legacy_toolkit_layout.doc", ("WordDocument", "WORDDOCUMENT")),
-    ("voucher/legacy_sheet.xls", ("Workbook", "WORKBOOK")),
-    ("voucher/legacy_sheet.xls", ("Workbook", "BOOK")),
-])
+@pytest.mark.parametrize(
+    "original, rename",
+    [
+        ("planning/legacy_toolkit_layout.doc", ("WordDocument", "WORDDOCUMENT")),
+        ("voucher/legacy_sheet.xls", ("Workbook", "WORKBOOK")),
+        ("voucher/legacy_sheet.xls", ("Workbook", "BOOK")),
+    ],
+)
 def test_ole_stream_names_are_case_insensitive(original, rename, monkeypatch):
     import pipeline.read.convert as convert
 
@@ -197,6 +208,7 @@ def test_password_protected_doc_and_xls_are_encrypted(name, monkeypatch):
 
 
 # ---------------------------------------------------------------- pdf
+
 
 def _read_pdf_in_a_child(data: bytes, tmp_path: Path) -> str:
     """read_pdf in a child process with 1.5 GB of address space, so that a reader that dies (as
@@ -218,17 +230,26 @@ def _read_pdf_in_a_child(data: bytes, tmp_path: Path) -> str:
         "    print('read', len(doc.lines))\n"
         "except UnreadableFile as exc:\n"
         "    print(exc.code.value)\n"
-        "print(time.perf_counter() - started)\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                          cwd=Path(__file__).resolve().parents[2])
+        "print(time.perf_counter() - started)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert proc.returncode == 0, f"the reader died ({proc.returncode}): {proc.stderr[-500:]}"
     outcome, seconds = proc.stdout.split("\n")[:2]
     assert float(seconds) < 1, "the reader took its time"
     return outcome
 
 
-@pytest.mark.parametrize("data", [crafted.self_drawing_xobject_pdf(2), crafted.fan_out_xobjects_pdf()],
-                         ids=["form_drawing_itself_twice", "forms_fanning_out"])
+@pytest.mark.parametrize(
+    "data",
+    [crafted.self_drawing_xobject_pdf(2), crafted.fan_out_xobjects_pdf()],
+    ids=["form_drawing_itself_twice", "forms_fanning_out"],
+)
 def test_recursive_form_xobjects_are_corrupt_not_fatal(data, tmp_path):
     assert _read_pdf_in_a_child(data, tmp_path) == "corrupt_file"
 

@@ -28,6 +28,7 @@ def recurses(data: bytes):
 
 def works(data: bytes):
     from pipeline.document import Document
+
     doc = Document(format="test")
     doc.notes.append(data.decode())
     return doc
@@ -43,7 +44,7 @@ def test_a_reader_that_never_finishes_is_stopped():
 
 def test_a_reader_that_eats_memory_is_stopped_at_the_limit():
     with pytest.raises(UnreadableFile) as err:
-        read_isolated(balloons, b"x", seconds=60, memory_bytes=400 * 1024 ** 2)
+        read_isolated(balloons, b"x", seconds=60, memory_bytes=400 * 1024**2)
     assert err.value.code is ProblemCode.TOO_LARGE
 
 

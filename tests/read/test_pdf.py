@@ -36,8 +36,9 @@ def test_fields_are_placed_as_pdfplumber_places_annotations(path, degrees):
             ticks = [w for w in seen.widgets if w.ticked is not None]
             tokens = _widgets(ticks, page)
             expected = set(_field_boxes_by_pdfplumber(page))
-            assert ticks and all((round(t.x0, 2), round(t.top, 2), round(t.x1, 2), round(t.bottom, 2)) in expected
-                                 for t in tokens)
+            assert ticks and all(
+                (round(t.x0, 2), round(t.top, 2), round(t.x1, 2), round(t.bottom, 2)) in expected for t in tokens
+            )
 
 
 @pytest.mark.parametrize("path", FILLABLE, ids=lambda p: f"{p.parent.name}/{p.name}")

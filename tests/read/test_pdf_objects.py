@@ -20,12 +20,13 @@ SAMPLES = sorted(p for p in (TESTS / "golden").rglob("*.pdf") if p.parent.name !
 def _hand_made_pdf() -> bytes:
     """One page, MediaBox [10 20 622 812]: text in Helvetica, a ruled box, a curve, and a Form
     XObject holding more text and a line."""
-    content = (b"BT /F1 12 Tf 60 700 Td (Name of project: Lunch club) Tj ET\n"
-               b"0.5 w 50 650 200 30 re S\n"
-               b"100 600 m 120 640 160 640 180 600 c S\n"
-               b"q 1 0 0 1 40 -100 cm /X1 Do Q\n")
-    form = (b"BT /F1 10 Tf 70 500 Td (Inside a figure) Tj ET\n"
-            b"70 490 m 300 490 l S\n")
+    content = (
+        b"BT /F1 12 Tf 60 700 Td (Name of project: Lunch club) Tj ET\n"
+        b"0.5 w 50 650 200 30 re S\n"
+        b"100 600 m 120 640 160 640 180 600 c S\n"
+        b"q 1 0 0 1 40 -100 cm /X1 Do Q\n"
+    )
+    form = b"BT /F1 10 Tf 70 500 Td (Inside a figure) Tj ET\n70 490 m 300 490 l S\n"
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -61,8 +62,10 @@ def test_objects_equal_pdfplumbers_for_every_sample(path):
 
 @pytest.mark.parametrize("degrees", [90, 270])
 def test_objects_equal_pdfplumbers_on_turned_pages(degrees):
-    for path in (TESTS / "golden" / "voucher" / "pdf_table_total_row.pdf",
-                 TESTS / "golden" / "evaluation" / "pdf_ticks_legacy.pdf"):
+    for path in (
+        TESTS / "golden" / "voucher" / "pdf_table_total_row.pdf",
+        TESTS / "golden" / "evaluation" / "pdf_ticks_legacy.pdf",
+    ):
         _assert_same_objects(turned_pdf(path.read_bytes(), degrees))
 
 

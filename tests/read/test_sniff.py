@@ -23,13 +23,16 @@ def test_format_comes_from_bytes_not_the_name():
     assert sniff(b"") is Format.EMPTY
 
 
-@pytest.mark.parametrize("data, code", [
-    (b"", ProblemCode.CORRUPT_FILE),
-    (b"name,date,amount\nGrace,06/05/2025,20\n", ProblemCode.UNSUPPORTED_FORMAT),  # a CSV, whatever its name
-    (DOCX[: len(DOCX) // 2], ProblemCode.CORRUPT_FILE),  # truncated in transit
-    (OLE_SIGNATURE + b"\0" * 512, ProblemCode.CORRUPT_FILE),  # an OLE header with nothing behind it
-    (b"%PDF-1.7\n%%EOF", ProblemCode.CORRUPT_FILE),  # a PDF with no pages
-])
+@pytest.mark.parametrize(
+    "data, code",
+    [
+        (b"", ProblemCode.CORRUPT_FILE),
+        (b"name,date,amount\nGrace,06/05/2025,20\n", ProblemCode.UNSUPPORTED_FORMAT),  # a CSV, whatever its name
+        (DOCX[: len(DOCX) // 2], ProblemCode.CORRUPT_FILE),  # truncated in transit
+        (OLE_SIGNATURE + b"\0" * 512, ProblemCode.CORRUPT_FILE),  # an OLE header with nothing behind it
+        (b"%PDF-1.7\n%%EOF", ProblemCode.CORRUPT_FILE),  # a PDF with no pages
+    ],
+)
 def test_unreadable_files_say_why(data, code):
     with pytest.raises(UnreadableFile) as err:
         read_document(data)

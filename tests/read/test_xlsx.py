@@ -25,7 +25,13 @@ def test_cells_keep_typed_values_and_sheet_locations():
     cells = doc.lines[0].cells
     assert [c.text for c in cells] == ["Date", "06/05/2025", "20.5", "TRUE", "☒"]
     assert cells[1].value == dt.datetime(2025, 5, 6) and cells[2].value == 20.5 and cells[3].value is True
-    assert [str(c.location) for c in cells] == ["Vouchers!A1", "Vouchers!B1", "Vouchers!C1", "Vouchers!D1", "Vouchers!F1"]
+    assert [str(c.location) for c in cells] == [
+        "Vouchers!A1",
+        "Vouchers!B1",
+        "Vouchers!C1",
+        "Vouchers!D1",
+        "Vouchers!F1",
+    ]
     assert [c.col for c in cells] == [0, 1, 2, 3, 5]
 
 

@@ -29,8 +29,11 @@ def run(tmp_path_factory):
     for project, name in zip(PROJECTS, GRACE, strict=True):
         sheet = voucher_sheet([(name, DAY, "Workshop 1", Decimal("80.00"))], project=project)
         (inbox / f"Vouchers {project}.xlsx").write_bytes(sheet)
-    result = CliRunner().invoke(app, ["run", "--inbox", str(inbox), "--outputs", str(workdir / "outputs")],
-                                env={"COFORMS_DECLARE_THRESHOLD": "500.00"})
+    result = CliRunner().invoke(
+        app,
+        ["run", "--inbox", str(inbox), "--outputs", str(workdir / "outputs")],
+        env={"COFORMS_DECLARE_THRESHOLD": "500.00"},
+    )
     assert result.exit_code == 0, result.output
     return workdir
 
@@ -40,7 +43,7 @@ def _sheet(workdir, name: str) -> list[tuple]:
     ws = openpyxl.load_workbook(workdir / "outputs" / "voucher_reconciliation.xlsx")[name]
     rows = list(ws.iter_rows(values_only=True))
     heading = next(i for i, row in enumerate(rows) if row[0] == "Recipient")
-    return [row for row in rows[heading + 1:] if any(v is not None for v in row)]
+    return [row for row in rows[heading + 1 :] if any(v is not None for v in row)]
 
 
 def test_every_claim_of_the_seven_is_a_possible_double_claim(run):
@@ -50,8 +53,9 @@ def test_every_claim_of_the_seven_is_a_possible_double_claim(run):
     assert {(r[1].date(), r[2]) for r in doubles} == {(DAY, "Workshop 1")}
     assert len({r[0] for r in doubles}) == 6  # each as its sheet wrote it (only NBSP became a space)
     # each later form is told its line was claimed before (the first one is what they repeat)
-    flagged = query_warehouse(run, "SELECT count(DISTINCT submission_id) FROM store.problems "
-                                   "WHERE code = 'possible_duplicate_claim'")
+    flagged = query_warehouse(
+        run, "SELECT count(DISTINCT submission_id) FROM store.problems WHERE code = 'possible_duplicate_claim'"
+    )
     assert flagged == [(6,)]
 
 
@@ -78,9 +82,25 @@ def test_double_claims_are_listed_by_name_not_by_their_look_alike_key():
 
     class Rows:
         def rows(self, _sql):
-            return [(claim_key(name, DAY, "Workshop 1"), name, DAY, "Workshop 1", Decimal("20"), sid, 1,
-                     f"{sid}.xlsx", None, "Vouchers!A6")
-                    for sid, name in enumerate(["Peter Novak", "Mei Chen", "Peter Novak", "Mei Chen"], start=1)]
+            return [
+                (
+                    claim_key(name, DAY, "Workshop 1"),
+                    name,
+                    DAY,
+                    "Workshop 1",
+                    Decimal("20"),
+                    sid,
+                    1,
+                    f"{sid}.xlsx",
+                    None,
+                    "Vouchers!A6",
+                )
+                for sid, name in enumerate(["Peter Novak", "Mei Chen", "Peter Novak", "Mei Chen"], start=1)
+            ]
 
-    assert [(r[0], r[4]) for r in _double_claims(Rows())] == \
-        [("Mei Chen", 2), ("Mei Chen", 4), ("Peter Novak", 1), ("Peter Novak", 3)]
+    assert [(r[0], r[4]) for r in _double_claims(Rows())] == [
+        ("Mei Chen", 2),
+        ("Mei Chen", 4),
+        ("Peter Novak", 1),
+        ("Peter Novak", 3),
+    ]

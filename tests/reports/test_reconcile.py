@@ -30,8 +30,11 @@ def test_the_same_person_twice_in_a_day_pairs_with_two_ledger_entries_one_each()
 
 
 def test_a_penny_apart_is_not_a_match():
-    result = match([claim(1, "Ahmed Rahman", D(2025, 5, 29), "12.25")],
-                   [entry(2, "Ahmed Rahman", D(2025, 5, 29), "12.24")], window_days=7)
+    result = match(
+        [claim(1, "Ahmed Rahman", D(2025, 5, 29), "12.25")],
+        [entry(2, "Ahmed Rahman", D(2025, 5, 29), "12.24")],
+        window_days=7,
+    )
     assert not result.pairs and len(result.unmatched_claims) == len(result.unmatched_entries) == 1
 
 
@@ -49,43 +52,59 @@ def test_the_closest_date_is_paired_first():
 
 
 def test_unmatched_on_both_sides_are_listed():
-    result = match([claim(1, "Peter Novak", D(2025, 5, 6), "20.00")],
-                   [entry(2, "Tomasz Wojcik", D(2025, 5, 6), "20.00")], window_days=7)
+    result = match(
+        [claim(1, "Peter Novak", D(2025, 5, 6), "20.00")],
+        [entry(2, "Tomasz Wojcik", D(2025, 5, 6), "20.00")],
+        window_days=7,
+    )
     assert [c.name for c in result.unmatched_claims] == ["Peter Novak"]
     assert [e.recipient for e in result.unmatched_entries] == ["Tomasz Wojcik"]
 
 
 def test_by_month_gives_claimed_issued_and_the_difference_to_the_penny():
-    rows = by_month([claim(1, "A", D(2025, 5, 6), "20.05"), claim(2, "B", D(2025, 6, 1), "0.01")],
-                    [entry(2, "A", D(2025, 5, 30), "20.00"), entry(3, "C", D(2025, 7, 1), "5.00")])
-    assert rows == [("2025-05", Decimal("20.05"), Decimal("20.00"), Decimal("0.05")),
-                    ("2025-06", Decimal("0.01"), Decimal("0"), Decimal("0.01")),
-                    ("2025-07", Decimal("0"), Decimal("5.00"), Decimal("-5.00"))]
+    rows = by_month(
+        [claim(1, "A", D(2025, 5, 6), "20.05"), claim(2, "B", D(2025, 6, 1), "0.01")],
+        [entry(2, "A", D(2025, 5, 30), "20.00"), entry(3, "C", D(2025, 7, 1), "5.00")],
+    )
+    assert rows == [
+        ("2025-05", Decimal("20.05"), Decimal("20.00"), Decimal("0.05")),
+        ("2025-06", Decimal("0.01"), Decimal("0"), Decimal("0.01")),
+        ("2025-07", Decimal("0"), Decimal("5.00"), Decimal("-5.00")),
+    ]
 
 
 def test_twelve_months_means_a_date_and_the_364_days_before_it():
     inside = [claim(1, "Grace Adeyemi", D(2025, 1, 2), "300.00"), claim(2, "grace adeyemi", D(2026, 1, 1), "300.00")]
     outside = [claim(1, "Peter Novak", D(2025, 1, 1), "300.00"), claim(2, "Peter Novak", D(2026, 1, 1), "300.00")]
     found = over_threshold(inside + outside, Decimal("500.00"))
-    assert [(o.name, o.total, o.window_start, o.window_end, o.lines) for o in found] == \
-        [("Grace Adeyemi", Decimal("600.00"), D(2025, 1, 2), D(2026, 1, 1), 2)]
+    assert [(o.name, o.total, o.window_start, o.window_end, o.lines) for o in found] == [
+        ("Grace Adeyemi", Decimal("600.00"), D(2025, 1, 2), D(2026, 1, 1), 2)
+    ]
 
 
 def test_exactly_the_threshold_is_not_over_it():
-    assert over_threshold([claim(1, "A", D(2025, 1, 1), "250.00"), claim(2, "A", D(2025, 2, 1), "250.00")],
-                          Decimal("500.00")) == []
+    assert (
+        over_threshold(
+            [claim(1, "A", D(2025, 1, 1), "250.00"), claim(2, "A", D(2025, 2, 1), "250.00")], Decimal("500.00")
+        )
+        == []
+    )
 
 
 def test_ledger_csv_columns_found_by_heading_with_bad_rows_named(tmp_path):
     path = tmp_path / "ledger.csv"
-    path.write_text("Vouchers issued 2025\n\nVoucher ref,Issued to,Date issued,Value\n"
-                    "V001,Grace Adeyemi,06/05/2025,£20.00\nV002,Peter Novak,7 May 2025,20\n"
-                    "V003,Someone,not a date,5\n,,,\nTotal,,,45.00\n", encoding="utf-8")
+    path.write_text(
+        "Vouchers issued 2025\n\nVoucher ref,Issued to,Date issued,Value\n"
+        "V001,Grace Adeyemi,06/05/2025,£20.00\nV002,Peter Novak,7 May 2025,20\n"
+        "V003,Someone,not a date,5\n,,,\nTotal,,,45.00\n",
+        encoding="utf-8",
+    )
     ledger = read_ledger(path)
     assert ledger.error is None
     assert [(e.row, e.date, e.recipient, e.amount, e.reference) for e in ledger.entries] == [
         (4, D(2025, 5, 6), "Grace Adeyemi", Decimal("20.00"), "V001"),
-        (5, D(2025, 5, 7), "Peter Novak", Decimal("20"), "V002")]
+        (5, D(2025, 5, 7), "Peter Novak", Decimal("20"), "V002"),
+    ]
     assert [row for row, _ in ledger.unreadable_rows] == [6]
 
 
@@ -116,6 +135,7 @@ def test_look_alike_spellings_of_one_name_are_one_person_over_the_threshold():
 def test_look_alike_spellings_match_the_ledger():
     from tests.validate.test_names import GRACE
 
-    result = match([claim(1, GRACE[2], D(2025, 5, 6), "20.00")], [entry(2, GRACE[5], D(2025, 5, 6), "20.00")],
-                   window_days=7)
+    result = match(
+        [claim(1, GRACE[2], D(2025, 5, 6), "20.00")], [entry(2, GRACE[5], D(2025, 5, 6), "20.00")], window_days=7
+    )
     assert len(result.pairs) == 1

@@ -28,14 +28,18 @@ from tests.fixtures import emails
 from tests.fixtures.voucher_sheets import voucher_sheet
 
 D, P = dt.date, Decimal
-FORM_A = [("Grace Adeyemi", D(2025, 5, 6), "Workshop 1", P("20.00")),
-          ("Grace Adeyemi", D(2025, 5, 6), "Evening session", P("20.00")),
-          ("Peter Novak", D(2025, 5, 6), "Workshop 1", P("20.00")),
-          ("Siobhan Kelly", D(2025, 5, 13), "Reading group", P("15.50")),
-          ("Ahmed Rahman", D(2025, 5, 29), "Workshop 2", P("12.25"))]
-FORM_B = [("Mei Chen", D(2025, 6, 3), "Workshop 3", P("30.00")),
-          ("Peter Novak", D(2025, 5, 6), "Workshop 1", P("20.00")),
-          ("Lucia Rossi", D(2025, 6, 10), "Workshop 3", P("10.00"))]
+FORM_A = [
+    ("Grace Adeyemi", D(2025, 5, 6), "Workshop 1", P("20.00")),
+    ("Grace Adeyemi", D(2025, 5, 6), "Evening session", P("20.00")),
+    ("Peter Novak", D(2025, 5, 6), "Workshop 1", P("20.00")),
+    ("Siobhan Kelly", D(2025, 5, 13), "Reading group", P("15.50")),
+    ("Ahmed Rahman", D(2025, 5, 29), "Workshop 2", P("12.25")),
+]
+FORM_B = [
+    ("Mei Chen", D(2025, 6, 3), "Workshop 3", P("30.00")),
+    ("Peter Novak", D(2025, 5, 6), "Workshop 1", P("20.00")),
+    ("Lucia Rossi", D(2025, 6, 10), "Workshop 3", P("10.00")),
+]
 LEDGER = """Camden ASC co-production: vouchers issued
 Exported 01/07/2025
 
@@ -56,15 +60,23 @@ not a date,Someone,5.00,V009
 def workbook(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("recon")
     (workdir / "inbox").mkdir()
-    for name, lines, sender in (("a.eml", FORM_A, "tom.okafor@camden.gov.uk"),
-                                ("b.eml", FORM_B, "amira.hassan@camden.gov.uk")):
-        msg = emails.attach(emails.message(sender=sender), voucher_sheet(lines), f"Vouchers {name}.xlsx",
-                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    for name, lines, sender in (
+        ("a.eml", FORM_A, "tom.okafor@camden.gov.uk"),
+        ("b.eml", FORM_B, "amira.hassan@camden.gov.uk"),
+    ):
+        msg = emails.attach(
+            emails.message(sender=sender),
+            voucher_sheet(lines),
+            f"Vouchers {name}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
         (workdir / "inbox" / name).write_bytes(msg.as_bytes())
     (workdir / "ledger.csv").write_text(LEDGER, encoding="utf-8")
-    result = CliRunner().invoke(app, ["run", "--inbox", str(workdir / "inbox"), "--outputs", str(workdir / "out")],
-                                env={"COFORMS_LEDGER_PATH": str(workdir / "ledger.csv"),
-                                     "COFORMS_DECLARE_THRESHOLD": "35.00"})
+    result = CliRunner().invoke(
+        app,
+        ["run", "--inbox", str(workdir / "inbox"), "--outputs", str(workdir / "out")],
+        env={"COFORMS_LEDGER_PATH": str(workdir / "ledger.csv"), "COFORMS_DECLARE_THRESHOLD": "35.00"},
+    )
     assert result.exit_code == 0, result.output
     return openpyxl.load_workbook(workdir / "out" / "voucher_reconciliation.xlsx")
 
@@ -82,10 +94,14 @@ def test_control_totals_tie_out_to_the_penny(workbook):
     assert _pennies(totals["£ loaded (signed and unsigned)"]) == P("147.75")
     assert _pennies(totals["£ issued (finance ledger)"]) == P("152.70")
     assert (totals["Lines matched to the ledger"], _pennies(totals["£ matched"])) == (5, P("85.50"))
-    assert (totals["Claimed lines not in the ledger"], _pennies(totals["£ claimed, not in the ledger"])) == \
-        (3, P("62.25"))
-    assert (totals["Ledger entries not claimed on any form"], _pennies(totals["£ issued, not claimed"])) == \
-        (3, P("67.20"))
+    assert (totals["Claimed lines not in the ledger"], _pennies(totals["£ claimed, not in the ledger"])) == (
+        3,
+        P("62.25"),
+    )
+    assert (totals["Ledger entries not claimed on any form"], _pennies(totals["£ issued, not claimed"])) == (
+        3,
+        P("67.20"),
+    )
     assert totals["Ledger rows that could not be read"] == 1
 
 

@@ -29,10 +29,24 @@ def page(tmp_path_factory):
 def _chromium(page, *args: str, cwd) -> subprocess.CompletedProcess:
     profile = cwd / "profile"
     return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={profile}",
-         # the page must show everything with the network cut off
-         "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>", *args, page.as_uri()],
-        capture_output=True, text=True, timeout=120, cwd=cwd)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            # the page must show everything with the network cut off
+            "--proxy-server=127.0.0.1:9",
+            "--proxy-bypass-list=<-loopback>",
+            *args,
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
 
 
 def test_the_page_needs_nothing_from_a_network(page):
@@ -45,8 +59,13 @@ def test_the_page_needs_nothing_from_a_network(page):
 @needs_chromium
 def test_chromium_shows_every_section_with_its_figures(page, tmp_path):
     dom = _chromium(page, "--dump-dom", cwd=tmp_path).stdout
-    for heading in ("Evaluation: how residents scored each principle", "Good Life Camden themes",
-                    "Vouchers paid by month", "Who takes part, and who is missing", "Open exceptions by problem"):
+    for heading in (
+        "Evaluation: how residents scored each principle",
+        "Good Life Camden themes",
+        "Vouchers paid by month",
+        "Who takes part, and who is missing",
+        "Open exceptions by problem",
+    ):
         assert heading in dom
     assert dom.count("<svg") == 5
     assert "£70.50 to 3 people" in dom  # the sample inbox's loaded vouchers

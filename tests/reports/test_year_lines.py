@@ -17,14 +17,20 @@ from tests.fixtures.voucher_sheets import voucher_sheet
 
 D, P = dt.date, Decimal
 TODAY = D(2026, 6, 1)  # financial year 2026-27
-LAST_YEAR = [("Grace Adeyemi", D(2025, 5, 6), "Workshop 1", P("20.00")),
-             ("Peter Novak", D(2026, 3, 31), "Workshop 2", P("15.50"))]  # the last day of 2025-26
-THIS_YEAR = [("Mei Chen", D(2026, 4, 1), "Workshop 3", P("30.00")),  # the first day of 2026-27
-             ("Lucia Rossi", D(2026, 5, 12), "Workshop 4", P("10.25"))]
+LAST_YEAR = [
+    ("Grace Adeyemi", D(2025, 5, 6), "Workshop 1", P("20.00")),
+    ("Peter Novak", D(2026, 3, 31), "Workshop 2", P("15.50")),
+]  # the last day of 2025-26
+THIS_YEAR = [
+    ("Mei Chen", D(2026, 4, 1), "Workshop 3", P("30.00")),  # the first day of 2026-27
+    ("Lucia Rossi", D(2026, 5, 12), "Workshop 4", P("10.25")),
+]
 
 
-@pytest.mark.parametrize(("day", "year"), [(D(2025, 3, 31), "2024-25"), (D(2025, 4, 1), "2025-26"),
-                                           (D(2025, 12, 31), "2025-26"), (D(2099, 4, 1), "2099-00")])
+@pytest.mark.parametrize(
+    ("day", "year"),
+    [(D(2025, 3, 31), "2024-25"), (D(2025, 4, 1), "2025-26"), (D(2025, 12, 31), "2025-26"), (D(2099, 4, 1), "2099-00")],
+)
 def test_the_financial_year_runs_from_april_to_march(day, year):
     assert financial_year(day) == year
 
@@ -62,7 +68,9 @@ def test_this_years_lines_are_in_the_reconciliation_and_last_years_in_a_workbook
     assert by_year["2026-27"][:2] == (2, 40.25) and by_year["2026-27"][4] == "Lines, in this workbook"
     totals = dict(_rows(workdir / RECONCILIATION, "Control totals", 4))  # the years add up to the whole
     assert sum(row[0] for row in by_year.values()) == totals["Voucher lines loaded"] == 4
-    assert sum(Decimal(str(row[1])) for row in by_year.values()) == Decimal(str(totals["£ loaded (signed and unsigned)"]))
+    assert sum(Decimal(str(row[1])) for row in by_year.values()) == Decimal(
+        str(totals["£ loaded (signed and unsigned)"])
+    )
 
 
 def test_a_years_workbook_is_rewritten_only_when_one_of_its_lines_changes(workdir):

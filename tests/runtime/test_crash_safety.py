@@ -33,9 +33,11 @@ def _fill_inbox(inbox: Path) -> None:
     inbox.mkdir(parents=True, exist_ok=True)
     (inbox / SAMPLE_EMAIL).write_bytes(_sample_email())
     shutil.copy(GOLDEN.parent / "golden_email" / "no_attachment.eml", inbox / "no form.eml")
-    for source, name in [("voucher/table_total_row.docx", "vouchers.docx"),
-                         ("evaluation/bad_two_ticks.docx", "evaluation.docx"),
-                         ("planning/sheet.xlsx", "plan.xlsx")]:
+    for source, name in [
+        ("voucher/table_total_row.docx", "vouchers.docx"),
+        ("evaluation/bad_two_ticks.docx", "evaluation.docx"),
+        ("planning/sheet.xlsx", "plan.xlsx"),
+    ]:
         shutil.copy(GOLDEN / source, inbox / name)
     for n, path in enumerate(sorted(inbox.iterdir())):  # a fixed order of arrival
         os.utime(path, ns=(1_700_000_000_000_000_000 + n, 1_700_000_000_000_000_000 + n))
@@ -45,11 +47,17 @@ def _fill_inbox(inbox: Path) -> None:
     os.utime(corrected, ns=(1_700_000_001_000_000_000, 1_700_000_001_000_000_000))  # a second later
 
 
-def _run(workdir: Path, crash_at: str | None = None, workers: int = 1, batch_size: int = 2
-         ) -> subprocess.CompletedProcess:
+def _run(
+    workdir: Path, crash_at: str | None = None, workers: int = 1, batch_size: int = 2
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
-    env.update(COFORMS_INBOX=str(workdir / "inbox"), COFORMS_OUTPUTS=str(workdir / "outputs"),
-               COFORMS_WORKERS=str(workers), COFORMS_BATCH_SIZE=str(batch_size), COFORMS_SETTLE_SECONDS="0")
+    env.update(
+        COFORMS_INBOX=str(workdir / "inbox"),
+        COFORMS_OUTPUTS=str(workdir / "outputs"),
+        COFORMS_WORKERS=str(workers),
+        COFORMS_BATCH_SIZE=str(batch_size),
+        COFORMS_SETTLE_SECONDS="0",
+    )
     if crash_at:
         env["COFORMS_CRASH_AT"] = crash_at
     return subprocess.run([COFORMS, "run"], cwd=workdir, env=env, capture_output=True, text=True, timeout=180)
@@ -60,17 +68,31 @@ def _views(workdir: Path) -> dict[str, list[tuple]]:
     which, by file name (a resumed run may number its submissions differently)."""
     con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
     out = {}
-    for view in ("submissions", "exceptions", "planning", "planning_leads", "evaluation", "evaluation_scores",
-                 "evaluation_feedback", "evaluation_themes", "monitoring", "monitoring_circumstances",
-                 "voucher_lines"):
-        columns = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall()
-                   if r[0] not in ("submission_id", "loaded_at", "resolved_at", "superseded_by", "resolution")]
+    for view in (
+        "submissions",
+        "exceptions",
+        "planning",
+        "planning_leads",
+        "evaluation",
+        "evaluation_scores",
+        "evaluation_feedback",
+        "evaluation_themes",
+        "monitoring",
+        "monitoring_circumstances",
+        "voucher_lines",
+    ):
+        columns = [
+            r[0]
+            for r in con.execute(f"DESCRIBE {view}").fetchall()
+            if r[0] not in ("submission_id", "loaded_at", "resolved_at", "superseded_by", "resolution")
+        ]
         out[view] = sorted(con.execute(f"SELECT {', '.join(columns)} FROM {view}").fetchall(), key=repr)
     out["replaced"] = con.execute(
         "SELECT old.source_file, new.source_file, count(e.code) FROM submissions old "
         "JOIN submissions new ON old.superseded_by = new.submission_id "
         "LEFT JOIN exceptions e ON e.submission_id = old.submission_id "
-        "AND e.resolution = 'replaced by submission ' || new.submission_id GROUP BY ALL ORDER BY ALL").fetchall()
+        "AND e.resolution = 'replaced by submission ' || new.submission_id GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
     con.close()
     return out
 
@@ -86,8 +108,11 @@ def reference(tmp_path_factory) -> dict:
 KILL_POINTS = (
     # (files are parsed in worker processes, never in the run's own: a worker killed while parsing is
     # the last test below)
-    [f"{point}:{n}" for point in ("before_archive", "after_archive", "after_parse", "before_commit",
-                                  "after_record") for n in range(1, PARTS + 1)]
+    [
+        f"{point}:{n}"
+        for point in ("before_archive", "after_archive", "after_parse", "before_commit", "after_record")
+        for n in range(1, PARTS + 1)
+    ]
     + [f"before_batch_commit:{n}" for n in range(1, 4)]  # batches of two files
     + [f"{point}:{n}" for point in ("before_unlink", "after_unlink") for n in range(1, 7)]
     + ["before_reports:1"]
@@ -132,8 +157,9 @@ def test_parsing_workers_killed_cost_only_their_files_and_the_run_goes_on(tmp_pa
     assert report.ok, report.violations
     assert report.pending_files == 0
     con = duckdb.connect(str(tmp_path / "outputs" / "warehouse.duckdb"), read_only=True)
-    codes = con.execute("SELECT s.source_file, e.code FROM submissions s JOIN exceptions e USING (submission_id) "
-                        "ORDER BY ALL").fetchall()
+    codes = con.execute(
+        "SELECT s.source_file, e.code FROM submissions s JOIN exceptions e USING (submission_id) ORDER BY ALL"
+    ).fetchall()
     con.close()
     assert {code for _, code in codes} == {"internal_error", "no_attachment"}
     assert sum(code == "internal_error" for _, code in codes) == PARTS - 1  # every part parsed, none lost

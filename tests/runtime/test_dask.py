@@ -39,8 +39,11 @@ def _run(workdir: Path, **settings: str) -> dict[str, list]:
     try:
         views = {}
         for view in ("submissions", "exceptions", "evaluation_scores", "monitoring", "voucher_lines", "planning"):
-            columns = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall()
-                       if r[0] not in ("loaded_at", "resolved_at", "received_at")]  # times of this copy
+            columns = [
+                r[0]
+                for r in con.execute(f"DESCRIBE {view}").fetchall()
+                if r[0] not in ("loaded_at", "resolved_at", "received_at")
+            ]  # times of this copy
             views[view] = con.execute(f"SELECT {', '.join(columns)} FROM {view} ORDER BY ALL").fetchall()
         return views
     finally:
@@ -54,6 +57,7 @@ def test_a_run_parsed_on_a_dask_cluster_gives_the_rows_of_a_local_run(cluster, t
     local = _run(tmp_path / "local", COFORMS_WORKERS="2")
     assert on_dask == local
     assert {row[7] for row in on_dask["submissions"]} >= {"loaded", "held", "rejected"}  # the status column
+
     def parses_seen(dask_scheduler) -> int:  # nested: sent to the scheduler by value
         prefix = dask_scheduler.task_prefixes.get("parse_many")
         return sum(prefix.state_counts.values()) if prefix is not None else 0

@@ -16,7 +16,7 @@ from pipeline.read.limits import ReadLimits
 from pipeline.records import ParsedFile
 from pipeline.runtime.parallel import Parser
 
-LIMITS = ReadLimits(seconds=2, memory_bytes=600 * 1024 ** 2, conversion_seconds=0, grace_seconds=2)
+LIMITS = ReadLimits(seconds=2, memory_bytes=600 * 1024**2, conversion_seconds=0, grace_seconds=2)
 
 
 def _named(data: bytes) -> ParsedFile:
@@ -111,7 +111,10 @@ def test_a_reader_that_eats_memory_is_stopped_at_the_workers_limit(ctx):
 def test_real_files_parse_the_same_in_one_worker_or_two(workers, ctx):
     from tests.conftest import GOLDEN
 
-    files = [(GOLDEN / "voucher" / name).read_bytes() for name in ("table_total_row.docx", "sheet_numeric_amounts.xlsx", "pdf_table_total_row.pdf")]
+    files = [
+        (GOLDEN / "voucher" / name).read_bytes()
+        for name in ("table_total_row.docx", "sheet_numeric_amounts.xlsx", "pdf_table_total_row.pdf")
+    ]
     with Parser(workers) as parser:
         futures = [parser.submit(data, ctx, len(files)) for data in files]
         results = [f.result(timeout=120) for f in futures]

@@ -45,17 +45,21 @@ def _form_email(tag: str, subject: str = "Plan") -> bytes:
 
 def _bad_files(secret: Path) -> dict[str, bytes | None]:
     """Inbox name -> bytes (None: made specially, see _fill_inbox)."""
-    bad_form_email = emails.form_email(subject="Vouchers", form="voucher/bad_amount_cap_unsigned_unit.docx",
-                                       name="Vouchers.docx")
+    bad_form_email = emails.form_email(
+        subject="Vouchers", form="voucher/bad_amount_cap_unsigned_unit.docx", name="Vouchers.docx"
+    )
     files: dict[str, bytes | None] = {
         # mail that stopped every run
         "date in year 9999.eml": emails.with_header(_form_email("9999"), b"Date", b"Fri, 31 Dec 9999 23:59:59 -2359"),
-        "cr lf in the sender.eml": emails.with_header(_form_email("crlf"), b"From",
-                                                      b"=?utf-8?q?Jo=0D=0ABcc=3A_x?= <jo@example.org>"),
+        "cr lf in the sender.eml": emails.with_header(
+            _form_email("crlf"), b"From", b"=?utf-8?q?Jo=0D=0ABcc=3A_x?= <jo@example.org>"
+        ),
         "nested a thousand deep.eml": emails.deeply_nested_mime(1000),
         "cr lf in the subject.eml": emails.with_header(
             emails.with_header(bad_form_email, b"Subject", b"=?utf-8?q?Vouchers=0D=0ABcc=3A_evil=40example.org?="),
-            b"Message-ID", b"<a\r\n Bcc: evil@example.org>"),
+            b"Message-ID",
+            b"<a\r\n Bcc: evil@example.org>",
+        ),
         # mail that lost forms
         "two emails.mbox": emails.mbox(_form_email("first", "First"), _form_email("second", "Second")),
         "forwarded as a file.eml": emails.email_attached_as_file(_form_email("forwarded")),
@@ -74,8 +78,9 @@ def _bad_files(secret: Path) -> dict[str, bytes | None]:
         os.fsdecode(b"plan \xff.docx"): _plan("not utf-8"),  # a name that is not UTF-8: a good form all the same
     }
     if _have_extract_msg():  # make run and make test install it (the [dev] extra)
-        files["no sender.msg"] = emails.outlook_msg(sender_name=None, sender_email=None,
-                                                    attachments=[("Plan.docx", _plan("msg"))])  # poi blank.msg
+        files["no sender.msg"] = emails.outlook_msg(
+            sender_name=None, sender_email=None, attachments=[("Plan.docx", _plan("msg"))]
+        )  # poi blank.msg
         files["damaged.msg"] = bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00garbage" * 100  # poi clusterfuzz .msg
     return files
 
@@ -105,8 +110,13 @@ def _fill_inbox(inbox: Path, secret: Path) -> set[str]:
 
 def _run(workdir: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
-    env.update(COFORMS_INBOX=str(workdir / "inbox"), COFORMS_OUTPUTS=str(workdir / "outputs"),
-               COFORMS_SETTLE_SECONDS="0", COFORMS_WORKERS="2", COFORMS_PARSE_SECONDS=str(PARSE_SECONDS))
+    env.update(
+        COFORMS_INBOX=str(workdir / "inbox"),
+        COFORMS_OUTPUTS=str(workdir / "outputs"),
+        COFORMS_SETTLE_SECONDS="0",
+        COFORMS_WORKERS="2",
+        COFORMS_PARSE_SECONDS=str(PARSE_SECONDS),
+    )
     return subprocess.run([COFORMS, "run"], cwd=workdir, env=env, capture_output=True, text=True, timeout=900)
 
 
@@ -116,7 +126,8 @@ def _submissions(workdir: Path) -> list[tuple]:
         return con.execute(
             "SELECT s.source_file, s.container_file, s.status, s.form_type, "
             "list(e.code ORDER BY e.code) FILTER (e.code IS NOT NULL) "
-            "FROM submissions s LEFT JOIN exceptions e USING (submission_id) GROUP BY ALL ORDER BY ALL").fetchall()
+            "FROM submissions s LEFT JOIN exceptions e USING (submission_id) GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
     finally:
         con.close()
 
@@ -143,8 +154,11 @@ def test_the_good_forms_load(poisoned):
     workdir, *_ = poisoned
     read = {row[0]: (row[2], row[3]) for row in _submissions(workdir)}
     # loaded, or superseded by a later planning form of the same project (the correction rule)
-    assert [read[name] for name in GOOD] == [("loaded", "voucher"), ("superseded", "planning"),
-                                             ("loaded", "evaluation")]
+    assert [read[name] for name in GOOD] == [
+        ("loaded", "voucher"),
+        ("superseded", "planning"),
+        ("loaded", "evaluation"),
+    ]
     assert read["plan \ufffd.docx"][1] == "planning"  # its name made storable, its form read
 
 
@@ -155,8 +169,9 @@ def test_every_bad_file_is_recorded_with_a_problem(poisoned):
     for source, container, status, _form, codes in rows:
         by_inbox_file.setdefault(container or source, []).append((source, status, codes or []))
     for name in bad - {os.fsdecode(b"plan \xff.docx")}:
-        recorded = by_inbox_file.get(name) or by_inbox_file.get(name.encode("utf-8", "surrogateescape")
-                                                                 .decode("utf-8", "replace"))
+        recorded = by_inbox_file.get(name) or by_inbox_file.get(
+            name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        )
         assert recorded, f"{name} is not in the warehouse"
         # every record of a bad file either names its problem or is a form read from it
         for source, status, codes in recorded:

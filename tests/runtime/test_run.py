@@ -19,7 +19,9 @@ runner = CliRunner()
 
 
 def _run(workdir: Path, *args: str):
-    result = runner.invoke(app, ["run", "--inbox", str(workdir / "inbox"), "--outputs", str(workdir / "outputs"), *args])
+    result = runner.invoke(
+        app, ["run", "--inbox", str(workdir / "inbox"), "--outputs", str(workdir / "outputs"), *args]
+    )
     assert result.exit_code == 0, result.output
     return result
 
@@ -27,10 +29,22 @@ def _run(workdir: Path, *args: str):
 def _views(workdir: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
     try:
-        return {v: con.execute(f"SELECT * FROM {v} ORDER BY ALL").fetchall()
-                for v in ("submissions", "exceptions", "planning", "planning_leads", "evaluation", "evaluation_scores",
-                          "evaluation_feedback", "evaluation_themes", "monitoring", "monitoring_circumstances",
-                          "voucher_lines")}
+        return {
+            v: con.execute(f"SELECT * FROM {v} ORDER BY ALL").fetchall()
+            for v in (
+                "submissions",
+                "exceptions",
+                "planning",
+                "planning_leads",
+                "evaluation",
+                "evaluation_scores",
+                "evaluation_feedback",
+                "evaluation_themes",
+                "monitoring",
+                "monitoring_circumstances",
+                "voucher_lines",
+            )
+        }
     finally:
         con.close()
 
@@ -52,10 +66,17 @@ def test_sample_inbox_fills_every_view_and_both_workbooks(workdir):
     assert status["Vouchers workshop 3.docx"] == "held"  # an amount of '£ten'
     assert [r[2] for r in views["planning_leads"]] == ["Amira Hassan", "Tom Okafor"]
     assert len(views["evaluation_scores"]) == 12 * 4  # four loaded evaluations
-    assert {r[1] for r in views["evaluation_themes"]} <= {"safety", "equality", "health", "housing",
-                                                          "income_and_affordability", "empowered_citizenship",
-                                                          "lifelong_learning", "social_connections_and_community",
-                                                          "environment"}
+    assert {r[1] for r in views["evaluation_themes"]} <= {
+        "safety",
+        "equality",
+        "health",
+        "housing",
+        "income_and_affordability",
+        "empowered_citizenship",
+        "lifelong_learning",
+        "social_connections_and_community",
+        "environment",
+    }
     assert len(views["monitoring"]) == 3
     assert sum(r[6] for r in views["voucher_lines"]) == __import__("decimal").Decimal("70.50")
     codes = {r[5] for r in views["exceptions"]}
@@ -93,7 +114,7 @@ def test_exceptions_workbook_is_filterable_and_says_what_to_ask(workdir):
     header = [c.value for c in ws[3]]
     assert header[:7] == ["Sender", "Received", "Submission", "Status", "Severity", "Problem", "What is wrong"]
     assert ws.freeze_panes == "A4" and ws.auto_filter.ref.startswith("A3:")
-    rows = [dict(zip(header, (c.value for c in row))) for row in ws.iter_rows(min_row=4)]
+    rows = [dict(zip(header, (c.value for c in row), strict=False)) for row in ws.iter_rows(min_row=4)]
     unknown = next(r for r in rows if r["Problem"] == "unknown_form")
     assert unknown["File"] == "Meeting notes.docx" and "template" in unknown["What to ask the sender"]
     for sender in {r["Sender"] for r in rows}:  # within each sender, newest first
@@ -126,9 +147,13 @@ def test_voucher_reconciliation_ties_out_to_the_penny(workdir):
 
 def test_no_input_text_is_ever_written_as_a_formula(workdir):
     from tests.fixtures.wordml import WordDoc
-    WordDoc().p("Co-production Attendance and Voucher Collection").p("Project Name: =HYPERLINK(\"http://x\",\"y\")").table(
-        [["Name", "Date", "Activity", "Time Spent", "Voucher Amount Received", "Signed by recipient"],
-         ["=1+1", "06/05/2025", "@SUM(A1)", "2 hours", "£ten", "+x"]]).save(workdir / "inbox" / "evil.docx")
+
+    WordDoc().p("Co-production Attendance and Voucher Collection").p('Project Name: =HYPERLINK("http://x","y")').table(
+        [
+            ["Name", "Date", "Activity", "Time Spent", "Voucher Amount Received", "Signed by recipient"],
+            ["=1+1", "06/05/2025", "@SUM(A1)", "2 hours", "£ten", "+x"],
+        ]
+    ).save(workdir / "inbox" / "evil.docx")
     _run(workdir)
     for report in ("exceptions.xlsx", "voucher_reconciliation.xlsx"):
         wb = openpyxl.load_workbook(workdir / "outputs" / report)
@@ -147,8 +172,14 @@ def test_run_exits_non_zero_only_when_the_run_itself_fails(workdir):
 def test_console_command_runs_in_a_fresh_process(workdir):
     shutil.copy(GOLDEN / "planning" / "sheet.xlsx", workdir / "inbox" / "plan.xlsx")
     exe = Path(sys.executable).with_name("coforms")
-    proc = subprocess.run([str(exe), "run"], cwd=workdir, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "COFORMS_OUTPUTS": str(workdir / "out")})
+    proc = subprocess.run(
+        [str(exe), "run"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COFORMS_OUTPUTS": str(workdir / "out")},
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Loaded" in proc.stdout and (workdir / "out" / "warehouse.duckdb").exists()
 
@@ -191,8 +222,14 @@ def test_progress_bar_on_a_terminal(workdir):
         shutil.copy(GOLDEN / "planning" / "sheet.xlsx", workdir / "inbox" / f"plan{i}.xlsx")
     exe = Path(sys.executable).with_name("coforms")
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([str(exe), "run"], cwd=workdir, stdin=follower, stdout=follower, stderr=follower,
-                            env={**os.environ, "COLUMNS": "100", "TERM": "xterm"})
+    proc = subprocess.Popen(
+        [str(exe), "run"],
+        cwd=workdir,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
+    )
     os.close(follower)
     output = b""
     while True:
@@ -217,9 +254,15 @@ def test_progress_bar_on_a_terminal(workdir):
 def test_a_name_written_on_a_monitoring_form_reaches_no_output(workdir):
     """The monitoring form is anonymous: not the warehouse (see test_warehouse), reports, replies or log."""
     copy_samples(workdir / "inbox")
-    (workdir / "inbox" / "monitoring.eml").write_bytes(__import__("tests.fixtures.emails", fromlist=["x"]).attach(
-        __import__("tests.fixtures.emails", fromlist=["x"]).message(subject="Monitoring"),
-        (GOLDEN / "monitoring" / "bad_two_ages.docx").read_bytes(), "monitoring.docx").as_bytes())
+    (workdir / "inbox" / "monitoring.eml").write_bytes(
+        __import__("tests.fixtures.emails", fromlist=["x"])
+        .attach(
+            __import__("tests.fixtures.emails", fromlist=["x"]).message(subject="Monitoring"),
+            (GOLDEN / "monitoring" / "bad_two_ages.docx").read_bytes(),
+            "monitoring.docx",
+        )
+        .as_bytes()
+    )
     _run(workdir)
     outputs = workdir / "outputs"
     assert list((outputs / "replies").iterdir())  # the held monitoring form got a reply draft
@@ -238,17 +281,22 @@ def test_an_evaluation_without_a_project_takes_it_from_the_subject_even_in_the_s
     inbox = workdir / "inbox"
     inbox.mkdir(exist_ok=True)
     shutil.copy(GOLDEN / "planning" / "toolkit_layout.docx", inbox / "01 plan.docx")
-    named = emails.attach(emails.message(subject="Evaluation - Carers Week Co-design Group"),
-                          emails.golden("evaluation/bad_no_project.docx"), "evaluation.docx")
-    unnamed = emails.attach(emails.message(subject="Evaluation attached"),
-                            resaved(emails.golden("evaluation/bad_no_project.docx"), "another copy"), "evaluation again.docx")
+    named = emails.attach(
+        emails.message(subject="Evaluation - Carers Week Co-design Group"),
+        emails.golden("evaluation/bad_no_project.docx"),
+        "evaluation.docx",
+    )
+    unnamed = emails.attach(
+        emails.message(subject="Evaluation attached"),
+        resaved(emails.golden("evaluation/bad_no_project.docx"), "another copy"),
+        "evaluation again.docx",
+    )
     (inbox / "02 named.eml").write_bytes(named.as_bytes())
     (inbox / "03 unnamed.eml").write_bytes(unnamed.as_bytes())
     _run(workdir)
     con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
     rows = dict(con.execute("SELECT source_file, (status, project_name) FROM submissions").fetchall())
-    codes = {r[0] for r in con.execute(
-        "SELECT source_file FROM exceptions WHERE code = 'project_unknown'").fetchall()}
+    codes = {r[0] for r in con.execute("SELECT source_file FROM exceptions WHERE code = 'project_unknown'").fetchall()}
     con.close()
     assert rows["evaluation.docx"] == ("loaded", "Carers Week Co-design Group")
     assert rows["evaluation again.docx"][1] is None and codes == {"evaluation again.docx"}

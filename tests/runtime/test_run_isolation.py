@@ -19,8 +19,10 @@ from tests.conftest import GOLDEN
 def _statuses(workdir: Path) -> dict[str, tuple[str, list[str]]]:
     con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
     try:
-        rows = con.execute("SELECT s.source_file, s.status, list(e.code ORDER BY e.code) FILTER (e.code IS NOT NULL) "
-                           "FROM submissions s LEFT JOIN exceptions e USING (submission_id) GROUP BY ALL").fetchall()
+        rows = con.execute(
+            "SELECT s.source_file, s.status, list(e.code ORDER BY e.code) FILTER (e.code IS NOT NULL) "
+            "FROM submissions s LEFT JOIN exceptions e USING (submission_id) GROUP BY ALL"
+        ).fetchall()
     finally:
         con.close()
     return {name: (status, codes or []) for name, status, codes in rows}
@@ -57,8 +59,9 @@ def test_links_refused_in_one_run_are_each_recorded_never_as_duplicates(workdir,
         os.symlink(secret, workdir / "inbox" / name)
     run.run_pipeline(settings)
     statuses = _statuses(workdir)
-    assert [statuses[n] for n in ("link one.docx", "link two.docx", "link three.xlsx")] == \
-        [("rejected", ["not_a_file"])] * 3
+    assert [statuses[n] for n in ("link one.docx", "link two.docx", "link three.xlsx")] == [
+        ("rejected", ["not_a_file"])
+    ] * 3
     archived = b"".join(p.read_bytes() for p in (workdir / "outputs" / "archive").rglob("*") if p.is_file())
     assert b"hunter2" not in archived
     assert check(settings).ok

@@ -19,8 +19,16 @@ from tests.conftest import copy_samples
 
 COFORMS = str(Path(sys.executable).with_name("coforms"))
 # Columns that say when or in what order this copy ran, not what the forms said.
-RUN_COLUMNS = ("submission_id", "loaded_at", "resolved_at", "acted_at", "audit_id", "superseded_by",
-               "related_submission_id", "resolution")
+RUN_COLUMNS = (
+    "submission_id",
+    "loaded_at",
+    "resolved_at",
+    "acted_at",
+    "audit_id",
+    "superseded_by",
+    "related_submission_id",
+    "resolution",
+)
 
 
 def _coforms(workdir: Path, *args: str, warehouse_url: str | None = None) -> str:
@@ -38,8 +46,10 @@ def _workbook_cells(path: Path) -> dict[str, list[list]]:
     book = openpyxl.load_workbook(path, read_only=True)
     out = {}
     for sheet in book.worksheets:
-        out[sheet.title] = [[None if isinstance(v, dt.datetime) and sheet.title == "Resolved" else v for v in row]
-                            for row in sheet.iter_rows(values_only=True)]
+        out[sheet.title] = [
+            [None if isinstance(v, dt.datetime) and sheet.title == "Resolved" else v for v in row]
+            for row in sheet.iter_rows(values_only=True)
+        ]
     book.close()
     return out
 
@@ -52,13 +62,14 @@ def _sample_run(samples: Path, workdir: Path, warehouse_url: str | None) -> dict
     target = warehouse_url or workdir / "outputs" / "warehouse.duckdb"
     with Warehouse(target, read_only=True) as wh:
         held = wh.one("SELECT min(submission_id) FROM submissions WHERE status = 'held'")[0]
-    _coforms(workdir, "accept", str(held), "--reason", "checked by phone", "--by", "admin",
-             warehouse_url=warehouse_url)
+    _coforms(workdir, "accept", str(held), "--reason", "checked by phone", "--by", "admin", warehouse_url=warehouse_url)
     with Warehouse(target, read_only=True) as wh:
         views = wh.view_contents(leave_out=RUN_COLUMNS)
-    return {"views": views,
-            "exceptions.xlsx": _workbook_cells(workdir / "outputs" / "exceptions.xlsx"),
-            "voucher_reconciliation.xlsx": _workbook_cells(workdir / "outputs" / "voucher_reconciliation.xlsx")}
+    return {
+        "views": views,
+        "exceptions.xlsx": _workbook_cells(workdir / "outputs" / "exceptions.xlsx"),
+        "voucher_reconciliation.xlsx": _workbook_cells(workdir / "outputs" / "voucher_reconciliation.xlsx"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +78,10 @@ def both_backends(tmp_path_factory, postgres_server) -> dict[str, dict]:
 
     samples = tmp_path_factory.mktemp("samples")
     copy_samples(samples)
-    return {"duckdb": _sample_run(samples, tmp_path_factory.mktemp("duckdb"), None),
-            "postgresql": _sample_run(samples, tmp_path_factory.mktemp("postgresql"), new_database(postgres_server))}
+    return {
+        "duckdb": _sample_run(samples, tmp_path_factory.mktemp("duckdb"), None),
+        "postgresql": _sample_run(samples, tmp_path_factory.mktemp("postgresql"), new_database(postgres_server)),
+    }
 
 
 @pytest.mark.parametrize("output", ["views", "exceptions.xlsx", "voucher_reconciliation.xlsx"])

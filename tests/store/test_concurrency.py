@@ -22,8 +22,9 @@ COFORMS = str(Path(sys.executable).with_name("coforms"))
 def _start(workdir: Path, **env) -> subprocess.Popen:
     full = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
     full.update(COFORMS_INBOX=str(workdir / "inbox"), COFORMS_OUTPUTS=str(workdir / "outputs"), **env)
-    return subprocess.Popen([COFORMS, "run"], cwd=workdir, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(
+        [COFORMS, "run"], cwd=workdir, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def test_two_runs_started_together_load_everything_once(workdir):
@@ -62,6 +63,7 @@ def test_everything_under_outputs_is_private(workdir):
 # A PostgreSQL warehouse can be shared by pipelines on several machines, each with its own
 # outputs folder (so its own lock file): the server's advisory lock makes them take turns.
 
+
 def _hold_server_lock(url: str):
     from pipeline.store import database
     from pipeline.store.lock import ADVISORY_LOCK_KEY
@@ -77,10 +79,12 @@ def test_two_machines_on_one_postgresql_warehouse_take_turns(tmp_path, postgres_
     from pipeline.store.lock import RunInProgress, exclusive_run
 
     first_machine, second_machine = tmp_path / "a" / "outputs", tmp_path / "b" / "outputs"
-    with exclusive_run(first_machine, 0, postgres_database):
-        with pytest.raises(RunInProgress, match="perhaps on another machine"):
-            with exclusive_run(second_machine, 0, postgres_database):
-                pytest.fail("both machines held the warehouse at once")
+    with (
+        exclusive_run(first_machine, 0, postgres_database),
+        pytest.raises(RunInProgress, match="perhaps on another machine"),
+        exclusive_run(second_machine, 0, postgres_database),
+    ):
+        pytest.fail("both machines held the warehouse at once")
     with exclusive_run(second_machine, 0, postgres_database):  # released when the first finished
         pass
 

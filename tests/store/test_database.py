@@ -26,7 +26,9 @@ def test_a_file_path_is_the_embedded_warehouse_and_a_postgres_url_uses_psycopg(t
 
 
 def test_a_warehouse_url_for_another_database_is_refused_in_plain_words():
-    with pytest.raises(database.UnsupportedWarehouse, match="DuckDB file or a PostgreSQL database; mysql://u:\\*\\*\\*@h/db"):
+    with pytest.raises(
+        database.UnsupportedWarehouse, match="DuckDB file or a PostgreSQL database; mysql://u:\\*\\*\\*@h/db"
+    ):
         database.warehouse_url("mysql://u:secret@h/db")
 
 

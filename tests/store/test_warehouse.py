@@ -14,25 +14,100 @@ from tests.conftest import GOLDEN
 
 # The documented public schema (README, "Warehouse views"): a change here is a change of interface.
 DOCUMENTED_COLUMNS = {
-    "submissions": ["submission_id", "form_type", "source_file", "container_file", "sender", "subject",
-                    "received_at", "sha256", "status", "project_name", "loaded_at", "superseded_by"],
-    "exceptions": ["submission_id", "source_file", "container_file", "sender", "severity", "code", "field",
-                   "location", "message", "value", "state", "resolved_at", "resolution"],
-    "audit": ["audit_id", "acted_at", "actor", "action", "submission_id", "related_submission_id", "old_status",
-              "new_status", "reason"],
-    "planning": ["submission_id", "project_name", "date", "residents_involved", "purpose_and_objectives",
-                 "stakeholders", "coproduction_approach", "communication", "resources_and_support",
-                 "timelines_and_milestones", "monitoring_and_evaluation", "further_involvement"],
+    "submissions": [
+        "submission_id",
+        "form_type",
+        "source_file",
+        "container_file",
+        "sender",
+        "subject",
+        "received_at",
+        "sha256",
+        "status",
+        "project_name",
+        "loaded_at",
+        "superseded_by",
+    ],
+    "exceptions": [
+        "submission_id",
+        "source_file",
+        "container_file",
+        "sender",
+        "severity",
+        "code",
+        "field",
+        "location",
+        "message",
+        "value",
+        "state",
+        "resolved_at",
+        "resolution",
+    ],
+    "audit": [
+        "audit_id",
+        "acted_at",
+        "actor",
+        "action",
+        "submission_id",
+        "related_submission_id",
+        "old_status",
+        "new_status",
+        "reason",
+    ],
+    "planning": [
+        "submission_id",
+        "project_name",
+        "date",
+        "residents_involved",
+        "purpose_and_objectives",
+        "stakeholders",
+        "coproduction_approach",
+        "communication",
+        "resources_and_support",
+        "timelines_and_milestones",
+        "monitoring_and_evaluation",
+        "further_involvement",
+    ],
     "planning_leads": ["submission_id", "position", "lead_name"],
-    "evaluation": ["submission_id", "project_name", "date", "completed_by", "what_worked_well",
-                   "what_could_be_improved", "wider_learning", "additional_feedback"],
+    "evaluation": [
+        "submission_id",
+        "project_name",
+        "date",
+        "completed_by",
+        "what_worked_well",
+        "what_could_be_improved",
+        "wider_learning",
+        "additional_feedback",
+    ],
     "evaluation_scores": ["submission_id", "principle", "statement_no", "statement", "score"],
     "evaluation_feedback": ["submission_id", "principle", "feedback"],
     "evaluation_themes": ["submission_id", "theme"],
-    "monitoring": ["submission_id", "project_name", "date", "age_band", "gender", "gender_self_description", "trans",
-                   "sexual_orientation", "ethnicity", "ethnic_group", "religion", "disability", "carer",
-                   "postcode_district", "ethnic_minority", "lgbtq", "carer_flag", "over_75", "disabled", "homeless",
-                   "refugee_or_asylum_seeker", "gypsy_roma_traveller", "language_barrier", "dementia"],
+    "monitoring": [
+        "submission_id",
+        "project_name",
+        "date",
+        "age_band",
+        "gender",
+        "gender_self_description",
+        "trans",
+        "sexual_orientation",
+        "ethnicity",
+        "ethnic_group",
+        "religion",
+        "disability",
+        "carer",
+        "postcode_district",
+        "ethnic_minority",
+        "lgbtq",
+        "carer_flag",
+        "over_75",
+        "disabled",
+        "homeless",
+        "refugee_or_asylum_seeker",
+        "gypsy_roma_traveller",
+        "language_barrier",
+        "dementia",
+    ],
     "monitoring_circumstances": ["submission_id", "circumstance"],
     "voucher_lines": ["submission_id", "line_no", "name", "date", "activity", "time_spent_minutes", "amount", "signed"],
 }
@@ -53,16 +128,25 @@ def wh(warehouse_target):
 def test_views_have_exactly_the_documented_columns(wh):
     assert set(PUBLIC_VIEWS) == set(DOCUMENTED_COLUMNS)
     for view, columns in DOCUMENTED_COLUMNS.items():
-        got = [r[0] for r in wh.rows("SELECT column_name FROM information_schema.columns WHERE table_name = :view "
-                                     "AND table_schema <> 'store' ORDER BY ordinal_position", view=view)]
+        got = [
+            r[0]
+            for r in wh.rows(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = :view "
+                "AND table_schema <> 'store' ORDER BY ordinal_position",
+                view=view,
+            )
+        ]
         assert got == columns, view
 
 
 def test_amounts_are_decimal_to_the_penny(wh, ctx):
     _record(wh, "table_total_row.docx", ctx)
-    assert tuple(wh.one("SELECT data_type, numeric_precision, numeric_scale FROM information_schema.columns "
-                        "WHERE table_schema = 'store' AND table_name = 'voucher_lines' AND column_name = 'amount'")
-                 ) in {("DECIMAL(10,2)", 10, 2), ("numeric", 10, 2)}  # DuckDB names it so, PostgreSQL so
+    assert tuple(
+        wh.one(
+            "SELECT data_type, numeric_precision, numeric_scale FROM information_schema.columns "
+            "WHERE table_schema = 'store' AND table_name = 'voucher_lines' AND column_name = 'amount'"
+        )
+    ) in {("DECIMAL(10,2)", 10, 2), ("numeric", 10, 2)}  # DuckDB names it so, PostgreSQL so
     total = wh.one("SELECT sum(amount) FROM voucher_lines")[0]
     assert str(total) == "70.50"
 
@@ -86,8 +170,9 @@ def test_held_forms_stay_out_of_the_views_but_keep_their_valid_values(wh, ctx):
 
 def test_unreadable_file_is_recorded_as_rejected_with_its_problem(wh):
     problem = make_problem(ProblemCode.CORRUPT_FILE, "The file is empty (0 bytes).")
-    rec = decide_and_record(wh, Provenance("empty.docx"), hashlib.sha256(b"").hexdigest(),
-                            ParsedFile(None, None, [problem]))
+    rec = decide_and_record(
+        wh, Provenance("empty.docx"), hashlib.sha256(b"").hexdigest(), ParsedFile(None, None, [problem])
+    )
     row = wh.one("SELECT status, form_type FROM submissions WHERE submission_id = :id", id=rec.submission_id)
     assert row == ("rejected", None)
     assert wh.one("SELECT code, source_file FROM exceptions") == ("corrupt_file", "empty.docx")
@@ -110,25 +195,43 @@ def test_a_failed_write_leaves_nothing_behind(wh, ctx, monkeypatch):
 
 def test_seldom_heard_flags_are_derived_in_the_view(wh, ctx):
     _record(wh, "vertical_glyph.docx", ctx, "monitoring")  # 75-84, Caribbean, carer, disabled, dementia, language
-    row = wh.one("SELECT ethnic_minority, lgbtq, carer_flag, over_75, disabled, homeless, "
-                         "refugee_or_asylum_seeker, gypsy_roma_traveller, language_barrier, dementia, ethnic_group "
-                         "FROM monitoring")
-    assert row == (True, False, True, True, True, False, False, False, True, True,
-                   "Black, Black British, Caribbean or African")
+    row = wh.one(
+        "SELECT ethnic_minority, lgbtq, carer_flag, over_75, disabled, homeless, "
+        "refugee_or_asylum_seeker, gypsy_roma_traveller, language_barrier, dementia, ethnic_group "
+        "FROM monitoring"
+    )
+    assert row == (
+        True,
+        False,
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        True,
+        True,
+        "Black, Black British, Caribbean or African",
+    )
 
 
 def test_monitoring_stores_no_name_anywhere(wh, ctx):
     _record(wh, "vertical_glyph.docx", ctx, "monitoring")
-    for (table,) in wh.rows("SELECT table_schema || '.' || table_name FROM information_schema.tables "
-                            "WHERE table_schema NOT IN ('information_schema', 'pg_catalog')"):
+    for (table,) in wh.rows(
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+        "WHERE table_schema NOT IN ('information_schema', 'pg_catalog')"
+    ):
         dump = str(wh.rows(f"SELECT * FROM {table}"))
         assert "Margaret" not in dump, table
 
 
 def test_evaluation_has_twelve_score_rows_with_null_for_not_answered(wh, ctx):
     rec = _record(wh, "bad_not_answered.docx", ctx, "evaluation")
-    rows = wh.rows("SELECT principle, statement_no, score FROM evaluation_scores WHERE submission_id = :id "
-                   "ORDER BY principle, statement_no", id=rec.submission_id)
+    rows = wh.rows(
+        "SELECT principle, statement_no, score FROM evaluation_scores WHERE submission_id = :id "
+        "ORDER BY principle, statement_no",
+        id=rec.submission_id,
+    )
     assert len(rows) == 12
     assert ("accessibility", 1, None) in rows
     assert all(score in (1, 2, 3, 4, 5) for p, n, score in rows if (p, n) != ("accessibility", 1))
@@ -137,6 +240,7 @@ def test_evaluation_has_twelve_score_rows_with_null_for_not_answered(wh, ctx):
 def test_a_claim_already_loaded_is_known(wh, ctx):
     _record(wh, "table_total_row.docx", ctx)
     from pipeline.validate.names import claim_key
+
     key = claim_key("Grace  ADEYEMI", dt.date(2025, 5, 6), "workshop 1")
     assert wh.loaded_claims([key, "nobody|2025-01-01|x"]) == {key: (1, "table_total_row.docx")}
 

@@ -50,10 +50,22 @@ def test_a_claim_needs_a_name_a_date_and_an_activity():
 def _voucher(names: list[str]) -> RawForm:
     def cell(text: str) -> RawValue:
         return RawValue(text, Location(sheet="Vouchers", cell="A1"))
-    rows = [RawRow(i, {"name": cell(name), "date": cell("06/05/2025"), "activity": cell("Workshop 1"),
-                       "time_spent": cell("2 hours"), "amount": cell("£20"), "signed": cell("GA")},
-                   Location(sheet="Vouchers", cell=f"A{i + 5}"))
-            for i, name in enumerate(names, start=1)]
+
+    rows = [
+        RawRow(
+            i,
+            {
+                "name": cell(name),
+                "date": cell("06/05/2025"),
+                "activity": cell("Workshop 1"),
+                "time_spent": cell("2 hours"),
+                "amount": cell("£20"),
+                "signed": cell("GA"),
+            },
+            Location(sheet="Vouchers", cell=f"A{i + 5}"),
+        )
+        for i, name in enumerate(names, start=1)
+    ]
     return RawForm("voucher", {"project_name": cell("Carers Week"), "completed_by": cell("Tom Okafor")}, rows=rows)
 
 
@@ -90,12 +102,20 @@ def test_a_warehouse_made_before_person_keys_has_its_claim_keys_recomputed(wareh
     engine = database.make_engine(database.warehouse_url(target))
     with engine.connect() as conn:
         _at_revision_0002(conn)
-        conn.execute(sa.text("INSERT INTO store.submissions (submission_id, form_type, source_file, sha256, status, "
-                             "loaded_at) VALUES (1, 'voucher', 'old.xlsx', 'ab12', 'loaded', '2025-05-07 10:00')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO store.submissions (submission_id, form_type, source_file, sha256, status, "
+                "loaded_at) VALUES (1, 'voucher', 'old.xlsx', 'ab12', 'loaded', '2025-05-07 10:00')"
+            )
+        )
         for line_no, name in enumerate(GRACE[:3], start=1):
-            conn.execute(sa.text("INSERT INTO store.voucher_lines (submission_id, line_no, name, date, activity, "
-                                 "amount, signed, claim_key) VALUES (1, :n, :name, :date, 'Workshop 1', 20, true, :key)"),
-                         {"n": line_no, "name": name, "date": DAY, "key": _old_key(name, DAY, "Workshop 1")})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO store.voucher_lines (submission_id, line_no, name, date, activity, "
+                    "amount, signed, claim_key) VALUES (1, :n, :name, :date, 'Workshop 1', 20, true, :key)"
+                ),
+                {"n": line_no, "name": name, "date": DAY, "key": _old_key(name, DAY, "Workshop 1")},
+            )
         conn.commit()
         database.migrate(conn)
         keys = {r[0] for r in conn.execute(sa.text("SELECT claim_key FROM store.voucher_lines"))}

@@ -9,6 +9,7 @@ from pipeline.store.database import VERSION_TABLE_SCHEMA
 
 class DuckDBImpl(DefaultImpl):
     """Alembic knows no DuckDB out of the box; its DDL is PostgreSQL-like and transactional."""
+
     __dialect__ = "duckdb"
     transactional_ddl = True
 
@@ -17,7 +18,6 @@ connection = context.config.attributes["connection"]
 with connection.begin():
     # the version table lives in `store`, which the first migration would otherwise create
     connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {VERSION_TABLE_SCHEMA}"))
-context.configure(connection=connection, version_table_schema=VERSION_TABLE_SCHEMA,
-                  transaction_per_migration=True)
+context.configure(connection=connection, version_table_schema=VERSION_TABLE_SCHEMA, transaction_per_migration=True)
 with context.begin_transaction():
     context.run_migrations()

@@ -179,8 +179,19 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for view in ("voucher_lines", "monitoring_circumstances", "monitoring", "evaluation_themes",
-                 "evaluation_feedback", "evaluation_scores", "evaluation", "planning_leads", "planning", "audit",
-                 "exceptions", "submissions"):
+    for view in (
+        "voucher_lines",
+        "monitoring_circumstances",
+        "monitoring",
+        "evaluation_themes",
+        "evaluation_feedback",
+        "evaluation_scores",
+        "evaluation",
+        "planning_leads",
+        "planning",
+        "audit",
+        "exceptions",
+        "submissions",
+    ):
         op.execute(f"DROP VIEW IF EXISTS {view}")
     op.execute("DROP SCHEMA store CASCADE")

@@ -47,23 +47,29 @@ def _new_claim_key(name: str, date, activity: str) -> str | None:
 def _rekey(key: Callable[[str, object, str], str | None]) -> None:
     conn = op.get_bind()
     changed = []
-    for name, date, activity, stored in conn.execute(sa.text(
-            "SELECT DISTINCT name, date, activity, claim_key FROM store.voucher_lines WHERE claim_key IS NOT NULL")):
+    for name, date, activity, stored in conn.execute(
+        sa.text("SELECT DISTINCT name, date, activity, claim_key FROM store.voucher_lines WHERE claim_key IS NOT NULL")
+    ):
         new = key(name, date, activity)
         if new != stored:
             changed.append({"name": name, "date": date, "activity": activity, "claim_key": new})
     if not changed:
         return
-    conn.execute(sa.text("CREATE TEMPORARY TABLE rekeyed_claims "
-                         "(name VARCHAR, date DATE, activity VARCHAR, claim_key VARCHAR)"))
-    rekeyed = sa.table("rekeyed_claims", sa.column("name"), sa.column("date"), sa.column("activity"),
-                       sa.column("claim_key"))
+    conn.execute(
+        sa.text("CREATE TEMPORARY TABLE rekeyed_claims (name VARCHAR, date DATE, activity VARCHAR, claim_key VARCHAR)")
+    )
+    rekeyed = sa.table(
+        "rekeyed_claims", sa.column("name"), sa.column("date"), sa.column("activity"), sa.column("claim_key")
+    )
     for start in range(0, len(changed), _CHUNK):
-        conn.execute(rekeyed.insert().values(changed[start:start + _CHUNK]))
-    conn.execute(sa.text(
-        "UPDATE store.voucher_lines SET claim_key = r.claim_key FROM rekeyed_claims r "
-        "WHERE store.voucher_lines.name = r.name AND store.voucher_lines.date = r.date "
-        "AND store.voucher_lines.activity = r.activity AND store.voucher_lines.claim_key IS NOT NULL"))
+        conn.execute(rekeyed.insert().values(changed[start : start + _CHUNK]))
+    conn.execute(
+        sa.text(
+            "UPDATE store.voucher_lines SET claim_key = r.claim_key FROM rekeyed_claims r "
+            "WHERE store.voucher_lines.name = r.name AND store.voucher_lines.date = r.date "
+            "AND store.voucher_lines.activity = r.activity AND store.voucher_lines.claim_key IS NOT NULL"
+        )
+    )
     conn.execute(sa.text("DROP TABLE rekeyed_claims"))
 
 
