@@ -1,4 +1,4 @@
-"""Named crash points, for the kill tests (tests/test_crash_safety.py).
+"""Named crash points, for the kill tests (tests/runtime/test_crash_safety.py).
 
 `COFORMS_CRASH_AT=name:n` makes the process SIGKILL itself the n-th time it reaches the point
 `name`, exactly as a power cut or the OOM killer would stop it there. Unset (always, outside

@@ -9,7 +9,7 @@ os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="coforms-prefect-home-")
 os.environ.pop("PREFECT_API_URL", None)
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 # Tests write a file and run at once: the inbox's settling time (a file still being copied in is
-# left for the next run) is tested on its own, in tests/test_intake.py, and is 0 everywhere else.
+# left for the next run) is tested on its own, in tests/intake/test_inbox.py, and is 0 everywhere else.
 os.environ["COFORMS_SETTLE_SECONDS"] = "0"
 from pathlib import Path
 
