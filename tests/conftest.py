@@ -106,3 +106,13 @@ def warehouse_target(request, tmp_path: Path):
     if request.param == "duckdb":
         return tmp_path / "warehouse.duckdb"
     return request.getfixturevalue("postgres_database")
+
+
+def coforms_env(inbox: Path, outputs: Path, **settings: object) -> dict[str, str]:
+    """The environment for a `coforms` subprocess: this one's, without any COFORMS_* setting of its
+    own, with the inbox and outputs given, no settling time (the files were just written) and
+    `settings` (parse_seconds=30 -> COFORMS_PARSE_SECONDS=30)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
+    env.update(COFORMS_INBOX=str(inbox), COFORMS_OUTPUTS=str(outputs), COFORMS_SETTLE_SECONDS="0")
+    env.update({f"COFORMS_{name.upper()}": str(value) for name, value in settings.items()})
+    return env

@@ -3,7 +3,6 @@ its Problem, nothing crashes or hangs, nothing from outside a file gets in, memo
 
 from __future__ import annotations
 
-import os
 import resource
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 
+from tests.conftest import coforms_env
 from tests.corpus.make_hostile import HOSTILE, HOSTILE_DIR
 
 COFORMS = str(Path(sys.executable).with_name("coforms"))
@@ -29,8 +29,7 @@ def test_every_hostile_file_gets_its_problem_and_nothing_leaks(workdir):
         shutil.copy(HOSTILE_DIR / name, inbox / name)
     with (inbox / "hundred_megabytes.docx").open("wb") as fh:  # a 100 MB file: refused without reading it
         fh.truncate(100 * 1024 * 1024)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
-    env.update(COFORMS_INBOX=str(inbox), COFORMS_OUTPUTS=str(workdir / "outputs"), COFORMS_SETTLE_SECONDS="0")
+    env = coforms_env(inbox, workdir / "outputs")
     proc = subprocess.run([COFORMS, "run"], cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -6,7 +6,6 @@ password, through its UNO API)."""
 from __future__ import annotations
 
 import io
-import signal
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from pipeline.read import UnreadableFile, read_document
 from pipeline.read.docx import MAX_CELL_CHARS as DOCX_CELL_CHARS
 from pipeline.read.docx import MAX_ROWS as DOCX_ROWS
 from pipeline.read.docx import read_docx
+from pipeline.read.limits import deadline
 from pipeline.read.xlsx import MAX_CELL_CHARS as XLSX_CELL_CHARS
 from pipeline.read.xlsx import read_xlsx
 from tests.conftest import GOLDEN
@@ -33,18 +33,10 @@ DATA = Path(__file__).parent / "data"
 
 @contextmanager
 def within(seconds: float):
-    """Fails the test, rather than hanging it, when the block runs longer than `seconds`."""
-
-    def time_up(_signum, _frame):
-        raise TimeoutError(f"took longer than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, time_up)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
+    """Fails the test, rather than hanging it, when the block runs longer than `seconds` (the
+    deadline every file is read under in a worker, pipeline.read.limits)."""
+    with deadline(seconds):
         yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _refused(reader, data: bytes) -> UnreadableFile:

@@ -21,7 +21,7 @@ import pytest
 
 from pipeline.admin.check import check
 from pipeline.settings import Settings
-from tests.conftest import GOLDEN
+from tests.conftest import GOLDEN, coforms_env
 from tests.fixtures.build_golden import SAMPLE_EMAIL, _sample_email
 
 COFORMS = str(Path(sys.executable).with_name("coforms"))
@@ -50,14 +50,7 @@ def _fill_inbox(inbox: Path) -> None:
 def _run(
     workdir: Path, crash_at: str | None = None, workers: int = 1, batch_size: int = 2
 ) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
-    env.update(
-        COFORMS_INBOX=str(workdir / "inbox"),
-        COFORMS_OUTPUTS=str(workdir / "outputs"),
-        COFORMS_WORKERS=str(workers),
-        COFORMS_BATCH_SIZE=str(batch_size),
-        COFORMS_SETTLE_SECONDS="0",
-    )
+    env = coforms_env(workdir / "inbox", workdir / "outputs", workers=workers, batch_size=batch_size)
     if crash_at:
         env["COFORMS_CRASH_AT"] = crash_at
     return subprocess.run([COFORMS, "run"], cwd=workdir, env=env, capture_output=True, text=True, timeout=180)

@@ -21,7 +21,7 @@ import pytest
 
 from pipeline.admin.check import check
 from pipeline.settings import Settings
-from tests.conftest import GOLDEN, resaved
+from tests.conftest import GOLDEN, coforms_env, resaved
 from tests.fixtures import emails
 from tests.read import crafted
 
@@ -109,14 +109,7 @@ def _fill_inbox(inbox: Path, secret: Path) -> set[str]:
 
 
 def _run(workdir: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COFORMS_")}
-    env.update(
-        COFORMS_INBOX=str(workdir / "inbox"),
-        COFORMS_OUTPUTS=str(workdir / "outputs"),
-        COFORMS_SETTLE_SECONDS="0",
-        COFORMS_WORKERS="2",
-        COFORMS_PARSE_SECONDS=str(PARSE_SECONDS),
-    )
+    env = coforms_env(workdir / "inbox", workdir / "outputs", workers=2, parse_seconds=PARSE_SECONDS)
     return subprocess.run([COFORMS, "run"], cwd=workdir, env=env, capture_output=True, text=True, timeout=900)
 
 
