@@ -3,7 +3,7 @@
 from decimal import Decimal
 from functools import cached_property
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from pipeline.validate.names import claim_key
 from schemas.types import Minutes, Money, PastDate, Signed, SingleLine
@@ -19,6 +19,17 @@ class VoucherLine(BaseModel):
     time_spent_minutes: Minutes = None
     amount: Money = None
     signed: Signed = False
+    _location: str | None = PrivateAttr(default=None)
+
+    @property
+    def location(self) -> str | None:
+        """Where the line is in the file (its table row or sheet row): not a value of the form."""
+        return self._location
+
+    def found_at(self, location: object | None) -> "VoucherLine":
+        """This line, knowing where it was read (set by validation, which has the row)."""
+        self._location = None if location is None else str(location)
+        return self
 
     @cached_property
     def claim_key(self) -> str | None:

@@ -62,7 +62,7 @@ def claims_made_before(parsed: ParsedFile, history, excluding: Iterable[int] = (
                     f"Row {line.line_no}: {line.name}, {line.date:%d/%m/%Y}, {line.activity} was already claimed on "
                     f'"{first_file}" (submission {first_sid}).',
                     field=f"lines.{line.line_no}",
-                    location=parsed.locations.get(f"lines.{line.line_no}"),
+                    location=line.location,
                     value=f"{line.name} | {line.date:%d/%m/%Y} | {line.activity}",
                 )
             )

@@ -734,7 +734,7 @@ def _load_voucher(out: _PendingRows, sid: int, form: VoucherForm, locations: dic
                 line.time_spent_minutes,
                 line.amount,
                 line.signed,
-                locations.get(f"lines.{line.line_no}"),
+                line.location,
                 line.claim_key,
             ]
             for line in form.lines

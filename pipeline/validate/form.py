@@ -292,7 +292,7 @@ def _validate_voucher(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collecto
         before = len(out.problems)
         line = _validate(
             VoucherLine, data, ctx, out, lambda loc, prefix=prefix: f"{prefix}.{column_of_field.get(loc[0], loc[0])}"
-        )
+        ).found_at(row.location)
         for p in out.problems[before:]:
             out.problems[out.problems.index(p)] = p.model_copy(update={"message": f"Row {row.row_no}: {p.message}"})
         missing = [

@@ -43,12 +43,12 @@ class MemoryHistory:
 
 def _voucher(*names: str) -> ParsedFile:
     lines = [
-        VoucherLine(line_no=n, name=name, date=DAY, activity="Workshop 1", amount=Decimal("20"), signed=True)
+        VoucherLine(line_no=n, name=name, date=DAY, activity="Workshop 1", amount=Decimal("20"), signed=True).found_at(
+            f"table 1, row {n + 1}"
+        )
         for n, name in enumerate(names, start=1)
     ]
-    return ParsedFile(
-        "voucher", VoucherForm(project_name="Carers Week", lines=lines), locations={"lines.1": "table 1, row 2"}
-    )
+    return ParsedFile("voucher", VoucherForm(project_name="Carers Week", lines=lines))
 
 
 def _unknown_project() -> ParsedFile:
