@@ -21,7 +21,7 @@ import pytest
 
 from pipeline.admin.check import check
 from pipeline.settings import Settings
-from tests.conftest import GOLDEN, coforms_env
+from tests.conftest import GOLDEN, RUN_VIEWS, coforms_env
 from tests.fixtures.build_golden import SAMPLE_EMAIL, _sample_email
 
 COFORMS = str(Path(sys.executable).with_name("coforms"))
@@ -61,19 +61,7 @@ def _views(workdir: Path) -> dict[str, list[tuple]]:
     which, by file name (a resumed run may number its submissions differently)."""
     con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
     out = {}
-    for view in (
-        "submissions",
-        "exceptions",
-        "planning",
-        "planning_leads",
-        "evaluation",
-        "evaluation_scores",
-        "evaluation_feedback",
-        "evaluation_themes",
-        "monitoring",
-        "monitoring_circumstances",
-        "voucher_lines",
-    ):
+    for view in RUN_VIEWS:
         columns = [
             r[0]
             for r in con.execute(f"DESCRIBE {view}").fetchall()

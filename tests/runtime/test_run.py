@@ -13,7 +13,7 @@ import openpyxl
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from tests.conftest import GOLDEN, copy_samples, resaved
+from tests.conftest import GOLDEN, RUN_VIEWS, copy_samples, resaved
 
 runner = CliRunner()
 
@@ -29,22 +29,7 @@ def _run(workdir: Path, *args: str):
 def _views(workdir: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
     try:
-        return {
-            v: con.execute(f"SELECT * FROM {v} ORDER BY ALL").fetchall()
-            for v in (
-                "submissions",
-                "exceptions",
-                "planning",
-                "planning_leads",
-                "evaluation",
-                "evaluation_scores",
-                "evaluation_feedback",
-                "evaluation_themes",
-                "monitoring",
-                "monitoring_circumstances",
-                "voucher_lines",
-            )
-        }
+        return {v: con.execute(f"SELECT * FROM {v} ORDER BY ALL").fetchall() for v in RUN_VIEWS}
     finally:
         con.close()
 
