@@ -4,6 +4,11 @@ A Document is an ordered list of Lines. A Line is either a paragraph (one cell) 
 row of a table or sheet (several cells, each knowing its column). Tick boxes, whatever
 their encoding in the source file, arrive here as the two characters TICKED and UNTICKED,
 so extraction never needs to know which reader produced the Document.
+
+Text that came from a picture (a scan or a photo) is marked as such: its Cell's `source` is
+"ocr" and its `reading` keeps what each OCR engine read, whether the reader was unsure of a
+mark, and the name of a picture of the spot (in `Document.crops`) for the admin to look at.
+Validation decides from these whether a value can be trusted (pipeline/validate/ocr.py).
 """
 
 from __future__ import annotations
@@ -13,6 +18,10 @@ from typing import Literal
 
 TICKED = "\u2612"  # ☒
 UNTICKED = "\u2610"  # ☐
+# What a scan's handwriting that OCR could not read becomes: kept, never invented.
+HANDWRITTEN = "(handwritten, see the original)"
+
+Source = Literal["text", "form_field", "ocr"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,8 @@ class Location:
     col: int | None = None
     sheet: str | None = None
     cell: str | None = None
+    # In a scan: the spot's pixel box (left, top, right, bottom) on the page as straightened.
+    box: tuple[int, int, int, int] | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         if self.sheet is not None:
@@ -41,13 +52,35 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """What OCR made of one cell or line of a picture.
+
+    `text` is the primary engine's reading (the Cell's text is built from it); `second_text` is
+    an independent engine's reading of the same spot (None where it was not read twice).
+    `unsure` is a tick box or an ink mark the reader could not decide (the Cell's text then
+    says unticked/unsigned, and validation holds the form: never guessed). `handwritten` is ink
+    that no engine could read as words (the Cell's text is HANDWRITTEN). `crop` names the
+    picture of the spot in Document.crops."""
+
+    engine: str
+    text: str
+    second_engine: str | None = None
+    second_text: str | None = None
+    crop: str | None = None
+    unsure: bool = False
+    handwritten: bool = False
+
+
+@dataclass(frozen=True)
 class Cell:
     text: str
     location: Location
     col: int = 0
     # A typed value where the source had one (an Excel date, number or boolean cell).
     value: object | None = None
-    has_image: bool = False
+    has_image: bool = False  # a picture, or (in a scan) handwritten ink such as a signature
+    source: Source = "text"
+    reading: Reading | None = None  # set where source is "ocr"
 
     @property
     def is_blank(self) -> bool:
@@ -74,6 +107,8 @@ class Document:
     format: str
     lines: list[Line] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # provenance notes, e.g. "converted by LibreOffice"
+    # pictures of the spots OCR read (PNG bytes by Reading.crop name), for the admin to look at
+    crops: dict[str, bytes] = field(default_factory=dict)
 
     def add_paragraph(self, text: str, location: Location, has_image: bool = False) -> None:
         self.lines.append(Line("paragraph", (Cell(text, location, 0, None, has_image),)))

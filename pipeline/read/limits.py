@@ -5,7 +5,8 @@ is read in a worker process (pipeline.runtime.parallel) that has a memory limit 
 allocation beyond it raises MemoryError), and a deadline per file (SIGALRM: the reader is
 interrupted where it stands). A reader stuck inside C code that never returns to Python is
 killed from outside by the pool's own, longer, timeout. LibreOffice's conversion of an old
-file gets its own time on top (`allow_more_time`).
+file gets its own time on top (`allow_more_time`), and so does each page OCR reads
+(`allow_time_for_ocr_page`): a 40-page scan is slow, not broken.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pipeline.workspace import use_temp_dir
 
 _in_limited_worker = False
 _deadline: float | None = None  # time.monotonic() by which the current file must be read
+_ocr_limits: tuple[float, int] = (30.0, 40)  # (ocr_page_seconds, ocr_max_pages) of the file being read
 
 
 class TimeLimitReached(BaseException):
@@ -35,15 +37,28 @@ class ReadLimits:
     memory_bytes: int = 2 * 1024**3  # each worker's address space
     conversion_seconds: float = 120.0  # LibreOffice converting one old file, on top
     grace_seconds: float = 15.0  # then the pool kills a worker that has not answered
+    ocr_page_seconds: float = 30.0  # OCR of one page of a scan or photo, on top
+    ocr_max_pages: int = 40  # pages of one scan that are read; a longer one is refused as too_large
 
     @classmethod
     def from_settings(cls, settings) -> ReadLimits:
-        return cls(settings.parse_seconds, settings.parse_memory_mb * 1024**2, settings.conversion_seconds)
+        return cls(
+            settings.parse_seconds,
+            settings.parse_memory_mb * 1024**2,
+            settings.conversion_seconds,
+            ocr_page_seconds=settings.ocr_page_seconds,
+            ocr_max_pages=settings.ocr_max_pages,
+        )
 
     @property
     def hard_seconds(self) -> float:
         """When the pool kills a worker that has not answered: past every limit the worker enforces itself."""
         return self.seconds + self.conversion_seconds + self.grace_seconds
+
+    @property
+    def hard_seconds_with_ocr(self) -> float:
+        """The same for a file that may be a scan (a PDF or a picture): each page may take its OCR time."""
+        return self.hard_seconds + self.ocr_max_pages * self.ocr_page_seconds
 
 
 def enter_limited_worker(memory_bytes: int, temp_dir: Path | None = None) -> None:
@@ -64,9 +79,12 @@ def _time_up(_signum, _frame) -> None:
 
 
 @contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Interrupt the code inside with TimeLimitReached once `seconds` have passed (main thread only)."""
-    global _deadline
+def deadline(seconds: float, limits: ReadLimits | None = None) -> Iterator[None]:
+    """Interrupt the code inside with TimeLimitReached once `seconds` have passed (main thread only).
+    `limits`: the OCR allowances of the file being read (allow_time_for_ocr_page, ocr_max_pages)."""
+    global _deadline, _ocr_limits
+    if limits is not None:
+        _ocr_limits = (limits.ocr_page_seconds, limits.ocr_max_pages)
     previous = signal.signal(signal.SIGALRM, _time_up)
     _deadline = time.monotonic() + seconds
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -85,3 +103,13 @@ def allow_more_time(seconds: float) -> None:
         return
     _deadline += seconds
     signal.setitimer(signal.ITIMER_REAL, max(0.001, _deadline - time.monotonic()))
+
+
+def allow_time_for_ocr_page() -> None:
+    """Give the file being read one page's OCR time more (setting `ocr_page_seconds`)."""
+    allow_more_time(_ocr_limits[0])
+
+
+def ocr_max_pages() -> int:
+    """How many pages of one scan are read (setting `ocr_max_pages`)."""
+    return _ocr_limits[1]

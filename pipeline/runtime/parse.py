@@ -77,7 +77,7 @@ def parse_safely(data: bytes, ctx: Context, limits: ReadLimits | None = None) ->
 
     started = time.perf_counter()
     try:
-        with _cycle_collector_paused(), deadline(limits.seconds) if limits else nullcontext():
+        with _cycle_collector_paused(), deadline(limits.seconds, limits) if limits else nullcontext():
             parsed = parse_file(data, ctx, limits.conversion_seconds if limits else None)
     except TimeLimitReached:
         parsed = file_problem(
