@@ -23,8 +23,21 @@ class Format(StrEnum):
     ODF = "odf"
     RTF = "rtf"
     ZIP = "zip"  # a zip that is not an Office document
+    # pictures: a scanned or photographed form, read by OCR (pipeline.read.scan)
+    JPEG = "jpeg"
+    PNG = "png"
+    TIFF = "tiff"  # may hold several pages, or a 1-bit fax (CCITT G4)
+    HEIC = "heic"  # HEIC/HEIF: an iPhone's photos
+    BMP = "bmp"
+    WEBP = "webp"
     EMPTY = "empty"
     UNKNOWN = "unknown"
+
+
+IMAGE_FORMATS = frozenset({Format.JPEG, Format.PNG, Format.TIFF, Format.HEIC, Format.BMP, Format.WEBP})
+
+# the brands of an ISO media file ("....ftyp<brand>") that hold a HEIF still image
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
 
 
 class UnsafeZip(Exception):
@@ -54,7 +67,30 @@ def sniff(data: bytes) -> Format:
         if "mimetype" in names:
             return Format.ODF
         return Format.ZIP
+    return _image_format(data)
+
+
+def _image_format(data: bytes) -> Format:
+    if data.startswith(b"\xff\xd8\xff"):
+        return Format.JPEG
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return Format.PNG
+    if data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):  # TIFF and BigTIFF
+        return Format.TIFF
+    if data[4:8] == b"ftyp" and (data[8:12] in HEIF_BRANDS or _compatible_heif(data)):
+        return Format.HEIC
+    if data.startswith(b"BM") and len(data) >= 26 and data[6:10] == b"\x00\x00\x00\x00":
+        return Format.BMP
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return Format.WEBP
     return Format.UNKNOWN
+
+
+def _compatible_heif(data: bytes) -> bool:
+    """A HEIF file whose major brand is another's but which lists a HEIF brand as compatible."""
+    size = int.from_bytes(data[:4], "big")
+    brands = data[16 : min(size, 64)]
+    return any(brands[i : i + 4] in HEIF_BRANDS for i in range(0, len(brands) - 3, 4))
 
 
 def check_zip_is_safe(data: bytes, check_ratio: bool = True) -> None:

@@ -1,0 +1,129 @@
+"""Entry points: a picture file, or the image-only pages of a PDF, -> Document (format "scan")."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from pipeline.document import Document
+from pipeline.problems import ProblemCode
+from pipeline.read.errors import UnreadableFile
+from pipeline.read.limits import allow_time_for_ocr_page, ocr_max_pages
+from pipeline.read.scan import grid, ink, layout, ocr, page
+from pipeline.read.scan.images import decode_pages
+
+PDF_DPI = 300
+MIN_PIECE_MM = 1.0  # a piece of a text line narrower than this, cut at a column line, is a stray
+
+
+def read_image(data: bytes) -> Document:
+    """A picture file (JPEG, PNG, TIFF, HEIC, BMP, WEBP) read by OCR, every page of it."""
+    images = decode_pages(data, ocr_max_pages())
+    return read_page_images(images, list(range(1, len(images) + 1)))
+
+
+def read_page_images(images: list[Image.Image], page_numbers: list[int]) -> Document:
+    """Pages given as pictures (a PDF's pages without a text layer, numbered as in the PDF)."""
+    if len(images) > ocr_max_pages():
+        raise UnreadableFile(
+            ProblemCode.TOO_LARGE,
+            f"The scan has {len(images)} pages; at most {ocr_max_pages()} pages of a scan are read.",
+        )
+    doc = Document(format="scan")
+    table_no = 0
+    for image, page_no in zip(images, page_numbers, strict=True):
+        allow_time_for_ocr_page()
+        table_no = read_page(image, page_no, doc, table_no)
+    return doc
+
+
+def read_scanned_pdf(data: bytes, page_numbers: list[int]) -> Document:
+    """The given pages of a PDF (1-based) rendered at PDF_DPI and read by OCR. A page that is one
+    full-page picture is taken at the picture's own resolution when that is lower."""
+    import pypdfium2 as pdfium
+
+    if len(page_numbers) > ocr_max_pages():
+        raise UnreadableFile(
+            ProblemCode.TOO_LARGE,
+            f"The PDF has {len(page_numbers)} scanned pages; at most {ocr_max_pages()} pages of a scan are read.",
+        )
+    pdf = pdfium.PdfDocument(data)
+    try:
+        images = []
+        for number in page_numbers:
+            pdf_page = pdf[number - 1]
+            width_in = pdf_page.get_width() / 72
+            dpi = PDF_DPI
+            pictures = [o for o in pdf_page.get_objects() if o.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE]
+            if len(pictures) == 1:
+                pixel_width = pictures[0].get_size()[0]
+                dpi = min(PDF_DPI, max(100, pixel_width / max(width_in, 1)))
+            images.append(pdf_page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L"))
+            pdf_page.close()
+    finally:
+        pdf.close()
+    return read_page_images(images, page_numbers)
+
+
+def _split_at_columns(box: grid.Box, tables: list[grid.Table], px_per_mm: float) -> list[grid.Box]:
+    """A detected text line cut where it crosses a table's column lines: no word spans two cells."""
+    x0, y0, x1, y1 = box
+    cy = (y0 + y1) / 2
+    for table in tables:
+        for cell in table.cells:
+            cx0, cy0, cx1, cy1 = cell.box
+            if not cy0 <= cy < cy1:
+                continue
+            if cx0 <= x0 and x1 <= cx1:
+                return [(x0, max(y0, cy0), x1, min(y1, cy1))]
+    pieces = []
+    for table in tables:
+        for cell in table.cells:
+            cx0, cy0, cx1, cy1 = cell.box
+            if cy0 <= cy < cy1 and cx0 < x1 and x0 < cx1:
+                left, right = max(x0, cx0), min(x1, cx1)
+                if right - left >= MIN_PIECE_MM * px_per_mm:
+                    pieces.append((left, max(y0, cy0), right, min(y1, cy1)))
+    return pieces or [box]
+
+
+def _words(grey: np.ndarray, tables: list[grid.Table], px_per_mm: float) -> list[layout.Token]:
+    boxes = []
+    for found in ocr.detect(grey):
+        boxes.extend(_split_at_columns(found.box, tables, px_per_mm))
+    h, w = grey.shape
+    boxes = [(max(0, x0), max(0, y0), min(w, x1), min(h, y1)) for x0, y0, x1, y1 in boxes]
+    boxes = [b for b in boxes if b[2] > b[0] + 2 and b[3] > b[1] + 2]
+    crops = [grey[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes]
+    tokens = []
+    for box, (text, score) in zip(boxes, ocr.recognise(crops), strict=True):
+        if text and score >= layout.MIN_SCORE:
+            tokens.append(layout.Token(text, box, score))
+    return tokens
+
+
+def read_page(image: Image.Image, page_no: int, doc: Document, table_no: int) -> int:
+    cleaned = page.clean(image)
+    grey, px_per_mm = cleaned.grey, cleaned.px_per_mm
+    inked = grid.ink_mask(grey, px_per_mm)
+    lines = grid.find_lines(inked, px_per_mm)
+    tables = grid.find_tables(lines, px_per_mm)
+    if not tables:  # faint dashed gridlines (a sheet printed with its gridlines) come out in pieces
+        dashed = grid.find_lines(inked, px_per_mm, dashed=True)
+        dashed_tables = grid.find_tables(dashed, px_per_mm)
+        if dashed_tables:
+            lines, tables = dashed, dashed_tables
+    boxes = ink.find_tick_boxes(grey, inked, px_per_mm, lines.both)
+    painted = grid.paint_out(grey, lines)
+    margin = max(2, round(px_per_mm * 0.4))
+    for box in boxes:
+        x0, y0, x1, y1 = box.box
+        cv2.rectangle(painted, (x0 - margin, y0 - margin), (x1 + margin, y1 + margin), 255, -1)
+    tokens = _words(painted, tables, px_per_mm)
+    tokens += [layout.Token("", b.box, 1.0, b.mark) for b in boxes]
+    findings = layout.PageFindings(page_no, painted, px_per_mm, tables, tokens)
+    table_no = layout.add_page(findings, doc, table_no)
+    steps = f"; {', '.join(cleaned.steps)}" if cleaned.steps else ""
+    doc.notes.append(f"page {page_no} read by OCR (rapidocr; tesseract second reading){steps}")
+    return table_no
