@@ -36,6 +36,7 @@ from pdfminer.pdftypes import PDFStream, resolve1
 
 from pipeline.document import TICKED, UNTICKED, Cell, Document, Line, Location
 from pipeline.problems import ProblemCode
+from pipeline.read import pdf_columns
 from pipeline.read.errors import UnreadableFile
 from pipeline.read.pdf_objects import use_fast_objects
 from pipeline.read.ticks import normalise_glyphs
@@ -437,7 +438,68 @@ def _centre_in(bbox: tuple[float, float, float, float]):
     return test
 
 
-def _read_page(page, widgets: list[_Widget], page_no: int, doc: Document, table_no: int) -> int:
+@dataclass
+class _SheetTable:
+    """A gridless table already read, kept so that a later page can continue it: downwards (no
+    repeated header: the same columns) or across (a sheet too wide for the paper: the same rows,
+    its next columns)."""
+
+    page_no: int
+    table: pdf_columns.GridlessTable
+    lines: list[int]  # index in doc.lines of each row's Line (None for a row with nothing in it)
+    columns: int  # how many columns the rows hold so far, counting joined pages
+
+
+@dataclass
+class _Sheets:
+    tables: list[_SheetTable] = field(default_factory=list)
+
+    def last_columns(self, page_no: int) -> list[tuple[float, float]] | None:
+        """The columns of the last page's last gridless table, if the table ran to the page's end."""
+        if self.tables and self.tables[-1].page_no == page_no - 1:
+            return self.tables[-1].table.columns
+        return None
+
+    def headers(self, page_no: int) -> list[tuple[float, float]]:
+        return [t.table.rows[0] for t in self.tables if t.page_no < page_no and t.table.has_header]
+
+    def beside(self, page_no: int, table: pdf_columns.GridlessTable) -> tuple[_SheetTable, list[int]] | None:
+        """An earlier page's table this one continues across: every row of this one lies at the
+        height of its own row there (the one it overlaps most; cells aligned differently make
+        the rows' printed heights differ a little). Returns that table and the row each row of this one joins."""
+        if not table.has_header:
+            return None
+        for earlier in self.tables:
+            if earlier.page_no >= page_no or not earlier.table.has_header:
+                continue
+            rows = earlier.table.rows
+            matched: list[int] = []
+            for top, bottom in table.rows:
+                overlap = [(min(b, bottom) - max(t, top), n) for n, (t, b) in enumerate(rows)]
+                best, n = max(overlap)
+                if best <= 0 or (matched and n <= matched[-1]):
+                    break
+                matched.append(n)
+            else:
+                if matched and matched[0] == 0:  # header beside header
+                    return earlier, matched
+        return None
+
+
+def _cell(
+    page, overlays, bbox, page_no: int, table_no: int, row_no: int, col_no: int, text_right: float | None = None
+) -> Cell | None:
+    # characters, not words, are split between cells: in a printed sheet a date that fills its
+    # column touches the next cell's text and would read as one word
+    tokens = _words(page.filter(_centre_in(bbox))) + [t for t in overlays if _inside(t, bbox)]
+    text = _cell_text(tokens, bbox[0], bbox[2] if text_right is None else text_right)
+    has_image = any(_inside(_Token("", im["x0"], im["x1"], im["top"], im["bottom"]), bbox) for im in page.images)
+    if text or has_image:
+        return Cell(text, Location(page=page_no, table=table_no, row=row_no, col=col_no + 1), col_no, None, has_image)
+    return None
+
+
+def _read_page(page, widgets: list[_Widget], page_no: int, doc: Document, table_no: int, sheets: _Sheets) -> int:
     overlays = _drawn_boxes(page) + _widgets(widgets, page)
     tables = page.find_tables()
     blocks: list[tuple[float, object]] = []
@@ -448,16 +510,9 @@ def _read_page(page, widgets: list[_Widget], page_no: int, doc: Document, table_
             for col_no, bbox in enumerate(row.cells):
                 if bbox is None:
                     continue  # covered by a merged cell
-                # characters, not words, are split between cells: in a printed sheet a date that
-                # fills its column touches the next cell's text and would read as one word
-                tokens = _words(page.filter(_centre_in(bbox))) + [t for t in overlays if _inside(t, bbox)]
-                text = _cell_text(tokens, bbox[0], bbox[2])
-                has_image = any(
-                    _inside(_Token("", im["x0"], im["x1"], im["top"], im["bottom"]), bbox) for im in page.images
-                )
-                if text or has_image:
-                    loc = Location(page=page_no, table=table_no, row=row_no, col=col_no + 1)
-                    cells.append(Cell(text, loc, col_no, None, has_image))
+                cell = _cell(page, overlays, bbox, page_no, table_no, row_no, col_no)
+                if cell is not None:
+                    cells.append(cell)
             if cells:
                 blocks.append((row.bbox[1], ("row", cells, table_no)))
     table_boxes = [t.bbox for t in tables]
@@ -466,8 +521,12 @@ def _read_page(page, widgets: list[_Widget], page_no: int, doc: Document, table_
         cx, cy = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
         return not any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in table_boxes)
 
-    free = _words(page.filter(outside_tables) if table_boxes else page)
+    free_page = page.filter(outside_tables) if table_boxes else page
+    free = _words(free_page)
     free += [t for t in overlays if not any(_inside(t, box) for box in table_boxes)]
+    table_no = _read_sheet_tables(page, free_page, free, overlays, page_no, doc, table_no, sheets, blocks, table_boxes)
+    if len(table_boxes) > len(tables):  # gridless tables found: their words are not paragraphs
+        free = [t for t in free if not any(_inside(t, box) for box in table_boxes[len(tables) :])]
     lines = _lines_of(free)
     right_edge = max((line[-1].x1 for line in lines), default=0.0)
     for text, top in _paragraphs(lines, right_edge):
@@ -479,9 +538,64 @@ def _read_page(page, widgets: list[_Widget], page_no: int, doc: Document, table_
                 _merge_into_last_row(doc, block[1])
             else:
                 doc.add_row(block[1], block[2])
+                if len(block) > 3:  # a gridless table's row: note where it landed
+                    block[3][block[4]] = len(doc.lines) - 1
         else:
             doc.add_paragraph(block[1], Location(page=page_no, paragraph=n))
     return table_no
+
+
+def _read_sheet_tables(page, free_page, free, overlays, page_no, doc, table_no, sheets, blocks, table_boxes) -> int:
+    """Tables with no ruling lines (a sheet printed without gridlines), among the free words."""
+
+    def split(columns, top, bottom):
+        tokens = []
+        for left, right in columns:
+            tokens += _words(free_page.filter(_centre_in((left, top, right, bottom))))
+        return _lines_of(tokens)
+
+    found = pdf_columns.find_tables(
+        _lines_of(free), split, page.width, sheets.last_columns(page_no), sheets.headers(page_no)
+    )
+    for table in found:
+        table_boxes.append(table.bbox)
+        beside = sheets.beside(page_no, table)
+        if beside is not None:
+            _join_beside(page, overlays, page_no, doc, table, *beside)
+            continue
+        table_no += 1
+        record = _SheetTable(page_no, table, [-1] * len(table.rows), len(table.columns))
+        sheets.tables.append(record)
+        for row_no, (top, _bottom) in enumerate(table.rows):
+            cells = _sheet_cells(page, overlays, table, row_no, Location(page=page_no, table=table_no, row=row_no + 1))
+            if cells:
+                blocks.append((top, ("row", cells, table_no, record.lines, row_no)))
+    return table_no
+
+
+def _sheet_cells(page, overlays, table: pdf_columns.GridlessTable, row_no: int, at: Location, offset: int = 0):
+    """The filled cells of one row of a gridless table; `at` says where (its column is set here)."""
+    cells = []
+    for col_no in range(len(table.columns)):
+        bbox = table.cell_box(row_no, col_no)
+        cell = _cell(page, overlays, bbox, at.page, at.table, at.row, offset + col_no, table.text_rights[col_no])
+        if cell is not None:
+            cells.append(cell)
+    return cells
+
+
+def _join_beside(page, overlays, page_no, doc, table, earlier: _SheetTable, rows: list[int]) -> None:
+    """A sheet's next columns, printed on a page of their own: joined onto the rows beside them."""
+    offset = earlier.columns
+    for row_no, joins in enumerate(rows):
+        at = earlier.lines[joins]
+        if at < 0:
+            continue  # the row had nothing in its first columns; its rest is dropped with it
+        line = doc.lines[at]
+        where = Location(page=page_no, table=line.table, row=line.cells[0].location.row)
+        extra = _sheet_cells(page, overlays, table, row_no, where, offset)
+        doc.lines[at] = Line("row", line.cells + tuple(extra), line.table)
+    earlier.columns += len(table.columns)
 
 
 def _continues_previous_row(doc: Document, cells: list[Cell]) -> bool:
@@ -518,6 +632,7 @@ def read_pdf(data: bytes) -> Document:
     doc = Document(format="pdf")
     try:
         table_no = 0
+        sheets = _Sheets()  # gridless tables a later page may continue
         pages = pdf.pages
         if not pages:
             raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The PDF's pages are damaged (no page can be read).")
@@ -529,7 +644,7 @@ def read_pdf(data: bytes) -> Document:
             if seen.text_chars < MIN_TEXT_CHARS and not seen.annotated:
                 doc.notes.append(f"page {page_no} has no text layer")
                 continue
-            table_no = _read_page(use_fast_objects(page), seen.widgets, page_no, doc, table_no)
+            table_no = _read_page(use_fast_objects(page), seen.widgets, page_no, doc, table_no, sheets)
     except UnreadableFile:
         raise
     except Exception as exc:
