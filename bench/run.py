@@ -1,6 +1,6 @@
 """`make bench`: the pipeline against a reproducible mixed corpus, and against the floor.
 
-    python -m bench.run [--forms 1000] [--archive 10000] [--repeat 3] [--backend postgresql] [--dask]
+    python -m bench.run [--forms 1000] [--archive 10000] [--repeat 3] [--backend postgresql] [--dask] [--scans 36]
 
 Prints and saves (bench/results/*.json): forms/s, per-format ms per form, wall and CPU time,
 peak RSS (medians of --repeat cold-start runs of `coforms run`); the floor (the same files
@@ -9,6 +9,8 @@ and the time of a no-op rerun and of 10 new forms over an archive of --archive f
 With --backend postgresql the warehouse is a throwaway PostgreSQL server (fsync on), a new
 database per run. --dask also times the 1,000 forms parsed on a local Dask cluster (a
 scheduler and one single-threaded worker per core, as separate processes) and checks the rows.
+Then the scan figures (bench/scans.py: the committed golden scans and --scans more generated,
+read against their truth; --scans 0 reads only the committed ones, --no-scans skips them).
 """
 
 from __future__ import annotations
@@ -219,6 +221,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--backend", choices=("duckdb", "postgresql"), default="duckdb")
     parser.add_argument("--dask", action="store_true", help="also the 1,000 forms parsed on a local Dask cluster")
+    parser.add_argument("--scans", type=int, default=36, help="scans generated beside the committed golden scans")
+    parser.add_argument("--no-scans", action="store_true", help="skip the scan figures")
     args = parser.parse_args()
     if args.backend == "postgresql":
         from tests.postgres import throwaway_postgres
@@ -228,6 +232,11 @@ def main() -> None:
             bench(args)
     else:
         bench(args)
+    if not args.no_scans:
+        from bench import scans
+
+        print(f"scans: the golden scans and {args.scans} more, read against their truth ...", flush=True)
+        scans.report(scans.run(args.scans))
 
 
 def bench(args: argparse.Namespace) -> None:
