@@ -461,7 +461,7 @@ class _Sheets:
         return None
 
     def headers(self, page_no: int) -> list[tuple[float, float]]:
-        return [t.table.rows[0] for t in self.tables if t.page_no < page_no and t.table.has_header]
+        return [t.table.rows[t.table.header] for t in self.tables if t.page_no < page_no and t.table.has_header]
 
     def beside(self, page_no: int, table: pdf_columns.GridlessTable) -> tuple[_SheetTable, list[int]] | None:
         """An earlier page's table this one continues across: every row of this one lies at the
@@ -472,17 +472,23 @@ class _Sheets:
         for earlier in self.tables:
             if earlier.page_no >= page_no or not earlier.table.has_header:
                 continue
+            lefts = [left for left, _ in earlier.table.columns]
+            if len(lefts) == len(table.columns) and all(
+                abs(a - b) < 2 for a, (b, _) in zip(lefts, table.columns, strict=True)
+            ):
+                continue  # the same columns: its header repeated on a new page, not its next columns
             rows = earlier.table.rows
+            header = earlier.table.header
             matched: list[int] = []
-            for top, bottom in table.rows:
+            for top, bottom in table.rows[table.header :]:
                 overlap = [(min(b, bottom) - max(t, top), n) for n, (t, b) in enumerate(rows)]
                 best, n = max(overlap)
                 if best <= 0 or (matched and n <= matched[-1]):
                     break
                 matched.append(n)
             else:
-                if matched and matched[0] == 0:  # header beside header
-                    return earlier, matched
+                if matched and matched[0] == header:  # header beside header
+                    return earlier, [-1] * table.header + matched
         return None
 
 
@@ -578,7 +584,9 @@ def _sheet_cells(page, overlays, table: pdf_columns.GridlessTable, row_no: int, 
     cells = []
     for col_no in range(len(table.columns)):
         bbox = table.cell_box(row_no, col_no)
-        cell = _cell(page, overlays, bbox, at.page, at.table, at.row, offset + col_no, table.text_rights[col_no])
+        if bbox is None:
+            continue  # text from the cell on its left runs over it
+        cell = _cell(page, overlays, bbox, at.page, at.table, at.row, offset + col_no, table.text_right(row_no, col_no))
         if cell is not None:
             cells.append(cell)
     return cells
@@ -588,7 +596,7 @@ def _join_beside(page, overlays, page_no, doc, table, earlier: _SheetTable, rows
     """A sheet's next columns, printed on a page of their own: joined onto the rows beside them."""
     offset = earlier.columns
     for row_no, joins in enumerate(rows):
-        at = earlier.lines[joins]
+        at = earlier.lines[joins] if joins >= 0 else -1
         if at < 0:
             continue  # the row had nothing in its first columns; its rest is dropped with it
         line = doc.lines[at]

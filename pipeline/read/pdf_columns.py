@@ -15,14 +15,17 @@ lower line's first word (the text was wrapped by the column's width).
 
 A sheet too wide for the paper is printed a band of columns per page; a page whose table has
 the same rows, at the same heights, as a table of an earlier page holds that table's next
-columns (the caller joins them: see GridlessTable.row_tops).
+columns (the caller joins them).
+
+Label and value lines above the header whose cells sit in its columns ("Project Name:" in
+column A, the name in column B) are rows of the same sheet, as the .xlsx reader gives them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from pipeline.document import TICKED, UNTICKED
@@ -48,21 +51,30 @@ Box = tuple[float, float, float, float]  # x0, top, x1, bottom
 @dataclass
 class GridlessTable:
     columns: list[tuple[float, float]]  # each column's left and right edge
-    rows: list[tuple[float, float]]  # each row's top and bottom; the header first when there is one
-    has_header: bool
+    rows: list[tuple[float, float]]  # each row's top and bottom
+    header: int | None  # which row is the header (label rows above it come first); None: none on this page
     text_rights: list[float]  # where each column's text must end (the last column's own edge is not printed)
+    # text that runs on into the empty cells to its right (as a sheet shows it): row -> {first: last column}
+    spans: dict[int, dict[int, int]] = field(default_factory=dict)
 
     @property
     def bbox(self) -> Box:
         return (self.columns[0][0], self.rows[0][0], self.columns[-1][1], self.rows[-1][1])
 
-    def cell_box(self, row: int, col: int) -> Box:
-        (left, right), (top, bottom) = self.columns[col], self.rows[row]
-        return (left, top, right, bottom)
+    def cell_box(self, row: int, col: int) -> Box | None:
+        """The cell's box; None for a cell that text from its left runs over."""
+        spans = self.spans.get(row, {})
+        if any(first < col <= last for first, last in spans.items()):
+            return None
+        (left, _), (top, bottom) = self.columns[col], self.rows[row]
+        return (left, top, self.columns[spans.get(col, col)][1], bottom)
+
+    def text_right(self, row: int, col: int) -> float:
+        return self.text_rights[self.spans.get(row, {}).get(col, col)]
 
     @property
-    def row_tops(self) -> list[float]:
-        return [top for top, _ in self.rows]
+    def has_header(self) -> bool:
+        return self.header is not None
 
 
 def _height(words: Sequence[Word]) -> float:
@@ -166,6 +178,15 @@ def _aligned(line: Sequence[Word], columns: list[tuple[float, float]]) -> bool:
     return edges >= 2
 
 
+def _at_edges(line: Sequence[Word], columns: list[tuple[float, float]]) -> bool:
+    """A label and its value typed in a sheet's cells above the table: two or more runs of
+    words, each against a column's left edge (text) or right edge (a number or a date)."""
+    groups = _groups(line)
+    return len(groups) >= 2 and all(
+        any(abs(g[0].x0 - (left + PAD)) <= 2 or abs(g[-1].x1 - right) <= 4 for left, right in columns) for g in groups
+    )
+
+
 def _by_column(line: Sequence[Word], columns: list[tuple[float, float]]) -> dict[int, list[Word]]:
     cols: dict[int, list[Word]] = {}
     for word in line:
@@ -192,7 +213,7 @@ def _last_line(words: list[Word]) -> list[Word]:
 
 
 def _rows(
-    lines: list[list[Word]], columns: list[tuple[float, float]], widths: list[float]
+    lines: list[list[Word]], columns: list[tuple[float, float]], widths: list[float], overflows=()
 ) -> list[tuple[float, float]]:
     """The table's printed lines (words already split at the columns) joined into rows."""
 
@@ -208,8 +229,11 @@ def _rows(
             upper, lower = by_column([w for ln in previous for w in ln]), by_column(line)
             shared = upper.keys() & lower.keys()
             tight = _top(line) - _bottom(previous[-1]) < height * 0.6
+            # text running on over the next cells is not wrapped: the lines are two rows
+            runs_on = any(k in shared for t, _b, k, _l in overflows if abs(t - _top(previous[-1])) < 1)
             wrapped = (
                 bool(shared)
+                and not runs_on
                 and tight
                 and all(_wrapped_into(_last_line(upper[k]), lower[k], columns[k][0], widths[k]) for k in shared)
             )
@@ -235,19 +259,21 @@ def find_tables(
     repeated header. `headers_beside` are the heights of earlier pages' header rows: a header of
     only two columns at one of them is the rest of a sheet too wide for its page."""
     tables: list[GridlessTable] = []
-    i = 0
+    i = floor = 0
     while i < len(lines):
-        found = _table_at(lines, i, split, page_right, None if tables else carried, headers_beside)
+        found = _table_at(lines, i, floor, split, page_right, None if tables else carried, headers_beside)
         if found is None:
             i += 1
             continue
         table, i = found
         tables.append(table)
+        floor = i
     return tables
 
 
-def _table_at(lines, i, split, page_right, carried, headers_beside) -> tuple[GridlessTable, int] | None:
-    """The table starting at line i, and the line after it; None if none starts there."""
+def _table_at(lines, i, floor, split, page_right, carried, headers_beside) -> tuple[GridlessTable, int] | None:
+    """The table whose header (or first row) is line i, and the line after it; None if none
+    starts there. Label rows above it, down to line `floor`, join it."""
     line = lines[i]
     top, bottom = _top(line), _bottom(line)
     beside = any(t - 2 <= top and bottom <= b + 2 for t, b in headers_beside)
@@ -255,9 +281,13 @@ def _table_at(lines, i, split, page_right, carried, headers_beside) -> tuple[Gri
     if has_header:
         first, last = _header_band(lines, i)
         columns = _columns_from([g for ln in lines[first : last + 1] for g in _groups(ln)], page_right)
-        start, top, body_from = first, _top([w for ln in lines[first : last + 1] for w in ln]), last + 1
+        header_top = _top([w for ln in lines[first : last + 1] for w in ln])
+        start = first
+        while start > floor and _at_edges(lines[start - 1], columns):
+            start -= 1
+        top, body_from = _top(lines[start]), last + 1
     elif carried and _fits(line, carried):
-        columns, start, body_from = carried, i, i
+        columns, start, body_from, header_top = carried, i, i, None
     else:
         return None
     end = body_from
@@ -267,14 +297,46 @@ def _table_at(lines, i, split, page_right, carried, headers_beside) -> tuple[Gri
     # lines than its neighbours joins its row as a wrapped data cell does
     split_lines = split(columns, top - 1, _bottom(lines[end - 1]) + 1)
     widths = _widths(columns, split_lines)
-    rows = _rows(split_lines, columns, widths)
-    body = [ln for ln in split_lines if _top(ln) > rows[0][1]] if has_header else split_lines
-    if not rows or not has_header and not _aligned(split_lines[0], columns):
+    overflows = _overflows(lines[start:end], columns)
+    rows = _rows(split_lines, columns, widths, overflows)
+    header = None
+    if header_top is not None:
+        header = next(n for n, (t, b) in enumerate(rows) if t <= header_top + 0.5 < b)
+    body = [ln for ln in split_lines if _top(ln) > rows[header][1]] if header is not None else split_lines
+    if not rows or header is None and not _aligned(split_lines[0], columns):
         return None
     if has_header and not (beside or len(columns) >= 4 or any(_aligned(ln, columns) for ln in body)):
         return None  # a line of spaced-out words with nothing under it: not a table
-    del start
-    return GridlessTable(columns, rows, has_header, widths), max(end, i + 1)
+    return GridlessTable(columns, rows, header, widths, _spans(overflows, rows)), max(end, i + 1)
+
+
+def _overflows(lines: list[list[Word]], columns: list[tuple[float, float]]) -> list[tuple[float, float, int, int]]:
+    """Text that starts at a column's left edge and runs on past its right edge: a sheet prints
+    text over the empty cells beside it ("Carers Week Co-design Group" typed in B2 runs over C2
+    and D2). A date right-aligned in its column that touches the next column's text does not
+    start at its column's left edge, so is still split there. (top, bottom, first, last column)
+    per such run."""
+    found = []
+    for line in lines:
+        for group in _groups(line):
+            x0, x1 = group[0].x0, group[-1].x1
+            first = next((k for k, (left, _) in enumerate(columns) if abs(x0 - (left + PAD)) <= 2), None)
+            if first is None or x1 <= columns[first][1] + 2:
+                continue
+            last = max(k for k, (left, _) in enumerate(columns) if left < x1 - 2)
+            if last > first:
+                found.append((_top(group), _bottom(group), first, last))
+    return found
+
+
+def _spans(overflows, rows) -> dict[int, dict[int, int]]:
+    spans: dict[int, dict[int, int]] = {}
+    for top, bottom, first, last in overflows:
+        mid = (top + bottom) / 2
+        row = next((n for n, (t, b) in enumerate(rows) if t <= mid <= b), None)
+        if row is not None:
+            spans.setdefault(row, {})[first] = last
+    return spans
 
 
 def _widths(columns: list[tuple[float, float]], lines: list[list[Word]]) -> list[float]:
