@@ -166,7 +166,7 @@ def _fits(line: Sequence[Word], columns: list[tuple[float, float]]) -> bool:
     return crossings == 0 or (crossings == 1 and len(_groups(line)) > 1)
 
 
-def _aligned(line: Sequence[Word], columns: list[tuple[float, float]]) -> bool:
+def _aligned(line: Sequence[Word], columns: list[tuple[float, float]], at_least: int = 2) -> bool:
     """A line (its words split at the columns) is a row of the table when at least two of its
     cells sit against their column's edges: text at the left, numbers at the right."""
     cells = _by_column(line, columns)
@@ -175,7 +175,16 @@ def _aligned(line: Sequence[Word], columns: list[tuple[float, float]]) -> bool:
         left, right = columns[k]
         if abs(words[0].x0 - (left + PAD)) <= 2 or abs(words[-1].x1 - right) <= 4:
             edges += 1
-    return edges >= 2
+    return edges >= at_least
+
+
+def _lone_cell(line: Sequence[Word], columns: list[tuple[float, float]]) -> bool:
+    """A line with one cell against its column's edge and nothing running across the columns
+    (a blank sheet's "Total" row, its amount printed on the next page)."""
+    edges = [left for left, _ in columns[1:]]
+    if any(g[0].x0 < edge < g[-1].x1 for g in _groups(line) for edge in edges):
+        return False
+    return _aligned(line, columns, at_least=1)
 
 
 def _at_edges(line: Sequence[Word], columns: list[tuple[float, float]]) -> bool:
@@ -305,8 +314,10 @@ def _table_at(lines, i, floor, split, page_right, carried, headers_beside) -> tu
     body = [ln for ln in split_lines if _top(ln) > rows[header][1]] if header is not None else split_lines
     if not rows or header is None and not _aligned(split_lines[0], columns):
         return None
-    if has_header and not (beside or len(columns) >= 4 or any(_aligned(ln, columns) for ln in body)):
-        return None  # a line of spaced-out words with nothing under it: not a table
+    # a line of spaced-out words with nothing in its columns under it is not a table; a blank
+    # sheet has a row or two (a Total) under its header
+    if has_header and not (beside or any(_aligned(ln, columns) or _lone_cell(ln, columns) for ln in body)):
+        return None
     return GridlessTable(columns, rows, header, widths, _spans(overflows, rows)), max(end, i + 1)
 
 
