@@ -46,6 +46,8 @@ class ProblemCode(StrEnum):
     SENDER_NOT_ALLOWED = "sender_not_allowed"
     INTERNAL_ERROR = "internal_error"
     NOT_A_FILE = "not_a_file"
+    OCR_UNCONFIRMED = "ocr_unconfirmed"
+    OCR_READ = "ocr_read"
 
 
 class CodeInfo(NamedTuple):
@@ -155,7 +157,7 @@ CATALOGUE: dict[ProblemCode, CodeInfo] = {
     ),
     ProblemCode.SCANNED_DOCUMENT: CodeInfo(
         E,
-        "The file is a scan or photo with no text in it, so nothing can be read automatically.",
+        "The file is a scan or photo in which no form could be read.",
         "Please send the Word or Excel file instead, or the form will need to be keyed in by hand.",
     ),
     ProblemCode.LEGACY_FORMAT: CodeInfo(
@@ -190,6 +192,20 @@ CATALOGUE: dict[ProblemCode, CodeInfo] = {
         E,
         "The inbox held a link, a pipe or a device instead of an ordinary file; it was not opened.",
         "Please put the form itself in the inbox (not a shortcut or link to it).",
+    ),
+    ProblemCode.OCR_UNCONFIRMED: CodeInfo(
+        E,
+        "A value on a scanned or photographed form could not be read for certain (the two readings "
+        "differ, the lines do not add up, a mark is faint, or it is handwriting); the form is held "
+        "until someone looks at the picture of that spot and confirms or corrects it.",
+        "Usually nothing: look at the picture named in the message and correct the value. If the scan is "
+        "unclear, ask the sender to scan the page again at 300 dpi, flat and from straight above.",
+    ),
+    ProblemCode.OCR_READ: CodeInfo(
+        W,
+        "The form was read from a scan or photo by text recognition; its values were checked twice but "
+        "are worth a glance against the original.",
+        "Nothing. A typed Word or Excel copy, where there is one, is always read exactly.",
     ),
 }
 

@@ -99,6 +99,11 @@ class Attachment:
         object.__setattr__(self, "sha256", hashlib.sha256(self.data).hexdigest())
 
 
+def crops_folder(sha256: str) -> str:
+    """Where (under the outputs folder) the pictures of one scanned file's doubtful spots are kept."""
+    return f"ocr-crops/{sha256[:16]}"
+
+
 @dataclass
 class ParsedFile:
     form_type: str | None
@@ -108,6 +113,9 @@ class ParsedFile:
     locations: dict[str, str] = field(default_factory=dict)  # field path -> where in the file
     format: str | None = None  # the reader that read it (for the log and the benchmark)
     parse_ms: float = 0.0
+    readings: dict[str, str] = field(default_factory=dict)  # field path -> what OCR read there (scans only)
+    # pictures of spots on a scan that its problems point to: file name in crops_folder(sha256) -> PNG
+    crops: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def readable(self) -> bool:

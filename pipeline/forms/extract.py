@@ -41,6 +41,7 @@ class _Anchor:
     name: str
     seg: int  # index into the segment stream
     rest: str  # the cell's text after the label
+    label: str = ""  # the label (or alias) as the spec writes it
 
 
 def _segments(lines: list[Line]) -> list[_Seg]:
@@ -285,7 +286,7 @@ def _find_anchors(spec: FormSpec, segs: list[_Seg], grid_lines: set[int], stop: 
                 if m.exact_end and not m.rest(text):
                     candidates.append((m.end, _Anchor("principle", label.name, i, "")))
             elif m.exact_end or not label.need_end:
-                candidates.append((m.end, _Anchor(label.kind, label.name, i, m.rest(text))))
+                candidates.append((m.end, _Anchor(label.kind, label.name, i, m.rest(text), m.label)))
         if candidates:
             anchors.append(max(candidates, key=lambda c: c[0])[1])
     return anchors
@@ -296,13 +297,26 @@ def _span(segs: list[_Seg], anchors: list[_Anchor], k: int, stop: int) -> list[_
     return segs[anchors[k].seg + 1 : end]
 
 
+def _cell_value(cell: Cell, text: str, label: str | None = None) -> RawValue:
+    """A value taken from a cell: the cell's text (or, after `label`, the rest of it), with the
+    cell's typed value, picture, and how OCR read it. The second OCR reading is cut the same way."""
+    second = cell.reading.second_text if cell.reading else None
+    if second is not None:
+        if label:
+            m = match_label(second, (label,))
+            second = m.rest(second) if m else second.partition(":")[2] or second
+        second = clean_value(second)
+    value = cell.value if label is None else None
+    return RawValue(text, cell.location, value, cell.has_image and label is None, cell.source, cell.reading, second)
+
+
 def _header_value(anchor: _Anchor, seg: _Seg, span: list[_Seg]) -> RawValue:
     if anchor.rest:
-        return RawValue(anchor.rest, seg.cell.location)
+        return _cell_value(seg.cell, anchor.rest, anchor.label)
     for nxt in span:
         if nxt.line_no == seg.line_no or (nxt.line_no == seg.line_no + 1 and nxt.cell_no == 0):
             if not nxt.cell.is_blank:
-                return RawValue(clean_value(nxt.cell.text), nxt.cell.location, nxt.cell.value, nxt.cell.has_image)
+                return _cell_value(nxt.cell, clean_value(nxt.cell.text))
         else:
             break
     return RawValue("", seg.cell.location)
@@ -311,13 +325,15 @@ def _header_value(anchor: _Anchor, seg: _Seg, span: list[_Seg]) -> RawValue:
 def _text_value(anchor: _Anchor, seg: _Seg, span: list[_Seg]) -> RawValue:
     parts = [anchor.rest] if anchor.rest else []
     location = seg.cell.location
+    first = seg.cell
     for nxt in span:
         text = clean_value(nxt.cell.text)
         if text:
             if not parts:
-                location = nxt.cell.location
+                location, first = nxt.cell.location, nxt.cell
             parts.append(text)
-    return RawValue("\n".join(parts), location)
+    # free text is not read twice: where it came from (and the first spot's picture) is kept
+    return RawValue("\n".join(parts), location, source=first.source, reading=first.reading)
 
 
 # ---------------------------------------------------------------- voucher table
@@ -336,6 +352,11 @@ def _is_total(spec: FormSpec, text: str) -> str | None:
     if m and m.exact_end:
         return m.rest(text)
     return None
+
+
+def _total_label(spec: FormSpec, text: str) -> str | None:
+    m = match_label(text, spec.total_labels)
+    return m.label if m else None
 
 
 def _extract_table(spec: FormSpec, lines: list[Line], form: RawForm) -> int:
@@ -370,7 +391,7 @@ def _extract_table(spec: FormSpec, lines: list[Line], form: RawForm) -> int:
                 continue
             rest = _is_total(spec, text)
             if rest is not None:
-                form.total = RawValue(rest, line.location)
+                form.total = _cell_value(line.cells[0], rest, _total_label(spec, text))
                 break
             text_between = True
             continue
@@ -386,15 +407,15 @@ def _extract_table(spec: FormSpec, lines: list[Line], form: RawForm) -> int:
             amount = next((c for c in line.cells if column_for(c.col) == "amount" and c is not total_cell), None)
             if amount is None:
                 rest = _is_total(spec, total_cell.text)
-                form.total = RawValue(rest or "", total_cell.location)
+                form.total = _cell_value(total_cell, rest or "", _total_label(spec, total_cell.text))
             else:
-                form.total = RawValue(amount.text, amount.location, amount.value)
+                form.total = _cell_value(amount, amount.text)
             break
         cells: dict[str, RawValue] = {}
         for c in line.cells:
             name = column_for(c.col)
             if name and name not in cells:
-                cells[name] = RawValue(c.text.strip(), c.location, c.value, c.has_image)
+                cells[name] = _cell_value(c, c.text.strip())
         if any(not v.is_blank for v in cells.values()):
             form.rows.append(RawRow(len(form.rows) + 1, cells, line.location))
     return header_no
@@ -438,7 +459,18 @@ def extract(doc: Document, spec: FormSpec) -> RawForm:
             options = spec.question_options(question)
             reader = _TickReader(options, _grid_headers(lines, options))
             _add_choice(form, anchor, seg, span, reader)
+    _note_ocr(doc, form)
     return form
+
+
+def _note_ocr(doc: Document, form: RawForm) -> None:
+    """Whether any of the form was read from a picture, and the marks its reader could not decide."""
+    for line in doc.lines:
+        for cell in line.cells:
+            if cell.source == "ocr":
+                form.read_by_ocr = True
+                if cell.reading is not None and cell.reading.unsure:
+                    form.unsure_marks.append(_cell_value(cell, cell.text))
 
 
 def _add_choice(form: RawForm, anchor: _Anchor, seg: _Seg, span: list[_Seg], reader: _TickReader) -> None:

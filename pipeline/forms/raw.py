@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.document import Location
+from pipeline.document import Location, Reading, Source
 
 
 @dataclass(frozen=True)
@@ -13,6 +13,10 @@ class RawValue:
     location: Location | None = None
     value: object | None = None  # typed value from the source (an Excel date or number)
     has_image: bool = False
+    source: Source = "text"
+    reading: Reading | None = None  # how OCR read the spot (source "ocr")
+    # the second OCR engine's reading of this value (the label cut off as from `text`)
+    second_text: str | None = None
 
     @property
     def is_blank(self) -> bool:
@@ -47,6 +51,9 @@ class RawForm:
     choices: dict[str, RawChoice] = field(default_factory=dict)
     rows: list[RawRow] = field(default_factory=list)
     total: RawValue | None = None
+    # marks on a scan the reader could not decide (a faint tick, a speck or a signature?)
+    unsure_marks: list[RawValue] = field(default_factory=list)
+    read_by_ocr: bool = False
 
     def text(self, name: str) -> str:
         raw = self.fields.get(name)

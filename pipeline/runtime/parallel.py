@@ -118,6 +118,16 @@ def _deliver(futures: list[Future], task) -> None:
         future.set_result(parsed)
 
 
+# Formats that are never read by OCR (Office documents and their zip and OLE containers)
+_NEVER_SCANS = (b"PK\x03\x04", bytes.fromhex("D0CF11E0A1B11AE1"), b"{\\rtf")
+
+
+def _hard_seconds(limits: ReadLimits, data: bytes) -> float:
+    """When the pool kills a worker reading this file: a scan's pages each get OCR time as they go
+    (pipeline.read.limits.allow_time_for_ocr_page), so a file that may be one gets that allowance."""
+    return limits.hard_seconds if data.startswith(_NEVER_SCANS) else limits.hard_seconds_with_ocr
+
+
 class Parser:
     """Parses in a pool of `workers` limited processes started on first use, or on the Dask
     cluster at `dask_address`."""
@@ -158,7 +168,7 @@ class Parser:
 
     def _schedule(self, pool: ProcessPool, data: bytes, ctx: Context, outcome: Future, tried_before: bool) -> None:
         try:
-            running = pool.schedule(self.job, (data, ctx, self.limits), timeout=self.limits.hard_seconds)
+            running = pool.schedule(self.job, (data, ctx, self.limits), timeout=_hard_seconds(self.limits, data))
         except Exception as exc:  # the pool is broken or closing: the file goes to the retry worker
             self._failed(exc, data, ctx, outcome, tried_before, pool)
             return

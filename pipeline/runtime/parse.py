@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING
@@ -10,10 +11,11 @@ from typing import TYPE_CHECKING
 from pipeline.crash import crash_point
 from pipeline.forms.extract import extract
 from pipeline.forms.identify import identify_form
+from pipeline.forms.ocr_labels import snap_ocr_labels
 from pipeline.forms.spec import all_specs
 from pipeline.problems import ProblemCode, make_problem
 from pipeline.read import UnreadableFile, read_document
-from pipeline.records import ParsedFile
+from pipeline.records import ParsedFile, crops_folder
 from pipeline.validate.form import Context, validate_form
 
 if TYPE_CHECKING:
@@ -25,6 +27,7 @@ def parse_file(data: bytes, ctx: Context, conversion_seconds: float | None = Non
         doc = read_document(data, conversion_seconds)
     except UnreadableFile as exc:
         return ParsedFile(None, None, [make_problem(exc.code, exc.message)])
+    doc = snap_ocr_labels(doc)
     form_type = identify_form(doc)
     if form_type is None:
         return ParsedFile(
@@ -40,8 +43,18 @@ def parse_file(data: bytes, ctx: Context, conversion_seconds: float | None = Non
         )
     spec = all_specs()[form_type]
     crash_point("during_parse")
-    validated = validate_form(extract(doc, spec), spec, ctx)
-    return ParsedFile(form_type, validated.model, validated.problems, doc.notes, validated.locations, doc.format)
+    folder = crops_folder(hashlib.sha256(data).hexdigest()) if doc.crops else "ocr-crops"
+    validated = validate_form(extract(doc, spec), spec, ctx, folder)
+    return ParsedFile(
+        form_type,
+        validated.model,
+        validated.problems,
+        doc.notes,
+        validated.locations,
+        doc.format,
+        readings=validated.readings,
+        crops={name: doc.crops[name] for name in validated.crops if name in doc.crops},
+    )
 
 
 @contextmanager

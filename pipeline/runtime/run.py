@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pipeline.crash import crash_point
+from pipeline.files import private_dir, write_atomically
 from pipeline.history.decide import decide
 from pipeline.intake.archive import archive_bytes, archive_path
 from pipeline.intake.inbox import (
@@ -35,7 +36,7 @@ from pipeline.intake.inbox import (
 from pipeline.intake.mail import sender_allowlist
 from pipeline.problems import ProblemCode, make_problem
 from pipeline.read.limits import ReadLimits
-from pipeline.records import Attachment, Outcome, ParsedFile, Provenance, RunSummary
+from pipeline.records import Attachment, Outcome, ParsedFile, Provenance, RunSummary, crops_folder
 from pipeline.runtime.parallel import Parser
 from pipeline.runtime.parse import internal_error
 from pipeline.settings import Settings
@@ -231,6 +232,8 @@ def _record_batch(
                     if attachment.problem is not None:
                         result = ParsedFile(None, None, [attachment.problem])  # decided before reading: not opened
                     summary.outcomes.append(_record(attachment, result, warehouse, (intake_id, part_no)))
+                    if result is not None and result.crops:
+                        _keep_crops(result, attachment.sha256, settings.outputs)
             warehouse.finish_intake(intake_id)
         crash_point("before_batch_commit")
     for prepared in batch:  # only now that the batch is committed do its files leave the inbox
@@ -240,6 +243,14 @@ def _record_batch(
         summary.files += 1
         if on_item:
             on_item(prepared.item)
+
+
+def _keep_crops(parsed: ParsedFile, sha256: str, outputs: Path) -> None:
+    """The pictures of a scan's doubtful spots, where its problems say they are (written before the
+    commit: a run killed after this writes the same pictures again)."""
+    folder = private_dir(outputs / crops_folder(sha256))
+    for name, png in parsed.crops.items():
+        write_atomically(folder / Path(name).name, png)
 
 
 def _remove_from_inbox(prepared: _Prepared) -> None:

@@ -34,7 +34,7 @@ from pipeline.crash import crash_point
 from pipeline.files import private_dir
 from pipeline.forms.labels import normalise
 from pipeline.forms.spec import all_specs
-from pipeline.records import Decision, EarlierForm, Provenance
+from pipeline.records import Decision, EarlierForm, ParsedFile, Provenance
 from pipeline.store import database
 from schemas import EvaluationForm, MonitoringForm, PlanningForm, VoucherForm
 from schemas.evaluation import THEME_NAMES
@@ -56,6 +56,7 @@ PUBLIC_VIEWS = (
     "monitoring",
     "monitoring_circumstances",
     "voucher_lines",
+    "value_sources",
 )
 
 
@@ -575,8 +576,14 @@ class Warehouse:
             ],
         )
         if form is not None:
-            _LOADERS[form_type](self._pending, submission_id, form, parsed.locations)
-            self._pending.add("store.value_locations", [[submission_id, f, loc] for f, loc in parsed.locations.items()])
+            _LOADERS[form_type](self._pending, submission_id, form, parsed)
+            self._pending.add(
+                "store.value_locations",
+                [
+                    [submission_id, f, loc, value_source(parsed, f), parsed.readings.get(f)]
+                    for f, loc in parsed.locations.items()
+                ],
+            )
         self._remember(submission_id, sha256, decision, provenance.source_file)
         if replaced_by:
             self._audit(
@@ -653,7 +660,7 @@ class _ReplaceableIndex:
 # ---------------------------------------------------------------- per-form loaders
 
 
-def _load_planning(out: _PendingRows, sid: int, form: PlanningForm, locations: dict[str, str]) -> None:
+def _load_planning(out: _PendingRows, sid: int, form: PlanningForm, parsed: ParsedFile) -> None:
     out.add(
         "store.planning",
         [
@@ -669,7 +676,7 @@ def _load_planning(out: _PendingRows, sid: int, form: PlanningForm, locations: d
     out.add("store.planning_leads", [[sid, i, name] for i, name in enumerate(form.project_leads or [], start=1)])
 
 
-def _load_evaluation(out: _PendingRows, sid: int, form: EvaluationForm, locations: dict[str, str]) -> None:
+def _load_evaluation(out: _PendingRows, sid: int, form: EvaluationForm, parsed: ParsedFile) -> None:
     out.add(
         "store.evaluation",
         [
@@ -695,7 +702,7 @@ def _load_evaluation(out: _PendingRows, sid: int, form: EvaluationForm, location
     out.add("store.evaluation_themes", [[sid, THEME_NAMES[t]] for t in form.themes or []])
 
 
-def _load_monitoring(out: _PendingRows, sid: int, form: MonitoringForm, locations: dict[str, str]) -> None:
+def _load_monitoring(out: _PendingRows, sid: int, form: MonitoringForm, parsed: ParsedFile) -> None:
     out.add(
         "store.monitoring",
         [
@@ -720,7 +727,7 @@ def _load_monitoring(out: _PendingRows, sid: int, form: MonitoringForm, location
     out.add("store.monitoring_circumstances", [[sid, c] for c in form.circumstances or []])
 
 
-def _load_voucher(out: _PendingRows, sid: int, form: VoucherForm, locations: dict[str, str]) -> None:
+def _load_voucher(out: _PendingRows, sid: int, form: VoucherForm, parsed: ParsedFile) -> None:
     out.add("store.voucher_forms", [[sid, form.project_name, form.completed_by, form.total]])
     out.add(
         "store.voucher_lines",
@@ -736,10 +743,21 @@ def _load_voucher(out: _PendingRows, sid: int, form: VoucherForm, locations: dic
                 line.signed,
                 line.location,
                 line.claim_key,
+                _line_source(parsed, line.line_no),
             ]
             for line in form.lines
         ],
     )
+
+
+def value_source(parsed: ParsedFile, path: str) -> str:
+    """'ocr' for a value read from a picture, else 'text' (a scanned form's ticks are OCR'd too)."""
+    return "ocr" if path in parsed.readings or parsed.format == "scan" else "text"
+
+
+def _line_source(parsed: ParsedFile, line_no: int) -> str:
+    prefix = f"lines.{line_no}."
+    return "ocr" if parsed.format == "scan" or any(p.startswith(prefix) for p in parsed.readings) else "text"
 
 
 _LOADERS = {

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pipeline.forms.raw import RawForm, RawValue
 from pipeline.forms.spec import Column, FormSpec
 from pipeline.problems import Problem, ProblemCode, Severity, make_problem
+from pipeline.validate.ocr import check_ocr
 from schemas import MODELS, VoucherLine
 from schemas.values import duration_unit_is_assumed, is_signed
 
@@ -34,6 +35,8 @@ class ValidatedForm:
     model: BaseModel
     problems: list[Problem] = field(default_factory=list)
     locations: dict[str, str] = field(default_factory=dict)  # field path -> where it was found
+    readings: dict[str, str] = field(default_factory=dict)  # field path -> what OCR read there (scans only)
+    crops: set[str] = field(default_factory=set)  # pictures of spots on a scan that problems point to
 
 
 class _Collector:
@@ -355,8 +358,12 @@ _VALIDATORS = {
 }
 
 
-def validate_form(raw: RawForm, spec: FormSpec, ctx: Context) -> ValidatedForm:
+def validate_form(raw: RawForm, spec: FormSpec, ctx: Context, crops_folder: str = "ocr-crops") -> ValidatedForm:
+    """`crops_folder`: where the run keeps this file's pictures of spots on a scan (problems name them)."""
     out = _Collector(spec, raw)
     model = _VALIDATORS[spec.form_type](spec, raw, ctx, out)
+    ocr = check_ocr(spec, raw, out.label, crops_folder)
+    for problem in ocr.problems:
+        out.add(problem.code, problem.message, problem.path, value=problem.value, location=problem.location)
     locations = {path: str(loc) for path, loc in out.locations.items() if loc is not None}
-    return ValidatedForm(spec.form_type, model, out.problems, locations)
+    return ValidatedForm(spec.form_type, model, out.problems, locations, ocr.readings, ocr.crops)

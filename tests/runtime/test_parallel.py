@@ -16,7 +16,9 @@ from pipeline.read.limits import ReadLimits
 from pipeline.records import ParsedFile
 from pipeline.runtime.parallel import Parser
 
-LIMITS = ReadLimits(seconds=2, memory_bytes=600 * 1024**2, conversion_seconds=0, grace_seconds=2)
+LIMITS = ReadLimits(
+    seconds=2, memory_bytes=600 * 1024**2, conversion_seconds=0, grace_seconds=2, ocr_page_seconds=1, ocr_max_pages=1
+)
 
 
 def _named(data: bytes) -> ParsedFile:
@@ -94,6 +96,16 @@ def test_a_worker_stuck_where_the_deadline_cannot_reach_is_killed_and_the_file_r
     assert [r.notes[0] for r in results if r.notes] == ["before", "after"]
     assert _codes(results[1]) == [ProblemCode.CORRUPT_FILE] and "longer than" in results[1].problems[0].message
     assert time.monotonic() - started < 30  # the pool's timeout (4 s here), not the hang's 600 s
+
+
+def test_a_file_that_may_be_a_scan_is_given_each_pages_ocr_time_before_its_worker_is_killed():
+    from pipeline.runtime.parallel import _hard_seconds
+
+    limits = ReadLimits(seconds=60, conversion_seconds=120, grace_seconds=15, ocr_page_seconds=30, ocr_max_pages=40)
+    assert _hard_seconds(limits, b"PK\x03\x04 a .docx") == 195
+    assert _hard_seconds(limits, bytes.fromhex("D0CF11E0A1B11AE1") + b" a .doc") == 195
+    assert _hard_seconds(limits, b"%PDF-1.7 maybe a scan") == 195 + 40 * 30
+    assert _hard_seconds(limits, b"\xff\xd8\xff a JPEG photo") == 195 + 40 * 30
 
 
 def test_a_reader_that_never_ends_is_stopped_by_the_files_deadline(ctx):

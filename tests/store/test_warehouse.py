@@ -109,7 +109,18 @@ DOCUMENTED_COLUMNS = {
         "dementia",
     ],
     "monitoring_circumstances": ["submission_id", "circumstance"],
-    "voucher_lines": ["submission_id", "line_no", "name", "date", "activity", "time_spent_minutes", "amount", "signed"],
+    "voucher_lines": [
+        "submission_id",
+        "line_no",
+        "name",
+        "date",
+        "activity",
+        "time_spent_minutes",
+        "amount",
+        "signed",
+        "source",
+    ],
+    "value_sources": ["submission_id", "field", "location", "source", "reading"],
 }
 
 

@@ -1,0 +1,172 @@
+"""Whether the values read from a scan or photo can be trusted.
+
+A wrong amount loaded without anyone noticing is the one unacceptable outcome of reading paper,
+and an OCR engine's own confidence is no guide (its wrong readings score as high as its right
+ones). So a value read from a picture is trusted only when it parses and an independent second
+engine read the same value; the voucher rule "the lines add up to the written Total" checks the
+amounts once more (total_mismatch). Anything else holds the form with `ocr_unconfirmed`, naming
+the spot, both readings and the picture of it, for the admin to confirm or correct. Marks the
+reader could not decide (a faint tick, a smudge where a signature goes) are held the same way,
+never guessed; handwriting no engine could read is held where the value is needed, and kept as
+"(handwritten, see the original)" in free text. Every form read this way carries `ocr_read`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from pipeline.document import HANDWRITTEN, Location
+from pipeline.forms.raw import RawForm, RawValue
+from pipeline.forms.spec import FormSpec
+from pipeline.problems import ProblemCode
+from schemas.values import ValueProblem, parse_duration_minutes, parse_money, parse_uk_date
+
+# the value types read twice, and how each is parsed (the same parsers the models use)
+CHECKED_TWICE: dict[str, Callable[[object], object]] = {
+    "PastDate": parse_uk_date,
+    "Money": parse_money,
+    "Minutes": parse_duration_minutes,
+}
+# values that must be read as words: handwriting there holds the form
+NEEDED_AS_WORDS = {"SingleLine", "PastDate", "Money", "Minutes"}
+
+
+@dataclass(frozen=True)
+class ReadValue:
+    path: str  # the field's path, as problems name it ("lines.3.amount")
+    type_name: str  # its type in the spec
+    raw: RawValue
+
+
+def read_values(spec: FormSpec, raw: RawForm) -> Iterator[ReadValue]:
+    """Every value of the form that was read from a picture, with its type."""
+    typed = [(f.name, f.type, raw.fields.get(f.name)) for f in spec.header]
+    typed += [(s.name, s.type, raw.fields.get(s.name)) for s in spec.sections]
+    for row in raw.rows:
+        typed += [(f"lines.{row.row_no}.{c.name}", c.type, row.cells.get(c.name)) for c in spec.columns]
+    if raw.total is not None:
+        typed.append(("total", "Money", raw.total))
+    for path, type_name, value in typed:
+        if value is not None and value.source == "ocr" and not value.is_blank:
+            yield ReadValue(path, type_name, value)
+
+
+def describe_reading(raw: RawValue) -> str:
+    """Both engines' readings, as the warehouse keeps them and the admin sees them."""
+    reading = raw.reading
+    if reading is None:
+        return ""
+    first = f"{reading.engine}: '{raw.text}'"
+    if raw.second_text is None:
+        return first
+    return f"{first}; {reading.second_engine or 'second reading'}: '{raw.second_text}'"
+
+
+def _parsed(parse: Callable[[object], object], text: str | None) -> object | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return parse(text)
+    except ValueProblem:
+        return None
+
+
+def _same_value(type_name: str, raw: RawValue) -> bool:
+    parse = CHECKED_TWICE[type_name]
+    first = _parsed(parse, raw.text)
+    return first is not None and first == _parsed(parse, raw.second_text)
+
+
+def picture_note(raw: RawValue, crops_folder: str) -> str:
+    crop = raw.reading.crop if raw.reading else None
+    return f" The picture of it: {crops_folder}/{crop}." if crop else " See the original scan."
+
+
+@dataclass(frozen=True)
+class OcrProblem:
+    code: ProblemCode
+    message: str
+    path: str | None  # the field, where there is one
+    value: str | None
+    location: Location | None = None  # where there is no field: the spot on the page
+
+
+@dataclass
+class OcrCheck:
+    """What check_ocr found: problems to add, each value's readings, and the pictures problems name."""
+
+    problems: list[OcrProblem]
+    readings: dict[str, str]  # field path -> both engines' readings
+    crops: set[str]
+
+
+def check_ocr(spec: FormSpec, raw: RawForm, label: Callable[[str], str], crops_folder: str) -> OcrCheck:
+    """The trust rules above, for one form. `label(path)` names a field as the admin knows it;
+    `crops_folder` is where the run puts the pictures (relative to the outputs folder)."""
+    found = OcrCheck([], {}, set())
+    if not raw.read_by_ocr:
+        return found
+    checked = 0
+    for value in read_values(spec, raw):
+        found.readings[value.path] = describe_reading(value.raw)
+        where = _where(value.path, label)
+        note = picture_note(value.raw, crops_folder)
+        handwritten = value.raw.reading is not None and value.raw.reading.handwritten
+        if handwritten and value.type_name in NEEDED_AS_WORDS:
+            found.problems.append(
+                OcrProblem(
+                    ProblemCode.OCR_UNCONFIRMED,
+                    f"{where}: handwriting that could not be read; please key it in.{note}",
+                    value.path,
+                    HANDWRITTEN,
+                )
+            )
+        elif value.type_name in CHECKED_TWICE:
+            checked += 1
+            if not _same_value(value.type_name, value.raw):
+                second = value.raw.second_text
+                found.problems.append(
+                    OcrProblem(
+                        ProblemCode.OCR_UNCONFIRMED,
+                        f"{where}: the scan reads '{value.raw.text}' but a second reading gives "
+                        f"'{second if second is not None else '(nothing)'}'; please confirm or correct it.{note}",
+                        value.path,
+                        describe_reading(value.raw),
+                    )
+                )
+        else:
+            continue
+        if found.problems and found.problems[-1].path == value.path and value.raw.reading and value.raw.reading.crop:
+            found.crops.add(value.raw.reading.crop)
+    for mark in raw.unsure_marks:
+        note = picture_note(mark, crops_folder)
+        found.problems.append(
+            OcrProblem(
+                ProblemCode.OCR_UNCONFIRMED,
+                f"A mark at {mark.location} is faint or unclear (a tick or a signature?); please look at it and "
+                f"confirm whether it is there.{note}",
+                None,
+                mark.text or None,
+                mark.location,
+            )
+        )
+        if mark.reading and mark.reading.crop:
+            found.crops.add(mark.reading.crop)
+    found.problems.append(
+        OcrProblem(
+            ProblemCode.OCR_READ,
+            f"Read from a scan or photo by text recognition ({checked} dates, times and amounts read twice).",
+            None,
+            None,
+            Location(),
+        )
+    )
+    return found
+
+
+def _where(path: str, label: Callable[[str], str]) -> str:
+    parts = path.split(".")
+    if parts[0] == "lines" and len(parts) == 3:
+        return f"Row {parts[1]}, {label(path).lower()}"
+    return label(path)
