@@ -48,7 +48,13 @@ def ink_mask(grey: np.ndarray, px_per_mm: float) -> np.ndarray:
 
 
 def _bridge_dashes(ink: np.ndarray, px_per_mm: float, horizontal: bool) -> np.ndarray:
-    """Close the gaps of a dashed or dotted gridline (short along the line only)."""
+    """Close the gaps of a dashed or dotted gridline (short along the line only). Only thin
+    pieces of ink take part: bridged, the letters of a line of text would make a bar too."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink)
+    across = stats[:, cv2.CC_STAT_HEIGHT if horizontal else cv2.CC_STAT_WIDTH]
+    thin = across <= max(2, px_per_mm * 0.6)
+    thin[0] = False
+    ink = np.where(thin[labels], 255, 0).astype(np.uint8)
     gap = max(3, int(px_per_mm * 1.2))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1) if horizontal else (1, gap))
     return cv2.morphologyEx(ink, cv2.MORPH_CLOSE, kernel)

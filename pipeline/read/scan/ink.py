@@ -1,8 +1,7 @@
 """Pen marks: tick boxes and handwriting.
 
-A printed tick box is a small square frame. It is found from its straight sides (opening the
-ink with short horizontal and vertical kernels keeps a frame's sides and drops a pen's curves
-and diagonals), then judged by the ink inside it, away from its frame: a tick, a cross, a
+A printed tick box is a small square frame. It is found by its shape (four inked sides, paper
+round them), then judged by the ink inside it, away from its frame: a tick, a cross, a
 filled blob or a stroke crossing the box is ink. A faint or tiny mark is neither: the reader
 says it is unsure rather than guess.
 
@@ -20,7 +19,7 @@ import numpy as np
 
 from pipeline.read.scan.grid import Box
 
-BOX_MIN_MM, BOX_MAX_MM = 2.0, 6.5  # a printed tick box's side
+BOX_MIN_MM, BOX_MAX_MM = 2.2, 5.5  # a printed tick box's side
 SPECK_MM2 = 0.15  # ink smaller than this is dust or noise
 MARK_MM2 = 2.0  # this much ink in a cell is a mark (a signature, initials)
 INK_DARKNESS = 90  # grey levels below the paper: clearly ink
@@ -40,51 +39,92 @@ class TickBox:
     ink_share: float  # the share of the box's inside that is ink
 
 
-def _sides(ink: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
-    return horizontal, vertical
+def _ring(outer: int, inner: int) -> np.ndarray:
+    """A square kernel of side `outer` with a hole of side `inner` in its middle, summing to 1."""
+    kernel = np.ones((outer, outer), np.float32)
+    gap = (outer - inner) // 2
+    kernel[gap : gap + inner, gap : gap + inner] = 0
+    return kernel / kernel.sum()
 
 
-def _has_frame(h: np.ndarray, v: np.ndarray, box: Box) -> bool:
-    """All four sides of the square drawn (each mostly covered along its length)."""
-    x0, y0, x1, y1 = box
-    band = max(2, (x1 - x0) // 6)
-    top = (h[y0 : y0 + band, x0:x1] > 0).any(axis=0).mean()
-    bottom = (h[y1 - band : y1, x0:x1] > 0).any(axis=0).mean()
-    left = (v[y0:y1, x0 : x0 + band] > 0).any(axis=1).mean()
-    right = (v[y0:y1, x1 - band : x1] > 0).any(axis=1).mean()
-    if min(top, bottom, left, right) < 0.7:
-        return False
-    # and square corners: a round letter (o, O, D, 0) opened the same way has none
-    frame = cv2.bitwise_or(h, v)
-    corners = (
-        frame[y0 : y0 + band, x0 : x0 + band],
-        frame[y0 : y0 + band, x1 - band : x1],
-        frame[y1 - band : y1, x0 : x0 + band],
-        frame[y1 - band : y1, x1 - band : x1],
-    )
-    return all((corner > 0).mean() >= 0.25 for corner in corners)
+def _shifted(a: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """b[y, x] = a[y + dy, x + dx], zero beyond the edge."""
+    out = np.zeros_like(a)
+    h, w = a.shape
+    out[max(0, -dy) : h - max(0, dy), max(0, -dx) : w - max(0, dx)] = a[
+        max(0, dy) : h - max(0, -dy), max(0, dx) : w - max(0, -dx)
+    ]
+    return out
+
+
+def _side_cover(runs: np.ndarray, offsets: list[tuple[int, int]]) -> np.ndarray:
+    """The best coverage of one side among a few offsets (the frame's stroke has a width)."""
+    best = _shifted(runs, *offsets[0])
+    for dy, dx in offsets[1:]:
+        best = np.maximum(best, _shifted(runs, dy, dx))
+    return best
 
 
 def find_tick_boxes(grey: np.ndarray, ink: np.ndarray, px_per_mm: float, ruled: np.ndarray) -> list[TickBox]:
-    """Every printed tick box on the page, with its mark. `ruled`: the table ruling lines (a
-    table's cells are not tick boxes)."""
-    small, large = BOX_MIN_MM * px_per_mm, BOX_MAX_MM * px_per_mm
-    length = max(5, int(small * 0.7))
+    """Every printed tick box on the page, with its mark. A box is a square whose four sides
+    are each (nearly) all ink while the ring just outside it is (nearly) all paper: a pen's
+    stroke over it or beyond it leaves its sides in place, and no letter has four straight
+    sides. `ruled`: the table ruling lines, whose cells are not tick boxes."""
     free = cv2.subtract(ink, cv2.dilate(ruled, np.ones((3, 3), np.uint8)))
-    h, v = _sides(free, length)
-    frames = cv2.bitwise_or(h, v)
-    count, _labels, stats, _ = cv2.connectedComponentsWithStats(frames)
-    boxes = []
-    for i in range(1, count):
-        x, y, w, hh, _area = stats[i]
-        if not (small <= w <= large and small <= hh <= large and 0.75 <= w / hh <= 1.33):
+    exact_ink = free.astype(np.float32) / 255
+    candidates: list[tuple[float, Box]] = []
+    for side_mm in np.arange(BOX_MIN_MM, BOX_MAX_MM, 0.2):
+        side = max(6, round(side_mm * px_per_mm))
+        stroke = max(2, round(side * 0.1))
+        around = max(2, round(side * 0.2))
+        across = cv2.filter2D(exact_ink, -1, np.ones((1, side), np.float32) / side, anchor=(0, 0))
+        down = cv2.filter2D(exact_ink, -1, np.ones((side, 1), np.float32) / side, anchor=(0, 0))
+        patch = cv2.filter2D(exact_ink, -1, np.ones((stroke, stroke), np.float32) / stroke**2, anchor=(0, 0))
+        far = side - stroke
+        # square corners: a round letter (o, e, g) has its sides but no ink at its box's corners
+        corners = np.minimum(
+            np.minimum(patch, _shifted(patch, 0, far)), np.minimum(_shifted(patch, far, 0), _shifted(patch, far, far))
+        )
+        top = _side_cover(across, [(k, 0) for k in range(stroke)])
+        bottom = _side_cover(across, [(side - 1 - k, 0) for k in range(stroke)])
+        left = _side_cover(down, [(0, k) for k in range(stroke)])
+        right = _side_cover(down, [(0, side - 1 - k) for k in range(stroke)])
+        sides = np.minimum(np.minimum(top, bottom), np.minimum(left, right))
+        outside = cv2.filter2D(
+            exact_ink, -1, _ring(side + 2 * around, side), anchor=(around, around), borderType=cv2.BORDER_CONSTANT
+        )
+        # thin sides: a line a quarter of the way in runs over paper (a pen crosses it at a point
+        # or two), where a letter's thick stem is ink all along; or the whole square is filled in
+        depth = max(stroke + 1, round(side * 0.25))
+        inner = (
+            _shifted(across, depth, 0)
+            + _shifted(across, side - 1 - depth, 0)
+            + _shifted(down, 0, depth)
+            + _shifted(down, 0, side - 1 - depth)
+        ) / 4
+        filled = cv2.filter2D(exact_ink, -1, np.ones((side, side), np.float32) / side**2, anchor=(0, 0))
+        shaped = (sides >= 0.8) & (corners >= 0.25) & ((inner <= 0.7) | (filled >= 0.75))
+        ys, xs = np.nonzero(shaped & (outside <= 0.2))
+        for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
+            candidates.append((float(sides[y, x] - outside[y, x]), (x, y, x + side, y + side)))
+    boxes: list[TickBox] = []
+    taken: list[Box] = []
+    for _score, box in sorted(candidates, key=lambda c: -c[0]):
+        if any(_overlap(box, other) > 0.2 for other in taken):
             continue
-        box = (int(x), int(y), int(x + w), int(y + hh))
-        if _has_frame(h, v, box):
-            boxes.append(TickBox(box, *judge_box(grey, box)))
+        taken.append(box)
+        boxes.append(TickBox(box, *judge_box(grey, box)))
     return boxes
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Intersection over the smaller box's area."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h / smaller
 
 
 def _paper_level(grey: np.ndarray, box: Box, margin: int) -> float:

@@ -9,10 +9,13 @@ readings scored 0.93-0.99 in our study); agreement of the two engines is what va
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
+
+DETECT_MAX_SIDE = 1600
 
 _rapid = None
 _tesseract: dict[int, object] = {}  # page segmentation mode -> PyTessBaseAPI
@@ -55,13 +58,34 @@ def _bgr(grey: np.ndarray) -> np.ndarray:
     return np.repeat(grey[:, :, None], 3, axis=2) if grey.ndim == 2 else grey
 
 
-def detect(grey: np.ndarray) -> list[Detected]:
-    """The text lines RapidOCR's detector finds on a page."""
-    result = rapid()(_bgr(grey), use_det=True, use_cls=False, use_rec=False)
+def detect(grey: np.ndarray, max_side: int = DETECT_MAX_SIDE) -> list[Detected]:
+    """The text lines RapidOCR's detector finds on a page (in the page's own pixels). The
+    detector looks at a copy no larger than `max_side`: its memory grows with the area (a
+    2000-pixel page took 850 MB), and lines of print are found as well at this size; the
+    lines are read from the full-size page."""
+    import cv2
+
+    scale = min(1.0, max_side / max(grey.shape))
+    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else grey
+    result = rapid()(_bgr(small), use_det=True, use_cls=False, use_rec=False)
     boxes = getattr(result, "boxes", None)
     if boxes is None:
         return []
-    return [Detected(np.asarray(quad, dtype=np.float32)) for quad in boxes]
+    return [Detected(np.asarray(quad, dtype=np.float32) / scale) for quad in boxes]
+
+
+# a dot, bar or comma standing apart at either end of a reading: a speck or what is left of a
+# ruling line at the crop's edge, not part of the text
+_STRAY_END = re.compile(r"^[.,|'`!]+\s+|\s+[.,|'`!]+$|^[|'`]+|[|'`]+$")
+
+
+def without_strays(text: str) -> str:
+    return "\n".join(_STRAY_END.sub("", line).strip() for line in text.splitlines() if line.strip())
+
+
+def only_strays(text: str) -> bool:
+    """A reading that is nothing but dots, bars or commas (a speck, a line's edge)."""
+    return not text.strip(".,|'`!:; ")
 
 
 def recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
@@ -69,7 +93,7 @@ def recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     if not crops:
         return []
     result = rapid().recognize_txt([_bgr(c) for c in crops])
-    return [(str(t).strip(), float(s)) for t, s in zip(result.txts, result.scores, strict=True)]
+    return [(without_strays(str(t)), float(s)) for t, s in zip(result.txts, result.scores, strict=True)]
 
 
 def upside_down_share(crops: list[np.ndarray]) -> float:
@@ -100,5 +124,4 @@ def second_reading(crop: np.ndarray, one_line: bool) -> str:
     # Tesseract reads best with a white margin round the text
     padded = np.pad(crop, 10, constant_values=255)
     api.SetImage(Image.fromarray(padded))
-    text = api.GetUTF8Text()
-    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
+    return without_strays(api.GetUTF8Text())

@@ -57,7 +57,7 @@ def read_scanned_pdf(data: bytes, page_numbers: list[int]) -> Document:
             dpi = PDF_DPI
             pictures = [o for o in pdf_page.get_objects() if o.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE]
             if len(pictures) == 1:
-                pixel_width = pictures[0].get_size()[0]
+                pixel_width = pictures[0].get_px_size()[0]
                 dpi = min(PDF_DPI, max(100, pixel_width / max(width_in, 1)))
             images.append(pdf_page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L"))
             pdf_page.close()
@@ -88,17 +88,51 @@ def _split_at_columns(box: grid.Box, tables: list[grid.Table], px_per_mm: float)
     return pieces or [box]
 
 
-def _words(grey: np.ndarray, tables: list[grid.Table], px_per_mm: float) -> list[layout.Token]:
+def _in_a_word(box: grid.Box, lines: list[grid.Box], inked: np.ndarray) -> bool:
+    """A square inside a detected line of text with text right before it (no space between):
+    a letter (a bold d or n, a ligature), not a tick box, which starts its line or stands a
+    space apart from the text before it."""
+    x0, y0, x1, y1 = box
+    side = x1 - x0
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    reach = round(side * 0.4)
+    for lx0, ly0, lx1, ly1 in lines:
+        if not (lx0 <= cx <= lx1 and ly0 <= cy <= ly1):
+            continue
+        if x0 - lx0 <= side:  # at the line's start, where a pen's stroke may run on into the text
+            continue
+        if lx1 - x1 > side:
+            return True  # text on both sides
+        gap = inked[y0:y1, max(0, x0 - reach) : max(0, x0 - 1)]
+        if gap.size and (gap > 0).any():
+            return True
+    return False
+
+
+def _trimmed(line: grid.Box, boxes: list[grid.Box], margin: int) -> grid.Box:
+    """A detected line less the tick boxes at its ends (they are read as marks, not letters)."""
+    x0, y0, x1, y1 = line
+    for bx0, by0, bx1, by1 in boxes:
+        if bx1 <= x0 or bx0 >= x1 or not y0 <= (by0 + by1) / 2 <= y1:
+            continue
+        if (bx0 + bx1) / 2 < (x0 + x1) / 2:
+            x0 = max(x0, bx1 + margin)
+        else:
+            x1 = min(x1, bx0 - margin)
+    return x0, y0, x1, y1
+
+
+def _words(grey: np.ndarray, found: list[grid.Box], tables: list[grid.Table], px_per_mm: float) -> list[layout.Token]:
     boxes = []
-    for found in ocr.detect(grey):
-        boxes.extend(_split_at_columns(found.box, tables, px_per_mm))
+    for box in found:
+        boxes.extend(_split_at_columns(box, tables, px_per_mm))
     h, w = grey.shape
     boxes = [(max(0, x0), max(0, y0), min(w, x1), min(h, y1)) for x0, y0, x1, y1 in boxes]
     boxes = [b for b in boxes if b[2] > b[0] + 2 and b[3] > b[1] + 2]
     crops = [grey[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes]
     tokens = []
     for box, (text, score) in zip(boxes, ocr.recognise(crops), strict=True):
-        if text and score >= layout.MIN_SCORE:
+        if text and score >= layout.MIN_SCORE and not ocr.only_strays(text):
             tokens.append(layout.Token(text, box, score))
     return tokens
 
@@ -114,13 +148,15 @@ def read_page(image: Image.Image, page_no: int, doc: Document, table_no: int) ->
         dashed_tables = grid.find_tables(dashed, px_per_mm)
         if dashed_tables:
             lines, tables = dashed, dashed_tables
-    boxes = ink.find_tick_boxes(grey, inked, px_per_mm, lines.both)
     painted = grid.paint_out(grey, lines)
+    found = [d.box for d in ocr.detect(painted)]
+    boxes = [b for b in ink.find_tick_boxes(grey, inked, px_per_mm, lines.both) if not _in_a_word(b.box, found, inked)]
     margin = max(2, round(px_per_mm * 0.4))
     for box in boxes:
         x0, y0, x1, y1 = box.box
         cv2.rectangle(painted, (x0 - margin, y0 - margin), (x1 + margin, y1 + margin), 255, -1)
-    tokens = _words(painted, tables, px_per_mm)
+    found = [_trimmed(line, [b.box for b in boxes], margin) for line in found]
+    tokens = _words(painted, found, tables, px_per_mm)
     tokens += [layout.Token("", b.box, 1.0, b.mark) for b in boxes]
     findings = layout.PageFindings(page_no, painted, px_per_mm, tables, tokens)
     table_no = layout.add_page(findings, doc, table_no)
