@@ -157,8 +157,10 @@ CATALOGUE: dict[ProblemCode, CodeInfo] = {
     ),
     ProblemCode.SCANNED_DOCUMENT: CodeInfo(
         E,
-        "The file is a scan or photo in which no form could be read.",
-        "Please send the Word or Excel file instead, or the form will need to be keyed in by hand.",
+        "The file is a scan or photo in which no form could be recognised (too blurred, too small, "
+        "cut off, or not one of the four forms).",
+        "Please scan the whole page again at 300 dpi (or photograph it flat, from straight above, in good "
+        "light), or send the Word or Excel file if there is one.",
     ),
     ProblemCode.LEGACY_FORMAT: CodeInfo(
         E,

@@ -160,16 +160,37 @@ def parse_duration_minutes(value: object) -> int:
 
 # ---------------------------------------------------------------- signatures
 
-_NOT_SIGNED = {"", "no", "n", "-", "–", "—", "false", "not signed", "unsigned", "n/a", "na", "x"}
+_NOT_SIGNED = {
+    "",
+    "no",
+    "n",
+    "-",
+    "–",
+    "—",
+    "false",
+    "not signed",
+    "unsigned",
+    "n/a",
+    "na",
+    "x",
+    "absent",
+    "did not sign",
+    "didn't sign",
+    "not present",
+}
 
 
 def is_signed(text: str, value: object | None = None, has_image: bool = False) -> bool:
-    """Any text other than blank/No/N/- counts as a signature, as does a picture of one."""
+    """Any text other than blank/No/N/-/absent counts as a signature, as does a picture of one.
+    Words that say there is no signature win over ink: on a scan "absent" written in the box is ink too."""
+    said = " ".join(text.split()).strip(".").casefold().replace("\u2019", "'")
+    if said and said in _NOT_SIGNED:
+        return False
     if has_image:
         return True
     if isinstance(value, bool):
         return value
-    return text.strip().strip(".").casefold() not in _NOT_SIGNED
+    return said not in _NOT_SIGNED
 
 
 # ---------------------------------------------------------------- lists and postcodes

@@ -19,6 +19,7 @@ lines that were wrapped at the right margin.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import io
 import itertools
 import logging
@@ -89,6 +90,11 @@ class _PageFacts:
     annotated: bool  # has annotations of any kind
     has_fields: bool  # has widgets (the fields of a fillable form), whatever their kind
     widgets: list[_Widget] = field(default_factory=list)  # the tick, text and choice fields
+    has_picture: bool = False  # (counted on pages without text only) draws an image: a scanned page
+
+
+def _has_picture(page) -> bool:
+    return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
 
 
 def _field_value(form, annot) -> str:
@@ -105,6 +111,8 @@ def _page_facts(page, form) -> _PageFacts:
     chars = len(textpage.get_text_range().strip())
     textpage.close()
     facts = _PageFacts(chars, False, False)
+    if chars < MIN_TEXT_CHARS:
+        facts.has_picture = _has_picture(page)
     for i in range(pdfium_c.FPDFPage_GetAnnotCount(page.raw)):
         facts.annotated = True
         annot = pdfium_c.FPDFPage_GetAnnot(page.raw, i)
@@ -648,9 +656,13 @@ def read_pdf(data: bytes) -> Document:
             doc.notes.append(
                 f"pdfium counts {len(facts)} pages, pdfminer {len(pages)}: the first {min(len(pages), len(facts))} read"
             )
+        scanned_pages = []
         for page_no, (page, seen) in enumerate(zip(pages, facts, strict=False), start=1):
             if seen.text_chars < MIN_TEXT_CHARS and not seen.annotated:
-                doc.notes.append(f"page {page_no} has no text layer")
+                if seen.has_picture:
+                    scanned_pages.append(page_no)
+                else:
+                    doc.notes.append(f"page {page_no} has no text layer")
                 continue
             table_no = _read_page(use_fast_objects(page), seen.widgets, page_no, doc, table_no, sheets)
     except UnreadableFile:
@@ -660,15 +672,47 @@ def read_pdf(data: bytes) -> Document:
     finally:
         pdf.close()
     has_fields = any(seen.has_fields for seen in facts)
-    if all(seen.text_chars < MIN_TEXT_CHARS for seen in facts) and not has_fields:
+    if scanned_pages:
+        doc = _with_scanned_pages(doc, data, scanned_pages)
+    elif all(seen.text_chars < MIN_TEXT_CHARS for seen in facts) and not has_fields:
         raise UnreadableFile(
             ProblemCode.SCANNED_DOCUMENT,
-            "The PDF has no text layer (a scan or photo); please send the Word or Excel file, "
-            "or the form needs keying in.",
+            "The PDF has no text and no pictures in it: there is nothing to read.",
         )
     if has_fields:
         doc.notes.append("fillable PDF: field values read")
     return doc
+
+
+def _with_scanned_pages(doc: Document, data: bytes, page_numbers: list[int]) -> Document:
+    """The pages without a text layer (a scanner's pictures) read by OCR, in their place among the
+    pages that have text. A PDF that is all scan is a scan's Document."""
+    from pipeline.read.scan.reader import read_scanned_pdf
+
+    scanned = read_scanned_pdf(data, page_numbers)
+    if not doc.lines:
+        scanned.notes[:0] = doc.notes
+        return scanned
+    tables = max((line.table or 0 for line in doc.lines), default=0)
+    moved = [_table_moved(line, tables) for line in scanned.lines]
+    # a stable sort by page keeps each reader's own order within a page
+    doc.lines = sorted(doc.lines + moved, key=lambda line: line.location.page or 0)
+    doc.notes += scanned.notes
+    doc.crops.update(scanned.crops)
+    return doc
+
+
+def _table_moved(line: Line, by: int) -> Line:
+    """A scanned page's table renumbered after the text pages' tables."""
+    if line.table is None or not by:
+        return line
+    cells = tuple(
+        dataclasses.replace(c, location=dataclasses.replace(c.location, table=c.location.table + by))
+        if c.location.table is not None
+        else c
+        for c in line.cells
+    )
+    return Line(line.kind, cells, line.table + by)
 
 
 def read_pdf_isolated(data: bytes) -> Document:

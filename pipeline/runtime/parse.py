@@ -29,6 +29,20 @@ def parse_file(data: bytes, ctx: Context, conversion_seconds: float | None = Non
         return ParsedFile(None, None, [make_problem(exc.code, exc.message)])
     doc = snap_ocr_labels(doc)
     form_type = identify_form(doc)
+    if form_type is None and doc.format == "scan":
+        recognised = sum(1 for line in doc.lines if line.text.strip())
+        return ParsedFile(
+            None,
+            None,
+            [
+                make_problem(
+                    ProblemCode.SCANNED_DOCUMENT,
+                    f"No form could be recognised in the scan or photo ({recognised} lines of text were read).",
+                )
+            ],
+            doc.notes,
+            format=doc.format,
+        )
     if form_type is None:
         return ParsedFile(
             None,
