@@ -157,14 +157,27 @@ def _table_in(lines: Lines, box: Box, px_per_mm: float) -> Table | None:
 def outer_quad(lines: Lines, px_per_mm: float) -> np.ndarray | None:
     """The four corners of the largest table's outer border (clockwise from top-left), for
     rectifying a page seen at an angle; None when no table is large enough."""
-    contours, _ = cv2.findContours(
-        cv2.dilate(lines.both, np.ones((3, 3), np.uint8)), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
-    )
-    if not contours:
+    # glued a little: a slanted line comes out of the morphology in pieces
+    glued = cv2.dilate(lines.both, np.ones((9, 9), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(glued)
+    if count <= 1:
         return None
-    biggest = max(contours, key=cv2.contourArea)
-    if cv2.contourArea(biggest) < (px_per_mm * 40) ** 2:
+    biggest_label = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_WIDTH] * stats[1:, cv2.CC_STAT_HEIGHT]))
+    _, _, w, h, _ = stats[biggest_label]
+    if w * h < (px_per_mm * 40) ** 2:
         return None
+    # with the pieces at its edges (the ends of a slanted border the morphology broke off)
+    x, y, w, h = (int(v) for v in stats[biggest_label, :4])
+    pad = int(px_per_mm * 5)
+    near = [
+        i
+        for i in range(1, count)
+        if stats[i, 0] < x + w + pad
+        and stats[i, 0] + stats[i, 2] > x - pad
+        and stats[i, 1] < y + h + pad
+        and stats[i, 1] + stats[i, 3] > y - pad
+    ]
+    biggest = cv2.findNonZero(np.isin(labels, near).astype(np.uint8))
     hull = cv2.convexHull(biggest)
     quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
     if len(quad) != 4:

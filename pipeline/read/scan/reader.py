@@ -88,7 +88,7 @@ def _split_at_columns(box: grid.Box, tables: list[grid.Table], px_per_mm: float)
     return pieces or [box]
 
 
-def _in_a_word(box: grid.Box, lines: list[grid.Box], inked: np.ndarray) -> bool:
+def _in_a_word(box: grid.Box, lines: list[grid.Box], inked: np.ndarray, tables: list[grid.Table]) -> bool:
     """A square inside a detected line of text with text right before it (no space between):
     a letter (a bold d or n, a ligature), not a tick box, which starts its line or stands a
     space apart from the text before it."""
@@ -100,6 +100,11 @@ def _in_a_word(box: grid.Box, lines: list[grid.Box], inked: np.ndarray) -> bool:
         if not (lx0 <= cx <= lx1 and ly0 <= cy <= ly1):
             continue
         if x0 - lx0 <= side:  # at the line's start, where a pen's stroke may run on into the text
+            in_table = any(t.box[0] <= cx <= t.box[2] and t.box[1] <= cy <= t.box[3] for t in tables)
+            after = inked[y0:y1, x1 + 1 : x1 + 1 + reach]
+            # in a table (typed values, seldom a pen's tick): a letter with the next one right after it
+            if in_table and after.size and (after > 0).any(axis=1).mean() >= 0.5:
+                return True
             continue
         if lx1 - x1 > side:
             return True  # text on both sides
@@ -150,7 +155,11 @@ def read_page(image: Image.Image, page_no: int, doc: Document, table_no: int) ->
             lines, tables = dashed, dashed_tables
     painted = grid.paint_out(grey, lines)
     found = [d.box for d in ocr.detect(painted)]
-    boxes = [b for b in ink.find_tick_boxes(grey, inked, px_per_mm, lines.both) if not _in_a_word(b.box, found, inked)]
+    boxes = [
+        b
+        for b in ink.find_tick_boxes(grey, inked, px_per_mm, lines.both)
+        if not _in_a_word(b.box, found, inked, tables)
+    ]
     margin = max(2, round(px_per_mm * 0.4))
     for box in boxes:
         x0, y0, x1, y1 = box.box

@@ -1,0 +1,218 @@
+"""The scan reader's image steps on small pictures made here (no OCR: each OCR page costs seconds)."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.problems import ProblemCode
+from pipeline.read.errors import UnreadableFile
+from pipeline.read.scan import grid, images, ink, page
+from pipeline.read.sniff import Format, sniff
+
+PPM = page.WORKING_DPI / page.MM_PER_INCH  # pixels per mm at the working scale
+
+
+def _encode(image: Image.Image, fmt: str, **kwargs) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format=fmt, **kwargs)
+    return out.getvalue()
+
+
+def _paper(w: int = 600, h: int = 400) -> np.ndarray:
+    return np.full((h, w), 255, np.uint8)
+
+
+def _box(img: np.ndarray, x: int, y: int, side: int = 24) -> tuple[int, int, int, int]:
+    cv2.rectangle(img, (x, y), (x + side - 1, y + side - 1), 0, 2)
+    return x, y, x + side, y + side
+
+
+# ---------------------------------------------------------------- decoding
+
+
+@pytest.mark.parametrize(
+    ("fmt", "kind", "kwargs"),
+    [("JPEG", Format.JPEG, {}), ("PNG", Format.PNG, {}), ("TIFF", Format.TIFF, {}), ("BMP", Format.BMP, {})],
+)
+def test_picture_formats_are_sniffed_from_their_bytes(fmt, kind, kwargs):
+    assert sniff(_encode(Image.new("L", (20, 20), 255), fmt, **kwargs)) is kind
+
+
+def test_heic_is_sniffed_and_decoded():
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    data = _encode(Image.new("RGB", (64, 48), (250, 250, 250)), "HEIF")
+    assert sniff(data) is Format.HEIC
+    pages = images.decode_pages(data, 40)
+    assert len(pages) == 1 and pages[0].mode == "L" and pages[0].size == (64, 48)
+
+
+def test_multi_page_fax_tiff_gives_every_page():
+    frames = [Image.new("1", (80, 100), 1) for _ in range(3)]
+    data = _encode(frames[0], "TIFF", save_all=True, append_images=frames[1:], compression="group4")
+    pages = images.decode_pages(data, 40)
+    assert len(pages) == 3 and all(p.mode == "L" for p in pages)
+
+
+def test_tiff_with_more_pages_than_allowed_is_too_large():
+    frames = [Image.new("L", (10, 10), 255) for _ in range(3)]
+    data = _encode(frames[0], "TIFF", save_all=True, append_images=frames[1:])
+    with pytest.raises(UnreadableFile) as caught:
+        images.decode_pages(data, 2)
+    assert caught.value.code is ProblemCode.TOO_LARGE
+
+
+def test_exif_orientation_is_applied():
+    image = Image.new("L", (40, 20), 255)
+    exif = image.getexif()
+    exif[0x0112] = 6  # turned 90 degrees when taken
+    pages = images.decode_pages(_encode(image, "JPEG", exif=exif), 40)
+    assert pages[0].size == (20, 40)
+
+
+def test_decompression_bomb_is_too_large():
+    # a few KB of PNG that would expand to 100 million pixels: refused from its header
+    bomb = _encode(Image.new("1", (10_000, 10_000), 1), "PNG")
+    assert len(bomb) < 100_000
+    with pytest.raises(UnreadableFile) as caught:
+        images.decode_pages(bomb, 40)
+    assert caught.value.code is ProblemCode.TOO_LARGE
+
+
+def test_damaged_jpeg_is_corrupt_file():
+    data = _encode(Image.new("L", (200, 200), 128), "JPEG")
+    with pytest.raises(UnreadableFile) as caught:
+        images.decode_pages(data[: len(data) // 3], 40)
+    assert caught.value.code is ProblemCode.CORRUPT_FILE
+
+
+# ---------------------------------------------------------------- page clean-up
+
+
+def _lines_page() -> np.ndarray:
+    img = _paper(1000, 700)
+    for y in range(100, 600, 60):
+        cv2.line(img, (100, y), (900, y), 0, 3)
+    return img
+
+
+def test_rotated_page_is_straightened():
+    turned = page.rotate(_lines_page(), 6.0)
+    lines = grid.find_lines(grid.ink_mask(turned, PPM), PPM)
+    assert lines.horizontal.sum() == 0  # no long horizontal run while skewed
+    fixed = page.rotate(turned, -6.0)
+    assert grid.find_lines(grid.ink_mask(fixed, PPM), PPM).horizontal.sum() > 0
+
+
+def test_perspective_table_border_is_rectified():
+    img = _paper(1200, 1000)
+    cv2.rectangle(img, (200, 200), (1000, 800), 0, 3)
+    for x in (400, 600, 800):
+        cv2.line(img, (x, 200), (x, 800), 0, 3)
+    for y in (400, 600):
+        cv2.line(img, (200, y), (1000, y), 0, 3)
+    src = np.float32([[200, 200], [1000, 200], [1000, 800], [200, 800]])
+    dst = np.float32([[230, 210], [980, 190], [1010, 820], [190, 790]])
+    warped = cv2.warpPerspective(img, cv2.getPerspectiveTransform(src, dst), (1200, 1000), borderValue=255)
+    squared, changed = page.square_table(warped, PPM)
+    assert changed
+    corners = grid.outer_quad(grid.find_lines(grid.ink_mask(squared, PPM), PPM), PPM)
+    tl, tr, br, bl = corners
+    assert abs(tl[1] - tr[1]) <= 3 and abs(bl[1] - br[1]) <= 3 and abs(tl[0] - bl[0]) <= 3
+
+
+def test_sheet_in_a_photo_is_found():
+    photo = np.full((1000, 800), 60, np.uint8)
+    cv2.fillConvexPoly(photo, np.int32([[150, 100], [650, 130], [700, 900], [100, 870]]), 235)
+    corners = page.find_sheet(photo)
+    assert corners is not None
+    assert np.abs(corners - np.float32([[150, 100], [650, 130], [700, 900], [100, 870]])).max() < 15
+
+
+def test_shadow_is_evened_out():
+    img = _paper(400, 300)
+    img[:, :200] = 150  # a shadow over the left half
+    cv2.putText(img, "ink", (50, 150), cv2.FONT_HERSHEY_SIMPLEX, 2, 20, 4)
+    even = page.even_light(img, PPM)
+    assert even[10, 10] > 230 and even[100:150, 50:200].min() < 100
+
+
+# ---------------------------------------------------------------- grid
+
+
+def test_grid_of_a_table_is_found_with_merged_cell():
+    img = _paper(900, 500)
+    cv2.rectangle(img, (100, 100), (800, 400), 0, 2)
+    cv2.line(img, (100, 200), (800, 200), 0, 2)
+    cv2.line(img, (100, 300), (800, 300), 0, 2)
+    cv2.line(img, (400, 200), (400, 400), 0, 2)  # the top row spans both columns
+    lines = grid.find_lines(grid.ink_mask(img, PPM), PPM)
+    tables = grid.find_tables(lines, PPM)
+    assert len(tables) == 1
+    cells = {(c.row, c.col) for c in tables[0].cells}
+    assert cells == {(1, 1), (2, 1), (2, 2), (3, 1), (3, 2)}
+
+
+def test_letters_are_not_ruling_lines():
+    img = _paper(900, 300)
+    cv2.putText(img, "Little tall letters", (50, 150), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 2)
+    lines = grid.find_lines(grid.ink_mask(img, PPM), PPM)
+    assert lines.both.sum() == 0
+
+
+# ---------------------------------------------------------------- tick boxes and ink
+
+
+def _marked(draw) -> ink.TickBox:
+    img = _paper(300, 200)
+    box = _box(img, 100, 80)
+    draw(img, box)
+    found = ink.find_tick_boxes(img, grid.ink_mask(img, PPM), PPM, np.zeros_like(img))
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_empty_box_is_unticked():
+    assert _marked(lambda img, b: None).mark is ink.Mark.UNTICKED
+
+
+def test_blob_tick_and_cross_are_ticked():
+    def blob(img, b):
+        cv2.rectangle(img, (b[0] + 4, b[1] + 4), (b[2] - 5, b[3] - 5), 0, -1)
+
+    def tick(img, b):
+        cv2.line(img, (b[0] + 4, b[1] + 12), (b[0] + 10, b[3] - 4), 30, 3)
+        cv2.line(img, (b[0] + 10, b[3] - 4), (b[2] + 6, b[1] - 8), 30, 3)
+
+    def cross(img, b):
+        cv2.line(img, (b[0] + 3, b[1] + 3), (b[2] - 4, b[3] - 4), 30, 3)
+        cv2.line(img, (b[2] - 4, b[1] + 3), (b[0] + 3, b[3] - 4), 30, 3)
+
+    for draw in (blob, tick, cross):
+        assert _marked(draw).mark is ink.Mark.TICKED, draw.__name__
+
+
+def test_faint_mark_is_unsure():
+    def faint(img, b):
+        cv2.line(img, (b[0] + 4, b[1] + 4), (b[2] - 5, b[3] - 5), 200, 3)
+        cv2.line(img, (b[2] - 5, b[1] + 4), (b[0] + 4, b[3] - 5), 200, 3)
+
+    assert _marked(faint).mark is ink.Mark.UNSURE
+
+
+def test_signature_ink_specks_and_empty_cell():
+    empty = _paper(200, 60)
+    specks = empty.copy()
+    for x in range(20, 180, 30):
+        specks[30, x] = 0  # single dots of dust
+    signed = empty.copy()
+    cv2.polylines(signed, [np.int32([[20, 40], [50, 15], [70, 45], [100, 20], [140, 40]])], False, 20, 3)
+    assert ink.ink_area_mm2(empty, PPM) == 0
+    assert not ink.is_mark(ink.ink_area_mm2(specks, PPM))
+    assert ink.is_mark(ink.ink_area_mm2(signed, PPM))
