@@ -315,3 +315,29 @@ def test_a_claim_of_a_form_recorded_in_the_batch_is_found_after_an_earlier_one_i
         assert wh.loaded_claims([key]) == {key: (first, "first.docx")}
         wh.supersede(first, second, "admin", "a newer copy")
         assert wh.loaded_claims([key]) == {key: (second, "second.docx")}
+
+
+def test_values_read_from_a_scan_are_marked_ocr_with_both_readings_and_typed_ones_text(wh, ctx):
+    from pipeline.forms.extract import extract
+    from pipeline.forms.spec import all_specs
+    from pipeline.validate.form import validate_form
+    from tests.validate.test_ocr import _voucher_scan
+
+    spec = all_specs()["voucher"]
+    validated = validate_form(extract(_voucher_scan(), spec), spec, ctx)
+    scanned = ParsedFile(
+        "voucher", validated.model, validated.problems, [], validated.locations, "scan", readings=validated.readings
+    )
+    scan_id = decide_and_record(wh, Provenance("scan.jpg"), "a" * 64, scanned).submission_id
+    typed_id = _record(wh, "table_total_row.docx", ctx).submission_id
+    sources = dict(wh.rows("SELECT submission_id, min(source) FROM voucher_lines GROUP BY submission_id"))
+    assert sources == {scan_id: "ocr", typed_id: "text"}
+    reading = wh.rows(
+        "SELECT location, source, reading FROM value_sources WHERE submission_id = :id AND field = 'lines.2.amount'",
+        id=scan_id,
+    )
+    assert [tuple(r) for r in reading] == [
+        ("page 1, table 1, row 3, column 5", "ocr", "rapidocr: '£15.00'; tesseract: '£15.00'")
+    ]
+    typed = wh.rows("SELECT DISTINCT source, reading FROM value_sources WHERE submission_id = :id", id=typed_id)
+    assert [tuple(r) for r in typed] == [("text", None)]
