@@ -13,6 +13,7 @@ never guessed; handwriting no engine could read is held where the value is neede
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -30,6 +31,9 @@ CHECKED_TWICE: dict[str, Callable[[object], object]] = {
 }
 # values that must be read as words: handwriting there holds the form
 NEEDED_AS_WORDS = {"SingleLine", "PastDate", "Money", "Minutes"}
+# names, activities, project names: where they were read twice, both readings must spell them alike
+# (spaces aside: one engine often splits a long name, "Papadopoul os")
+CHECKED_AS_WORDS = {"SingleLine"}
 
 
 @dataclass(frozen=True)
@@ -73,9 +77,28 @@ def _parsed(parse: Callable[[object], object], text: str | None) -> object | Non
 
 
 def _same_value(type_name: str, raw: RawValue) -> bool:
+    if type_name in CHECKED_AS_WORDS:
+        return raw.second_text is None or _letters(raw.text) == _letters(raw.second_text)
     parse = CHECKED_TWICE[type_name]
     first = _parsed(parse, raw.text)
     return first is not None and first == _parsed(parse, raw.second_text)
+
+
+def _letters(text: str) -> str:
+    return "".join(text.split()).casefold()
+
+
+def settle_spacing(raw: RawForm) -> None:
+    """Where the two readings of a value differ only in spaces, the one with fewer spaces is kept:
+    OCR splits words far more often than it joins two ("Eleni Papadopoul os")."""
+    values = [row.cells for row in raw.rows] + [raw.fields]
+    for cells in values:
+        for name, value in cells.items():
+            second = value.second_text
+            if value.source != "ocr" or second is None or second == value.text:
+                continue
+            if _letters(second) == _letters(value.text) and len(second.split()) < len(value.text.split()):
+                cells[name] = dataclasses.replace(value, text=second)
 
 
 def picture_note(raw: RawValue, crops_folder: str) -> str:
@@ -122,7 +145,9 @@ def check_ocr(spec: FormSpec, raw: RawForm, label: Callable[[str], str], crops_f
                     HANDWRITTEN,
                 )
             )
-        elif value.type_name in CHECKED_TWICE:
+        elif value.type_name in CHECKED_TWICE or (
+            value.type_name in CHECKED_AS_WORDS and value.raw.second_text is not None
+        ):
             checked += 1
             if not _same_value(value.type_name, value.raw):
                 second = value.raw.second_text
@@ -156,7 +181,7 @@ def check_ocr(spec: FormSpec, raw: RawForm, label: Callable[[str], str], crops_f
     found.problems.append(
         OcrProblem(
             ProblemCode.OCR_READ,
-            f"Read from a scan or photo by text recognition ({checked} dates, times and amounts read twice).",
+            f"Read from a scan or photo by text recognition ({checked} values read twice and found alike).",
             None,
             None,
             Location(),

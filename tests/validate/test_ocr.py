@@ -196,3 +196,17 @@ def test_a_typed_form_has_no_ocr_problems(ctx):
     validated = _validate(doc, ctx)
     assert not [p for p in validated.problems if p.code in (ProblemCode.OCR_READ, ProblemCode.OCR_UNCONFIRMED)]
     assert validated.readings == {}
+
+
+def test_a_name_the_second_reading_spells_differently_is_held(ctx):
+    validated = _validate(_voucher_scan(seconds={(3, 1): "Peter Nowak"}), ctx)
+    held = [p for p in validated.problems if p.code is ProblemCode.OCR_UNCONFIRMED]
+    assert [p.field for p in held] == ["lines.2.name"]
+    assert "'Peter Novak'" in held[0].message and "'Peter Nowak'" in held[0].message
+
+
+def test_a_name_split_by_one_reading_takes_the_other_readings_spacing(ctx):
+    lines = [("Eleni Papadopoul os", *LINES[0][1:]), LINES[1]]
+    validated = _validate(_voucher_scan(lines=lines, seconds={(2, 1): "Eleni Papadopoulos"}), ctx)
+    assert _codes(validated) == [("ocr_read", None)]
+    assert validated.model.lines[0].name == "Eleni Papadopoulos"
