@@ -171,7 +171,8 @@ def _table_rows(findings: PageFindings, t: int, table_no: int, placed: dict, doc
 
 
 def _paragraph(findings: PageFindings, line: list[Token], doc: Document) -> tuple[str, Reading, Box]:
-    text = _join(line)
+    # a word hyphenated at the margin ("co-" / "production") is one word again, as in the PDF reader
+    text = re.sub(r"(?<=[A-Za-z])- (?=[a-z])", "-", _join(line))
     box = _span(line)
     unsure = any(t.mark is ink.Mark.UNSURE for t in line)
     second = None
@@ -185,6 +186,46 @@ def _paragraph(findings: PageFindings, line: list[Token], doc: Document) -> tupl
         doc.crops[crop_name] = png(_crop(findings.grey, box, pad=3))
     reading = Reading(PRIMARY, text, SECOND if second is not None else None, second, crop=crop_name, unsure=unsure)
     return text, reading, box
+
+
+_LABEL_START = re.compile(r"^[A-Z][\w/ '&()-]{0,40}:")
+
+
+def _first_word_width(token: Token) -> float:
+    x0, _, x1, _ = token.box
+    text = token.text or " "
+    return (x1 - x0) * (len(text.split()[0]) if text.split() else 1) / max(len(text), 1)
+
+
+def _rejoined(lines: list[list[Token]]) -> list[list[Token]]:
+    """Printed lines re-joined where the text was wrapped at the right margin, as the PDF reader
+    re-joins them: a line continues the one above when its first word would not have fitted
+    there and the gap between them is a line's, not a paragraph's. (A section's prompt wraps,
+    and extraction knows the prompt whole.)"""
+    if not lines:
+        return []
+    # the text's right margin: where most long lines end (a speck or a page number further right
+    # must not move it)
+    ends = sorted(max(t.box[2] for t in line) for line in lines)
+    right_edge = ends[int(len(ends) * 0.8)]
+    out: list[list[Token]] = [lines[0]]
+    for line in lines[1:]:
+        previous = out[-1]
+        last_line_top = max(t.box[1] for t in previous)
+        height = max(t.box[3] for t in previous if t.box[1] >= last_line_top - 2) - last_line_top
+        gap = min(t.box[1] for t in line) - max(t.box[3] for t in previous)
+        first = line[0]
+        own_height = max(t.box[3] for t in line) - min(t.box[1] for t in line)
+        same_size = abs(own_height - height) <= height * 0.12  # a heading's larger print is its own
+        would_fit = max(t.box[2] for t in previous) + height * 0.3 + _first_word_width(first) <= right_edge
+        # (detected boxes are padded: the lines of one paragraph may touch or overlap a little)
+        # a "Label:" line starts its own paragraph (a form's header line after a long title)
+        labelled = bool(_LABEL_START.match(first.text))
+        if first.mark is None and not labelled and same_size and -height * 0.5 <= gap < height * 0.5 and not would_fit:
+            out[-1] = previous + line
+        else:
+            out.append(line)
+    return out
 
 
 # ---------------------------------------------------------------- the page
@@ -204,7 +245,7 @@ def add_page(findings: PageFindings, doc: Document, table_no: int) -> int:
     for t in range(len(findings.tables)):
         table_no += 1
         blocks.extend(_table_rows(findings, t, table_no, placed, doc))
-    for line in lines_of(free):
+    for line in _rejoined(lines_of(free)):
         text, reading, box = _paragraph(findings, line, doc)
         if text:
             blocks.append((box[1], ("paragraph", text, reading, box)))
