@@ -42,6 +42,7 @@ class _Anchor:
     seg: int  # index into the segment stream
     rest: str  # the cell's text after the label
     label: str = ""  # the label (or alias) as the spec writes it
+    prompt: str = ""  # a section's prompt, which may follow its label
 
 
 def _segments(lines: list[Line]) -> list[_Seg]:
@@ -281,7 +282,8 @@ def _find_anchors(spec: FormSpec, segs: list[_Seg], grid_lines: set[int], stop: 
                 if after_prompt:
                     rest = after_prompt.rest(rest)
                 if m.exact_end or after_prompt:
-                    candidates.append((m.end, _Anchor("section", label.name, i, rest)))
+                    prompt = "" if after_prompt else label.prompt or ""
+                    candidates.append((m.end, _Anchor("section", label.name, i, rest, m.label, prompt)))
             elif label.kind == "principle":
                 if m.exact_end and not m.rest(text):
                     candidates.append((m.end, _Anchor("principle", label.name, i, "")))
@@ -326,8 +328,12 @@ def _text_value(anchor: _Anchor, seg: _Seg, span: list[_Seg]) -> RawValue:
     parts = [anchor.rest] if anchor.rest else []
     location = seg.cell.location
     first = seg.cell
-    for nxt in span:
+    for n, nxt in enumerate(span):
         text = clean_value(nxt.cell.text)
+        if n == 0 and not parts and anchor.prompt:
+            # the template's question printed on its own line after the heading (a scan's lines)
+            after = match_label(text, (anchor.prompt,))
+            text = after.rest(text) if after else text
         if text:
             if not parts:
                 location, first = nxt.cell.location, nxt.cell

@@ -31,7 +31,7 @@ _WORD = re.compile(r"[^\W_]+|&", re.UNICODE)
 def _spec_vocabulary(spec: FormSpec) -> list[str]:
     words: list[str] = [*spec.titles, *spec.total_labels, *spec.ignored_labels]
     words += [label for f in spec.header for label in f.labels]
-    words += [label for s in spec.sections for label in s.labels]
+    words += [label for s in spec.sections for label in s.labels] + [s.prompt for s in spec.sections if s.prompt]
     words += [label for q in spec.questions for label in q.labels]
     words += [o for q in spec.questions for option in spec.question_options(q) for o in option.labels]
     words += [o for option in spec.likert_options for o in option.labels]

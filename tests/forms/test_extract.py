@@ -31,3 +31,23 @@ def test_a_cell_starting_with_no_label_s_first_word_is_tried_against_none():
     index = _SpecLabels(all_specs()["evaluation"])
     assert index.worth_trying("Sunshine lunch club") == ()
     assert index.worth_trying("") == ()
+
+
+def test_a_sections_prompt_printed_on_its_own_line_is_not_part_of_the_answer():
+    from pipeline.document import Document, Location
+    from pipeline.forms.extract import extract
+
+    doc = Document(format="scan")
+    lines = [
+        "Project Evaluation Template for Adult Social Care",
+        "What's worked well?",
+        "(include successes or strengths and what contributed to these)",
+        "Meeting in the library made it easy to come.",
+        "What could be improved?",
+        "Pay vouchers on the day.",
+    ]
+    for n, text in enumerate(lines, start=1):
+        doc.add_paragraph(text, Location(page=1, paragraph=n))
+    raw = extract(doc, all_specs()["evaluation"])
+    assert raw.text("what_worked_well") == "Meeting in the library made it easy to come."
+    assert raw.text("what_could_be_improved") == "Pay vouchers on the day."
