@@ -155,11 +155,17 @@ def _tnef_files(data: bytes) -> list[EmailFile]:
     return files
 
 
+# An inline picture smaller than this is a decoration (a signature logo, an icon); a larger one
+# may be a photographed form: iPhone Mail, for one, sends the photos it attaches inline.
+MAX_DECORATION_BYTES = 100_000
+
+
 def _is_decoration(part) -> bool:
-    """An inline picture (a signature logo, a pasted image) rather than an attached form."""
-    return part.get_content_maintype() == "image" and (
-        part.get_content_disposition() == "inline" or (part.get("Content-ID") and not part.get_filename())
-    )
+    """An inline picture (a signature logo, a small pasted image) rather than an attached form."""
+    inline = part.get_content_disposition() == "inline" or (part.get("Content-ID") and not part.get_filename())
+    if part.get_content_maintype() != "image" or not inline:
+        return False
+    return len(part.get_payload(decode=True) or b"") < MAX_DECORATION_BYTES
 
 
 def _transfer_encoded_message(part) -> bytes | None:

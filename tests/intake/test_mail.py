@@ -152,3 +152,19 @@ def test_golden_email(path, tmp_path):
     if expected["date"]:
         assert provenance.received_at.isoformat() == expected["date"]
     assert provenance.message_id
+
+
+def test_a_photo_sent_inline_as_iphone_mail_sends_it_is_read_and_a_logo_is_not(tmp_path):
+    from email.message import EmailMessage
+
+    from tests.conftest import GOLDEN
+    from tests.fixtures.wordml import PNG
+
+    photo = (GOLDEN.parent / "golden_scans" / "voucher" / "phone_photo.jpg").read_bytes()
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "amira@camden.gov.uk", "coproduction@camden.gov.uk", "Vouchers"
+    msg.set_content("Photo of the sheet attached")
+    msg.add_attachment(photo, maintype="image", subtype="jpeg", filename="IMG_0412.jpg", disposition="inline")
+    msg.add_attachment(PNG, maintype="image", subtype="png", filename="logo.png", disposition="inline")
+    (found,) = _attachments(tmp_path, msg.as_bytes())
+    assert found.provenance.source_file == "IMG_0412.jpg" and found.data == photo
