@@ -83,6 +83,7 @@ def deadline(seconds: float, limits: ReadLimits | None = None) -> Iterator[None]
     """Interrupt the code inside with TimeLimitReached once `seconds` have passed (main thread only).
     `limits`: the OCR allowances of the file being read (allow_time_for_ocr_page, ocr_max_pages)."""
     global _deadline, _ocr_limits
+    ocr_limits_before = _ocr_limits
     if limits is not None:
         _ocr_limits = (limits.ocr_page_seconds, limits.ocr_max_pages)
     previous = signal.signal(signal.SIGALRM, _time_up)
@@ -94,6 +95,7 @@ def deadline(seconds: float, limits: ReadLimits | None = None) -> Iterator[None]
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         _deadline = None
+        _ocr_limits = ocr_limits_before
 
 
 def allow_more_time(seconds: float) -> None:

@@ -44,3 +44,20 @@ def test_a_collector_the_caller_paused_stays_paused(collector_seen, ctx):
     gc.disable()
     parse.parse_safely(b"a form", ctx)
     assert not gc.isenabled()
+
+
+def test_a_scan_with_more_pages_than_the_setting_allows_is_too_large_before_any_is_read(ctx):
+    import io
+
+    from PIL import Image
+
+    from pipeline.problems import ProblemCode
+    from pipeline.read.limits import ReadLimits
+    from pipeline.runtime.parse import parse_safely
+
+    pages = [Image.new("1", (1700, 2200), 1) for _ in range(3)]
+    tiff = io.BytesIO()
+    pages[0].save(tiff, format="TIFF", compression="group4", save_all=True, append_images=pages[1:])
+    parsed = parse_safely(tiff.getvalue(), ctx, ReadLimits(ocr_max_pages=2))
+    assert [p.code for p in parsed.problems] == [ProblemCode.TOO_LARGE]
+    assert "3 pages" in parsed.problems[0].message
