@@ -63,9 +63,11 @@ def test_sample_inbox_fills_every_view_and_both_workbooks(workdir):
         "environment",
     }
     assert len(views["monitoring"]) == 3
-    assert sum(r[6] for r in views["voucher_lines"]) == __import__("decimal").Decimal("70.50")
+    assert sum(r[6] for r in views["voucher_lines"]) == __import__("decimal").Decimal("153.00")  # 82.50 of it scanned
+    assert status["Vouchers September (scanned).png"] == "loaded"
+    assert {r[8] for r in views["voucher_lines"]} == {"text", "ocr"}
     codes = {r[5] for r in views["exceptions"]}
-    assert {"unknown_form", "ambiguous_answer", "invalid_amount", "unsigned", "over_cap"} <= codes
+    assert {"unknown_form", "ambiguous_answer", "invalid_amount", "unsigned", "over_cap", "ocr_read"} <= codes
     # the inbox is emptied, every original archived by its hash
     assert list((workdir / "inbox").iterdir()) == []
     assert len(list((workdir / "outputs" / "archive").rglob("*"))) >= len(samples)
