@@ -43,11 +43,29 @@ def to_working_scale(image: Image.Image) -> np.ndarray:
 
 def find_sheet(grey: np.ndarray) -> np.ndarray | None:
     """The corners of a sheet of paper lying on a darker background (a phone photo), or None
-    for a scan, where the paper fills the picture."""
+    for a scan, where the paper fills the picture. A shadow across the sheet can make its dark
+    part fall below Otsu's threshold (the bright part alone looks like the sheet), so the
+    threshold between the background and the shadowed paper is tried too, and the largest
+    sheet found wins."""
     small_scale = 600 / max(grey.shape)
     small = cv2.resize(grey, None, fx=small_scale, fy=small_scale, interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (5, 5), 0)
-    _, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    otsu, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    levels = [otsu]
+    darker = small[small < otsu]
+    if darker.size > 100:
+        lower, _ = cv2.threshold(darker.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        levels.append(lower)
+    found = [q for q in (_sheet_at(small, level) for level in levels) if q is not None]
+    if not found:
+        return None
+    best = max(found, key=lambda q: cv2.contourArea(q))
+    return grid.order_corners(best.reshape(4, 2).astype(np.float32) / small_scale)
+
+
+def _sheet_at(small: np.ndarray, level: float) -> np.ndarray | None:
+    """The sheet's quad (in the small copy's pixels) when the paper is what is brighter than `level`."""
+    bright = np.where(small > level, 255, 0).astype(np.uint8)
     bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
     contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
@@ -65,7 +83,7 @@ def find_sheet(grey: np.ndarray) -> np.ndarray | None:
     cv2.fillConvexPoly(inside, quad.reshape(4, 2), 255)
     if np.median(small[inside == 0]) > np.median(small[inside > 0]) - 40:
         return None
-    return grid.order_corners(quad.reshape(4, 2).astype(np.float32) / small_scale)
+    return quad
 
 
 def flatten_sheet(grey: np.ndarray, corners: np.ndarray) -> np.ndarray:

@@ -114,6 +114,38 @@ def _in_a_word(box: grid.Box, lines: list[grid.Box], inked: np.ndarray, tables: 
     return False
 
 
+def _tight_after(box: grid.Box, inked: np.ndarray) -> bool:
+    """Ink right after the square at letter spacing (not a word space) in the middle of its
+    height, where the next letter of a word stands: "D" then "ate:"."""
+    x0, y0, x1, y1 = box
+    side = x1 - x0
+    band = inked[y0 + round(side * 0.35) : y1 - round(side * 0.15), x1 + 1 : x1 + 1 + max(1, round(side * 0.2))]
+    return bool(band.size) and bool((band > 0).any())
+
+
+def _siblings(box: grid.Box, boxes: list[grid.Box]) -> bool:
+    """Another square of the same size in the same list: below or above it with the same left
+    edge (an option list), or beside it on the same line ("☐ Yes ☐ No"). A lone capital at a
+    line start (the D of "Date:") has none."""
+    x0, y0, x1, _ = box
+    side = x1 - x0
+    for other in boxes:
+        if other == box or abs((other[2] - other[0]) - side) > side * 0.1 + 1:
+            continue
+        same_column = abs(other[0] - x0) <= side * 0.3 and abs(other[1] - y0) <= side * 8
+        same_line = abs(other[1] - y0) <= side * 0.3
+        if same_column or same_line:
+            return True
+    return False
+
+
+def without_capitals(boxes: list[ink.TickBox], inked: np.ndarray) -> list[ink.TickBox]:
+    """A box must be a box: a square glued to the letters after it and alone of its size is a
+    capital at a line's start (a bold D, P, B), not an option's box."""
+    squares = [b.box for b in boxes]
+    return [b for b in boxes if _siblings(b.box, squares) or not _tight_after(b.box, inked)]
+
+
 def _trimmed(line: grid.Box, boxes: list[grid.Box], margin: int) -> grid.Box:
     """A detected line less the tick boxes at its ends (they are read as marks, not letters)."""
     x0, y0, x1, y1 = line
@@ -160,6 +192,7 @@ def read_page(image: Image.Image, page_no: int, doc: Document, table_no: int) ->
         for b in ink.find_tick_boxes(grey, inked, px_per_mm, lines.both)
         if not _in_a_word(b.box, found, inked, tables)
     ]
+    boxes = without_capitals(boxes, inked)
     margin = max(2, round(px_per_mm * 0.4))
     for box in boxes:
         x0, y0, x1, y1 = box.box

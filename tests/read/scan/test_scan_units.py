@@ -216,3 +216,52 @@ def test_signature_ink_specks_and_empty_cell():
     assert ink.ink_area_mm2(empty, PPM) == 0
     assert not ink.is_mark(ink.ink_area_mm2(specks, PPM))
     assert ink.is_mark(ink.ink_area_mm2(signed, PPM))
+
+
+def test_sheet_half_in_shadow_is_found_whole():
+    # the shadowed half is darker than Otsu's cut between paper and background: the sheet is
+    # still the whole bright quad, not its sunny half
+    photo = np.full((1000, 800), 40, np.uint8)
+    corners = np.int32([[150, 100], [650, 110], [700, 900], [100, 880]])
+    cv2.fillConvexPoly(photo, corners, 235)
+    photo[:, :380] = np.where(photo[:, :380] > 100, 120, 30)  # a shadow over the left part
+    found = page.find_sheet(photo)
+    assert found is not None
+    assert np.abs(found - corners.astype(np.float32)).max() < 15
+
+
+# ---------------------------------------------------------------- letters that look like boxes
+
+
+def _square_then(img: np.ndarray, x: int, y: int, gap: int) -> tuple[int, int, int, int]:
+    """A square frame and a blob of 'letters' `gap` pixels after it, in the lower part of its height."""
+    box = _box(img, x, y, 20)
+    cv2.rectangle(img, (box[2] + gap, y + 8), (box[2] + gap + 60, y + 19), 0, -1)
+    return box
+
+
+def _kept(img: np.ndarray, squares: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    from pipeline.read.scan.reader import without_capitals
+
+    boxes = [ink.TickBox(b, ink.Mark.UNTICKED, 0.0) for b in squares]
+    return [b.box for b in without_capitals(boxes, grid.ink_mask(img, PPM))]
+
+
+def test_lone_square_glued_to_the_next_letters_is_a_capital():
+    img = _paper(400, 200)
+    capital = _square_then(img, 50, 80, gap=1)  # "D" + "ate:"
+    assert _kept(img, [capital]) == []
+
+
+def test_square_a_word_space_before_its_text_is_a_box():
+    img = _paper(400, 200)
+    box = _square_then(img, 50, 80, gap=9)  # "☐ Yes"
+    assert _kept(img, [box]) == [box]
+
+
+def test_boxes_of_one_list_are_boxes_even_with_ink_right_after():
+    # a tick's stroke may run on into the option's text; the box below it says it is a list
+    img = _paper(400, 200)
+    first = _square_then(img, 50, 50, gap=1)
+    second = _square_then(img, 50, 85, gap=9)
+    assert _kept(img, [first, second]) == [first, second]
