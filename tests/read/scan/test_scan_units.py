@@ -265,3 +265,41 @@ def test_boxes_of_one_list_are_boxes_even_with_ink_right_after():
     first = _square_then(img, 50, 50, gap=1)
     second = _square_then(img, 50, 85, gap=9)
     assert _kept(img, [first, second]) == [first, second]
+
+
+# ---------------------------------------------------------------- paragraphs re-joined
+
+
+def _printed(text: str, top: int, height: int, right: int, left: int = 100):
+    from pipeline.read.scan.layout import Token
+
+    return [Token(text, (left, top, right, top + height))]
+
+
+def _texts(lines) -> list[str]:
+    return [" ".join(t.text for t in line) for line in lines]
+
+
+def test_line_wrapped_at_the_margin_continues_its_paragraph():
+    from pipeline.read.scan.layout import _rejoined
+
+    lines = [
+        _printed("Wider Learning: (include suggestions which could inform", 100, 30, 1500),
+        _printed("future co-production)", 132, 30, 500),
+        _printed("Something else printed to the margin, a paragraph of its own", 220, 30, 1500),
+    ]
+    assert (
+        _texts(_rejoined(lines))[0] == "Wider Learning: (include suggestions which could inform future co-production)"
+    )
+
+
+def test_title_in_larger_print_and_a_label_line_are_never_joined():
+    from pipeline.read.scan.layout import _rejoined
+
+    title = _printed("Co-production Attendance and Voucher Collection", 100, 40, 1500)
+    smaller = _printed("smaller print right under it, as a wrapped line would stand", 142, 30, 1100)
+    # a label line in the same print after a full-width line does not continue it either
+    full = _printed("A long line of text that runs all the way to the right margin of", 200, 30, 1500)
+    label_after = _printed("Completed by: Daniel Mensah", 232, 30, 700)
+    assert len(_rejoined([title, smaller])) == 2
+    assert len(_rejoined([full, label_after])) == 2
