@@ -153,16 +153,36 @@ def judge_box(grey: np.ndarray, box: Box) -> tuple[Mark, float]:
     return Mark.UNTICKED, share
 
 
-def ink_area_mm2(grey: np.ndarray, px_per_mm: float) -> float:
-    """The area of ink in a cell (borders already painted out), specks left out."""
-    if grey.size == 0:
+def cell_ink_mm2(grey: np.ndarray, inside: Box, px_per_mm: float) -> float:
+    """The area of handwriting in a table cell (`inside`: the cell less its borders, on a page
+    whose ruling lines are painted out), where a stroke that crosses into the next row or column
+    belongs to the cell holding most of it: a signature's tail or underline over the row line
+    does not sign the row below. The painted-out line's gap is bridged so that a stroke's two
+    sides are one mark."""
+    x0, y0, x1, y1 = inside
+    if x1 <= x0 or y1 <= y0:
         return 0.0
-    paper = float(np.percentile(grey, 90))
-    dark = (grey < min(paper - INK_DARKNESS, 170)).astype(np.uint8)
-    count, _labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    reach = round(px_per_mm * 4)
+    h, w = grey.shape
+    rx0, ry0, rx1, ry1 = max(0, x0 - reach), max(0, y0 - reach), min(w, x1 + reach), min(h, y1 + reach)
+    region = grey[ry0:ry1, rx0:rx1]
+    own = grey[y0:y1, x0:x1]
+    paper = float(np.percentile(own, 90))
+    dark = (region < min(paper - INK_DARKNESS, 170)).astype(np.uint8)
+    bridge = max(3, round(px_per_mm * 1.2)) | 1
+    glued = cv2.dilate(dark, np.ones((bridge, bridge), np.uint8))
+    count, labels = cv2.connectedComponents(glued, connectivity=8)
+    if count <= 1:
+        return 0.0
+    ink_labels = labels[dark > 0]
+    total = np.bincount(ink_labels, minlength=count)
+    in_cell = np.zeros(region.shape, bool)
+    in_cell[y0 - ry0 : y1 - ry0, x0 - rx0 : x1 - rx0] = True
+    within = np.bincount(labels[(dark > 0) & in_cell], minlength=count)
     speck_px = SPECK_MM2 * px_per_mm**2
-    areas = stats[1:count, cv2.CC_STAT_AREA]
-    return float(areas[areas >= speck_px].sum() / px_per_mm**2)
+    kept = (within >= total * 0.5) & (within >= speck_px)
+    kept[0] = False
+    return float(within[kept].sum() / px_per_mm**2)
 
 
 def is_mark(area_mm2: float) -> bool:

@@ -137,7 +137,7 @@ def _table_cell(findings: PageFindings, table_no: int, cell: GridCell, tokens: l
     location = Location(page=page, table=table_no, row=cell.row, col=cell.col, box=cell.box)
     text = "\n".join(_join(line) for line in lines_of(tokens))
     words = [t for t in tokens if t.mark is None]
-    area = ink.ink_area_mm2(crop, findings.px_per_mm)
+    area = ink.cell_ink_mm2(findings.grey, inside, findings.px_per_mm)
     unsure = any(t.mark is ink.Mark.UNSURE for t in tokens)
     doc.crops[name] = png(crop)
     if not text and not ink.is_mark(area) and not unsure:

@@ -213,9 +213,23 @@ def test_signature_ink_specks_and_empty_cell():
         specks[30, x] = 0  # single dots of dust
     signed = empty.copy()
     cv2.polylines(signed, [np.int32([[20, 40], [50, 15], [70, 45], [100, 20], [140, 40]])], False, 20, 3)
-    assert ink.ink_area_mm2(empty, PPM) == 0
-    assert not ink.is_mark(ink.ink_area_mm2(specks, PPM))
-    assert ink.is_mark(ink.ink_area_mm2(signed, PPM))
+    whole = (0, 0, 200, 60)
+    assert ink.cell_ink_mm2(empty, whole, PPM) == 0
+    assert not ink.is_mark(ink.cell_ink_mm2(specks, whole, PPM))
+    assert ink.is_mark(ink.cell_ink_mm2(signed, whole, PPM))
+
+
+def test_signature_crossing_a_row_line_signs_only_the_row_holding_most_of_it():
+    img = _paper(300, 200)
+    # a signature in the row above y=100, its underline drawn over the (painted-out) row line
+    cv2.polylines(img, [np.int32([[40, 80], [70, 50], [90, 85], [120, 55], [160, 85]])], False, 20, 3)
+    cv2.polylines(img, [np.int32([[40, 92], [100, 96], [170, 108]])], False, 20, 3)
+    img[98:102, :] = 255  # the row line, painted out as the reader does
+    inset = 3
+    above = ink.cell_ink_mm2(img, (0 + inset, 0 + inset, 300 - inset, 100 - inset), PPM)
+    below = ink.cell_ink_mm2(img, (0 + inset, 100 + inset, 300 - inset, 200 - inset), PPM)
+    assert ink.is_mark(above)
+    assert below == 0
 
 
 def test_sheet_half_in_shadow_is_found_whole():
