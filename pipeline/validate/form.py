@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pipeline.forms.raw import RawForm, RawValue
 from pipeline.forms.spec import Column, FormSpec
 from pipeline.problems import Problem, ProblemCode, Severity, make_problem
-from pipeline.validate.ocr import check_ocr, settle_spacing
+from pipeline.validate.ocr import check_ocr, settle_readings
 from schemas import MODELS, VoucherLine
 from schemas.values import duration_unit_is_assumed, is_signed
 
@@ -360,7 +360,7 @@ _VALIDATORS = {
 
 def validate_form(raw: RawForm, spec: FormSpec, ctx: Context, crops_folder: str = "ocr-crops") -> ValidatedForm:
     """`crops_folder`: where the run keeps this file's pictures of spots on a scan (problems name them)."""
-    settle_spacing(raw)
+    settle_readings(raw)
     out = _Collector(spec, raw)
     model = _VALIDATORS[spec.form_type](spec, raw, ctx, out)
     ocr = check_ocr(spec, raw, out.label, crops_folder)

@@ -14,6 +14,7 @@ never guessed; handwriting no engine could read is held where the value is neede
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -61,14 +62,15 @@ def describe_reading(raw: RawValue) -> str:
     reading = raw.reading
     if reading is None:
         return ""
-    first = f"{reading.engine}: '{raw.text}'"
+    first = f"{reading.engine}: '{_one_line(raw.text)}'"
     if raw.second_text is None:
         return first
-    return f"{first}; {reading.second_engine or 'second reading'}: '{raw.second_text}'"
+    return f"{first}; {reading.second_engine or 'second reading'}: '{_one_line(raw.second_text)}'"
 
 
 def _parsed(parse: Callable[[object], object], text: str | None) -> object | None:
-    if text is None or not text.strip():
+    text = without_specks(text or "")
+    if not text:
         return None
     try:
         return parse(text)
@@ -78,27 +80,55 @@ def _parsed(parse: Callable[[object], object], text: str | None) -> object | Non
 
 def _same_value(type_name: str, raw: RawValue) -> bool:
     if type_name in CHECKED_AS_WORDS:
-        return raw.second_text is None or _letters(raw.text) == _letters(raw.second_text)
+        return raw.second_text is None or word_skeleton(raw.text) == word_skeleton(raw.second_text)
     parse = CHECKED_TWICE[type_name]
     first = _parsed(parse, raw.text)
     return first is not None and first == _parsed(parse, raw.second_text)
 
 
+# Specks a scanner or a fold leaves beside a value, which OCR reads as punctuation: ".£25.00",
+# "Yusuf Ali.", '102.50"'. Never inside a value ("£1,000.50" keeps its comma and point), never a
+# point before a digit (".50" is 50p, not £50) and never a minus sign (a negative amount must
+# stay invalid, not become a positive one).
+_LEADING_SPECKS = re.compile(r"^(?:[\s'\"`‘’“”:;_~|^*•]|[.,](?!\d))+")
+_TRAILING_SPECKS = re.compile(r"[\s'\"`‘’“”:;_~|^*•.,]+$")
+
+
+def without_specks(text: str) -> str:
+    return _TRAILING_SPECKS.sub("", _LEADING_SPECKS.sub("", " ".join(text.split())))
+
+
 def _letters(text: str) -> str:
-    return "".join(text.split()).casefold()
+    return "".join(without_specks(text).split()).casefold()
 
 
-def settle_spacing(raw: RawForm) -> None:
-    """Where the two readings of a value differ only in spaces, the one with fewer spaces is kept:
-    OCR splits words far more often than it joins two ("Eleni Papadopoul os")."""
-    values = [row.cells for row in raw.rows] + [raw.fields]
-    for cells in values:
+# Letters the two engines are known to take for one another in print (Tesseract's "Woicik" for
+# RapidOCR's "Wojcik", "Bequm" for "Begum"): a name both read alike but for these is the same name.
+_CONFUSED = str.maketrans({"j": "i", "l": "i", "1": "i", "|": "i", "!": "i", "0": "o", "q": "g", "9": "g", "5": "s"})
+_NOT_A_LETTER = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def word_skeleton(text: str) -> str:
+    """A name or activity with spaces, punctuation and the engines' usual confusions taken out."""
+    return _NOT_A_LETTER.sub("", text.casefold()).translate(_CONFUSED)
+
+
+def settle_readings(raw: RawForm) -> None:
+    """Where the two readings of a value differ only in ways OCR is known for, the cleaner one is
+    kept: specks read as punctuation at either end (".£25.00" beside "£25.00"), and spaces (OCR
+    splits a long name far more often than it joins two: "Eleni Papadopoul os")."""
+    for cells in [row.cells for row in raw.rows] + [raw.fields]:
         for name, value in cells.items():
             second = value.second_text
             if value.source != "ocr" or second is None or second == value.text:
                 continue
-            if _letters(second) == _letters(value.text) and len(second.split()) < len(value.text.split()):
-                cells[name] = dataclasses.replace(value, text=second)
+            if _letters(second) != _letters(value.text):
+                continue
+            text = without_specks(value.text) if "\n" not in value.text else value.text.strip()
+            if len(second.split()) < len(text.split()):
+                text = without_specks(second)
+            if text != value.text:
+                cells[name] = dataclasses.replace(value, text=text)
 
 
 def picture_note(raw: RawValue, crops_folder: str) -> str:
@@ -154,8 +184,9 @@ def check_ocr(spec: FormSpec, raw: RawForm, label: Callable[[str], str], crops_f
                 found.problems.append(
                     OcrProblem(
                         ProblemCode.OCR_UNCONFIRMED,
-                        f"{where}: the scan reads '{value.raw.text}' but a second reading gives "
-                        f"'{second if second is not None else '(nothing)'}'; please confirm or correct it.{note}",
+                        f"{where}: the scan reads '{_one_line(value.raw.text)}' but a second reading gives "
+                        f"'{_one_line(second) if second is not None else '(nothing)'}'; please confirm or correct it."
+                        f"{note}",
                         value.path,
                         describe_reading(value.raw),
                     )
@@ -188,6 +219,10 @@ def check_ocr(spec: FormSpec, raw: RawForm, label: Callable[[str], str], crops_f
         )
     )
     return found
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _where(path: str, label: Callable[[str], str]) -> str:

@@ -210,3 +210,30 @@ def test_a_name_split_by_one_reading_takes_the_other_readings_spacing(ctx):
     validated = _validate(_voucher_scan(lines=lines, seconds={(2, 1): "Eleni Papadopoulos"}), ctx)
     assert _codes(validated) == [("ocr_read", None)]
     assert validated.model.lines[0].name == "Eleni Papadopoulos"
+
+
+def test_a_speck_read_beside_an_amount_is_dropped_when_the_second_reading_has_none(ctx):
+    lines = [(*LINES[0][:4], ".£20.00", ""), LINES[1]]
+    validated = _validate(_voucher_scan(lines=lines, seconds={(2, 5): "£20.00"}), ctx)
+    assert _codes(validated) == [("ocr_read", None)]
+    assert validated.model.lines[0].amount == Decimal("20.00")
+
+
+def test_a_point_before_pence_and_a_minus_sign_are_never_taken_for_specks(ctx):
+    lines = [(*LINES[0][:4], ".50", ""), (*LINES[1][:4], "-15.00", "")]
+    validated = _validate(_voucher_scan(lines=lines, total=None, seconds={(2, 5): "50", (3, 5): "15.00"}), ctx)
+    codes = _codes(validated)
+    assert ("ocr_unconfirmed", "lines.1.amount") in codes  # 50p or £50? held, not guessed
+    assert ("invalid_amount", "lines.2.amount") in codes  # a negative amount stays invalid
+    assert validated.model.lines[1].amount is None
+
+
+def test_names_both_engines_read_alike_but_for_letters_they_often_confuse_agree(ctx):
+    seconds = {(2, 1): "Grace Adeyeml", (3, 1): "Peter Novak."}
+    assert _codes(_validate(_voucher_scan(seconds=seconds), ctx)) == [("ocr_read", None)]
+
+
+def test_a_digit_read_inside_a_word_is_not_a_letter_the_engines_confuse(ctx):
+    lines = [(*LINES[0][:2], "Focus grou0", *LINES[0][3:]), LINES[1]]
+    validated = _validate(_voucher_scan(lines=lines, seconds={(2, 3): "Focus crou)"}), ctx)
+    assert ("ocr_unconfirmed", "lines.1.activity") in _codes(validated)
