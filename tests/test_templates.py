@@ -91,3 +91,24 @@ def test_filled_template_reads_back_exactly(templates, tmp_path, ctx, form_type,
     assert parsed.form_type == form_type
     assert parsed.form.model_dump(mode="json") == expected
     assert [p.code.value for p in parsed.problems] == []
+
+
+def test_the_voucher_sheet_prints_on_one_page_wide_with_its_header_and_gridlines(templates, tmp_path, ctx):
+    """Staff print the sheet for residents to sign, then scan it: printed whole, with ruling lines."""
+    import shutil
+    import subprocess
+
+    import pdfplumber
+
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice) prints the sheet; it is not installed here")
+    sheet = templates / (FILE_NAMES["voucher"] + ".xlsx")
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to", "pdf",
+         "--outdir", str(tmp_path), str(sheet)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    with pdfplumber.open(tmp_path / (sheet.stem + ".pdf")) as pdf:
+        assert len(pdf.pages) == 1 and pdf.pages[0].width > pdf.pages[0].height  # landscape, one page wide
+        assert len(pdf.pages[0].lines) + len(pdf.pages[0].rects) > 40  # the gridlines are printed
+        assert "Signed by recipient" in pdf.pages[0].extract_text()

@@ -105,6 +105,13 @@ def write_xlsx(items: list[Item], path: Path) -> None:
             for validation, col in ((dates, "B"), (amounts, "E")):
                 ws.add_data_validation(validation)
                 validation.add(f"{col}{first}:{col}{last}")
+            # printed (or saved as PDF) the sheet is one page wide in landscape, its header on every
+            # page, with gridlines: a printed sheet that is signed and scanned keeps its table whole
+            ws.page_setup.orientation = "landscape"
+            ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
+            ws.print_title_rows = f"{row}:{row}"
+            ws.print_options.gridLines = True
             total = last + 1
             ws.cell(total, 1, item.total_label).font = BOLD
             ws.cell(total, 5, f"=SUM(E{first}:E{last})").number_format = '"£"#,##0.00'
