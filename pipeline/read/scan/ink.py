@@ -24,6 +24,8 @@ SPECK_MM2 = 0.15  # ink smaller than this is dust or noise
 MARK_MM2 = 2.0  # this much ink in a cell is a mark (a signature, initials)
 INK_DARKNESS = 90  # grey levels below the paper: clearly ink
 FAINT_DARKNESS = 35  # below the paper but lighter than ink: a faint mark
+CLEAR_OUTSIDE = 0.2  # at most this share of the ring round a box is ink (a box stands clear of text)
+CROSSED_OUTSIDE = 0.45  # ... or this much where a pen's stroke runs over it (kept only in line with a list)
 
 
 class Mark(Enum):
@@ -65,6 +67,52 @@ def _side_cover(runs: np.ndarray, offsets: list[tuple[int, int]]) -> np.ndarray:
     return best
 
 
+@dataclass
+class _Shape:
+    """How box-like the square of one side at each pixel (its top-left corner) is."""
+
+    sides: np.ndarray  # the least covered of its four sides (1: all ink)
+    outside: np.ndarray  # the ink in a ring just outside it (0: all paper)
+    shaped: np.ndarray  # four thin sides with square corners (or filled in)
+    heavy: np.ndarray  # four sides with square corners, heavily inked inside (a bold cross, or a bold letter)
+
+
+def _shape(exact_ink: np.ndarray, side: int) -> _Shape:
+    stroke = max(2, round(side * 0.1))
+    around = max(2, round(side * 0.2))
+    across = cv2.filter2D(exact_ink, -1, np.ones((1, side), np.float32) / side, anchor=(0, 0))
+    down = cv2.filter2D(exact_ink, -1, np.ones((side, 1), np.float32) / side, anchor=(0, 0))
+    patch = cv2.filter2D(exact_ink, -1, np.ones((stroke, stroke), np.float32) / stroke**2, anchor=(0, 0))
+    far = side - stroke
+    # square corners: a round letter (o, e, g) has its sides but no ink at its box's corners
+    corners = np.minimum(
+        np.minimum(patch, _shifted(patch, 0, far)), np.minimum(_shifted(patch, far, 0), _shifted(patch, far, far))
+    )
+    top = _side_cover(across, [(k, 0) for k in range(stroke)])
+    bottom = _side_cover(across, [(side - 1 - k, 0) for k in range(stroke)])
+    left = _side_cover(down, [(0, k) for k in range(stroke)])
+    right = _side_cover(down, [(0, side - 1 - k) for k in range(stroke)])
+    sides = np.minimum(np.minimum(top, bottom), np.minimum(left, right))
+    outside = cv2.filter2D(
+        exact_ink, -1, _ring(side + 2 * around, side), anchor=(around, around), borderType=cv2.BORDER_CONSTANT
+    )
+    # thin sides: a line a quarter of the way in runs over paper (a pen crosses it at a point
+    # or two), where a letter's thick stem is ink all along; or the whole square is filled in
+    depth = max(stroke + 1, round(side * 0.25))
+    inner = (
+        _shifted(across, depth, 0)
+        + _shifted(across, side - 1 - depth, 0)
+        + _shifted(down, 0, depth)
+        + _shifted(down, 0, side - 1 - depth)
+    ) / 4
+    filled = cv2.filter2D(exact_ink, -1, np.ones((side, side), np.float32) / side**2, anchor=(0, 0))
+    framed = (sides >= 0.8) & (corners >= 0.25)
+    shaped = framed & ((inner <= 0.7) | (filled >= 0.75))
+    # a heavy cross or scribble: much ink inside, across every quarter line (kept only in a list)
+    heavy = framed & (filled >= 0.4) & (inner > 0.7)
+    return _Shape(sides, outside, shaped, heavy)
+
+
 def find_tick_boxes(grey: np.ndarray, ink: np.ndarray, px_per_mm: float, ruled: np.ndarray) -> list[TickBox]:
     """Every printed tick box on the page, with its mark. A box is a square whose four sides
     are each (nearly) all ink while the ring just outside it is (nearly) all paper: a pen's
@@ -73,48 +121,40 @@ def find_tick_boxes(grey: np.ndarray, ink: np.ndarray, px_per_mm: float, ruled: 
     free = cv2.subtract(ink, cv2.dilate(ruled, np.ones((3, 3), np.uint8)))
     exact_ink = free.astype(np.float32) / 255
     candidates: list[tuple[float, Box]] = []
+    overrun: list[tuple[float, Box]] = []  # paper round them crossed by a pen's stroke
     for side_mm in np.arange(BOX_MIN_MM, BOX_MAX_MM, 0.2):
         side = max(6, round(side_mm * px_per_mm))
-        stroke = max(2, round(side * 0.1))
-        around = max(2, round(side * 0.2))
-        across = cv2.filter2D(exact_ink, -1, np.ones((1, side), np.float32) / side, anchor=(0, 0))
-        down = cv2.filter2D(exact_ink, -1, np.ones((side, 1), np.float32) / side, anchor=(0, 0))
-        patch = cv2.filter2D(exact_ink, -1, np.ones((stroke, stroke), np.float32) / stroke**2, anchor=(0, 0))
-        far = side - stroke
-        # square corners: a round letter (o, e, g) has its sides but no ink at its box's corners
-        corners = np.minimum(
-            np.minimum(patch, _shifted(patch, 0, far)), np.minimum(_shifted(patch, far, 0), _shifted(patch, far, far))
-        )
-        top = _side_cover(across, [(k, 0) for k in range(stroke)])
-        bottom = _side_cover(across, [(side - 1 - k, 0) for k in range(stroke)])
-        left = _side_cover(down, [(0, k) for k in range(stroke)])
-        right = _side_cover(down, [(0, side - 1 - k) for k in range(stroke)])
-        sides = np.minimum(np.minimum(top, bottom), np.minimum(left, right))
-        outside = cv2.filter2D(
-            exact_ink, -1, _ring(side + 2 * around, side), anchor=(around, around), borderType=cv2.BORDER_CONSTANT
-        )
-        # thin sides: a line a quarter of the way in runs over paper (a pen crosses it at a point
-        # or two), where a letter's thick stem is ink all along; or the whole square is filled in
-        depth = max(stroke + 1, round(side * 0.25))
-        inner = (
-            _shifted(across, depth, 0)
-            + _shifted(across, side - 1 - depth, 0)
-            + _shifted(down, 0, depth)
-            + _shifted(down, 0, side - 1 - depth)
-        ) / 4
-        filled = cv2.filter2D(exact_ink, -1, np.ones((side, side), np.float32) / side**2, anchor=(0, 0))
-        shaped = (sides >= 0.8) & (corners >= 0.25) & ((inner <= 0.7) | (filled >= 0.75))
-        ys, xs = np.nonzero(shaped & (outside <= 0.2))
-        for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
-            candidates.append((float(sides[y, x] - outside[y, x]), (x, y, x + side, y + side)))
-    boxes: list[TickBox] = []
+        shape = _shape(exact_ink, side)
+        crossed = shape.outside <= CROSSED_OUTSIDE
+        for found, where in (
+            (candidates, shape.shaped & (shape.outside <= CLEAR_OUTSIDE)),
+            (overrun, (shape.shaped | shape.heavy) & crossed),
+        ):
+            ys, xs = np.nonzero(where)
+            for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
+                found.append((float(shape.sides[y, x] - shape.outside[y, x]), (x, y, x + side, y + side)))
     taken: list[Box] = []
     for _score, box in sorted(candidates, key=lambda c: -c[0]):
-        if any(_overlap(box, other) > 0.2 for other in taken):
-            continue
-        taken.append(box)
-        boxes.append(TickBox(box, *judge_box(grey, box)))
-    return boxes
+        if not any(_overlap(box, other) > 0.2 for other in taken):
+            taken.append(box)
+    # a tick whose stroke runs far over the paper round its box, or a bold cross that fills it:
+    # the box is taken when it stands in line with the list's other boxes (same size, same left
+    # edge or same line), where a bold capital at a line's start seldom stands
+    clear = list(taken)
+    for _score, box in sorted(overrun, key=lambda c: -c[0]):
+        if not any(_overlap(box, other) > 0.2 for other in taken) and any(_in_line(box, b) for b in clear):
+            taken.append(box)
+    return [TickBox(box, *judge_box(grey, box)) for box in taken]
+
+
+def _in_line(box: Box, other: Box) -> bool:
+    """`box` is the same size as `other` and stands in its column (a list down the page) or on its line."""
+    side, other_side = box[2] - box[0], other[2] - other[0]
+    if box == other or abs(side - other_side) > 1 + side * 0.05:
+        return False
+    column = abs(box[0] - other[0]) <= side * 0.15 and abs(box[1] - other[1]) <= side * 6
+    line = abs(box[1] - other[1]) <= side * 0.15 and abs(box[0] - other[0]) <= side * 40
+    return column or line
 
 
 def _overlap(a: Box, b: Box) -> float:
@@ -135,7 +175,8 @@ def _paper_level(grey: np.ndarray, box: Box, margin: int) -> float:
 
 def judge_box(grey: np.ndarray, box: Box) -> tuple[Mark, float]:
     """Ticked when ink covers a fair share of the inside of the box (its frame and the white
-    gap inside the frame left out); unsure for a faint or tiny mark."""
+    gap inside the frame left out), or when a stroke crosses the inside and runs on out of the
+    box (a tick drawn large, over the frame); unsure for a faint or tiny mark."""
     x0, y0, x1, y1 = box
     side = x1 - x0
     inset = max(2, round(side * 0.2))
@@ -148,9 +189,26 @@ def judge_box(grey: np.ndarray, box: Box) -> tuple[Mark, float]:
     share, faint_share = float(dark.mean()), float(faint.mean())
     if share >= 0.07:
         return Mark.TICKED, share
+    if share >= 0.015 and _ink_round(grey, box, paper) >= 0.08:
+        return Mark.TICKED, share
     if faint_share >= 0.04 or share >= 0.015:
         return Mark.UNSURE, share
     return Mark.UNTICKED, share
+
+
+def _ink_round(grey: np.ndarray, box: Box, paper: float) -> float:
+    """The share of a thin ring just outside the box's frame that is ink (paper for a box left alone)."""
+    x0, y0, x1, y1 = box
+    gap = max(1, round((x1 - x0) * 0.08))
+    width = max(2, round((x1 - x0) * 0.2))
+    h, w = grey.shape
+    outer = grey[
+        max(0, y0 - gap - width) : min(h, y1 + gap + width), max(0, x0 - gap - width) : min(w, x1 + gap + width)
+    ]
+    ring = np.ones(outer.shape, bool)
+    oy, ox = y0 - gap - max(0, y0 - gap - width), x0 - gap - max(0, x0 - gap - width)
+    ring[oy : oy + (y1 - y0) + 2 * gap, ox : ox + (x1 - x0) + 2 * gap] = False
+    return float((outer[ring] < paper - INK_DARKNESS).mean()) if ring.any() else 0.0
 
 
 def cell_ink_mm2(grey: np.ndarray, inside: Box, px_per_mm: float) -> float:

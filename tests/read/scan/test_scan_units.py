@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -317,3 +318,24 @@ def test_title_in_larger_print_and_a_label_line_are_never_joined():
     label_after = _printed("Completed by: Daniel Mensah", 232, 30, 700)
     assert len(_rejoined([title, smaller])) == 2
     assert len(_rejoined([full, label_after])) == 2
+
+
+# ---------------------------------------------------------------- marks over or across a box
+
+DATA = Path(__file__).parent / "data"
+
+
+def _marks_in(name: str) -> list[ink.Mark]:
+    """The marks of the boxes in a crop of a golden fax (three options of one list, at the working scale)."""
+    img = cv2.imread(str(DATA / name), cv2.IMREAD_GRAYSCALE)
+    found = ink.find_tick_boxes(img, grid.ink_mask(img, PPM), PPM, np.zeros_like(img))
+    return [b.mark for b in sorted(found, key=lambda b: b.box[1])]
+
+
+def test_tick_overflowing_its_box_in_a_list_is_found_and_ticked():
+    # a large tick whose stroke runs far over the paper round its box, on a 1-bit fax
+    assert _marks_in("overflow_tick_list.png") == [ink.Mark.UNTICKED, ink.Mark.TICKED, ink.Mark.UNTICKED]
+
+
+def test_heavy_cross_filling_its_box_in_a_list_is_ticked():
+    assert _marks_in("heavy_cross_list.png") == [ink.Mark.UNTICKED, ink.Mark.TICKED, ink.Mark.UNTICKED]
