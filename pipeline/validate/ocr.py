@@ -195,6 +195,7 @@ def check_ocr(spec: FormSpec, raw: RawForm, label: Callable[[str], str], crops_f
             continue
         if found.problems and found.problems[-1].path == value.path and value.raw.reading and value.raw.reading.crop:
             found.crops.add(value.raw.reading.crop)
+    found.problems += _near_names(raw, found, crops_folder)
     for mark in raw.unsure_marks:
         note = picture_note(mark, crops_folder)
         found.problems.append(
@@ -219,6 +220,49 @@ def check_ocr(spec: FormSpec, raw: RawForm, label: Callable[[str], str], crops_f
         )
     )
     return found
+
+
+NEAR_NAME_SIMILARITY = 0.85  # two spellings this alike on one sheet are one resident misread
+
+
+def _near_names(raw: RawForm, found: OcrCheck, crops_folder: str) -> list[OcrProblem]:
+    """A name on a scanned sheet that is a letter or two away from another name on the same sheet
+    is one resident read two ways ("Tomasz Wocik" beside "Tomasz Wojcik" twice): both engines can
+    misread a letter alike, so the rarer spelling is held for the admin, with the other beside it."""
+    from difflib import SequenceMatcher
+
+    spellings: dict[str, list[int]] = {}
+    for row in raw.rows:
+        name = row.cells.get("name")
+        if name is not None and name.source == "ocr" and name.text.strip():
+            spellings.setdefault(_one_line(name.text), []).append(row.row_no)
+    held = []
+    for spelling, rows in spellings.items():
+        for other, other_rows in spellings.items():
+            alike = SequenceMatcher(None, spelling.casefold(), other.casefold()).ratio()
+            if other == spelling or alike < NEAR_NAME_SIMILARITY or len(rows) > len(other_rows):
+                continue
+            if len(rows) == len(other_rows) and spelling < other:
+                continue  # as common as each other: hold one of the two, once
+            for row_no in rows:
+                path = f"lines.{row_no}.name"
+                if any(p.path == path for p in found.problems):
+                    continue
+                value = next(r.cells["name"] for r in raw.rows if r.row_no == row_no)
+                listed = ", ".join(str(n) for n in other_rows)
+                held.append(
+                    OcrProblem(
+                        ProblemCode.OCR_UNCONFIRMED,
+                        f"Row {row_no}, name: the scan reads '{spelling}', which is nearly '{other}' "
+                        f"(row {listed}); please confirm which is right.{picture_note(value, crops_folder)}",
+                        path,
+                        spelling,
+                    )
+                )
+                if value.reading and value.reading.crop:
+                    found.crops.add(value.reading.crop)
+            break
+    return held
 
 
 def _one_line(text: str) -> str:

@@ -237,3 +237,25 @@ def test_a_digit_read_inside_a_word_is_not_a_letter_the_engines_confuse(ctx):
     lines = [(*LINES[0][:2], "Focus grou0", *LINES[0][3:]), LINES[1]]
     validated = _validate(_voucher_scan(lines=lines, seconds={(2, 3): "Focus crou)"}), ctx)
     assert ("ocr_unconfirmed", "lines.1.activity") in _codes(validated)
+
+
+def test_a_name_nearly_the_same_as_another_on_the_sheet_is_held_as_a_misreading(ctx):
+    lines = [
+        LINES[0],
+        ("Tomasz Wojcik", *LINES[1][1:]),
+        ("Tomasz Wocik", *LINES[1][1:]),
+        ("Tomasz Wojcik", *LINES[0][1:]),
+    ]
+    validated = _validate(_voucher_scan(lines=lines, total=None, signed=(True,) * 4), ctx)
+    held = [p for p in validated.problems if p.code is ProblemCode.OCR_UNCONFIRMED]
+    assert [p.field for p in held] == ["lines.3.name"]
+    assert "'Tomasz Wocik'" in held[0].message and "'Tomasz Wojcik' (row 2, 4)" in held[0].message
+
+
+def test_different_residents_with_alike_names_are_not_held(ctx):
+    lines = [("Mei Chen", *LINES[0][1:]), ("David Levy", *LINES[1][1:]), ("Grace Adeyemi", *LINES[1][1:])]
+    assert not [
+        p
+        for p in _validate(_voucher_scan(lines=lines, total=None, signed=(True,) * 3), ctx).problems
+        if p.code is ProblemCode.OCR_UNCONFIRMED
+    ]
