@@ -19,6 +19,7 @@ from pipeline.forms.labels import (
     match_label,
     same_text,
 )
+from pipeline.forms.ocr_labels import misread_prefix_end
 from pipeline.forms.raw import RawChoice, RawForm, RawRow, RawValue, Tick
 from pipeline.forms.spec import FormSpec, Option
 from pipeline.read.ticks import mark_state
@@ -281,6 +282,10 @@ def _find_anchors(spec: FormSpec, segs: list[_Seg], grid_lines: set[int], stop: 
                 after_prompt = match_label(rest, (label.prompt,)) if label.prompt else None
                 if after_prompt:
                     rest = after_prompt.rest(rest)
+                elif label.prompt and seg.cell.source == "ocr":
+                    end = misread_prefix_end(rest, label.prompt)
+                    if end is not None:
+                        after_prompt, rest = True, clean_value(rest[end:])
                 if m.exact_end or after_prompt:
                     prompt = "" if after_prompt else label.prompt or ""
                     candidates.append((m.end, _Anchor("section", label.name, i, rest, m.label, prompt)))
@@ -333,7 +338,10 @@ def _text_value(anchor: _Anchor, seg: _Seg, span: list[_Seg]) -> RawValue:
         if n == 0 and not parts and anchor.prompt:
             # the template's question printed on its own line after the heading (a scan's lines)
             after = match_label(text, (anchor.prompt,))
-            text = after.rest(text) if after else text
+            if after:
+                text = after.rest(text)
+            elif nxt.cell.source == "ocr" and (end := misread_prefix_end(text, anchor.prompt)) is not None:
+                text = clean_value(text[end:])
         if text:
             if not parts:
                 location, first = nxt.cell.location, nxt.cell

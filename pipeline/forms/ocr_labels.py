@@ -77,6 +77,20 @@ def snap_text(text: str) -> str:
     return text
 
 
+def misread_prefix_end(text: str, label: str) -> int | None:
+    """Where `label` ends in `text` if the text starts with a misreading of it (a long prompt
+    read with a letter or a word wrong), else None."""
+    words = list(_WORD.finditer(text))
+    want = label_tokens(label)
+    letters = "".join(want)
+    for n in (len(want), len(want) - 1, len(want) + 1):
+        if 1 <= n <= len(words):
+            candidate = "".join("and" if w.group() == "&" else w.group().casefold() for w in words[:n])
+            if fuzz.ratio(candidate, letters) >= SIMILARITY_LONG:
+                return words[n - 1].end()
+    return None
+
+
 def snap_ocr_labels(doc: Document) -> Document:
     """The Document with each OCR'd cell's leading label snapped (see the module's docstring)."""
     if not any(cell.source == "ocr" for line in doc.lines for cell in line.cells):

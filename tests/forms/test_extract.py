@@ -51,3 +51,22 @@ def test_a_sections_prompt_printed_on_its_own_line_is_not_part_of_the_answer():
     raw = extract(doc, all_specs()["evaluation"])
     assert raw.text("what_worked_well") == "Meeting in the library made it easy to come."
     assert raw.text("what_could_be_improved") == "Pay vouchers on the day."
+
+
+def test_a_misread_prompt_after_a_scanned_heading_is_still_not_the_answer():
+    from pipeline.document import Cell, Document, Line, Location, Reading
+    from pipeline.forms.extract import extract
+
+    doc = Document(format="scan")
+    lines = [
+        "Co-production and Engagement Project Planning Template",
+        "Co-production and partnership working: What level of influence will people have and what methods "
+        "wil you use to engage with peop1e? How will you ensure accessibility and inclusivity? How will "
+        "decisions be made?",
+        "We needed a hearing loop in the main room.",
+    ]
+    for n, text in enumerate(lines, start=1):
+        cell = Cell(text, Location(page=1, paragraph=n), source="ocr", reading=Reading("rapidocr", text))
+        doc.lines.append(Line("paragraph", (cell,)))
+    raw = extract(doc, all_specs()["planning"])
+    assert raw.text("coproduction_approach") == "We needed a hearing loop in the main room."
