@@ -123,12 +123,13 @@ class _TickReader:
                 return columns.get(seg.cell.col)
         return None
 
-    def read(self, segs: list[tuple[_Seg, str]]) -> tuple[list[Tick], int]:
+    def read(self, segs: list[tuple[_Seg, str]]) -> tuple[list[Tick], int, list[str]]:
         """Ticked options, and how many options were seen. Where there is no tick box or mark
         at all and exactly one option is written (a drop-down answer in a sheet, or the answer
         typed on its own), that option is the answer."""
         ticks: list[Tick] = []
         written: list[Tick] = []
+        unboxed: list[str] = []  # options read from a picture with no tick box found beside them
         marks = 0
         seen = 0
         for seg, text in segs:
@@ -164,13 +165,15 @@ class _TickReader:
                     ticks.append(Tick(found[0].value, loc, found[1]))
                 else:
                     written.append(Tick(found[0].value, loc, found[1]))
+                    if seg.cell.source == "ocr" and beside is None:
+                        unboxed.append(found[0].value)
             elif mark_state(text, seg.cell.value) is not None:
                 marks += 1
                 if mark_state(text, seg.cell.value):
                     self._lone_mark(seg, ticks)
-        if not ticks and not marks and len(written) == 1:
+        if not ticks and not marks and len(written) == 1 and not unboxed:
             ticks = written
-        return ticks, seen
+        return ticks, seen, unboxed
 
     def _lone_mark(self, seg: _Seg, ticks: list[Tick]) -> None:
         """A mark with no option text of its own: its option is beside it, or above it in a grid."""
@@ -490,7 +493,8 @@ def _note_ocr(doc: Document, form: RawForm) -> None:
 def _add_choice(form: RawForm, anchor: _Anchor, seg: _Seg, span: list[_Seg], reader: _TickReader) -> None:
     # the anchor's own cell may carry options after the label ("Age ☐ 18-24 ☒ 25-34")
     items = ([(seg, anchor.rest)] if anchor.rest else []) + [(s, s.cell.text) for s in span]
-    ticks, seen = reader.read(items)
+    ticks, seen, unboxed = reader.read(items)
     choice = form.choices.setdefault(anchor.name, RawChoice(location=seg.cell.location))
     choice.ticks.extend(ticks)
     choice.options_seen += seen
+    choice.unboxed.extend(unboxed)

@@ -35,6 +35,8 @@ class RawChoice:
     ticks: list[Tick] = field(default_factory=list)
     location: Location | None = None  # where the question (or statement) was found
     options_seen: int = 0  # how many of its options were on the form
+    # on a scan: options whose tick box was not found (so whether they are ticked is not known)
+    unboxed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

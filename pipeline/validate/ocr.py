@@ -196,6 +196,18 @@ def check_ocr(spec: FormSpec, raw: RawForm, label: Callable[[str], str], crops_f
         if found.problems and found.problems[-1].path == value.path and value.raw.reading and value.raw.reading.crop:
             found.crops.add(value.raw.reading.crop)
     found.problems += _near_names(raw, found, crops_folder)
+    for name, choice in raw.choices.items():
+        if choice.unboxed:
+            options = ", ".join(f"'{o}'" for o in dict.fromkeys(choice.unboxed))
+            found.problems.append(
+                OcrProblem(
+                    ProblemCode.OCR_UNCONFIRMED,
+                    f"{label(name)}: the tick box of {options} could not be found on the scan, so whether it is "
+                    "ticked is not known; please look at the original.",
+                    name,
+                    None,
+                )
+            )
     for mark in raw.unsure_marks:
         note = picture_note(mark, crops_folder)
         found.problems.append(

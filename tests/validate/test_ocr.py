@@ -259,3 +259,27 @@ def test_different_residents_with_alike_names_are_not_held(ctx):
         for p in _validate(_voucher_scan(lines=lines, total=None, signed=(True,) * 3), ctx).problems
         if p.code is ProblemCode.OCR_UNCONFIRMED
     ]
+
+
+def test_an_option_whose_tick_box_the_reader_did_not_find_holds_the_question(ctx):
+    spec = all_specs()["evaluation"]
+    doc = Document(format="scan")
+    texts = [
+        "Project Evaluation Template for Adult Social Care",
+        "Project/Service Name: Carers Week",
+        "Date: 12/05/2025",
+        "1. Relationships",
+        "1. We have built trusting and respectful relationships within the co-production group",
+        f"{UNTICKED} Strongly Disagree",
+        f"{UNTICKED} Disagree",
+        "Neither Agree nor Disagree (Neutral)",  # its box was not found: ticked or not, nobody knows
+        f"{UNTICKED} Agree",
+        f"{UNTICKED} Strongly Agree",
+    ]
+    for n, text in enumerate(texts, start=1):
+        doc.lines.append(Line("paragraph", (_ocr_cell(text, Location(page=1, paragraph=n)),)))
+    validated = validate_form(extract(doc, spec), spec, ctx)
+    held = [p for p in validated.problems if p.code is ProblemCode.OCR_UNCONFIRMED]
+    assert [p.field for p in held] == ["relationships.1"]
+    assert "'Neither Agree nor Disagree (Neutral)'" in held[0].message
+    assert validated.model.statements["relationships.1"].answer is None  # never taken as the answer
