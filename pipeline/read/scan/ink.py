@@ -197,18 +197,22 @@ def judge_box(grey: np.ndarray, box: Box) -> tuple[Mark, float]:
 
 
 def _ink_round(grey: np.ndarray, box: Box, paper: float) -> float:
-    """The share of a thin ring just outside the box's frame that is ink (paper for a box left alone)."""
+    return ring_share(grey < paper - INK_DARKNESS, box)
+
+
+def ring_share(dark: np.ndarray, box: Box) -> float:
+    """The share of a thin ring just outside the box's frame that is ink (`dark`: True where ink);
+    paper all round for a printed box left alone."""
     x0, y0, x1, y1 = box
     gap = max(1, round((x1 - x0) * 0.08))
     width = max(2, round((x1 - x0) * 0.2))
-    h, w = grey.shape
-    outer = grey[
-        max(0, y0 - gap - width) : min(h, y1 + gap + width), max(0, x0 - gap - width) : min(w, x1 + gap + width)
-    ]
+    h, w = dark.shape
+    top, left = max(0, y0 - gap - width), max(0, x0 - gap - width)
+    outer = dark[top : min(h, y1 + gap + width), left : min(w, x1 + gap + width)]
     ring = np.ones(outer.shape, bool)
-    oy, ox = y0 - gap - max(0, y0 - gap - width), x0 - gap - max(0, x0 - gap - width)
-    ring[oy : oy + (y1 - y0) + 2 * gap, ox : ox + (x1 - x0) + 2 * gap] = False
-    return float((outer[ring] < paper - INK_DARKNESS).mean()) if ring.any() else 0.0
+    oy, ox = y0 - gap - top, x0 - gap - left
+    ring[max(0, oy) : oy + (y1 - y0) + 2 * gap, max(0, ox) : ox + (x1 - x0) + 2 * gap] = False
+    return float(outer[ring].mean()) if ring.any() else 0.0
 
 
 def cell_ink_mm2(grey: np.ndarray, inside: Box, px_per_mm: float) -> float:

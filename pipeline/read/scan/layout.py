@@ -197,6 +197,28 @@ def _first_word_width(token: Token) -> float:
     return (x1 - x0) * (len(text.split()[0]) if text.split() else 1) / max(len(text), 1)
 
 
+MIN_LETTERS_TO_MEASURE = 8  # a shorter reading's width per letter says little about its print
+
+
+def _letter_width(tokens: list[Token]) -> float | None:
+    letters = sum(len(t.text) for t in tokens if t.mark is None)
+    if letters < MIN_LETTERS_TO_MEASURE:
+        return None
+    return sum(t.box[2] - t.box[0] for t in tokens if t.mark is None) / letters
+
+
+def _same_print(above: list[Token], above_height: float, below: list[Token], below_height: float) -> bool:
+    """Two printed lines in the same size of print: a heading's larger print is its own line.
+    The detector's box is taller round a bold label than round plain words of the same size,
+    so the width of a letter decides where both lines are long enough to measure it."""
+    wide_above, wide_below = _letter_width(above), _letter_width(below)
+    if wide_above is not None and wide_below is not None:
+        return abs(wide_above - wide_below) <= 0.15 * max(wide_above, wide_below) and abs(
+            above_height - below_height
+        ) <= 0.25 * max(above_height, below_height)
+    return abs(below_height - above_height) <= above_height * 0.12
+
+
 def _rejoined(lines: list[list[Token]]) -> list[list[Token]]:
     """Printed lines re-joined where the text was wrapped at the right margin, as the PDF reader
     re-joins them: a line continues the one above when its first word would not have fitted
@@ -216,7 +238,8 @@ def _rejoined(lines: list[list[Token]]) -> list[list[Token]]:
         gap = min(t.box[1] for t in line) - max(t.box[3] for t in previous)
         first = line[0]
         own_height = max(t.box[3] for t in line) - min(t.box[1] for t in line)
-        same_size = abs(own_height - height) <= height * 0.12  # a heading's larger print is its own
+        last_row = [t for t in previous if t.box[1] >= last_line_top - 2]
+        same_size = _same_print(last_row, height, line, own_height)
         would_fit = max(t.box[2] for t in previous) + height * 0.3 + _first_word_width(first) <= right_edge
         # (detected boxes are padded: the lines of one paragraph may touch or overlap a little)
         # a "Label:" line starts its own paragraph (a form's header line after a long title)

@@ -14,6 +14,7 @@ from pipeline.read.scan import grid, ink, layout, ocr, page
 from pipeline.read.scan.images import decode_pages
 
 PDF_DPI = 300
+LONE_BOX_RING = 0.03  # a box with no list round it has paper all round it (this much ink at most)
 MIN_PIECE_MM = 1.0  # a piece of a text line narrower than this, cut at a column line, is a stray
 
 
@@ -140,10 +141,16 @@ def _siblings(box: grid.Box, boxes: list[grid.Box]) -> bool:
 
 
 def without_capitals(boxes: list[ink.TickBox], inked: np.ndarray) -> list[ink.TickBox]:
-    """A box must be a box: a square glued to the letters after it and alone of its size is a
-    capital at a line's start (a bold D, P, B), not an option's box."""
+    """A box must be a box: a square alone of its size (no list of options round it) that is
+    glued to the letters after it, or has ink in the paper just round it, is a capital or a pair
+    of letters at a line's start (the D of "Date:", the "tr" of "training"), not a box."""
     squares = [b.box for b in boxes]
-    return [b for b in boxes if _siblings(b.box, squares) or not _tight_after(b.box, inked)]
+    return [
+        b
+        for b in boxes
+        if _siblings(b.box, squares)
+        or not (_tight_after(b.box, inked) or ink.ring_share(inked > 0, b.box) >= LONE_BOX_RING)
+    ]
 
 
 def _trimmed(line: grid.Box, boxes: list[grid.Box], margin: int) -> grid.Box:

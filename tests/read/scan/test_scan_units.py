@@ -300,7 +300,7 @@ def test_line_wrapped_at_the_margin_continues_its_paragraph():
 
     lines = [
         _printed("Wider Learning: (include suggestions which could inform", 100, 30, 1500),
-        _printed("future co-production)", 132, 30, 500),
+        _printed("future co-production)", 132, 30, 625),
         _printed("Something else printed to the margin, a paragraph of its own", 220, 30, 1500),
     ]
     assert (
@@ -339,3 +339,20 @@ def test_tick_overflowing_its_box_in_a_list_is_found_and_ticked():
 
 def test_heavy_cross_filling_its_box_in_a_list_is_ticked():
     assert _marks_in("heavy_cross_list.png") == [ink.Mark.UNTICKED, ink.Mark.TICKED, ink.Mark.UNTICKED]
+
+
+def test_wrapped_line_after_a_taller_bold_label_continues_it():
+    # boxes measured on the golden fax: the detector's box round a bold label is taller than
+    # round the plain words of its continuation, in the same size of print
+    from pipeline.read.scan.layout import Token, _rejoined
+
+    above = [Token("What's worked well?: (include successes or strengths and what", (243, 661, 1267, 706))]
+    below = [Token("contributed to these)", (247, 706, 581, 743))]
+    assert len(_rejoined([above, below])) == 1
+
+
+def test_letters_tr_at_a_line_start_are_not_a_box():
+    # the "tr" of "training" on the golden planning scan makes a square (t's bar, r's stem); alone
+    # of its size, with the r's arm in the paper round it, it is letters
+    img = cv2.imread(str(DATA / "training_tr.png"), cv2.IMREAD_GRAYSCALE)
+    assert _kept(img, [(16, 14, 33, 31)]) == []
