@@ -16,13 +16,13 @@ from pipeline.problems import ProblemCode
 from pipeline.read.errors import UnreadableFile
 from pipeline.read.sniff import IMAGE_FORMATS, Format, sniff
 
-# format -> (module, function); PDF runs in a worker with time and memory limits
+# format -> (module, function); PDF and pictures run in a worker with time and memory limits
 READERS: dict[Format, tuple[str, str]] = {
     Format.DOCX: ("pipeline.read.docx", "read_docx"),
     Format.XLSX: ("pipeline.read.xlsx", "read_xlsx"),
     Format.PDF: ("pipeline.read.pdf", "read_pdf_isolated"),
-    # pictures of forms (scans, phone photos): OCR
-    **{fmt: ("pipeline.read.scan.reader", "read_image") for fmt in IMAGE_FORMATS},
+    # pictures of forms (scans, phone photos): OCR, also in a worker with time and memory limits
+    **{fmt: ("pipeline.read.scan.reader", "read_image_isolated") for fmt in IMAGE_FORMATS},
 }
 
 __all__ = ["READERS", "UnreadableFile", "read_document", "Format", "sniff"]

@@ -24,6 +24,20 @@ def read_image(data: bytes) -> Document:
     return read_page_images(images, list(range(1, len(images) + 1)))
 
 
+def read_image_isolated(data: bytes) -> Document:
+    """read_image with a time and a memory limit (pipeline.read.isolated), for a caller outside a
+    run's parsing workers (in a worker, where the limits are already in force, it runs in place).
+    The time allowed is the reader's own plus each page's OCR allowance: a JPEG, PNG, BMP or WEBP
+    is one page; a TIFF or HEIC may hold up to ocr_max_pages (the count is not read here, outside
+    the limits, from a file that may be hostile)."""
+    from pipeline.read.isolated import SECONDS, read_isolated
+    from pipeline.read.limits import ReadLimits
+    from pipeline.read.sniff import Format, sniff
+
+    pages = ocr_max_pages() if sniff(data) in (Format.TIFF, Format.HEIC) else 1
+    return read_isolated(read_image, data, seconds=SECONDS + pages * ReadLimits().ocr_page_seconds)
+
+
 def read_page_images(images: list[Image.Image], page_numbers: list[int]) -> Document:
     """Pages given as pictures (a PDF's pages without a text layer, numbered as in the PDF)."""
     if len(images) > ocr_max_pages():

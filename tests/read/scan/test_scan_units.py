@@ -356,3 +356,27 @@ def test_letters_tr_at_a_line_start_are_not_a_box():
     # of its size, with the r's arm in the paper round it, it is letters
     img = cv2.imread(str(DATA / "training_tr.png"), cv2.IMREAD_GRAYSCALE)
     assert _kept(img, [(16, 14, 33, 31)]) == []
+
+
+# ---------------------------------------------------------------- isolation
+
+
+def test_picture_read_outside_a_run_goes_through_the_isolated_worker(monkeypatch):
+    import pipeline.read.isolated as isolated
+    from pipeline.document import Document
+    from pipeline.read import read_document
+    from pipeline.read.scan import reader
+
+    calls = []
+
+    def fake_isolated(read, data, seconds, memory_bytes=isolated.MEMORY_BYTES):
+        calls.append((read, seconds))
+        return Document(format="scan")
+
+    monkeypatch.setattr(isolated, "read_isolated", fake_isolated)
+    read_document(_encode(Image.new("L", (20, 20), 255), "JPEG"))
+    read_document(_encode(Image.new("L", (20, 20), 255), "TIFF"))
+    (jpeg_reader, jpeg_seconds), (_, tiff_seconds) = calls
+    assert jpeg_reader is reader.read_image
+    # a JPEG is one page; a TIFF may hold many, each with its OCR allowance
+    assert isolated.SECONDS < jpeg_seconds < tiff_seconds
