@@ -129,13 +129,54 @@ def _cell_of(tables: list[Table], x: float, y: float) -> tuple[int, GridCell] | 
     return None
 
 
+_BROKEN_NUMBER = re.compile(r"[\d/.,:-]$")  # a date, time or amount cut at the cell's edge: "26/10/202" | "5"
+# the last letter or two of a long word: "Papadopoulo" | "s" (alone, an s, o, c... is read as a capital:
+# the shapes are the same)
+_TAIL = re.compile(r"^(?:[a-z]|[COSVWXZ]){1,2}$")
+
+
+def _broken_words(printed: list[list[Token]], inside: Box) -> set[int]:
+    """The printed lines of a cell (by index) whose last word runs on at the start of the next:
+    a word wider than the cell is broken where the cell ends, with no space. Such a line is one
+    word that fills the cell to its right margin (within a letter), and the next line is a number's
+    rest or the last letter or two of a word."""
+    broken: set[int] = set()
+    if not printed:
+        return broken
+    # the cell's own margin inside its borders, as the text shows it on the left
+    padding = max(0, min(t.box[0] for line in printed for t in line) - inside[0])
+    for n in range(len(printed) - 1):
+        line, after = printed[n], printed[n + 1]
+        text, rest = _join(line), _join(after)
+        if not text or not rest or " " in text or any(t.mark is not None for t in line + after):
+            continue
+        left, right = min(t.box[0] for t in line), max(t.box[2] for t in line)
+        letter = (right - left) / len(text)
+        if inside[2] - right > padding + letter:
+            continue
+        if (_BROKEN_NUMBER.search(text) and rest[0].isdigit()) or (text[-1].isalpha() and _TAIL.match(rest)):
+            broken.add(n)
+    return broken
+
+
+def _with_words_mended(lines: list[str], broken: set[int]) -> str:
+    out = ""
+    for n, line in enumerate(lines):
+        if n - 1 in broken and _TAIL.match(line) and out[-1:].islower():
+            line = line.lower()
+        out += line + ("" if n in broken else "\n")
+    return out.rstrip("\n")
+
+
 def _table_cell(findings: PageFindings, table_no: int, cell: GridCell, tokens: list[Token], doc: Document) -> Cell:
     page = findings.page_no
     inside = _cell_inside(cell, findings.px_per_mm)
     crop = _crop(findings.grey, inside)
     name = f"p{page}-t{table_no}-r{cell.row}-c{cell.col}.png"
     location = Location(page=page, table=table_no, row=cell.row, col=cell.col, box=cell.box)
-    text = "\n".join(_join(line) for line in lines_of(tokens))
+    printed = lines_of(tokens)
+    broken = _broken_words(printed, inside)
+    text = _with_words_mended([_join(line) for line in printed], broken)
     words = [t for t in tokens if t.mark is None]
     area = ink.cell_ink_mm2(findings.grey, inside, findings.px_per_mm)
     unsure = any(t.mark is ink.Mark.UNSURE for t in tokens)
@@ -143,6 +184,8 @@ def _table_cell(findings: PageFindings, table_no: int, cell: GridCell, tokens: l
     if not text and not ink.is_mark(area) and not unsure:
         return Cell("", location, cell.col - 1, source="ocr", reading=Reading(PRIMARY, "", crop=name))
     second = ocr.second_reading(crop, one_line=False) if crop.size else ""
+    if broken and len(second.splitlines()) == len(printed):  # the same word broken in the same place
+        second = _with_words_mended(second.splitlines(), broken)
     sure = bool(words) and (min(t.score for t in words) >= SURE_SCORE or _same_reading(text, second))
     if ink.is_mark(area) and not sure:
         reading = Reading(PRIMARY, text, SECOND, second, crop=name, unsure=unsure, handwritten=True)

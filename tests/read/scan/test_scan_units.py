@@ -380,3 +380,33 @@ def test_picture_read_outside_a_run_goes_through_the_isolated_worker(monkeypatch
     assert jpeg_reader is reader.read_image
     # a JPEG is one page; a TIFF may hold many, each with its OCR allowance
     assert isolated.SECONDS < jpeg_seconds < tiff_seconds
+
+
+# ---------------------------------------------------------------- words broken at a cell's edge
+
+
+def _cell_text(rows: list[tuple[str, tuple[int, int, int, int]]], inside=(233, 698, 427, 800)) -> str:
+    from pipeline.read.scan.layout import Token, _broken_words, _join, _with_words_mended, lines_of
+
+    printed = lines_of([Token(text, box) for text, box in rows])
+    return _with_words_mended([_join(line) for line in printed], _broken_words(printed, inside))
+
+
+def test_word_wider_than_its_cell_is_mended():
+    # measured on the golden grey scan: "Papadopoul" fills the cell to its margin, "os" runs on
+    rows = [("Eleni", (237, 695, 322, 731)), ("Papadopoul", (237, 723, 409, 765)), ("os", (239, 757, 282, 788))]
+    assert _cell_text(rows) == "Eleni\nPapadopoulos"
+    # alone on its line, a final s is read as a capital: the shapes are the same
+    rows[2] = ("S", (239, 757, 262, 788))
+    assert _cell_text(rows) == "Eleni\nPapadopoulos"
+
+
+def test_date_broken_at_the_cell_edge_is_one_date():
+    assert _cell_text([("26/10/202", (237, 700, 415, 735)), ("5", (237, 735, 255, 770))]) == "26/10/2025"
+
+
+def test_words_wrapped_at_a_space_stay_two_lines():
+    # "Interview" does not reach the cell's right margin: the line broke at a space
+    assert _cell_text([("Interview", (237, 700, 370, 735)), ("panel", (237, 735, 320, 770))]) == "Interview\npanel"
+    # two words on the line above: a wrap at a space, however full the line
+    assert _cell_text([("Focus gr", (237, 700, 415, 735)), ("ou", (237, 735, 270, 770))]) == "Focus gr\nou"
