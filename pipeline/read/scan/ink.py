@@ -119,20 +119,24 @@ def find_tick_boxes(grey: np.ndarray, ink: np.ndarray, px_per_mm: float, ruled: 
     stroke over it or beyond it leaves its sides in place, and no letter has four straight
     sides. `ruled`: the table ruling lines, whose cells are not tick boxes."""
     free = cv2.subtract(ink, cv2.dilate(ruled, np.ones((3, 3), np.uint8)))
-    exact_ink = free.astype(np.float32) / 255
     candidates: list[tuple[float, Box]] = []
     overrun: list[tuple[float, Box]] = []  # paper round them crossed by a pen's stroke
-    for side_mm in np.arange(BOX_MIN_MM, BOX_MAX_MM, 0.2):
-        side = max(6, round(side_mm * px_per_mm))
-        shape = _shape(exact_ink, side)
-        crossed = shape.outside <= CROSSED_OUTSIDE
-        for found, where in (
-            (candidates, shape.shaped & (shape.outside <= CLEAR_OUTSIDE)),
-            (overrun, (shape.shaped | shape.heavy) & crossed),
-        ):
-            ys, xs = np.nonzero(where)
-            for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
-                found.append((float(shape.sides[y, x] - shape.outside[y, x]), (x, y, x + side, y + side)))
+    sides = [max(6, round(side_mm * px_per_mm)) for side_mm in np.arange(BOX_MIN_MM, BOX_MAX_MM, 0.2)]
+    reach = max(sides) + 2 * max(2, round(max(sides) * 0.2)) + 2  # a box and the ring round it
+    for (x0, y0, x1, y1), (core_top, core_bottom) in _inked_bands(free, reach):
+        exact_ink = free[y0:y1, x0:x1].astype(np.float32) / 255
+        for side in sides:
+            shape = _shape(exact_ink, side)
+            crossed = shape.outside <= CROSSED_OUTSIDE
+            for found, where in (
+                (candidates, shape.shaped & (shape.outside <= CLEAR_OUTSIDE)),
+                (overrun, (shape.shaped | shape.heavy) & crossed),
+            ):
+                ys, xs = np.nonzero(where)
+                for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
+                    if core_top <= y + y0 < core_bottom:
+                        score = float(shape.sides[y, x] - shape.outside[y, x])
+                        found.append((score, (x + x0, y + y0, x + x0 + side, y + y0 + side)))
     taken: list[Box] = []
     for _score, box in sorted(candidates, key=lambda c: -c[0]):
         if not any(_overlap(box, other) > 0.2 for other in taken):
@@ -145,6 +149,28 @@ def find_tick_boxes(grey: np.ndarray, ink: np.ndarray, px_per_mm: float, ruled: 
         if not any(_overlap(box, other) > 0.2 for other in taken) and any(_in_line(box, b) for b in clear):
             taken.append(box)
     return [TickBox(box, *judge_box(grey, box)) for box in taken]
+
+
+BAND_ROWS = 400  # the page is searched a band of rows at a time: less memory, and blank parts skipped
+
+
+def _inked_bands(free: np.ndarray, reach: int) -> list[tuple[Box, tuple[int, int]]]:
+    """The parts of the page where a box can be: bands of rows (each with `reach` rows more on
+    both sides, so that a box and its ring starting in the band are whole), each cut to the
+    columns that hold ink; blank bands are left out. Returns (region, (core top, core bottom)):
+    a box is taken from the band whose core holds its top edge."""
+    h, w = free.shape
+    rows = (free > 0).any(axis=1)
+    bands = []
+    for top in range(0, h, BAND_ROWS):
+        bottom = min(h, top + BAND_ROWS)
+        y0, y1 = max(0, top - reach), min(h, bottom + reach)
+        if not rows[top : min(h, bottom + reach)].any():
+            continue
+        columns = np.nonzero((free[y0:y1] > 0).any(axis=0))[0]
+        x0, x1 = max(0, int(columns[0]) - reach), min(w, int(columns[-1]) + 1 + reach)
+        bands.append(((x0, y0, x1, y1), (top, bottom)))
+    return bands
 
 
 def _in_line(box: Box, other: Box) -> bool:

@@ -410,3 +410,13 @@ def test_words_wrapped_at_a_space_stay_two_lines():
     assert _cell_text([("Interview", (237, 700, 370, 735)), ("panel", (237, 735, 320, 770))]) == "Interview\npanel"
     # two words on the line above: a wrap at a space, however full the line
     assert _cell_text([("Focus gr", (237, 700, 415, 735)), ("ou", (237, 735, 270, 770))]) == "Focus gr\nou"
+
+
+def test_boxes_are_found_once_across_the_bands_the_page_is_searched_in():
+    # the search goes a band of rows at a time: a box straddling two bands is found once, and
+    # blank bands in between are skipped without losing the boxes after them
+    img = _paper(300, ink.BAND_ROWS * 3)
+    tops = [ink.BAND_ROWS - 10, ink.BAND_ROWS - 10 + 40, ink.BAND_ROWS * 3 - 60]
+    boxes = [_box(img, 100, y, 22) for y in tops]
+    found = ink.find_tick_boxes(img, grid.ink_mask(img, PPM), PPM, np.zeros_like(img))
+    assert sorted(b.box[1] for b in found) == [b[1] for b in boxes]
