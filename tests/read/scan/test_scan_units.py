@@ -419,4 +419,6 @@ def test_boxes_are_found_once_across_the_bands_the_page_is_searched_in():
     tops = [ink.BAND_ROWS - 10, ink.BAND_ROWS - 10 + 40, ink.BAND_ROWS * 3 - 60]
     boxes = [_box(img, 100, y, 22) for y in tops]
     found = ink.find_tick_boxes(img, grid.ink_mask(img, PPM), PPM, np.zeros_like(img))
-    assert sorted(b.box[1] for b in found) == [b[1] for b in boxes]
+    found_tops = sorted(b.box[1] for b in found)
+    assert len(found_tops) == len(boxes)
+    assert all(abs(got - want[1]) <= 2 for got, want in zip(found_tops, boxes, strict=True))
