@@ -18,7 +18,7 @@ from pipeline.children import die_with_fork_server
 from pipeline.document import Document
 from pipeline.problems import ProblemCode
 from pipeline.read.errors import UnreadableFile
-from pipeline.read.limits import in_limited_worker
+from pipeline.read.limits import in_limited_worker, ocr_limits, use_ocr_limits
 
 SECONDS = 60
 MEMORY_BYTES = 2 * 1024**3
@@ -42,9 +42,10 @@ def _read_in_this_worker(reader, data: bytes) -> Document:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The file could not be read ({type(exc).__name__}).") from exc
 
 
-def _worker(module: str, name: str, data: bytes, memory_bytes: int, connection) -> None:
+def _worker(module: str, name: str, data: bytes, memory_bytes: int, ocr: tuple[float, int], connection) -> None:
     die_with_fork_server()
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    use_ocr_limits(ocr)  # the caller's (a scan's page count is checked against its setting)
     try:
         result = ("ok", getattr(importlib.import_module(module), name)(data))
     except UnreadableFile as exc:
@@ -66,7 +67,9 @@ def read_isolated(reader, data: bytes, seconds: float = SECONDS, memory_bytes: i
         return _read_in_this_worker(reader, data)
     receiver, sender = _context.Pipe(duplex=False)
     process = _context.Process(
-        target=_worker, args=(reader.__module__, reader.__name__, data, memory_bytes, sender), daemon=True
+        target=_worker,
+        args=(reader.__module__, reader.__name__, data, memory_bytes, ocr_limits(), sender),
+        daemon=True,
     )
     process.start()
     sender.close()

@@ -115,3 +115,14 @@ def allow_time_for_ocr_page() -> None:
 def ocr_max_pages() -> int:
     """How many pages of one scan are read (setting `ocr_max_pages`)."""
     return _ocr_limits[1]
+
+
+def ocr_limits() -> tuple[float, int]:
+    """The OCR allowances in force: (ocr_page_seconds, ocr_max_pages), to hand to a child process."""
+    return _ocr_limits
+
+
+def use_ocr_limits(limits: tuple[float, int]) -> None:
+    """In a child process reading one file for its parent: the parent's OCR allowances."""
+    global _ocr_limits
+    _ocr_limits = limits

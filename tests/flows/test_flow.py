@@ -33,7 +33,7 @@ def test_flow_processes_the_inbox_and_publishes_artifacts(prefect_server, workdi
     result = state.result()
     assert result["received"] == len(samples) + 1  # the sample email carries two forms
     assert result["loaded"] >= 4 and result["held"] == 2 and result["rejected"] == 1
-    assert result["pounds_loaded"] == "70.50"
+    assert result["pounds_loaded"] == "153.00"  # £82.50 of it from the scanned sheet
     con = duckdb.connect(str(workdir / "outputs" / "warehouse.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM submissions").fetchone()[0] == len(samples) + 1
     con.close()

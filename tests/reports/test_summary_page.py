@@ -68,8 +68,8 @@ def test_chromium_shows_every_section_with_its_figures(page, tmp_path):
     ):
         assert heading in dom
     assert dom.count("<svg") == 5
-    assert "£70.50 to 3 people" in dom  # the sample inbox's loaded vouchers
-    assert "<td>2025-05</td><td>£70.50</td>" in dom
+    assert "£153.00 to 7 people" in dom  # the sample inbox's loaded vouchers, £82.50 of them scanned
+    assert "<td>2025-05</td><td>£70.50</td>" in dom and "<td>2025-09</td><td>£82.50</td>" in dom
 
 
 @needs_chromium

@@ -48,7 +48,7 @@ def test_a_run_that_cannot_get_the_lock_says_so_and_does_nothing(workdir):
         out, err = proc.communicate(timeout=120)
     assert proc.returncode == 2
     assert "Another coforms run is still working" in err
-    assert len(list((workdir / "inbox").iterdir())) == 11  # untouched
+    assert len(list((workdir / "inbox").iterdir())) == 12  # untouched
     assert not (workdir / "outputs" / "warehouse.duckdb").exists()
 
 
@@ -112,7 +112,7 @@ def test_a_run_blocked_by_another_machine_says_so_and_does_nothing(workdir, post
         engine.dispose()
     assert proc.returncode == 2, err
     assert "perhaps on another machine" in err
-    assert len(list((workdir / "inbox").iterdir())) == 11  # untouched
+    assert len(list((workdir / "inbox").iterdir())) == 12  # untouched
     from pipeline.store.warehouse import Warehouse
 
     with Warehouse(postgres_database) as warehouse:
