@@ -16,7 +16,6 @@ import numpy as np
 from PIL import Image
 
 DETECT_MAX_SIDE = 1600
-SECOND_SCALE = 1.5  # Tesseract's crops enlarged by this much
 
 _rapid = None
 _tesseract: dict[int, object] = {}  # page segmentation mode -> PyTessBaseAPI
@@ -122,11 +121,7 @@ def second_reading(crop: np.ndarray, one_line: bool) -> str:
     import tesserocr
 
     api = _tess(tesserocr.PSM.SINGLE_LINE if one_line else tesserocr.PSM.SINGLE_BLOCK)
-    import cv2
-
-    # Tesseract reads best with letters taller than the working scale gives small print (its
-    # own advice: an x-height of 20 pixels and more) and a white margin round the text
-    crop = cv2.resize(crop, None, fx=SECOND_SCALE, fy=SECOND_SCALE, interpolation=cv2.INTER_CUBIC)
+    # Tesseract reads best with a white margin round the text
     padded = np.pad(crop, 10, constant_values=255)
     api.SetImage(Image.fromarray(padded))
     return without_strays(api.GetUTF8Text())
