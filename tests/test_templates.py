@@ -93,8 +93,9 @@ def test_filled_template_reads_back_exactly(templates, tmp_path, ctx, form_type,
     assert [p.code.value for p in parsed.problems] == []
 
 
-def test_the_voucher_sheet_prints_on_one_page_wide_with_its_header_and_gridlines(templates, tmp_path, ctx):
-    """Staff print the sheet for residents to sign, then scan it: printed whole, with ruling lines."""
+def test_the_voucher_sheet_filled_and_printed_is_one_page_wide_with_gridlines_and_reads_back(templates, tmp_path, ctx):
+    """Staff fill the sheet, print it for residents to sign, then scan it: printed whole, with
+    ruling lines (which the scan reader needs), and the printed PDF itself reads back exactly."""
     import shutil
     import subprocess
 
@@ -102,13 +103,22 @@ def test_the_voucher_sheet_prints_on_one_page_wide_with_its_header_and_gridlines
 
     if shutil.which("soffice") is None:
         pytest.skip("LibreOffice (soffice) prints the sheet; it is not installed here")
-    sheet = templates / (FILE_NAMES["voucher"] + ".xlsx")
+    answers, expected = _answers("voucher")
+    answers = {
+        **answers,
+        "lines": [(n, d, a, t, float(str(amt).lstrip("£")), s) for n, d, a, t, amt, s in answers["lines"]],
+    }
+    filled = tmp_path / "Vouchers.xlsx"
+    fill_xlsx(templates / (FILE_NAMES["voucher"] + ".xlsx"), outline(all_specs()["voucher"]), answers, filled)
     subprocess.run(
         ["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), str(sheet)],
+         "--outdir", str(tmp_path), str(filled)],
         check=True, capture_output=True, timeout=180,
     )  # fmt: skip
-    with pdfplumber.open(tmp_path / (sheet.stem + ".pdf")) as pdf:
+    printed = tmp_path / "Vouchers.pdf"
+    with pdfplumber.open(printed) as pdf:
         assert len(pdf.pages) == 1 and pdf.pages[0].width > pdf.pages[0].height  # landscape, one page wide
         assert len(pdf.pages[0].lines) + len(pdf.pages[0].rects) > 40  # the gridlines are printed
-        assert "Signed by recipient" in pdf.pages[0].extract_text()
+    parsed = parse_file(printed.read_bytes(), ctx)
+    assert parsed.form.model_dump(mode="json") == expected  # LibreOffice computes the total as it prints
+    assert [p.code.value for p in parsed.problems] == []

@@ -76,7 +76,7 @@ def write_xlsx(items: list[Item], path: Path) -> None:
                     row += 1
         elif isinstance(item, Table):
             row += 1
-            widths = (24, 13, 24, 13, 16, 22)
+            widths = (24, 13, 24, 13, 27, 22)  # wide enough that no heading wraps when printed
             for col, (title, width) in enumerate(zip(item.columns, widths, strict=False), start=1):
                 cell = ws.cell(row, col, title)
                 cell.font, cell.fill = BOLD, HEADER_FILL

@@ -96,8 +96,13 @@ def test_a_blank_sheet_has_its_header_row_and_no_data_rows(tmp_path):
     from pipeline.templates.excel import write_xlsx
     from pipeline.templates.outline import outlines
 
+    import openpyxl
+
     sheet = tmp_path / "blank.xlsx"
     write_xlsx(outlines()["voucher"], sheet)
+    workbook = openpyxl.load_workbook(sheet)  # printed as a sheet prints by default: no gridlines
+    workbook.active.print_options.gridLines = False
+    workbook.save(sheet)
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(
             ["soffice", f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--convert-to", "pdf"]
