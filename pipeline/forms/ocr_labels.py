@@ -25,6 +25,7 @@ MIN_LETTERS = 7  # labels shorter than this must be read exactly
 # how alike (0-100, rapidfuzz's normalised Indel similarity of the letters) a label must be
 SIMILARITY_SHORT = 90  # 7 to 14 letters: one misread letter
 SIMILARITY_LONG = 86  # 15 letters and more: a few misread letters
+SIMILARITY_FIRST_WORD = 75  # and the first word of the text must be (a misreading of) the label's first
 _WORD = re.compile(r"[^\W_]+|&", re.UNICODE)
 
 
@@ -43,16 +44,36 @@ def _spec_vocabulary(spec: FormSpec) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def vocabulary() -> tuple[tuple[str, int, str], ...]:
-    """Every label of every form, as (label, its word count, its letters), longest first."""
-    seen: dict[str, tuple[str, int, str]] = {}
+def vocabulary() -> tuple[tuple[str, int, str, str], ...]:
+    """Every label of every form, as (label, its word count, its letters, its first word), longest first."""
+    seen: dict[str, tuple[str, int, str, str]] = {}
     for spec in all_specs().values():
         for label in _spec_vocabulary(spec):
             tokens = label_tokens(label)
             letters = "".join(tokens)
             if len(letters) >= MIN_LETTERS and letters not in seen:
-                seen[letters] = (label, len(tokens), letters)
+                seen[letters] = (label, len(tokens), letters, tokens[0])
     return tuple(sorted(seen.values(), key=lambda v: -len(v[2])))
+
+
+def _best_prefix(words: list[re.Match], letters: str, count: int, first: str) -> tuple[int, float] | None:
+    """How many of the text's first words best spell a label of `count` words and these letters
+    (one word more or fewer: OCR loses or adds a space), and how alike they are (0-100). The
+    first word must be alike too: a long label must not swallow another label before it."""
+    norm = ["and" if w.group() == "&" else w.group().casefold() for w in words]
+    if not norm or fuzz.ratio(norm[0][: len(first)], first) < SIMILARITY_FIRST_WORD:
+        return None
+    best = None
+    for n in (count, count - 1, count + 1):
+        if n < 1 or n > len(words):
+            continue
+        candidate = "".join(norm[:n])
+        if abs(len(candidate) - len(letters)) > max(2, len(letters) // 8):
+            continue
+        alike = 100.0 if candidate == letters else fuzz.ratio(candidate, letters)
+        if best is None or alike > best[1]:
+            best = (n, alike)
+    return best
 
 
 def snap_text(text: str) -> str:
@@ -60,20 +81,15 @@ def snap_text(text: str) -> str:
     words = list(_WORD.finditer(text))
     if not words:
         return text
-    norm = ["and" if w.group() == "&" else w.group().casefold() for w in words]
-    for label, count, letters in vocabulary():
-        # the label may have one word more or fewer than the OCR'd text (a space lost or added)
-        for n in (count, count - 1, count + 1):
-            if n < 1 or n > len(words):
-                continue
-            candidate = "".join(norm[:n])
-            if candidate == letters:
-                return text  # already exact
-            if abs(len(candidate) - len(letters)) > max(2, len(letters) // 8):
-                continue
-            need = SIMILARITY_LONG if len(letters) >= 15 else SIMILARITY_SHORT
-            if fuzz.ratio(candidate, letters) >= need:
-                return text[: words[0].start()] + label + text[words[n - 1].end() :]
+    for label, count, letters, first in vocabulary():
+        best = _best_prefix(words, letters, count, first)
+        if best is None:
+            continue
+        n, alike = best
+        if alike == 100 and n == count:
+            return text  # already the label, word for word
+        if alike >= (SIMILARITY_LONG if len(letters) >= 15 else SIMILARITY_SHORT):
+            return text[: words[0].start()] + label + text[words[n - 1].end() :]
     return text
 
 
@@ -82,12 +98,9 @@ def misread_prefix_end(text: str, label: str) -> int | None:
     read with a letter or a word wrong), else None."""
     words = list(_WORD.finditer(text))
     want = label_tokens(label)
-    letters = "".join(want)
-    for n in (len(want), len(want) - 1, len(want) + 1):
-        if 1 <= n <= len(words):
-            candidate = "".join("and" if w.group() == "&" else w.group().casefold() for w in words[:n])
-            if fuzz.ratio(candidate, letters) >= SIMILARITY_LONG:
-                return words[n - 1].end()
+    best = _best_prefix(words, "".join(want), len(want), want[0]) if want else None
+    if best is not None and best[1] >= SIMILARITY_LONG:
+        return words[best[0] - 1].end()
     return None
 
 

@@ -40,3 +40,15 @@ def test_short_labels_and_ordinary_words_are_never_snapped():
 def test_text_typed_in_a_file_is_never_changed():
     doc = _doc(["Projec/Service Narne: Carers Week"], source="text")
     assert snap_ocr_labels(doc) is doc
+
+
+def test_a_label_read_with_a_space_lost_is_snapped():
+    assert snap_text("Project/ServiceName: Carers Week") == "Project/Service Name: Carers Week"
+
+
+def test_a_long_prompt_never_swallows_the_heading_before_it():
+    heading_and_prompt = (
+        "Resources and Support: What resources will you need for your project? E.g., budget, meeting space, "
+        "technology and materials. Are there any training or support needs identified for staff and residents?"
+    )
+    assert snap_text(heading_and_prompt) == heading_and_prompt
