@@ -110,6 +110,10 @@ NOTES = {
     "testRFC822_eml": "an email attached inside an email",
     "only-zero-byte-streams.ole2": "an OLE file whose streams are all empty",
     "empty.xls": "an .xls with nothing in it",
+    "testPDF_XFA_govdocs1_258578.pdf": "XFA form; WRONG since the gridless-table reader (issue 18): corrupt_file "
+    "from StopIteration in pdf_columns._table_at, was unknown_form",
+    "no_recipient_address.msg": "eleven 32x32 inline icons, each OCR'd as a page (issue 18)",
+    "test-outlook2003.msg": "eleven 32x32 inline icons, each OCR'd as a page (issue 18)",
 }
 
 # outcomes on the code of commit 5debd3d (before issue 16's fixes) believed wrong
