@@ -13,12 +13,13 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import resource
+import time
 
 from pipeline.children import die_with_fork_server
 from pipeline.document import Document
 from pipeline.problems import ProblemCode
 from pipeline.read.errors import UnreadableFile
-from pipeline.read.limits import in_limited_worker, ocr_limits, use_ocr_limits
+from pipeline.read.limits import ask_parent_for_more_time, in_limited_worker, ocr_limits, use_ocr_limits
 
 SECONDS = 60
 MEMORY_BYTES = 2 * 1024**3
@@ -46,6 +47,7 @@ def _worker(module: str, name: str, data: bytes, memory_bytes: int, ocr: tuple[f
     die_with_fork_server()
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     use_ocr_limits(ocr)  # the caller's (a scan's page count is checked against its setting)
+    ask_parent_for_more_time(lambda seconds: connection.send(("more time", seconds)))  # each OCR'd page
     try:
         result = ("ok", getattr(importlib.import_module(module), name)(data))
     except UnreadableFile as exc:
@@ -73,17 +75,24 @@ def read_isolated(reader, data: bytes, seconds: float = SECONDS, memory_bytes: i
     )
     process.start()
     sender.close()
+    deadline = time.monotonic() + seconds
     try:
-        if not receiver.poll(seconds):
-            raise UnreadableFile(
-                ProblemCode.CORRUPT_FILE, f"Reading the file took longer than {seconds:.0f} seconds; it may be damaged."
-            )
-        try:
-            result = receiver.recv()
-        except EOFError as exc:  # the worker died: out of memory, or killed
-            raise UnreadableFile(
-                ProblemCode.TOO_LARGE, "The file could not be read within the memory allowed."
-            ) from exc
+        while True:
+            if not receiver.poll(max(0.0, deadline - time.monotonic())):
+                raise UnreadableFile(
+                    ProblemCode.CORRUPT_FILE,
+                    f"Reading the file took longer than {seconds:.0f} seconds; it may be damaged.",
+                )
+            try:
+                result = receiver.recv()
+            except EOFError as exc:  # the worker died: out of memory, or killed
+                raise UnreadableFile(
+                    ProblemCode.TOO_LARGE, "The file could not be read within the memory allowed."
+                ) from exc
+            if result[0] != "more time":
+                break
+            deadline += result[1]  # a scan's page about to be read by OCR (limits.allow_time_for_ocr_page)
+            seconds += result[1]
     finally:
         if process.is_alive():
             process.kill()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import resource
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,9 +98,21 @@ def deadline(seconds: float, limits: ReadLimits | None = None) -> Iterator[None]
         _ocr_limits = ocr_limits_before
 
 
+_more_time_asked: Callable[[float], None] | None = None  # a parent process keeping this one's deadline
+
+
+def ask_parent_for_more_time(ask: Callable[[float], None]) -> None:
+    """In a child reading one file for a parent that keeps its deadline (pipeline.read.isolated):
+    each allow_more_time is asked of the parent instead."""
+    global _more_time_asked
+    _more_time_asked = ask
+
+
 def allow_more_time(seconds: float) -> None:
     """Give the file being read `seconds` more (a conversion by LibreOffice has its own limit)."""
     global _deadline
+    if _more_time_asked is not None:
+        _more_time_asked(seconds)
     if _deadline is None:
         return
     _deadline += seconds

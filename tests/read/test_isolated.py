@@ -84,3 +84,20 @@ def test_in_a_limited_pool_worker_a_library_failure_is_a_damaged_file_as_in_its_
     with pytest.raises(UnreadableFile) as in_place:
         read_isolated(fails_like_pdfplumber_on_a_page_with_no_mediabox, b"x")
     assert in_place.value.code is ProblemCode.CORRUPT_FILE and "(TypeError)" in in_place.value.message
+
+
+def test_each_page_read_by_ocr_in_the_child_gets_its_time_from_the_parent():
+    """A scanned PDF read outside a run: five seconds is too little for a page of OCR (some 8 s),
+    but the child asks for each page's allowance (ocr_page_seconds) before reading it."""
+    import io
+
+    from PIL import Image
+
+    from pipeline.read.pdf import read_pdf
+    from tests.conftest import GOLDEN
+
+    page = Image.open(GOLDEN.parent / "golden_scans" / "voucher" / "clean_300dpi.png").convert("L")
+    pdf = io.BytesIO()
+    page.save(pdf, format="PDF", resolution=300)
+    doc = read_isolated(read_pdf, pdf.getvalue(), seconds=5)
+    assert doc.format == "scan" and any(line.kind == "row" for line in doc.lines)
