@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     parse_memory_mb: int = Field(2048, ge=256, description="Memory limit of each process that reads files.")
     conversion_seconds: float = Field(120, gt=0, description="Time limit for LibreOffice to convert one old file.")
     ocr_page_seconds: float = Field(
-        30, gt=0, description="Time limit for reading one page of a scan or photo (OCR), on top of parse_seconds."
+        60, gt=0, description="Time limit for reading one page of a scan or photo (OCR), on top of parse_seconds."
     )
     ocr_max_pages: int = Field(40, ge=1, description="Scans with more pages than this are refused as too_large.")
     prefect_api_url: str = Field("http://127.0.0.1:4200/api", description="Prefect server used by `coforms serve`.")

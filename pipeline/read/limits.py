@@ -24,7 +24,7 @@ from pipeline.workspace import use_temp_dir
 
 _in_limited_worker = False
 _deadline: float | None = None  # time.monotonic() by which the current file must be read
-_ocr_limits: tuple[float, int] = (30.0, 40)  # (ocr_page_seconds, ocr_max_pages) of the file being read
+_ocr_limits: tuple[float, int] = (60.0, 40)  # (ocr_page_seconds, ocr_max_pages) of the file being read
 
 
 class TimeLimitReached(BaseException):
@@ -37,7 +37,9 @@ class ReadLimits:
     memory_bytes: int = 2 * 1024**3  # each worker's address space
     conversion_seconds: float = 120.0  # LibreOffice converting one old file, on top
     grace_seconds: float = 15.0  # then the pool kills a worker that has not answered
-    ocr_page_seconds: float = 30.0  # OCR of one page of a scan or photo, on top
+    ocr_page_seconds: float = (
+        60.0  # OCR of one page of a scan or photo, on top (wall time: ~8 s of CPU on a busy machine)
+    )
     ocr_max_pages: int = 40  # pages of one scan that are read; a longer one is refused as too_large
 
     @classmethod
