@@ -45,9 +45,9 @@ MANIFEST = CORPUS / "MANIFEST.tsv"
 EXPECTED = CORPUS / "expected.json"
 TODAY = dt.date(2026, 11, 22)  # as tests/conftest.py: "not in the future" must not drift
 WORKERS = int(os.environ.get("COFORMS_CORPUS_WORKERS", min(2, os.cpu_count() or 1)))
-# Above the run's own time limit for one file (settings.parse_seconds, 60 s, and 30 s more for
-# each page OCR reads, settings.ocr_page_seconds: the corpus's longest scans have 3 to 6 pages),
-# so a file the pipeline stops in time is never cut short here; a file that runs past it has no limit.
+# Above the run's own time limit for one file (settings.parse_seconds, 60 s, and more for each
+# page OCR reads, settings.ocr_page_seconds; the corpus's scans of 3 to 6 pages take 40-60 s), so
+# a file the pipeline stops in time is not cut short here; a file that runs past it has no limit.
 GUARD_SECONDS = float(os.environ.get("COFORMS_CORPUS_GUARD_SECONDS", 240))
 MEMORY_MB = int(os.environ.get("COFORMS_CORPUS_MEMORY_MB", 2048))
 MAX_FILE_BYTES = 25 * 1024 * 1024  # settings.max_file_bytes' default
