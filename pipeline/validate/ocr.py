@@ -196,6 +196,7 @@ def check_ocr(spec: FormSpec, raw: RawForm, label: Callable[[str], str], crops_f
         if found.problems and found.problems[-1].path == value.path and value.raw.reading and value.raw.reading.crop:
             found.crops.add(value.raw.reading.crop)
     found.problems += _near_names(raw, found, crops_folder)
+    found.problems += _unanswered(spec, raw, label)
     for name, choice in raw.choices.items():
         if choice.unboxed:
             options = ", ".join(f"'{o}'" for o in dict.fromkeys(choice.unboxed))
@@ -232,6 +233,28 @@ def check_ocr(spec: FormSpec, raw: RawForm, label: Callable[[str], str], crops_f
         )
     )
     return found
+
+
+def _unanswered(spec: FormSpec, raw: RawForm, label: Callable[[str], str]) -> list[OcrProblem]:
+    """A question with no box ticked on a scan: left blank, or marked where the reader does not
+    look (a circle round the answer, a tick beside the box) or too faintly to see. Which, only the
+    paper tells: held for the admin rather than loaded as unanswered."""
+    names = [f"{p.name}.{i}" for p in spec.principles for i in range(1, len(p.statements) + 1)]
+    names += [q.name for q in spec.questions]
+    held = []
+    for name in names:
+        choice = raw.choices.get(name)
+        if choice is not None and not choice.ticks and not choice.unboxed:
+            held.append(
+                OcrProblem(
+                    ProblemCode.OCR_UNCONFIRMED,
+                    f"{label(name)}: no box is ticked on the scan; please look at the original in case it is "
+                    "marked another way (a circle round the answer, a faint tick) and confirm.",
+                    name,
+                    None,
+                )
+            )
+    return held
 
 
 NEAR_NAME_SIMILARITY = 0.85  # two spellings this alike on one sheet are one resident misread

@@ -283,3 +283,22 @@ def test_an_option_whose_tick_box_the_reader_did_not_find_holds_the_question(ctx
     assert [p.field for p in held] == ["relationships.1"]
     assert "'Neither Agree nor Disagree (Neutral)'" in held[0].message
     assert validated.model.statements["relationships.1"].answer is None  # never taken as the answer
+
+
+def test_a_question_with_no_box_ticked_on_a_scan_is_held_not_loaded_as_unanswered(ctx):
+    spec = all_specs()["evaluation"]
+    doc = Document(format="scan")
+    texts = [
+        "Project Evaluation Template for Adult Social Care",
+        "Project/Service Name: Carers Week",
+        "Date: 12/05/2025",
+        "1. Relationships",
+        "1. We have built trusting and respectful relationships within the co-production group",
+        *(f"{UNTICKED} {o}" for o in ("Strongly Disagree", "Disagree", "Neither Agree nor Disagree (Neutral)")),
+        *(f"{UNTICKED} {o}" for o in ("Agree", "Strongly Agree")),  # a circle round "Agree" is not read
+    ]
+    for n, text in enumerate(texts, start=1):
+        doc.lines.append(Line("paragraph", (_ocr_cell(text, Location(page=1, paragraph=n)),)))
+    validated = validate_form(extract(doc, spec), spec, ctx)
+    held = [p for p in validated.problems if p.code is ProblemCode.OCR_UNCONFIRMED]
+    assert [p.field for p in held] == ["relationships.1"] and "no box is ticked on the scan" in held[0].message
