@@ -19,7 +19,13 @@ from pipeline.children import die_with_fork_server
 from pipeline.document import Document
 from pipeline.problems import ProblemCode
 from pipeline.read.errors import UnreadableFile
-from pipeline.read.limits import ask_parent_for_more_time, in_limited_worker, ocr_limits, use_ocr_limits
+from pipeline.read.limits import (
+    ask_parent_for_more_time,
+    few_malloc_arenas,
+    in_limited_worker,
+    ocr_limits,
+    use_ocr_limits,
+)
 
 SECONDS = 60
 MEMORY_BYTES = 2 * 1024**3
@@ -45,6 +51,7 @@ def _read_in_this_worker(reader, data: bytes) -> Document:
 
 def _worker(module: str, name: str, data: bytes, memory_bytes: int, ocr: tuple[float, int], connection) -> None:
     die_with_fork_server()
+    few_malloc_arenas()
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     use_ocr_limits(ocr)  # the caller's (a scan's page count is checked against its setting)
     ask_parent_for_more_time(lambda seconds: connection.send(("more time", seconds)))  # each OCR'd page

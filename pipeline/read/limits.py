@@ -11,6 +11,7 @@ file gets its own time on top (`allow_more_time`), and so does each page OCR rea
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import signal
 import time
@@ -63,11 +64,26 @@ class ReadLimits:
         return self.hard_seconds + self.ocr_max_pages * self.ocr_page_seconds
 
 
+def few_malloc_arenas() -> None:
+    """At most two glibc malloc arenas in this process. glibc reserves 64 MB of address space for
+    each thread that allocates (up to 8 per core), and OCR's threads (onnxruntime, OpenCV,
+    Tesseract) each keep one: under the address-space cap, a worker that has OCR'd a large photo
+    then failed every later OCR (std::bad_alloc), so a file's outcome depended on which files its
+    worker had read before it (found by the public corpus test)."""
+    import ctypes
+    import ctypes.util
+
+    m_arena_max = -8  # from glibc's malloc.h
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to limit
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(m_arena_max, 2)
+
+
 def enter_limited_worker(memory_bytes: int, temp_dir: Path | None = None) -> None:
     """Run once in each worker process as it starts."""
     global _in_limited_worker
     die_with_fork_server()
     use_temp_dir(temp_dir)
+    few_malloc_arenas()
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     _in_limited_worker = True
 

@@ -310,7 +310,9 @@ def _table_at(lines, i, floor, split, page_right, carried, headers_beside) -> tu
     rows = _rows(split_lines, columns, widths, overflows)
     header = None
     if header_top is not None:
-        header = next(n for n, (t, b) in enumerate(rows) if t <= header_top + 0.5 < b)
+        header = next((n for n, (t, b) in enumerate(rows) if t <= header_top + 0.5 < b), None)
+        if header is None:
+            return None  # the header's line fell between the rows found: not a table after all
     body = [ln for ln in split_lines if _top(ln) > rows[header][1]] if header is not None else split_lines
     if not rows or header is None and not _aligned(split_lines[0], columns):
         return None

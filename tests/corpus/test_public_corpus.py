@@ -77,28 +77,12 @@ def load_expected() -> dict[str, list[str]]:
 # --- in the worker process ---------------------------------------------------------------
 
 
-def _few_malloc_arenas() -> None:
-    """At most two glibc malloc arenas in this process. glibc reserves 64 MB of address space for
-    each thread that allocates (up to 8 per core), and OCR's threads (onnxruntime, OpenCV,
-    Tesseract) each keep one: under the address-space cap, a worker that has OCR'd a large photo
-    then fails every later OCR (std::bad_alloc), so a file's outcome would depend on which files
-    its worker read before it. A run's parsing workers need the same limit (reported for
-    pipeline.read.limits); here it keeps the golden file the same from run to run."""
-    import ctypes
-    import ctypes.util
-
-    m_arena_max = -8  # from glibc's malloc.h
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to limit
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(m_arena_max, 2)
-
-
 def _enter_parsing_limits(memory_mb: int) -> None:
     """The limits of a parsing worker of a run: its address-space cap, and whatever the pipeline
     sets up in its own workers (the readers behave differently there, e.g. PDF in-process)."""
     import importlib
     import resource
 
-    _few_malloc_arenas()
     memory_bytes = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     for module in ("pipeline.read.limits", "pipeline.read.isolated"):

@@ -93,10 +93,10 @@ def test_a_sheet_with_gridlines_is_still_read_by_its_lines():
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice prints the sheet")
 def test_a_blank_sheet_has_its_header_row_and_no_data_rows(tmp_path):
+    import openpyxl
+
     from pipeline.templates.excel import write_xlsx
     from pipeline.templates.outline import outlines
-
-    import openpyxl
 
     sheet = tmp_path / "blank.xlsx"
     write_xlsx(outlines()["voucher"], sheet)

@@ -47,10 +47,33 @@ def read_page_images(images: list[Image.Image], page_numbers: list[int]) -> Docu
         )
     doc = Document(format="scan")
     table_no = 0
-    for image, page_no in zip(images, page_numbers, strict=True):
+    pages = [(image, page_no) for image, page_no in zip(images, page_numbers, strict=True) if _could_be_a_page(image)]
+    if not pages:
+        width, height = images[0].size if images else (0, 0)
+        raise UnreadableFile(
+            ProblemCode.SCANNED_DOCUMENT,
+            f"The picture is {width} x {height} pixels: too small, or too thin, to be a scanned or photographed "
+            "form (an icon or a logo?).",
+        )
+    for image, page_no in pages:
         allow_time_for_ocr_page()
         table_no = read_page(image, page_no, doc, table_no)
+    if len(pages) < len(images):
+        doc.notes.append(f"{len(images) - len(pages)} picture(s) too small or too thin to be a page: not read")
     return doc
+
+
+# A scan or photo of a form page, even a poor one, is some hundreds of pixels each way and about
+# as tall as wide (A4: 1.41); an icon, a logo or a strip cut from a fax is not, and enlarging one
+# to a page's working size costs a full page of OCR (and, for a thin strip, a gigabyte).
+MIN_PAGE_SIDE_PX = 300
+MAX_PAGE_ASPECT = 4.0
+
+
+def _could_be_a_page(image: Image.Image) -> bool:
+    width, height = image.size
+    short, long = min(width, height), max(width, height)
+    return short >= MIN_PAGE_SIDE_PX and long <= MAX_PAGE_ASPECT * short
 
 
 def read_scanned_pdf(data: bytes, page_numbers: list[int]) -> Document:

@@ -422,3 +422,16 @@ def test_boxes_are_found_once_across_the_bands_the_page_is_searched_in():
     found_tops = sorted(b.box[1] for b in found)
     assert len(found_tops) == len(boxes)
     assert all(abs(got - want[1]) <= 2 for got, want in zip(found_tops, boxes, strict=True))
+
+
+def test_an_icon_or_a_thin_strip_is_not_taken_for_a_page_to_read():
+    from PIL import Image
+
+    from pipeline.problems import ProblemCode
+    from pipeline.read.errors import UnreadableFile
+    from pipeline.read.scan.reader import read_page_images
+
+    for size in ((32, 32), (590, 88)):
+        with pytest.raises(UnreadableFile) as refused:
+            read_page_images([Image.new("L", size, 255)], [1])
+        assert refused.value.code is ProblemCode.SCANNED_DOCUMENT and f"{size[0]} x {size[1]}" in refused.value.message
