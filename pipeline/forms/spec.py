@@ -108,6 +108,9 @@ class Column(_Frozen):
     type: str  # that field's type, which parses and checks the cell (e.g. Minutes)
     aliases: tuple[str, ...] = ()
     required: bool = True  # a row that has other cells filled but not this one is incomplete
+    # on a scan, how alike the two OCR readings of a text cell must be: "exact" (a name: the same
+    # letters) or "close" (an activity: a misread letter in the second reading is no reason to hold)
+    ocr_agreement: Literal["exact", "close"] = "exact"
 
     @property
     def labels(self) -> tuple[str, ...]:

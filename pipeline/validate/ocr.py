@@ -42,19 +42,22 @@ class ReadValue:
     path: str  # the field's path, as problems name it ("lines.3.amount")
     type_name: str  # its type in the spec
     raw: RawValue
+    agreement: str = "exact"  # for text: how alike both readings must be (Column.ocr_agreement)
 
 
 def read_values(spec: FormSpec, raw: RawForm) -> Iterator[ReadValue]:
     """Every value of the form that was read from a picture, with its type."""
-    typed = [(f.name, f.type, raw.fields.get(f.name)) for f in spec.header]
-    typed += [(s.name, s.type, raw.fields.get(s.name)) for s in spec.sections]
+    typed = [(f.name, f.type, raw.fields.get(f.name), "exact") for f in spec.header]
+    typed += [(s.name, s.type, raw.fields.get(s.name), "exact") for s in spec.sections]
     for row in raw.rows:
-        typed += [(f"lines.{row.row_no}.{c.name}", c.type, row.cells.get(c.name)) for c in spec.columns]
+        typed += [
+            (f"lines.{row.row_no}.{c.name}", c.type, row.cells.get(c.name), c.ocr_agreement) for c in spec.columns
+        ]
     if raw.total is not None:
-        typed.append(("total", "Money", raw.total))
-    for path, type_name, value in typed:
+        typed.append(("total", "Money", raw.total, "exact"))
+    for path, type_name, value, agreement in typed:
         if value is not None and value.source == "ocr" and not value.is_blank:
-            yield ReadValue(path, type_name, value)
+            yield ReadValue(path, type_name, value, agreement)
 
 
 def describe_reading(raw: RawValue) -> str:
@@ -78,9 +81,13 @@ def _parsed(parse: Callable[[object], object], text: str | None) -> object | Non
         return None
 
 
-def _same_value(type_name: str, raw: RawValue) -> bool:
+def _same_value(type_name: str, raw: RawValue, agreement: str = "exact") -> bool:
     if type_name in CHECKED_AS_WORDS:
-        return raw.second_text is None or word_skeleton(raw.text) == word_skeleton(raw.second_text)
+        if raw.second_text is None:
+            return True
+        if agreement == "close":
+            return _close_words(raw.text, raw.second_text)
+        return word_skeleton(raw.text) == word_skeleton(raw.second_text)
     parse = CHECKED_TWICE[type_name]
     first = _parsed(parse, raw.text)
     return first is not None and first == _parsed(parse, raw.second_text)
@@ -111,6 +118,25 @@ _NOT_A_LETTER = re.compile(r"[^\w]+", re.UNICODE)
 def word_skeleton(text: str) -> str:
     """A name or activity with spaces, punctuation and the engines' usual confusions taken out."""
     return _NOT_A_LETTER.sub("", text.casefold()).translate(_CONFUSED)
+
+
+CLOSE_WORDS_SIMILARITY = 0.85
+_DIGIT_IN_A_WORD = re.compile(r"(?=\w*[^\W\d_])(?=\w*\d)\w+", re.UNICODE)  # "grou0", "W0rkshop"
+
+
+def _close_words(first: str, second: str) -> bool:
+    """Both readings name the same thing though the second misread a letter ("Steering aroup") or
+    read a speck as a letter of its own ("Reading group i"). Never when the first reading itself
+    has a digit inside a word: that is a misreading of its own ("Focus grou0")."""
+    from difflib import SequenceMatcher
+
+    if _DIGIT_IN_A_WORD.search(first):
+        return False
+    second_words = [w for w in second.split() if len(w) > 1 or not w.islower() or w in first.split()]
+    if len(second_words) != len(first.split()) or re.findall(r"\d", first) != re.findall(r"\d", second):
+        return False  # a word or a number more or less ("Workshop" and "Workshop A", "Workshop 2" and "3")
+    a, b = word_skeleton(first), word_skeleton(" ".join(second_words))
+    return a == b or SequenceMatcher(None, a, b).ratio() >= CLOSE_WORDS_SIMILARITY
 
 
 def settle_readings(raw: RawForm) -> None:
@@ -179,7 +205,7 @@ def check_ocr(spec: FormSpec, raw: RawForm, label: Callable[[str], str], crops_f
             value.type_name in CHECKED_AS_WORDS and value.raw.second_text is not None
         ):
             checked += 1
-            if not _same_value(value.type_name, value.raw):
+            if not _same_value(value.type_name, value.raw, value.agreement):
                 second = value.raw.second_text
                 found.problems.append(
                     OcrProblem(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from pipeline.document import HANDWRITTEN, TICKED, UNTICKED, Cell, Document, Line, Location, Reading
 from pipeline.forms.extract import extract
 from pipeline.forms.spec import all_specs
@@ -302,3 +304,23 @@ def test_a_question_with_no_box_ticked_on_a_scan_is_held_not_loaded_as_unanswere
     validated = validate_form(extract(doc, spec), spec, ctx)
     held = [p for p in validated.problems if p.code is ProblemCode.OCR_UNCONFIRMED]
     assert [p.field for p in held] == ["relationships.1"] and "no box is ticked on the scan" in held[0].message
+
+
+@pytest.mark.parametrize(
+    "primary, second, held",
+    [
+        ("Steering group", "Steering aroup", False),  # a letter misread by the second engine
+        ("Reading group", "Reading group i", False),  # a speck read as a letter of its own
+        ("Focus grou0", "Focus crou)", True),  # the first reading has a digit inside a word
+        ("Workshop 2", "Workshop 3", True),  # numbers must agree
+        ("Workshop", "Workshop A", True),  # a word more is another activity
+        ("Reading group", "Steering group", True),
+    ],
+)
+def test_an_activity_agrees_when_the_readings_are_close_and_a_name_only_when_alike(ctx, primary, second, held):
+    lines = [(LINES[0][0], LINES[0][1], primary, *LINES[0][3:]), LINES[1]]
+    activity = _codes(_validate(_voucher_scan(lines=lines, seconds={(2, 3): second}), ctx))
+    assert (("ocr_unconfirmed", "lines.1.activity") in activity) is held
+    names = [(primary, *LINES[0][1:]), LINES[1]]
+    name = _codes(_validate(_voucher_scan(lines=names, seconds={(2, 1): second}), ctx))
+    assert ("ocr_unconfirmed", "lines.1.name") in name  # a name must be spelt alike by both
