@@ -263,7 +263,8 @@ def test_different_residents_with_alike_names_are_not_held(ctx):
     ]
 
 
-def test_an_option_whose_tick_box_the_reader_did_not_find_holds_the_question(ctx):
+def _evaluation_scan(options: list[str], ctx):
+    """A scanned evaluation's first statement, its options read as `options`, validated."""
     spec = all_specs()["evaluation"]
     doc = Document(format="scan")
     texts = [
@@ -272,15 +273,22 @@ def test_an_option_whose_tick_box_the_reader_did_not_find_holds_the_question(ctx
         "Date: 12/05/2025",
         "1. Relationships",
         "1. We have built trusting and respectful relationships within the co-production group",
+        *options,
+    ]
+    for n, text in enumerate(texts, start=1):
+        doc.lines.append(Line("paragraph", (_ocr_cell(text, Location(page=1, paragraph=n)),)))
+    return validate_form(extract(doc, spec), spec, ctx)
+
+
+def test_an_option_whose_tick_box_the_reader_did_not_find_holds_the_question(ctx):
+    options = [
         f"{UNTICKED} Strongly Disagree",
         f"{UNTICKED} Disagree",
         "Neither Agree nor Disagree (Neutral)",  # its box was not found: ticked or not, nobody knows
         f"{UNTICKED} Agree",
         f"{UNTICKED} Strongly Agree",
     ]
-    for n, text in enumerate(texts, start=1):
-        doc.lines.append(Line("paragraph", (_ocr_cell(text, Location(page=1, paragraph=n)),)))
-    validated = validate_form(extract(doc, spec), spec, ctx)
+    validated = _evaluation_scan(options, ctx)
     held = [p for p in validated.problems if p.code is ProblemCode.OCR_UNCONFIRMED]
     assert [p.field for p in held] == ["relationships.1"]
     assert "'Neither Agree nor Disagree (Neutral)'" in held[0].message
@@ -288,20 +296,8 @@ def test_an_option_whose_tick_box_the_reader_did_not_find_holds_the_question(ctx
 
 
 def test_a_question_with_no_box_ticked_on_a_scan_is_held_not_loaded_as_unanswered(ctx):
-    spec = all_specs()["evaluation"]
-    doc = Document(format="scan")
-    texts = [
-        "Project Evaluation Template for Adult Social Care",
-        "Project/Service Name: Carers Week",
-        "Date: 12/05/2025",
-        "1. Relationships",
-        "1. We have built trusting and respectful relationships within the co-production group",
-        *(f"{UNTICKED} {o}" for o in ("Strongly Disagree", "Disagree", "Neither Agree nor Disagree (Neutral)")),
-        *(f"{UNTICKED} {o}" for o in ("Agree", "Strongly Agree")),  # a circle round "Agree" is not read
-    ]
-    for n, text in enumerate(texts, start=1):
-        doc.lines.append(Line("paragraph", (_ocr_cell(text, Location(page=1, paragraph=n)),)))
-    validated = validate_form(extract(doc, spec), spec, ctx)
+    options = ("Strongly Disagree", "Disagree", "Neither Agree nor Disagree (Neutral)", "Agree", "Strongly Agree")
+    validated = _evaluation_scan([f"{UNTICKED} {o}" for o in options], ctx)  # a circle round "Agree" is not read
     held = [p for p in validated.problems if p.code is ProblemCode.OCR_UNCONFIRMED]
     assert [p.field for p in held] == ["relationships.1"] and "no box is ticked on the scan" in held[0].message
 
