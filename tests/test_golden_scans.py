@@ -38,8 +38,9 @@ FREE_TEXT_SIMILARITY = 0.9
 FREE_TEXT_FIELDS = {
     f.name for spec in all_specs().values() for f in (*spec.header, *spec.sections) if f.type == "Text"
 } | {"feedback"}  # the evaluation's comment on each principle
-# Scans on which the reader still gets something wrong that no rule catches: each with why. Strict:
-# when the reader improves, the test says so and the entry goes.
+# Scans on which the reader still gets something wrong that no rule catches: each with why. Not
+# strict: Tesseract's second reading of a worn letter varies from run to run, and a run where it
+# happens to disagree holds the value (XPASS in the report: look, and drop the entry once it stays so).
 KNOWN_MISREADS = {
     "voucher/phone_photo.jpg": "both engines read 'Tomasz Wojcik' as 'Tomasz Wocik' (the j's tail is erased with "
     "the row line it touches); no other line of the sheet names him, so nothing flags it",
@@ -101,7 +102,7 @@ def _differences(got: dict, want: dict, prefix: str = "") -> list[str]:
 def _case(path: Path):
     key = f"{path.parent.name}/{path.name}"
     why = KNOWN_MISREADS.get(key)
-    return pytest.param(path, id=key, marks=pytest.mark.xfail(reason=why, strict=True) if why else ())
+    return pytest.param(path, id=key, marks=pytest.mark.xfail(reason=why, strict=False) if why else ())
 
 
 @pytest.mark.parametrize("path", [_case(p) for p in CASES])
