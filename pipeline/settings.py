@@ -112,6 +112,13 @@ class Settings(BaseSettings):
         Decimal("500.00"), description="Recipients paid more than this (GBP) in any 12 months are listed."
     )
 
+    # Anonymous monitoring data shown anywhere (summary.html, workbooks) is suppressed below this
+    # count: 1 to (threshold - 1) people show as "fewer than N" and percentages from them are hidden,
+    # as UK public bodies' statistical disclosure control does (0 is shown: nobody to identify).
+    small_number_threshold: int = Field(
+        5, ge=1, description="Counts of people from monitoring forms below this are shown as 'fewer than N'."
+    )
+
     # Who takes part vs the borough (summary.html): % of adult residents in each group. The
     # defaults are rough, illustrative figures: set them from your borough's Census 2021 profile.
     borough_baseline: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_BASELINE))
