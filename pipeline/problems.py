@@ -48,6 +48,7 @@ class ProblemCode(StrEnum):
     NOT_A_FILE = "not_a_file"
     OCR_UNCONFIRMED = "ocr_unconfirmed"
     OCR_READ = "ocr_read"
+    TICK_MISMATCH = "tick_mismatch"
 
 
 class CodeInfo(NamedTuple):
@@ -208,6 +209,13 @@ CATALOGUE: dict[ProblemCode, CodeInfo] = {
         "The form was read from a scan or photo by text recognition; its values were checked twice but "
         "are worth a glance against the original.",
         "Nothing. A typed Word or Excel copy, where there is one, is always read exactly.",
+    ),
+    ProblemCode.TICK_MISMATCH: CodeInfo(
+        W,
+        "A Word tick box shows a tick (or a cross) while the box itself is recorded as not ticked, or the "
+        "other way round; the answer was taken as the box looks on the page.",
+        "Nothing, if the answer shown is the one meant. To be sure, click the box off and on again in Word "
+        "and send the form again.",
     ),
 }
 
