@@ -1,10 +1,13 @@
 """Appendix 3: Project Evaluation Template for Adult Social Care."""
 
-from typing import Annotated, Literal
+import re
+import typing
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
-from schemas.types import PastDate, SingleLine, Text, one_of_text, single_choice
+from schemas.types import PastDate, SingleLine, Text, single_choice
 
 PRINCIPLES = (
     "relationships",
@@ -50,7 +53,38 @@ THEME_NAMES: dict[str, str] = {
     "Social connections & community": "social_connections_and_community",
     "Environment": "environment",
 }
-CompletedBy = one_of_text("Staff", "Resident", "Carer", "Other")
+Role = Literal["Staff", "Resident", "Carer", "Other"]
+ROLES: tuple[str, ...] = typing.get_args(Role)
+# A person's name as people write one: letters of any alphabet, spaces, hyphens, apostrophes,
+# full stops and commas ("Mary-Jane O'Neill", "J. Smith", "Okafor, Tom"); short, and no digits.
+_NAME = re.compile(r"^[^\W\d_]+(?:[ '’.,-]+[^\W\d_]+)*\.?$")
+MAX_NAME_CHARS = 60
+MAX_NAME_WORDS = 6
+
+
+def _completed_by(value: Any) -> Any:
+    """Who filled the form in: one of the roles the template offers (in any capitals), kept in
+    its own spelling so the warehouse can count by role, or a person's name, kept as written.
+    Anything else (a paragraph, a phone number) is not who completed it: invalid_option."""
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    if not text:
+        return None
+    for role in ROLES:
+        if text.rstrip(".").casefold() == role.casefold():
+            return role
+    if len(text) <= MAX_NAME_CHARS and len(text.split()) <= MAX_NAME_WORDS and _NAME.match(text):
+        return text
+    raise PydanticCustomError(
+        "invalid_option",
+        "'{value}' is not a role ({roles}) or a person's name.",
+        {"value": text[:80], "roles": ", ".join(ROLES)},
+    )
+
+
+# The column `completed_by` holds a role (Staff, Resident, Carer, Other) or a person's name.
+CompletedBy = Annotated[Role | str | None, BeforeValidator(_completed_by)]
 
 
 class StatementAnswer(BaseModel):
@@ -71,7 +105,7 @@ class EvaluationForm(BaseModel):
 
     project_name: SingleLine = None
     date: PastDate = None
-    completed_by: CompletedBy = None  # type: ignore[valid-type]
+    completed_by: CompletedBy = None
     what_worked_well: Text = None
     what_could_be_improved: Text = None
     wider_learning: Text = None
