@@ -170,6 +170,8 @@ class RunSummary:
     finished_at: dt.datetime | None = None
     files: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
+    reports_written: list[str] = field(default_factory=list)  # [] when every report was already current
+    reports_error: str | None = None  # reports that could not be written, and what to do
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

@@ -13,13 +13,14 @@ import contextlib
 import hashlib
 import logging
 import os
+import socket
 import ssl
 import time
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-from imap_tools import MailBox, MailBoxStartTls, MailMessage
+from imap_tools import MailBox, MailboxLoginError, MailBoxStartTls, MailMessage
 
 from pipeline.files import private_dir, write_atomically
 from pipeline.settings import Settings
@@ -76,25 +77,57 @@ def _message_id(raw: bytes) -> str | None:
 def _connect(settings: Settings) -> MailBox:
     if not settings.imap_host or not settings.imap_user:
         raise MailFetchError("No mailbox is configured (COFORMS_IMAP_HOST and COFORMS_IMAP_USER).")
+    if settings.imap_oauth2_token is None and settings.imap_password is None:
+        raise MailFetchError("No IMAP password or OAuth2 token is configured.")
     context = ssl.create_default_context(cafile=str(settings.imap_ca_file) if settings.imap_ca_file else None)
     box_class = MailBox if settings.imap_security == "ssl" else MailBoxStartTls
     try:
         box = box_class(settings.imap_host, settings.imap_port, timeout=settings.imap_timeout, ssl_context=context)
-        box.email_message_class = RawMailMessage
+    except Exception as exc:  # before any login: the network, the name, the certificate
+        raise MailFetchError(_connection_failure(settings, exc)) from exc
+    box.email_message_class = RawMailMessage
+    try:
         if settings.imap_oauth2_token is not None:
             box.xoauth2(settings.imap_user, settings.imap_oauth2_token.get_secret_value(), settings.imap_folder)
-        elif settings.imap_password is not None:
-            box.login(settings.imap_user, settings.imap_password.get_secret_value(), settings.imap_folder)
         else:
-            raise MailFetchError("No IMAP password or OAuth2 token is configured.")
-    except MailFetchError:
-        raise
-    except Exception as exc:  # never echo credentials: name the server and the kind of failure only
+            box.login(settings.imap_user, settings.imap_password.get_secret_value(), settings.imap_folder)
+    except MailboxLoginError as exc:  # never echo credentials: name the server and the account only
+        raise MailFetchError(
+            f"{settings.imap_host} refused the login of {settings.imap_user}: check the setting imap_user and "
+            "the password (or OAuth2 token)."
+        ) from exc
+    except Exception as exc:
         raise MailFetchError(
             f"Could not log in to {settings.imap_host}:{settings.imap_port} as "
             f"{settings.imap_user} ({type(exc).__name__})."
         ) from exc
     return box
+
+
+def _connection_failure(settings: Settings, exc: Exception) -> str:
+    """Why the mail server could not be reached, in words that point at the setting to check."""
+    where = f"{settings.imap_host}:{settings.imap_port}"
+    if isinstance(exc, socket.gaierror):
+        return (
+            f"The mail server's name {settings.imap_host} could not be found (DNS): check the setting imap_host "
+            "and this machine's network."
+        )
+    if isinstance(exc, ConnectionRefusedError):
+        return f"Nothing answers at {where}: check the settings imap_host and imap_port, or whether the server is up."
+    if isinstance(exc, TimeoutError):
+        return f"{where} did not answer within {settings.imap_timeout:.0f} seconds: check the network or firewall."
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"The certificate of {settings.imap_host} is not trusted ({exc.verify_message}): for a private "
+            "certificate, set imap_ca_file to its CA bundle."
+        )
+    if isinstance(exc, ssl.SSLError):
+        return (
+            f"No secure connection could be made with {where}: check imap_security ('ssl' for port 993, "
+            "'starttls' for port 143)."
+        )
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+    return f"Could not connect to {where} ({reason})."
 
 
 def inbox_name(raw: bytes, sha256: str) -> str:

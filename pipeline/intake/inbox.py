@@ -91,6 +91,29 @@ def _still_being_written(mtime: float, now: float, settle_seconds: float) -> boo
     return now - settle_seconds < mtime < now + _FUTURE_SLACK_SECONDS
 
 
+class InboxMissing(Exception):
+    """The inbox folder is not there or cannot be read: the message says which, in plain words."""
+
+
+def require_inbox(inbox: Path) -> None:
+    """A run on a missing inbox is an error, never a quiet day: a shared drive that is not mounted
+    (or a setting with a typo) would otherwise report 'nothing new' for ever."""
+    if not inbox.exists():
+        raise InboxMissing(
+            f"The inbox folder {inbox} does not exist: check the setting 'inbox' (or --inbox), and if it is on a "
+            "shared drive, that the drive is connected."
+        )
+    if not inbox.is_dir():
+        raise InboxMissing(f"The inbox {inbox} is a file, not a folder: check the setting 'inbox' (or --inbox).")
+    try:
+        with os.scandir(inbox) as entries:
+            next(entries, None)
+    except OSError as exc:
+        raise InboxMissing(
+            f"The inbox folder {inbox} cannot be read ({exc.strerror}): check that this account may open it."
+        ) from exc
+
+
 def list_inbox(inbox: Path, settle_seconds: float = 0.0, now: float | dt.datetime | None = None) -> list[InboxItem]:
     """Every file under the inbox, oldest first.
 

@@ -1,4 +1,5 @@
-"""Rewrite the reports from the warehouse after every run (and after every admin action).
+"""Rewrite the reports from the warehouse after every run and every admin action, when they are
+out of date (pipeline.reports.freshness), and on `coforms report`.
 
 Everything the reports show is gathered from the warehouse here first (the warehouse has one
 connection, in this process); the rendering, which takes longer, is shared out: the summary
@@ -9,6 +10,7 @@ processes while this one writes the admin's workbook.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -16,35 +18,88 @@ from pathlib import Path
 from pipeline.children import die_with_fork_server
 from pipeline.files import private_dir, write_atomically
 from pipeline.reports.exceptions import exceptions_report
+from pipeline.reports.freshness import REPORT_FILES, record_written, remember_stamp, stale_reports, warehouse_state
 from pipeline.reports.summary_page import page_data, render_html
 from pipeline.reports.vouchers import voucher_reports
 from pipeline.settings import Settings
 from pipeline.store.warehouse import Warehouse
 from pipeline.workspace import temp_dir, use_temp_dir
 
-EXCEPTIONS_FILE = "exceptions.xlsx"
-VOUCHERS_FILE = "voucher_reconciliation.xlsx"
-SUMMARY_FILE = "summary.html"
+EXCEPTIONS_FILE, VOUCHERS_FILE, SUMMARY_FILE = REPORT_FILES
+
+
+class ReportsNotWritten(Exception):
+    """Some reports could not be written (the others were): the message names each file and what
+    to do. Nothing is lost: the next run (or `coforms report`) writes them again."""
+
+    def __init__(self, failures: dict[Path, OSError]):
+        self.failures = failures
+        super().__init__(" ".join(_why_not_written(path, exc) for path, exc in failures.items()))
+
+
+def _why_not_written(path: Path, exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EBUSY, errno.ETXTBSY, errno.EISDIR):
+        hint = "if it is open (in Excel or a browser), close it"
+    elif exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "the disk is full: free some space"
+    elif exc.errno == errno.EROFS:
+        hint = "its folder is read-only: choose a writable outputs folder"
+    else:
+        hint = f"{exc.strerror or type(exc).__name__}"
+    return f"{path} could not be written ({hint}); it is written again at the next run or `coforms report`."
+
+
+def refresh_reports(
+    warehouse: Warehouse, settings: Settings, today: dt.date | None = None, force: bool = False
+) -> list[Path]:
+    """Rewrite the reports if any of them is out of date (pipeline.reports.freshness), or always
+    with `force`; returns the files written ([] when all were current)."""
+    today = today or dt.date.today()
+    if not force and not stale_reports(warehouse, settings, today, REPORT_FILES):
+        remember_stamp(settings, today)
+        return []
+    return write_reports(warehouse, settings.outputs, settings, today)
 
 
 def write_reports(
     warehouse: Warehouse, outputs: Path, settings: Settings | None = None, today: dt.date | None = None
 ) -> list[Path]:
+    """Every report, from the warehouse as it is now. A file that cannot be written (open in Excel,
+    a full disk) does not stop the others: ReportsNotWritten names it at the end."""
     settings = settings or Settings(outputs=outputs)
+    today = today or dt.date.today()
+    state = warehouse_state(warehouse)
     exceptions, vouchers, summary = outputs / EXCEPTIONS_FILE, outputs / VOUCHERS_FILE, outputs / SUMMARY_FILE
+    failures: dict[Path, OSError] = {}
+    unwritten: set[Path] = set()
+
+    def write(path: Path, data: bytes) -> None:
+        try:
+            write_atomically(path, data)
+        except OSError as exc:
+            failures[path] = exc
+
     with _renderers(settings.workers, private_dir(temp_dir(outputs))) as others:
         html = others.submit(render_html, page_data(warehouse, settings))  # drawn while the rest is gathered
         finance = voucher_reports(warehouse, outputs, settings, today)
         workbooks = {vouchers: finance.reconciliation, **finance.years.to_write}
         biggest_first = sorted(workbooks.items(), key=lambda item: -item[1].cells())
         rendered = [(path, others.submit(report.render)) for path, report in biggest_first]
-        exceptions_report(warehouse).save(exceptions)
+        write(exceptions, exceptions_report(warehouse).render())
         for path, workbook in rendered:
-            write_atomically(path, workbook.result())
+            write(path, workbook.result())
         page = html.result()
-    finance.years.finish()
-    write_atomically(summary, page)
-    return [exceptions, vouchers, summary]
+    if any(path in failures for path in finance.years.to_write):
+        unwritten.add(vouchers)  # finance's set is incomplete: recorded as out of date, so written again
+    else:
+        finance.years.finish()
+    write(summary, page)
+    main = [exceptions, vouchers, summary]
+    unwritten |= failures.keys()
+    record_written(outputs, state, settings, today, [p for p in main if p not in unwritten], unwritten)
+    if failures:
+        raise ReportsNotWritten(failures)
+    return main
 
 
 class _InProcess:

@@ -31,6 +31,7 @@ from pipeline.intake.inbox import (
     attachments_of,
     read_regular_file,
     received_time,
+    require_inbox,
     settled_inbox,
 )
 from pipeline.intake.mail import sender_allowlist
@@ -309,8 +310,6 @@ def batches(items: list[InboxItem], size: int) -> list[list[InboxItem]]:
 # -- The run's steps: `coforms run` (run_pipeline, below) and the Prefect flow
 # (flows/coforms_flow.py) both call these, and nothing else decides what a run does.
 
-REPORT_FILES = ("exceptions.xlsx", "voucher_reconciliation.xlsx", "summary.html")
-
 
 @dataclass
 class RunStart:
@@ -318,13 +317,15 @@ class RunStart:
 
     items: list[InboxItem]
     today: dt.date
-    reports_exist: bool
+    # judged without opening the warehouse (pipeline.reports.freshness); when not, the run checks the
+    # reports against the warehouse and rewrites them if they are out of date (a write failed, a new
+    # ledger file, a new day), also with an empty inbox
+    reports_look_current: bool
 
     @property
     def nothing_to_do(self) -> bool:
-        """Nothing new and every report in place: the warehouse and the reports are as the last
-        run left them, so a scheduled run with an empty inbox costs next to nothing."""
-        return not self.items and self.reports_exist
+        """Nothing new and the reports current: a scheduled run with an empty inbox costs next to nothing."""
+        return not self.items and self.reports_look_current
 
 
 @contextmanager
@@ -348,24 +349,58 @@ def warehouse_for_the_run(settings: Settings) -> Iterator[Warehouse]:
 
 
 def start_run(settings: Settings, today: dt.date | None = None) -> RunStart:
-    """Step 1: the outputs folder private and swept of what a killed run left; the inbox's files,
-    once they have settled."""
+    """Step 1: the inbox is there (a missing one is an error: an unmounted share must not look like
+    a quiet day); the outputs folder private and swept of what a killed run left; the inbox's
+    files, once they have settled."""
+    from pipeline.reports.freshness import REPORT_FILES, reports_look_current
+
+    require_inbox(settings.inbox)
     prepare_outputs(settings.outputs)
     items = settled_inbox(settings.inbox, settings.settle_seconds)
-    reports_exist = all((settings.outputs / name).exists() for name in REPORT_FILES)
-    return RunStart(items, today or dt.date.today(), reports_exist)
+    today = today or dt.date.today()
+    return RunStart(items, today, reports_look_current(settings, today, REPORT_FILES))
 
 
 def finish_run(warehouse: Warehouse, settings: Settings, summary: RunSummary, today: dt.date) -> list[Path]:
-    """Last step: the reports rewritten from the warehouse, and reply drafts for this run's forms."""
+    """Last step: reply drafts for this run's forms, and the reports rewritten from the warehouse
+    when they are out of date. Reports that cannot be written are named in `summary.reports_error`
+    (the forms are recorded whatever happens to the reports; the next run writes them again)."""
     # imported only when there is work: the reports' libraries take longer to load than a no-op run
     from pipeline.admin.replies import write_reply_drafts
-    from pipeline.reports.write import write_reports
+    from pipeline.reports.write import ReportsNotWritten, refresh_reports
 
-    crash_point("before_reports")
-    reports = write_reports(warehouse, settings.outputs, settings, today)
     write_reply_drafts(warehouse, [o.submission_id for o in summary.outcomes], settings)
-    return reports
+    crash_point("before_reports")
+    try:
+        written = refresh_reports(warehouse, settings, today)
+    except ReportsNotWritten as exc:
+        log.error("reports not written: %s", exc)
+        summary.reports_error = str(exc)
+        written = [path for path in _report_paths(settings) if path not in exc.failures]
+    summary.reports_written = [str(path) for path in written]
+    return written
+
+
+def rewrite_reports(settings: Settings, today: dt.date | None = None) -> list[Path]:
+    """`coforms report`: every report rewritten from the warehouse now, under the run lock."""
+    from pipeline.reports.write import write_reports
+    from pipeline.store.warehouse import warehouse_exists
+
+    with holding_the_run(settings):
+        if not warehouse_exists(settings.warehouse):
+            raise NoWarehouse("There is no warehouse yet, so no reports to write: run `coforms run` first.")
+        with warehouse_for_the_run(settings) as warehouse:
+            return write_reports(warehouse, settings.outputs, settings, today or dt.date.today())
+
+
+class NoWarehouse(Exception):
+    """A command that reads the warehouse, before any run made it."""
+
+
+def _report_paths(settings: Settings) -> list[Path]:
+    from pipeline.reports.freshness import REPORT_FILES
+
+    return [settings.outputs / name for name in REPORT_FILES]
 
 
 def empty_summary() -> RunSummary:
@@ -379,7 +414,7 @@ def run_pipeline(
     on_start: Callable[[int], None] | None = None,
     on_item: Callable[[InboxItem], None] | None = None,
 ) -> RunSummary:
-    """The whole job without Prefect: every pending file, then the reports."""
+    """The whole job without Prefect: every pending file, then the reports (when out of date)."""
     with holding_the_run(settings):
         start = start_run(settings, today)
         if on_start:
@@ -387,6 +422,7 @@ def run_pipeline(
         if start.nothing_to_do:
             return empty_summary()
         with warehouse_for_the_run(settings) as warehouse:
-            summary = process_items(start.items, warehouse, settings, start.today, on_item)
+            summary = process_items(start.items, warehouse, settings, start.today, on_item) if start.items else None
+            summary = summary or empty_summary()
             finish_run(warehouse, settings, summary, start.today)
         return summary
