@@ -3,7 +3,9 @@
 A Document is an ordered list of Lines. A Line is either a paragraph (one cell) or one
 row of a table or sheet (several cells, each knowing its column). Tick boxes, whatever
 their encoding in the source file, arrive here as the two characters TICKED and UNTICKED,
-so extraction never needs to know which reader produced the Document.
+so extraction never needs to know which reader produced the Document. A tick box is what the
+page shows: where a Word box's glyph and its recorded state disagree, the glyph is kept and the
+Cell notes the box (`disputed_ticks`).
 
 Text that came from a picture (a scan or a photo) is marked as such: its Cell's `source` is
 "ocr" and its `reading` keeps what each OCR engine read, whether the reader was unsure of a
@@ -81,6 +83,10 @@ class Cell:
     has_image: bool = False  # a picture, or (in a scan) handwritten ink such as a signature
     source: Source = "text"
     reading: Reading | None = None  # set where source is "ocr"
+    # Word tick boxes in `text` (counted from 0 among its TICKED/UNTICKED characters) whose glyph
+    # on the page and recorded control state disagree: the text holds what the page shows, and
+    # validation warns (tick_mismatch) where one of them answers a question.
+    disputed_ticks: tuple[int, ...] = ()
 
     @property
     def is_blank(self) -> bool:
@@ -110,8 +116,11 @@ class Document:
     # pictures of the spots OCR read (PNG bytes by Reading.crop name), for the admin to look at
     crops: dict[str, bytes] = field(default_factory=dict)
 
-    def add_paragraph(self, text: str, location: Location, has_image: bool = False) -> None:
-        self.lines.append(Line("paragraph", (Cell(text, location, 0, None, has_image),)))
+    def add_paragraph(
+        self, text: str, location: Location, has_image: bool = False, disputed_ticks: tuple[int, ...] = ()
+    ) -> None:
+        cell = Cell(text, location, 0, None, has_image, disputed_ticks=disputed_ticks)
+        self.lines.append(Line("paragraph", (cell,)))
 
     def add_row(self, cells: list[Cell], table: int) -> None:
         if cells:

@@ -7,6 +7,10 @@ the main part's XML is walked here with a parser that never resolves entities.
 Every walk looks at each element once (a text box is walked where it sits, never again by the
 text boxes around it: nested text boxes made the old walk exponential), and what is read is
 capped: a form has a few hundred rows, so a file of millions of tiny cells is refused quickly.
+
+A tick box is what a person sees on the page: a checkbox content control whose glyph and
+recorded state disagree (what some editors and copy-pastes leave) is read as its glyph shows,
+and the Cell notes the box (Cell.disputed_ticks) so that validation can warn.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pipeline.document import TICKED, UNTICKED, Cell, Document, Location
 from pipeline.problems import ProblemCode
 from pipeline.read.errors import UnreadableFile
 from pipeline.read.sniff import UnsafeZip, check_zip_is_safe
-from pipeline.read.ticks import normalise_glyphs, symbol_char_state
+from pipeline.read.ticks import glyph_state, normalise_glyphs, symbol_char_state
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
@@ -88,11 +92,19 @@ class _Inline:
         self.length = 0
         self.has_image = False
         self.text_boxes: list[etree._Element] = []  # the outermost ones only: they are walked later
+        self.boxes = 0  # TICKED/UNTICKED characters kept so far
+        self.disputed: list[int] = []  # of those, the boxes whose glyph and control state disagree
 
     def add(self, text: str) -> None:
         if self.length <= MAX_CELL_CHARS:
             self.parts.append(text)
             self.length += len(text)
+            self.boxes += count_boxes(text)
+
+    def add_box(self, ticked: bool, disputed: bool = False) -> None:
+        if disputed and self.length <= MAX_CELL_CHARS:
+            self.disputed.append(self.boxes)
+        self.add(TICKED if ticked else UNTICKED)
 
     def add_text(self, text: str, font: str | None) -> None:
         """Text of a w:t, its tick glyphs made canonical: only as much as can still be kept (one
@@ -112,11 +124,72 @@ def _run_font(run: etree._Element) -> str | None:
     return fonts.get(_w("ascii")) or fonts.get(_w("hAnsi")) or fonts.get(_w("cs"))
 
 
-def _checkbox_sdt_state(sdt: etree._Element) -> bool | None:
+def count_boxes(text: str) -> int:
+    return text.count(TICKED) + text.count(UNTICKED)
+
+
+def _symbol_key(code: int) -> int:
+    """Word writes a symbol font's character as F0xx in w:sym and in text, 00xx in a checkbox's
+    checkedState: the same character."""
+    return code - 0xF000 if 0xF000 <= code <= 0xF0FF else code
+
+
+def _declared_states(box: etree._Element) -> dict[int, bool]:
+    """The characters the checkbox says it shows when ticked and when not (w14:checkedState,
+    w14:uncheckedState): Word's default is ☒/☐ in MS Gothic, but any character may be chosen."""
+    declared: dict[int, bool] = {}
+    for tag, state in (("uncheckedState", False), ("checkedState", True)):
+        el = box.find(f"{{{W14}}}{tag}")
+        if el is None:
+            continue
+        try:
+            key = _symbol_key(int(el.get(f"{{{W14}}}val", ""), 16))
+        except ValueError:
+            continue
+        if declared.get(key, state) != state:  # the same character for both: it tells nothing
+            return {}
+        declared[key] = state
+    return declared
+
+
+def _shown_state(content: etree._Element | None, declared: dict[int, bool]) -> bool | None:
+    """Whether the glyph a checkbox shows is a tick, read as a person would (None: no box glyph)."""
+    if content is None:
+        return None
+    for el in content.iter(_w("t"), _w("sym")):
+        if _local(el) == "sym":
+            try:
+                codes = [ord(chr(int(el.get(_w("char"), ""), 16)))]
+            except (ValueError, OverflowError):  # not hexadecimal, or past the last code point
+                continue
+            font, is_symbol = el.get(_w("font")), True
+        else:
+            codes = [ord(ch) for ch in el.text or "" if not ch.isspace()]
+            run = el.getparent()
+            font, is_symbol = (_run_font(run) if run is not None else None), False
+        for code in codes:
+            state = declared.get(_symbol_key(code))
+            if state is None and (is_symbol or 0xF000 <= code <= 0xF0FF):
+                state = symbol_char_state(font, code)
+            elif state is None:
+                state = glyph_state(chr(code))
+            if state is not None:
+                return state
+    return None
+
+
+def _checkbox_sdt(sdt: etree._Element) -> tuple[bool, bool] | None:
+    """A checkbox content control: (ticked as its glyph shows, whether its recorded state says
+    otherwise); None if the control is not a checkbox. A person reads the glyph, so the glyph
+    gives the answer; the recorded state decides only where no box glyph shows."""
     box = sdt.find(f"{_w('sdtPr')}/{{{W14}}}checkbox")
     if box is None:
         return None
-    return _on(box.find(f"{{{W14}}}checked"), f"{{{W14}}}val")
+    recorded = _on(box.find(f"{{{W14}}}checked"), f"{{{W14}}}val")
+    shown = _shown_state(sdt.find(_w("sdtContent")), _declared_states(box))
+    if shown is None:
+        return recorded, False
+    return shown, shown != recorded
 
 
 def _legacy_checkbox_state(fld_char: etree._Element) -> bool | None:
@@ -171,9 +244,9 @@ def _collect_inline(el: etree._Element, out: _Inline, font: str | None = None) -
         elif tag == "sym":
             out.add(_symbol(child))
         elif tag == "sdt":
-            state = _checkbox_sdt_state(child)
-            if state is not None:  # the control's state is the truth, not the glyph it shows
-                out.add(TICKED if state else UNTICKED)
+            checkbox = _checkbox_sdt(child)
+            if checkbox is not None:
+                out.add_box(*checkbox)
             else:
                 content = child.find(_w("sdtContent"))
                 if content is not None:
@@ -181,7 +254,7 @@ def _collect_inline(el: etree._Element, out: _Inline, font: str | None = None) -
         elif tag == "fldChar":
             state = _legacy_checkbox_state(child)
             if state is not None:
-                out.add(TICKED if state else UNTICKED)
+                out.add_box(state)
         elif tag in ("drawing", "pict", "object"):
             _scan_drawing(child, out)
         elif tag == "AlternateContent":
@@ -298,8 +371,12 @@ class _DocxWalker:
         inline = _Inline()
         _collect_inline(p, inline)
         location = Location(paragraph=self.paragraph_no)
+        first_box = 0  # the paragraph's first box on this line, counted from the paragraph's start
         for line in self.budget.text(inline.text()).split("\n"):
-            self.doc.add_paragraph(line.strip(), location, has_image=inline.has_image)
+            boxes = count_boxes(line)
+            disputed = tuple(n - first_box for n in inline.disputed if first_box <= n < first_box + boxes)
+            self.doc.add_paragraph(line.strip(), location, has_image=inline.has_image, disputed_ticks=disputed)
+            first_box += boxes
         for box in inline.text_boxes:
             self.walk_blocks(box)
 
@@ -316,21 +393,30 @@ class _DocxWalker:
                 span = _span(span_el)
                 vmerge = cell.find(f"{_w('tcPr')}/{_w('vMerge')}")
                 continued = vmerge is not None and vmerge.get(_w("val"), "continue") == "continue"
-                text, has_image = ("", False) if continued else self.cell_text(cell)
-                cells.append(Cell(text, Location(table=table_no, row=row_no, col=col + 1), col, None, has_image))
+                cell_text = _CellText() if continued else self.cell_text(cell)
+                location = Location(table=table_no, row=row_no, col=col + 1)
+                cells.append(
+                    Cell(
+                        cell_text.text,
+                        location,
+                        col,
+                        None,
+                        cell_text.has_image,
+                        disputed_ticks=tuple(cell_text.disputed),
+                    )
+                )
                 col += span
             self.doc.add_row([c for c in cells if not c.is_blank] or [], table_no)
 
-    def cell_text(self, tc: etree._Element) -> tuple[str, bool]:
+    def cell_text(self, tc: etree._Element) -> _CellText:
         """A cell's text, a line per paragraph: its own, those of the tables nested in it (read as
         its text) and of its text boxes, each once."""
-        lines: list[str] = []
-        has_image = self._cell_lines(tc, lines)
-        text = "\n".join(line for line in lines if line).strip()
-        return self.budget.text(text), has_image
+        cell = _CellText()
+        self._cell_lines(tc, cell)
+        cell.text = self.budget.text("\n".join(line for line in cell.lines if line).strip())
+        return cell
 
-    def _cell_lines(self, container: etree._Element, lines: list[str]) -> bool:
-        has_image = False
+    def _cell_lines(self, container: etree._Element, cell: _CellText) -> None:
         for child in container:
             tag = _local(child)
             if not tag or tag in _SKIPPED:
@@ -339,27 +425,43 @@ class _DocxWalker:
                 self.budget.paragraph()
                 inline = _Inline()
                 _collect_inline(child, inline)
-                has_image = has_image or inline.has_image
-                lines.append(inline.text().strip())
+                cell.add_line(inline)
                 for box in inline.text_boxes:
-                    has_image = self._cell_lines(box, lines) or has_image
+                    self._cell_lines(box, cell)
             elif tag == "tbl":
                 for tr in _rows(child):
                     self.budget.row()
                     for tc in _row_cells(tr):
                         self.budget.cell()
-                        has_image = self._cell_lines(tc, lines) or has_image
+                        self._cell_lines(tc, cell)
             elif tag == "sdt":
                 content = child.find(_w("sdtContent"))
                 if content is not None:
-                    has_image = self._cell_lines(content, lines) or has_image
+                    self._cell_lines(content, cell)
             elif tag == "AlternateContent":
                 choice = child.find(f"{{{MC}}}Choice")
                 if choice is not None:
-                    has_image = self._cell_lines(choice, lines) or has_image
+                    self._cell_lines(choice, cell)
             else:  # customXml, ins, moveTo, ...: containers of blocks
-                has_image = self._cell_lines(child, lines) or has_image
-        return has_image
+                self._cell_lines(child, cell)
+
+
+class _CellText:
+    """A table cell's paragraphs as they are read, with its disputed tick boxes counted from the
+    cell's first box."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.text = ""
+        self.has_image = False
+        self.boxes = 0
+        self.disputed: list[int] = []
+
+    def add_line(self, inline: _Inline) -> None:
+        self.lines.append(inline.text().strip())
+        self.has_image = self.has_image or inline.has_image
+        self.disputed.extend(self.boxes + n for n in inline.disputed)
+        self.boxes += inline.boxes
 
 
 def _span(grid_span: etree._Element | None) -> int:

@@ -11,8 +11,11 @@ import re
 
 from pipeline.document import TICKED, UNTICKED
 
-TICKED_GLYPHS = frozenset("☒☑✓✔✗✘■●⊠☒")
-UNTICKED_GLYPHS = frozenset("☐□○❑❒")
+# Ticks as they are typed, pasted or chosen as a Word checkbox's "checked symbol": ballot boxes
+# (☒ ☑, ⌧ X in a rectangle, 🗹 🗷 🗸 ⮽ of Unicode's Wingdings blocks), ticks and crosses, and the
+# filled shapes of a radio button or a shaded box.
+TICKED_GLYPHS = frozenset("☒☑✓✔✗✘■●⊠⌧🗹🗷🗸⮽✅❎")
+UNTICKED_GLYPHS = frozenset("☐□○❑❒▢◻⬜❏❐")
 
 # Symbol fonts: (font family lower-case, code point) as Word stores them in w:sym, and the
 # same code points as private-use characters after a LibreOffice round-trip.

@@ -24,12 +24,6 @@ def test_each_tick_encoding_becomes_the_canonical_glyph(encoding, tmp_path):
     assert [line.text for line in doc.lines] == [f"{TICKED} Agree", f"{UNTICKED} Disagree"]
 
 
-def test_content_control_state_wins_over_the_glyph_it_shows(tmp_path):
-    stale = tick(False, "sdt").replace(UNTICKED, TICKED)  # control unchecked, glyph says ticked
-    doc = _read(WordDoc().p(stale, run(" Agree")), tmp_path)
-    assert doc.lines[0].text == f"{UNTICKED} Agree"
-
-
 @pytest.mark.parametrize(
     "box, expected",
     [
