@@ -40,6 +40,9 @@ class Choice:
     options: tuple[str, ...]
     multiple: bool = False
     groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # options followed by the person's own words, which the form keeps ("Prefer to self-describe")
+    free_text: tuple[str, ...] = ()
+    free_text_field: str = ""  # the model field that keeps those words
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,36 @@ class Table:
 
 Item = Title | Text | Field | Choice | Table
 
+# What to write in an answer box, shown as Excel's input message and under the box in Word.
+FIELD_HINTS = {
+    "project_name": "The project or service this form is about.",
+    "date": "Day/month/year, e.g. 03/04/2025.",
+    "project_leads": "One or more names, separated by commas.",
+    "residents_involved": "The groups or people taking part.",
+    "postcode_district": "The first half only, e.g. NW1.",
+}
+# the voucher table's headings as printed: the unit a time is written in (spec aliases, so read back)
+PRINTED_HEADERS = {"time_spent": "Time Spent (e.g. 2 hours)"}
+
+
+def field_hint(item: Field) -> str:
+    if item.name == "completed_by":
+        return "Who filled in this form." if "(" not in item.label else "Staff, Resident, Carer or Other, or your name."
+    return FIELD_HINTS.get(item.name, item.prompt)
+
+
+def free_text_options(item: Choice) -> tuple[str, ...]:
+    return item.free_text
+
+
+def _printed_label(field) -> str:
+    """A header with a few accepted answers prints the alias that names them all."""
+    if field.options:
+        naming = [a for a in field.aliases if all(o in a for o in field.options)]
+        if naming:
+            return max(naming, key=len)
+    return field.label
+
 
 def field_name(*parts: str) -> str:
     """A meaningful form-field name: 'relationships_1', 'age_band_75_84'."""
@@ -63,7 +96,7 @@ def field_name(*parts: str) -> str:
 def outline(spec: FormSpec) -> list[Item]:
     items: list[Item] = [Title(spec.title)]
     for f in spec.header:
-        items.append(Field(f.name, f.label, multiline=False))
+        items.append(Field(f.name, _printed_label(f), multiline=False))
     if spec.form_type == "planning":
         for s in spec.sections:
             items.append(Field(s.name, s.heading, s.prompt, multiline=True))
@@ -113,12 +146,13 @@ def outline(spec: FormSpec) -> list[Item]:
                 order = list(dict.fromkeys(o.group for o in q.options))
                 groups = tuple((g, tuple(o.value for o in q.options if o.group == g)) for g in order)
                 groups += (("", tuple(v for v in options if v not in {o.value for o in q.options})),)
-            items.append(
-                Choice(q.name, q.aliases[-1] if q.name == "circumstances" else q.question, options, q.multiple, groups)
-            )
+            free_text = tuple(o.value for o in q.options if o.free_text) if q.free_text_field else ()
+            question = q.aliases[-1] if q.name == "circumstances" else q.question
+            items.append(Choice(q.name, question, options, q.multiple, groups, free_text, q.free_text_field or ""))
         items.append(postcode)
     elif spec.form_type == "voucher":
-        items.append(Table("lines", tuple(c.header for c in spec.columns), 15, spec.total_labels[0]))
+        headers = tuple(PRINTED_HEADERS.get(c.name, c.header) for c in spec.columns)
+        items.append(Table("lines", headers, 15, spec.total_labels[0]))
     return items
 
 

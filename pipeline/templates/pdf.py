@@ -20,6 +20,7 @@ from pipeline.templates.outline import (
     Title,
     field_name,
 )
+from pipeline.templates.properties import GENERATOR, Properties
 
 MARGIN = 50
 WIDTH, HEIGHT = A4
@@ -114,6 +115,22 @@ class _Writer:
                     )
                 self.canvas.setFont(*BODY)
                 self.canvas.drawString(MARGIN + 22, self.y, option)
+                if option in item.free_text and item.free_text_field:
+                    # room for the person's own words, on the option's line: read as the words after it
+                    x = MARGIN + 22 + self.canvas.stringWidth(option, *BODY) + 8
+                    self.form.textfield(
+                        name=item.free_text_field,
+                        x=x,
+                        y=self.y - 4,
+                        width=WIDTH - MARGIN - x,
+                        height=14,
+                        fontName="Helvetica",
+                        fontSize=9,
+                        borderWidth=1,
+                        borderColor=black,
+                        fillColor=white,
+                        forceBorder=True,
+                    )
         self.y -= 8
 
     def table(self, item: Table) -> None:
@@ -154,8 +171,15 @@ class _Writer:
                 self.canvas.showPage()
                 self.y = HEIGHT - MARGIN
 
-    def save(self) -> None:
-        self.canvas.save()
+    def save(self, props: Properties) -> None:
+        c = self.canvas
+        c.setTitle(props.title)
+        c.setAuthor(f"{props.author}, {props.company}")
+        c.setSubject(props.subject)
+        c.setKeywords(props.keywords)
+        c.setCreator(GENERATOR)
+        c.setProducer(GENERATOR)  # reportlab's default names itself
+        c.save()
 
 
 def write_pdf(items: list[Item], path: Path) -> None:
@@ -171,4 +195,4 @@ def write_pdf(items: list[Item], path: Path) -> None:
             writer.choice(item)
         elif isinstance(item, Table):
             writer.table(item)
-    writer.save()
+    writer.save(Properties(title=next(i.text for i in items if isinstance(i, Title))))
