@@ -33,6 +33,9 @@ class Column:
     width: int = 16
     format: str | None = None  # POUNDS, DATE, DATETIME
     wrap: bool = False
+    # its values are paths relative to the workbook's folder (a picture beside it), each written as
+    # a link that opens the file; a value the caller has not checked must never be one
+    link_text: str | None = None
 
 
 def local_time(value: dt.datetime | None) -> dt.datetime | None:
@@ -72,6 +75,9 @@ class Sheet:
     columns: Sequence[Column]
     rows: list[list[object]]
     note: str | None = None
+    # printed: only the first this many columns (the ones a person reads on paper; the rest are for
+    # filtering and looking up); None prints them all
+    print_columns: int | None = None
 
 
 class Report:
@@ -83,9 +89,14 @@ class Report:
         self.sheets: list[Sheet] = []
 
     def table_sheet(
-        self, title: str, columns: Sequence[Column], rows: Iterable[Sequence[object]], note: str | None = None
+        self,
+        title: str,
+        columns: Sequence[Column],
+        rows: Iterable[Sequence[object]],
+        note: str | None = None,
+        print_columns: int | None = None,
     ) -> Sheet:
-        sheet = Sheet(title, list(columns), [list(row) for row in rows], note)
+        sheet = Sheet(title, list(columns), [list(row) for row in rows], note, print_columns)
         for row in sheet.rows:
             if len(row) != len(sheet.columns):
                 raise ValueError(f"{title}: a row has {len(row)} values for {len(sheet.columns)} columns")
@@ -128,11 +139,11 @@ class _Rendering:
     def _column_formats(self, column: Column) -> tuple[object, object]:
         """The cell format of a column's values, and of its Decimal values (money, unless the
         column says otherwise): decided once per column, not per cell."""
-        wrap = {"text_wrap": True, "valign": "top"} if column.wrap else {}
+        # every value at the top of its row: a row made tall by one wrapped cell still reads across
+        wrap = {"text_wrap": True, "valign": "top"} if column.wrap else {"valign": "top"}
 
         def made(number_format: str | None):
-            props = ({"num_format": number_format} if number_format else {}) | wrap
-            return self.fmt(**props) if props else None
+            return self.fmt(**({"num_format": number_format} if number_format else {}) | wrap)
 
         return made(column.format), made(column.format or POUNDS)
 
@@ -163,6 +174,11 @@ class _Rendering:
                 ws.set_row(r, 15 * lines)
             for c, value in enumerate(row):
                 plain, money = formats[c]
+                if columns[c].link_text and isinstance(value, str) and value:
+                    ws.write_url(
+                        r, c, "external:" + value, self.fmt(font_color="blue", underline=1), columns[c].link_text
+                    )
+                    continue
                 _write_cell(ws, r, c, value, money if isinstance(value, Decimal) else plain)
         ws.freeze_panes(top + 1, 0)
         ws.autofilter(top, 0, max(r, top), len(columns) - 1)
@@ -170,4 +186,8 @@ class _Rendering:
         ws.set_landscape()
         ws.set_paper(9)  # A4
         ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.3, right=0.3, top=0.5, bottom=0.5)
+        ws.hide_gridlines(0)  # gridlines printed too: a row of wrapped text is followed across the page
         ws.repeat_rows(top)
+        if sheet.print_columns:
+            ws.print_area(0, 0, max(r, top), sheet.print_columns - 1)
