@@ -382,8 +382,12 @@ class Warehouse:
         """`old` is replaced by `new`: old becomes superseded, its open exceptions resolved."""
         self.change_status(old, "superseded", actor, "supersede", reason, related=new, resolution=replaced_by_text(new))
 
+    def _next_audit_id(self) -> int:
+        return self.conn.execute(sa.text("SELECT nextval('store.audit_ids')")).scalar()
+
     def _audit(
         self,
+        audit_id: int,
         submission_id: int,
         related: int | None,
         old_status: str | None,
@@ -391,12 +395,15 @@ class Warehouse:
         actor: str,
         action: str,
         reason: str,
+        undoes: int | None = None,
     ) -> None:
-        audit_id = self.conn.execute(sa.text("SELECT nextval('store.audit_ids')")).scalar()
         self._pending.add(
             "store.audit",
-            [[audit_id, _utc_now(), actor, action, submission_id, related, old_status, new_status, reason]],
+            [[audit_id, _utc_now(), actor, action, submission_id, related, old_status, new_status, reason, undoes]],
         )
+        self.last_audit_id = audit_id
+
+    last_audit_id: int | None = None  # the audit row of the latest status change (what `coforms undo` takes)
 
     def change_status(
         self,
@@ -407,9 +414,11 @@ class Warehouse:
         reason: str,
         related: int | None = None,
         resolution: str | None = None,
+        undoes: int | None = None,
     ) -> str:
-        """Change a recorded submission's status, resolve its open exceptions and audit it; returns
-        the old status."""
+        """Change a recorded submission's status, resolve its open exceptions (`resolution`) and
+        audit it; returns the old status. An undo (`undoes`: the audit id of the action undone)
+        reopens the exceptions that action resolved instead."""
         flushed = self._pending.holds_submission(submission_id)
         if flushed:
             self._flush()  # recorded earlier in this batch: written now, so that the UPDATE finds it
@@ -417,6 +426,7 @@ class Warehouse:
         if row is None:
             raise KeyError(submission_id)
         now = _utc_now()
+        audit_id = self._next_audit_id()  # first: the problems it resolves name it
         self.execute(
             "UPDATE store.submissions SET status = :status, superseded_by = :by WHERE submission_id = :id",
             status=new_status,
@@ -425,13 +435,21 @@ class Warehouse:
         )
         if resolution:
             self.execute(
-                "UPDATE store.problems SET state = 'resolved', resolved_at = :now, resolution = :why "
-                "WHERE submission_id = :id AND state = 'open'",
+                "UPDATE store.problems SET state = 'resolved', resolved_at = :now, resolution = :why, "
+                "resolved_by_audit = :audit WHERE submission_id = :id AND state = 'open'",
                 now=now,
                 why=resolution,
+                audit=audit_id,
                 id=submission_id,
             )
-        self._audit(submission_id, related, row[0], new_status, actor, action, reason)
+        if undoes is not None:
+            self.execute(
+                "UPDATE store.problems SET state = 'open', resolved_at = NULL, resolution = NULL, "
+                "resolved_by_audit = NULL WHERE submission_id = :id AND resolved_by_audit = :undone",
+                undone=undoes,
+                id=submission_id,
+            )
+        self._audit(audit_id, submission_id, related, row[0], new_status, actor, action, reason, undoes)
         self._pending_claims = {k: v for k, v in self._pending_claims.items() if v[0] != submission_id}
         if flushed or new_status == "loaded":
             self._committed_claims.clear()  # rows just written or lines newly loaded: read again when asked
@@ -556,7 +574,9 @@ class Warehouse:
             ],
         )
         crash_point("before_commit")
-        resolved = [now, replaced_by_text(replaced_by[0])] if replaced_by else [None, None]
+        # superseded on arrival: its problems are resolved by the audited supersede, which they name
+        arrival = self._next_audit_id() if replaced_by else None
+        resolved = [now, replaced_by_text(replaced_by[0]), arrival] if replaced_by else [None, None, None]
         self._pending.add(
             "store.problems",
             [
@@ -587,6 +607,7 @@ class Warehouse:
         self._remember(submission_id, sha256, decision, provenance.source_file)
         if replaced_by:
             self._audit(
+                arrival,
                 submission_id,
                 replaced_by[0],
                 None,

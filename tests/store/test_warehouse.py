@@ -42,6 +42,7 @@ DOCUMENTED_COLUMNS = {
         "state",
         "resolved_at",
         "resolution",
+        "resolved_by_audit_id",
     ],
     "audit": [
         "audit_id",
@@ -53,6 +54,9 @@ DOCUMENTED_COLUMNS = {
         "old_status",
         "new_status",
         "reason",
+        "undoes_audit_id",
+        "undone_by_audit_id",
+        "can_undo",
     ],
     "planning": [
         "submission_id",
