@@ -20,7 +20,7 @@ from pipeline.forms.labels import (
     same_text,
 )
 from pipeline.forms.ocr_labels import misread_prefix_end
-from pipeline.forms.raw import RawChoice, RawForm, RawRow, RawValue, Tick
+from pipeline.forms.raw import DisputedTick, RawChoice, RawForm, RawRow, RawValue, Tick
 from pipeline.forms.spec import FormSpec, Option
 from pipeline.read.ticks import mark_state
 
@@ -78,6 +78,10 @@ def match_option(text: str, options: tuple[Option, ...]) -> tuple[Option, str] |
     return (best[1], best[2]) if best else None
 
 
+def _count_boxes(text: str) -> int:
+    return text.count(TICKED) + text.count(UNTICKED)
+
+
 def _strip_typed_mark(text: str) -> tuple[str, bool]:
     for pattern in (_TYPED_MARK_BEFORE, _TYPED_MARK_AFTER):
         stripped = pattern.sub("", text, count=1)
@@ -105,12 +109,13 @@ class _TickReader:
                 return True
         return False
 
-    def _neighbour_mark(self, seg: _Seg) -> bool | None:
+    def _neighbour_mark(self, seg: _Seg) -> tuple[bool | None, Cell | None]:
+        """The mark in the cell beside an option, and that cell."""
         want = seg.cell.col - 1 if self._marks_lead(seg.line) else seg.cell.col + 1
         for cell in seg.line.cells:
             if cell.col == want:
-                return mark_state(cell.text, cell.value)
-        return None
+                return mark_state(cell.text, cell.value), cell
+        return None, None
 
     def _grid_option(self, seg: _Seg) -> Option | None:
         """The option named above this mark's column: in its own table, else (a grid that a page
@@ -123,11 +128,13 @@ class _TickReader:
                 return columns.get(seg.cell.col)
         return None
 
-    def read(self, segs: list[tuple[_Seg, str]]) -> tuple[list[Tick], int, list[str]]:
-        """Ticked options, and how many options were seen. Where there is no tick box or mark
-        at all and exactly one option is written (a drop-down answer in a sheet, or the answer
-        typed on its own), that option is the answer."""
+    def read(self, segs: list[tuple[_Seg, str]]) -> tuple[list[Tick], int, list[str], list[DisputedTick]]:
+        """Ticked options, how many options were seen, the options read from a picture with no box
+        beside them, and the options whose Word box shows other than it records. Where there is
+        no tick box or mark at all and exactly one option is written (a drop-down answer in a
+        sheet, or the answer typed on its own), that option is the answer."""
         ticks: list[Tick] = []
+        disputed: list[DisputedTick] = []
         written: list[Tick] = []
         unboxed: list[str] = []  # options read from a picture with no tick box found beside them
         marks = 0
@@ -143,26 +150,35 @@ class _TickReader:
                     pairs = [(parts[i], parts[i + 1]) for i in range(1, len(parts) - 1, 2)]
                 else:  # "Agree ☐ Disagree ☒"
                     pairs = [(parts[i + 1], parts[i]) for i in range(0, len(parts) - 1, 2)]
-                for glyph, label in pairs:
+                # each pair holds one box, in order; `text` may be the end of its cell (after a
+                # label), so its boxes are the cell's last ones
+                first_box = _count_boxes(seg.cell.text) - _count_boxes(text)
+                for box_no, (glyph, label) in enumerate(pairs, start=first_box):
+                    option = None
                     if label.strip():
                         found = match_option(label, self.options)
                         if found:
                             seen += 1
+                            option = found[0]
                             if glyph == TICKED:
                                 ticks.append(Tick(found[0].value, loc, found[1]))
                     elif glyph == TICKED:
-                        self._lone_mark(seg, ticks)
-                    elif self._grid_option(seg) is not None:
+                        option = self._lone_mark(seg, ticks)
+                    elif (option := self._grid_option(seg)) is not None:
                         seen += 1
+                    if option is not None and box_no in seg.cell.disputed_ticks:
+                        disputed.append(DisputedTick(option.value, loc, glyph == TICKED))
                 continue
             stripped, typed = _strip_typed_mark(text)
             found = match_option(stripped, self.options)
             if found:
                 seen += 1
-                beside = self._neighbour_mark(seg)
+                beside, mark_cell = self._neighbour_mark(seg)
                 marks += typed or beside is not None
                 if typed or beside:
                     ticks.append(Tick(found[0].value, loc, found[1]))
+                if beside is not None and mark_cell.disputed_ticks:
+                    disputed.append(DisputedTick(found[0].value, mark_cell.location, beside))
                 else:
                     written.append(Tick(found[0].value, loc, found[1]))
                     if seg.cell.source == "ocr" and beside is None:
@@ -173,18 +189,20 @@ class _TickReader:
                     self._lone_mark(seg, ticks)
         if not ticks and not marks and len(written) == 1 and not unboxed:
             ticks = written
-        return ticks, seen, unboxed
+        return ticks, seen, unboxed, disputed
 
-    def _lone_mark(self, seg: _Seg, ticks: list[Tick]) -> None:
-        """A mark with no option text of its own: its option is beside it, or above it in a grid."""
+    def _lone_mark(self, seg: _Seg, ticks: list[Tick]) -> Option | None:
+        """A mark with no option text of its own: its option is beside it, or above it in a grid
+        (the option ticked here is returned)."""
         lead = self._marks_lead(seg.line)
         beside = seg.cell.col + 1 if lead else seg.cell.col - 1
         for cell in seg.line.cells:
             if cell.col == beside and self._is_option_cell(cell):
-                return  # counted when that option cell is read
+                return None  # counted when that option cell is read
         option = self._grid_option(seg)
         if option is not None:
             ticks.append(Tick(option.value, seg.cell.location))
+        return option
 
 
 def _grid_headers(lines: list[Line], options: tuple[Option, ...]) -> dict[int, list[tuple[int, dict[int, Option]]]]:
@@ -493,8 +511,9 @@ def _note_ocr(doc: Document, form: RawForm) -> None:
 def _add_choice(form: RawForm, anchor: _Anchor, seg: _Seg, span: list[_Seg], reader: _TickReader) -> None:
     # the anchor's own cell may carry options after the label ("Age ☐ 18-24 ☒ 25-34")
     items = ([(seg, anchor.rest)] if anchor.rest else []) + [(s, s.cell.text) for s in span]
-    ticks, seen, unboxed = reader.read(items)
+    ticks, seen, unboxed, disputed = reader.read(items)
     choice = form.choices.setdefault(anchor.name, RawChoice(location=seg.cell.location))
     choice.ticks.extend(ticks)
     choice.options_seen += seen
     choice.unboxed.extend(unboxed)
+    choice.disputed.extend(disputed)

@@ -30,6 +30,16 @@ class Tick:
     free_text: str = ""
 
 
+@dataclass(frozen=True)
+class DisputedTick:
+    """A Word tick box whose glyph and recorded state disagree: it was read as its glyph shows
+    (`shows_tick`), and validation warns naming the question and this option."""
+
+    option: str  # the option's canonical text from the spec
+    location: Location
+    shows_tick: bool
+
+
 @dataclass
 class RawChoice:
     ticks: list[Tick] = field(default_factory=list)
@@ -37,6 +47,8 @@ class RawChoice:
     options_seen: int = 0  # how many of its options were on the form
     # on a scan: options whose tick box was not found (so whether they are ticked is not known)
     unboxed: list[str] = field(default_factory=list)
+    # options whose Word tick box shows one thing and records another (read as shown)
+    disputed: list[DisputedTick] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

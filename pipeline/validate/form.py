@@ -350,6 +350,24 @@ def _validate_voucher(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collecto
     return model
 
 
+def _warn_disputed_ticks(raw: RawForm, out: _Collector) -> None:
+    """Word tick boxes whose glyph and recorded state disagree were read as they look on the page
+    (pipeline.read.docx): the admin is told which answer that decided."""
+    for name, choice in raw.choices.items():
+        for box in choice.disputed:
+            if box.shows_tick:
+                what = "shows a tick, but Word records it as not ticked; it was read as ticked"
+            else:
+                what = "shows an empty box, but Word records it as ticked; it was read as not ticked"
+            out.add(
+                ProblemCode.TICK_MISMATCH,
+                f"{out.label(name)}: the box for '{box.option}' {what}, as it looks on the page.",
+                name,
+                value=box.option,
+                location=box.location,
+            )
+
+
 _VALIDATORS = {
     "planning": _validate_planning,
     "evaluation": _validate_evaluation,
@@ -366,5 +384,6 @@ def validate_form(raw: RawForm, spec: FormSpec, ctx: Context, crops_folder: str 
     ocr = check_ocr(spec, raw, out.label, crops_folder)
     for problem in ocr.problems:
         out.add(problem.code, problem.message, problem.path, value=problem.value, location=problem.location)
+    _warn_disputed_ticks(raw, out)
     locations = {path: str(loc) for path, loc in out.locations.items() if loc is not None}
     return ValidatedForm(spec.form_type, model, out.problems, locations, ocr.readings, ocr.crops)
