@@ -117,3 +117,32 @@ def test_a_server_warehouse_at_0001_gains_the_lookup_indexes_and_can_go_back(pos
         conn.commit()
         assert database.current_revision(conn) == "0001" and not _store_indexes(conn) & lookup_indexes
     engine.dispose()
+
+
+def test_actions_taken_before_0005_can_be_undone_after_the_upgrade(warehouse_target, ctx):
+    """0005 credits each resolved exception to the audited action whose words it carries."""
+    import hashlib
+
+    from alembic import command
+
+    from pipeline.admin.actions import accept, reject, undo
+    from pipeline.history.decide import decide_and_record
+    from pipeline.records import Provenance
+    from pipeline.runtime.parse import parse_file
+    from tests.conftest import GOLDEN
+
+    data = (GOLDEN / "voucher" / "bad_amount_cap_unsigned_unit.docx").read_bytes()
+    with Warehouse(warehouse_target) as wh:
+        held = decide_and_record(wh, Provenance("v.docx"), hashlib.sha256(data).hexdigest(), parse_file(data, ctx))
+        accept(wh, held.submission_id, "£10 paid", "Admin A")
+        reject(wh, held.submission_id, "cancelled", "Admin A")
+        command.downgrade(database._alembic_config(wh.conn), "0004")
+        wh.conn.commit()
+        assert database.current_revision(wh.conn) == "0004"
+        assert database.migrate(wh.conn) == ("0004", database.HEAD_REVISION)
+        accepted, rejected = (r[0] for r in wh.rows("SELECT audit_id FROM audit ORDER BY audit_id"))
+        assert {r[0] for r in wh.rows("SELECT resolved_by_audit_id FROM exceptions")} == {accepted}
+        assert wh.rows("SELECT audit_id FROM audit WHERE can_undo") == [(rejected,)]
+        undo(wh, rejected, "", "Admin A")
+        undo(wh, accepted, "", "Admin A")
+        assert wh.one("SELECT count(*) FROM exceptions WHERE state = 'resolved'")[0] == 0
