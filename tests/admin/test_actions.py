@@ -115,7 +115,7 @@ def test_exceptions_command_lists_open_ones_grouped_by_sender(held_run):
 
 def test_exceptions_workbook_puts_each_senders_problems_together(held_run):
     wb = openpyxl.load_workbook(held_run / "outputs" / "exceptions.xlsx")
-    assert wb.sheetnames[:3] == ["Open exceptions", "Senders to email", "Resolved"]
+    assert wb.sheetnames[:2] == ["Open exceptions", "Senders to email"] and "Resolved" in wb.sheetnames
     senders = [row[0] for row in wb["Open exceptions"].iter_rows(min_row=4, values_only=True)]
     runs = [sender for sender, _ in itertools.groupby(senders)]
     assert senders and len(runs) == len(set(runs))  # each sender's rows are together
