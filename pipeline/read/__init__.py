@@ -9,6 +9,8 @@ a run whose parsing happens in worker processes should not pay in its own.
 from __future__ import annotations
 
 import importlib
+import io
+import zipfile
 from collections.abc import Callable
 
 from pipeline.document import Document
@@ -40,6 +42,14 @@ def read_document(data: bytes, conversion_seconds: float | None = None) -> Docum
     `conversion_seconds`: the time LibreOffice is given to convert an old-style file (None:
     pipeline.read.convert.CONVERSION_SECONDS)."""
     fmt = sniff(data)
+    try:
+        return _read_as(fmt, data, conversion_seconds)
+    except UnreadableFile as exc:
+        exc.found = fmt
+        raise
+
+
+def _read_as(fmt: Format, data: bytes, conversion_seconds: float | None) -> Document:
     reader = reader_for(fmt)
     if reader is not None:
         return reader(data)
@@ -53,9 +63,24 @@ def read_document(data: bytes, conversion_seconds: float | None = None) -> Docum
         )
     if fmt in (Format.OLE, Format.ODF, Format.RTF):
         return _read_converted(fmt, data, conversion_seconds)
+    if fmt is Format.ZIP and not _opens_as_zip(data):
+        raise UnreadableFile(
+            ProblemCode.CORRUPT_FILE,
+            "The file starts as a Word or Excel file does but is damaged (perhaps cut short in sending), "
+            "so it could not be opened.",
+        )
     if fmt is Format.ZIP:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The file is a zip archive but not a Word or Excel document.")
     raise UnreadableFile(ProblemCode.UNSUPPORTED_FORMAT, "The file is not a Word, Excel or PDF document.")
+
+
+def _opens_as_zip(data: bytes) -> bool:
+    """A zip whose directory can be read: a .docx or .xlsx cut short loses the directory at its end."""
+    try:
+        zipfile.ZipFile(io.BytesIO(data)).close()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
+    return True
 
 
 def _read_converted(fmt: Format, data: bytes, conversion_seconds: float | None) -> Document:

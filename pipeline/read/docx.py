@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 
 from docx.opc.package import OpcPackage
 from lxml import etree
@@ -491,7 +492,8 @@ def _check_tag_counts(data: bytes) -> None:
                         "The Word file holds millions of table cells or paragraphs; a form has "
                         "far fewer, so it was not read.",
                     )
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+        # zlib.error: a part's compressed bytes damaged (a file garbled in sending)
         raise UnreadableFile(
             ProblemCode.CORRUPT_FILE, f"The Word file could not be opened ({type(exc).__name__})."
         ) from exc

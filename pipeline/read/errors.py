@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pipeline.problems import ProblemCode
+
+if TYPE_CHECKING:
+    from pipeline.read.sniff import Format
 
 
 class UnreadableFile(Exception):
@@ -10,3 +15,6 @@ class UnreadableFile(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+        # what the bytes were taken for (set by pipeline.read.read_document): with the file's name,
+        # the sender can be told that the file is not what its name says
+        self.found: Format | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from pipeline.forms.ocr_labels import snap_ocr_labels
 from pipeline.forms.spec import all_specs
 from pipeline.problems import ProblemCode, make_problem
 from pipeline.read import UnreadableFile, read_document
+from pipeline.read.names import not_what_its_name_says
 from pipeline.records import ParsedFile, crops_folder
 from pipeline.validate.form import Context, validate_form
 
@@ -26,7 +28,9 @@ def parse_file(data: bytes, ctx: Context, conversion_seconds: float | None = Non
     try:
         doc = read_document(data, conversion_seconds)
     except UnreadableFile as exc:
-        return ParsedFile(None, None, [make_problem(exc.code, exc.message)])
+        # the format the bytes were taken for: explain_by_name tells a file not what its name says
+        found = exc.found.value if exc.found else None
+        return ParsedFile(None, None, [make_problem(exc.code, exc.message)], format=found)
     doc = snap_ocr_labels(doc)
     form_type = identify_form(doc)
     if form_type is None and doc.format == "scan":
@@ -69,6 +73,27 @@ def parse_file(data: bytes, ctx: Context, conversion_seconds: float | None = Non
         readings=validated.readings,
         crops={name: doc.crops[name] for name in validated.crops if name in doc.crops},
     )
+
+
+# What a reader says of a file it could not open; said again in the words of the file's name.
+_REFUSED_BY_ITS_READER = frozenset({ProblemCode.CORRUPT_FILE, ProblemCode.UNSUPPORTED_FORMAT})
+
+
+def explain_by_name(parsed: ParsedFile, file_name: str | None) -> ParsedFile:
+    """A file that no reader could open, told in the terms of its name where the name promises a
+    format we read: "The file is named .xlsx but is not a readable Excel workbook ...", asking the
+    sender to check that it opens. Its code is corrupt_file, also for bytes of no known format:
+    unsupported_format's advice ("send the form as .docx, .xlsx or PDF") is no help to someone
+    whose file is named .xlsx. Only a reader's refusal is retold (parse_file keeps the format the
+    bytes were taken for in `format`): not a file that took too long or broke our code."""
+    if parsed.readable or parsed.format is None or not file_name or len(parsed.problems) != 1:
+        return parsed
+    if parsed.problems[0].code not in _REFUSED_BY_ITS_READER:
+        return parsed
+    message = not_what_its_name_says(file_name)
+    if message is None:
+        return parsed
+    return dataclasses.replace(parsed, problems=[make_problem(ProblemCode.CORRUPT_FILE, message)])
 
 
 @contextmanager
