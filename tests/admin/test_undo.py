@@ -182,3 +182,20 @@ def test_a_form_superseded_as_it_arrived_can_be_undone_and_is_held_for_its_error
     undo(wh, action, "two different workshops", "Admin A")
     assert dict(wh.rows("SELECT submission_id, status FROM submissions")) == {old: "held", new: "loaded"}
     assert wh.one("SELECT count(*) FROM exceptions WHERE submission_id = :id AND state = 'resolved'", id=old)[0] == 0
+
+
+def test_a_dry_run_under_the_run_lock_rewrites_no_report(workdir, ctx):
+    from pipeline.admin.actions import run_admin_action
+    from pipeline.settings import Settings
+
+    settings = Settings(inbox=workdir / "inbox", outputs=workdir / "outputs")
+    with Warehouse(settings.warehouse) as wh:
+        loaded, held = _record(wh, GOOD, ctx), _record(wh, HELD, ctx)
+    done = run_admin_action(settings, accept, held, "£10 paid", "Admin A")  # writes the reports
+    report = settings.outputs / "exceptions.xlsx"
+    written = report.stat().st_mtime_ns
+    preview = run_admin_action(settings, supersede, loaded, held, "a correction", "Admin A", dry_run=True)
+    assert "£70.50 out" in preview and report.stat().st_mtime_ns == written
+    with Warehouse(settings.warehouse) as wh:
+        assert wh.rows("SELECT audit_id FROM audit") == [(_audit_id(done),)]
+        assert wh.one("SELECT status FROM submissions WHERE submission_id = :id", id=loaded)[0] == "loaded"
