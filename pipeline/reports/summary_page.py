@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from pipeline.files import write_atomically
 from pipeline.forms.spec import all_specs
+from pipeline.reports.disclosure import SECONDARY, fewer_than, suppress
 from pipeline.validate.names import person_key
 
 if TYPE_CHECKING:  # the page is drawn in another process, which needs neither (pipeline.reports.write)
@@ -142,24 +143,29 @@ def _bar_chart(
     return Chart(title, _svg(fig), headings, rows, note)
 
 
-def _participation_chart(row: tuple, baseline: dict[str, float]) -> Chart | None:
-    """row: (forms, then answered and in-group counts for each of GROUP_LABELS)."""
+def _participation_chart(row: tuple, baseline: dict[str, float], threshold: int) -> Chart | None:
+    """row: (forms, then answered and in-group counts for each of GROUP_LABELS). Every count of
+    people is suppressed (pipeline.reports.disclosure): a hidden one has neither number nor bar."""
     columns = list(GROUP_LABELS)
     if not row[0]:
         return None
     shares, rows = [], []
     for i, column in enumerate(columns):
         answered, in_group = row[1 + 2 * i], row[2 + 2 * i]
-        share = 100 * in_group / answered if answered else None
+        # those who answered but are not in the group count too: answered less in-group gives them
+        question = suppress({"in": in_group, "out": answered - in_group}, threshold)
+        share = question.share("in")
         base = baseline.get(column)
         shares.append((GROUP_LABELS[column], share, base))
         gap = "" if share is None or base is None else ("under-represented" if share < base else "")
+        # no answers: nothing to show; answers but no share: one of its counts is hidden
+        shown_share = "-" if not answered else (SECONDARY if share is None else f"{share:.1f}%")
         rows.append(
             [
                 GROUP_LABELS[column],
-                in_group,
-                answered,
-                "-" if share is None else f"{share:.1f}%",
+                question.answers["in"].text,
+                question.total.text,
+                shown_share,
                 "-" if base is None else f"{base:.1f}%",
                 gap,
             ]
@@ -174,6 +180,9 @@ def _participation_chart(row: tuple, baseline: dict[str, float]) -> Chart | None
         color="#1f4e78",
         label="Taking part (monitoring forms)",
     )
+    for v, (_, share, _) in zip(y, shares[::-1], strict=True):
+        if share is None:  # no bar, and no bar of 0 either: say why
+            ax.text(0.5, v + 0.2, SECONDARY, va="center", fontsize=7, color="#555555")
     ax.barh(
         [v - 0.2 for v in y], [s[2] or 0 for s in shares][::-1], height=0.4, color="#bdbdbd", label="Borough (baseline)"
     )
@@ -187,6 +196,9 @@ def _participation_chart(row: tuple, baseline: dict[str, float]) -> Chart | None
         ["Group", "In group", "Answered", "Taking part", "Borough", ""],
         rows,
         f"From {row[0]} loaded monitoring forms; a share counts only those who answered the question. "
+        f"To protect the people who fill them in, a count of 1 to {threshold - 1} is shown as "
+        f"'{fewer_than(threshold)}' with no percentage, and where it could be worked out from the other "
+        f"figures, another is '{SECONDARY}' too (setting small_number_threshold). "
         "Borough figures come from the setting borough_baseline (check they are your borough's own).",
     )
 
@@ -204,10 +216,29 @@ class PageData:
     participation: tuple
     open_codes: list[tuple[str, int]]
     baseline: dict[str, float]
+    # counts of people from monitoring forms below this are suppressed (pipeline.reports.disclosure)
+    threshold: int = 5
 
 
 def _most_first(counts) -> list[tuple[str, int]]:
     return sorted(((name, n) for name, n in counts), key=lambda c: (-c[1], c[0]))
+
+
+def _paid(warehouse: Warehouse, settings: Settings) -> list[tuple[str, str]]:
+    """The claimed vouchers that finance's ledger shows as issued (setting ledger_path), as the
+    reconciliation matches them: nothing is called paid without the ledger."""
+    if not settings.ledger_path:
+        return []
+    from pipeline.reports.ledger import read_ledger
+    from pipeline.reports.reconcile import ZERO, match
+    from pipeline.reports.vouchers import claimed_lines
+
+    ledger = read_ledger(settings.ledger_path)
+    if ledger.error is not None:
+        return [("Of which paid (finance ledger)", "not known: the ledger could not be read")]
+    matching = match(claimed_lines(warehouse), ledger.entries, settings.ledger_date_window_days)
+    paid = sum((claim.amount for claim, _ in matching.pairs), ZERO)
+    return [("Of which paid (finance ledger)", f"£{paid:,.2f}")]
 
 
 def page_data(warehouse: Warehouse, settings: Settings, now: dt.datetime | None = None) -> PageData:
@@ -234,7 +265,9 @@ def page_data(warehouse: Warehouse, settings: Settings, now: dt.datetime | None 
             "Plans / evaluations / monitoring / voucher sheets",
             " / ".join(str(by_form.get(f, 0)) for f in ("planning", "evaluation", "monitoring", "voucher")),
         ),
-        ("Vouchers paid", f"£{Decimal(pounds):,.2f} to {recipients:,} people"),
+        # claimed on the sheets: paid only as far as finance's ledger shows it (pipeline.reports.reconcile)
+        ("Vouchers claimed (loaded sheets)", f"£{Decimal(pounds):,.2f} to {recipients:,} people"),
+        *_paid(warehouse, settings),
         ("Open exceptions", f"{open_exceptions[0]:,} on {open_exceptions[1]:,} forms"),
     ]
     local_now = now or dt.datetime.now(ZoneInfo(settings.timezone))
@@ -265,6 +298,7 @@ def page_data(warehouse: Warehouse, settings: Settings, now: dt.datetime | None 
         ),
         open_codes=_most_first(query("SELECT code, count(*) FROM exceptions WHERE state = 'open' GROUP BY 1")),
         baseline=dict(settings.borough_baseline),
+        threshold=settings.small_number_threshold,
     )
 
 
@@ -284,16 +318,17 @@ def build_page(data: PageData) -> Page:
         (
             "Vouchers by month",
             lambda: _bar_chart(
-                "Vouchers paid by month",
+                "Vouchers claimed by month",
                 data.months,
                 "£",
-                ["Month", "£ paid"],
-                "Loaded voucher lines by the date on the form.",
+                ["Month", "£ claimed"],
+                "Loaded voucher lines by the date on the form: claimed, which is not yet paid (finance's "
+                "ledger, matched in voucher_reconciliation.xlsx, says what was).",
                 money=True,
                 horizontal=False,
             ),
         ),
-        ("Who takes part", lambda: _participation_chart(data.participation, data.baseline)),
+        ("Who takes part", lambda: _participation_chart(data.participation, data.baseline, data.threshold)),
         (
             "Open exceptions",
             lambda: _bar_chart(

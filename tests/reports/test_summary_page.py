@@ -11,6 +11,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.reports.summary_page import GROUP_LABELS, PageData, build_page, page_data
+from pipeline.settings import Settings
+from pipeline.store.warehouse import Warehouse
 from tests.conftest import copy_samples
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -62,7 +65,7 @@ def test_chromium_shows_every_section_with_its_figures(page, tmp_path):
     for heading in (
         "Evaluation: how residents scored each principle",
         "Good Life Camden themes",
-        "Vouchers paid by month",
+        "Vouchers claimed by month",
         "Who takes part, and who is missing",
         "Open exceptions by problem",
     ):
@@ -86,3 +89,59 @@ def test_chromium_draws_the_charts(page, tmp_path):
     for score_colour in ((0xB2, 0x18, 0x2B), (0x21, 0x66, 0xAC)):  # strongly disagree / agree segments
         assert pixels(score_colour) > 1_000
     assert pixels((0xBD, 0xBD, 0xBD)) > 500  # the borough baseline bars
+
+
+def _participation(html: str) -> dict[str, list[str]]:
+    """The figures of 'Who takes part', by group, as the page's table shows them."""
+    import lxml.html
+
+    section = next(sec for sec in lxml.html.fromstring(html).iter("section") if "Who takes part" in sec.findtext("h2"))
+    rows = [[td.text_content() for td in tr.iter("td")] for tr in section.iter("tr")]
+    return {row[0]: row[1:] for row in rows if row}
+
+
+def test_no_count_of_fewer_than_five_people_is_shown_from_the_monitoring_forms(page):
+    html = page.read_text(encoding="utf-8")
+    groups = _participation(html)
+    # the sample inbox's three monitoring forms: one of them Roma (was "1 of 3, 33.3%")
+    assert groups["Gypsy, Roma or Traveller"][:3] == ["fewer than 5", "fewer than 5", "not shown"]
+    for group, (in_group, answered, share, *_) in groups.items():
+        assert in_group in ("0", "fewer than 5") and answered in ("0", "fewer than 5"), group
+        assert share in ("-", "not shown"), group  # no percentage of three people
+    assert "33.3%" not in html and "66.7%" not in html
+
+
+def _page_data(answers: dict[str, tuple[int, int]], forms: int, threshold: int = 5) -> PageData:
+    row = [forms]
+    for group in GROUP_LABELS:
+        row += answers.get(group, (0, 0))
+    return PageData("29/11/2026 09:00", [], [], [], [], tuple(row), [], {}, threshold)
+
+
+def test_a_count_that_subtraction_would_reveal_is_not_shown_either():
+    # 8 of 10 Roma would say that 2 who answered are not: neither count nor the share is shown
+    page = build_page(_page_data({"gypsy_roma_traveller": (10, 8), "carer_flag": (10, 5)}, forms=10))
+    chart = next(c for c in page.charts if c.title.startswith("Who takes part"))
+    rows = {row[0]: row[1:4] for row in chart.rows}
+    assert rows["Gypsy, Roma or Traveller"] == ["not shown", "10", "not shown"]
+    assert rows["Unpaid carers"] == ["5", "10", "50.0%"]
+
+
+def test_the_threshold_is_the_setting(page):
+    with Warehouse(page.parent / "warehouse.duckdb", read_only=True) as warehouse:
+        data = page_data(warehouse, Settings(outputs=page.parent, small_number_threshold=1))
+    chart = next(c for c in build_page(data).charts if c.title.startswith("Who takes part"))
+    assert {row[0]: row[1:4] for row in chart.rows}["Gypsy, Roma or Traveller"] == ["1", "3", "33.3%"]
+
+
+def test_vouchers_are_called_claimed_and_paid_only_as_far_as_the_ledger_shows(page, tmp_path):
+    html = page.read_text(encoding="utf-8")
+    assert "Vouchers claimed (loaded sheets)" in html and "Vouchers claimed by month" in html
+    assert "Vouchers paid" not in html and "£ paid" not in html and "Of which paid" not in html  # no ledger here
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("Date,Recipient,Amount\n06/05/2025,Grace Adeyemi,20.00\n", encoding="utf-8")
+    with Warehouse(page.parent / "warehouse.duckdb", read_only=True) as warehouse:
+        data = page_data(warehouse, Settings(outputs=page.parent, ledger_path=ledger))
+    headline = dict(data.headline)
+    assert headline["Vouchers claimed (loaded sheets)"] == "£153.00 to 7 people"
+    assert headline["Of which paid (finance ledger)"] == "£20.00"
