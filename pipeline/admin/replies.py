@@ -19,10 +19,10 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from pipeline.files import private_dir, write_atomically
+from pipeline.forms.where import WHOLE_FILE, where_in_words
 from pipeline.intake.mail import safe_file_name
 from pipeline.problems import CATALOGUE, ProblemCode
 from pipeline.records import MAX_SUBJECT, clean_header_text
-from pipeline.reports import queries
 from pipeline.settings import Settings
 from pipeline.store.warehouse import Warehouse
 
@@ -41,12 +41,26 @@ FORM_NAMES = {
 }
 
 
+# queries.open_problems_of_emails with each problem's field, which places it in the form's own words
+# (pipeline.forms.where). store.submissions and store.problems: a reply threads by its email's
+# Message-ID, and lists a form's problems in the order they were found (problem_no); neither is
+# in a view.
+_OPEN_PROBLEMS_OF_EMAILS = """
+SELECT s.container_file, s.sender, s.subject, s.message_id, s.received_at, s.submission_id, s.source_file,
+       s.form_type, s.status, p.severity, p.code, p.message, p.location, p.value, p.field
+FROM store.submissions s JOIN store.problems p USING (submission_id)
+WHERE s.submission_id IN :ids AND s.container_file IS NOT NULL AND s.sender IS NOT NULL
+  AND p.code <> 'sender_not_allowed' AND p.state = 'open'  -- not what a correction already fixed
+ORDER BY s.container_file, s.submission_id, p.severity, p.problem_no
+"""
+
+
 @dataclass
 class _Form:
     source_file: str
     form_type: str | None
     status: str
-    problems: list[tuple] = field(default_factory=list)  # (severity, code, message, location, value)
+    problems: list[tuple] = field(default_factory=list)  # (severity, code, message, where in words, value)
 
 
 @dataclass
@@ -65,7 +79,7 @@ def _emails_with_problems(warehouse: Warehouse, submission_ids: list[int]) -> li
     one sender must never be sent another's problems."""
     if not submission_ids:
         return []
-    rows = queries.open_problems_of_emails(warehouse, submission_ids)
+    rows = warehouse.rows(_OPEN_PROBLEMS_OF_EMAILS, ids=submission_ids)
     emails: dict[tuple, _Email] = {}
     forms: dict[int, _Form] = {}
     for (
@@ -83,6 +97,7 @@ def _emails_with_problems(warehouse: Warehouse, submission_ids: list[int]) -> li
         message,
         location,
         value,
+        field_path,
     ) in rows:
         email = emails.setdefault(
             (container, sender, subject, message_id), _Email(container, sender, subject, message_id, received)
@@ -90,7 +105,8 @@ def _emails_with_problems(warehouse: Warehouse, submission_ids: list[int]) -> li
         if submission_id not in forms:
             forms[submission_id] = _Form(source, form_type, status)
             email.forms.append(forms[submission_id])
-        forms[submission_id].problems.append((severity, code, message, location, value))
+        where = where_in_words(form_type, field_path, location)
+        forms[submission_id].problems.append((severity, code, message, where, value))
     return list(emails.values())
 
 
@@ -115,11 +131,11 @@ def _body(email: _Email) -> str:
             lines.append(f"{n}. Your email had no form attached.")
         else:
             lines.append(f'{n}. "{form.source_file}" ({FORM_NAMES.get(form.form_type, "file")}): {verdict}.')
-        for _severity, code, message, location, value in form.problems:
+        for _severity, code, message, where, value in form.problems:
             lines.append(f"   - {message}")
             details = []
-            if location:
-                details.append(f"where: {location}")
+            if where != WHOLE_FILE:  # "where: the whole file" tells the sender nothing
+                details.append(f"where: {where}")
             if value and code != ProblemCode.NO_ATTACHMENT.value:
                 details.append(f'we found: "{value}"')
             if details:

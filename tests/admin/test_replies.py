@@ -61,7 +61,9 @@ def test_one_plain_english_draft_per_email_with_problems(workdir, monkeypatch):
     assert draft["In-Reply-To"] == original["Message-ID"]
     body = draft.get_content()
     assert '"Vouchers workshop 3.docx" (attendance and voucher sheet): we cannot use it yet.' in body
-    assert "'£ten' is not an amount of money" in body and "where: table 1, row 2, column 5" in body
+    assert "'£ten' is not an amount of money" in body
+    # in the words printed on the sheet, not the reader's "table 1, row 2, column 5"
+    assert "where: voucher table, row 1, Voucher Amount Received" in body and "column 5" not in body
     assert "Please write the voucher amount in pounds and pence" in body
     assert "How to send it again" in body
     assert oct(drafts[0].stat().st_mode & 0o777) == "0o600"
