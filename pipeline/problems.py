@@ -170,8 +170,11 @@ CATALOGUE: dict[ProblemCode, CodeInfo] = {
     ),
     ProblemCode.UNSUPPORTED_FORMAT: CodeInfo(
         E,
-        "The file is not a Word, Excel or PDF document.",
-        "Please send the form as a Word (.docx), Excel (.xlsx) or PDF file.",
+        "What is inside the file is not a Word, Excel or PDF document, nor a scan or photo, whatever its name says.",
+        # the sender may have sent a file named .xlsx already: "send it as .xlsx" would not help
+        "Please open the form on your computer, save it again as Word (.docx), Excel (.xlsx) or PDF, and send "
+        "that new copy. Renaming a file does not change what is inside it; if its name already ends in .docx, "
+        ".xlsx or .pdf, it was probably damaged on the way.",
     ),
     ProblemCode.TOO_LARGE: CodeInfo(
         E,
