@@ -44,8 +44,18 @@ def process_batch(items: list[InboxItem], settings: Settings, today: dt.date) ->
 
 @task(name="write-reports", cache_policy=NO_CACHE)
 def write_reports_task(settings: Settings, summary: RunSummary, today: dt.date) -> list[str]:
+    """Reply drafts, and the reports rewritten if out of date. A report that cannot be written (open
+    in Excel, a full disk) fails the task after the others are written: the run page shows it red,
+    and the next run writes it again."""
     with Warehouse(settings.warehouse) as warehouse:
-        return [str(p) for p in finish_run(warehouse, settings, summary, today)]
+        finish_run(warehouse, settings, summary, today)
+    if summary.reports_error:
+        raise ReportsNotWritten(summary.reports_error)
+    return summary.reports_written
+
+
+class ReportsNotWritten(Exception):
+    """Some reports could not be written; the message names them and what to do."""
 
 
 @task(name="fetch-mail", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)

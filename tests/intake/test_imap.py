@@ -118,9 +118,32 @@ def test_wrong_password_is_a_clear_failure_that_shows_no_secret(mailbox, workdir
     _append(mailbox, emails.no_attachment())
     result = runner.invoke(app, ["fetch"])
     assert result.exit_code == 1
-    assert "Could not log in" in result.output and "wrong-secret-123" not in result.output
+    assert "refused the login of" in result.output and "wrong-secret-123" not in result.output
+    assert "Traceback" not in result.output
     assert "wrong-secret-123" not in (workdir / "outputs" / "coforms.log").read_text()
     assert not list((workdir / "inbox").glob("*.eml")) and _count(mailbox, "INBOX") == 1
+
+
+def test_a_server_name_that_does_not_resolve_is_told_as_dns_not_as_a_refused_login(mailbox, workdir, monkeypatch):
+    monkeypatch.setenv("COFORMS_IMAP_HOST", "no-such-mail-server.invalid")  # .invalid never resolves (RFC 2606)
+    result = runner.invoke(app, ["fetch"])
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "could not be found (DNS)" in said and "login" not in said
+    assert "Traceback" not in result.output
+
+
+def test_a_port_where_nothing_listens_is_told_as_such(mailbox, workdir, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        free_port = probe.getsockname()[1]
+    monkeypatch.setenv("COFORMS_IMAP_PORT", str(free_port))
+    result = runner.invoke(app, ["fetch"])
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "Nothing answers at 127.0.0.1" in said and "login" not in said
 
 
 def test_server_going_away_mid_fetch_keeps_what_came_and_the_rest_comes_next_time(mailbox, workdir, monkeypatch):
