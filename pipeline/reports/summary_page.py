@@ -224,6 +224,12 @@ def _most_first(counts) -> list[tuple[str, int]]:
     return sorted(((name, n) for name, n in counts), key=lambda c: (-c[1], c[0]))
 
 
+def _not_read(files: int) -> str:
+    if not files:
+        return ""
+    return " and 1 file not read as a form" if files == 1 else f" and {files:,} files not read as forms"
+
+
 def _paid(warehouse: Warehouse, settings: Settings) -> list[tuple[str, str]]:
     """The claimed vouchers that finance's ledger shows as issued (setting ledger_path), as the
     reconciliation matches them: nothing is called paid without the ledger."""
@@ -245,8 +251,11 @@ def page_data(warehouse: Warehouse, settings: Settings, now: dt.datetime | None 
     query = warehouse.rows
     statuses = dict(query("SELECT status, count(*) FROM submissions GROUP BY 1"))
     by_form = dict(query("SELECT form_type, count(*) FROM submissions WHERE status = 'loaded' GROUP BY 1"))
+    # forms to correct, and apart from them files that were not read as forms (as exceptions.xlsx)
     open_exceptions = warehouse.one(
-        "SELECT count(*), count(DISTINCT submission_id) FROM exceptions WHERE state = 'open'"
+        "SELECT count(*), count(DISTINCT CASE WHEN s.status <> 'rejected' AND s.form_type IS NOT NULL "
+        "THEN e.submission_id END), count(DISTINCT CASE WHEN s.status = 'rejected' OR s.form_type IS NULL "
+        "THEN e.submission_id END) FROM exceptions e JOIN submissions s USING (submission_id) WHERE e.state = 'open'"
     )
     pounds = warehouse.one("SELECT coalesce(sum(amount), 0) FROM voucher_lines")[0]
     # people, not spellings: one person however her name's case, spaces or look-alike letters vary
@@ -268,7 +277,10 @@ def page_data(warehouse: Warehouse, settings: Settings, now: dt.datetime | None 
         # claimed on the sheets: paid only as far as finance's ledger shows it (pipeline.reports.reconcile)
         ("Vouchers claimed (loaded sheets)", f"£{Decimal(pounds):,.2f} to {recipients:,} people"),
         *_paid(warehouse, settings),
-        ("Open exceptions", f"{open_exceptions[0]:,} on {open_exceptions[1]:,} forms"),
+        (
+            "Open exceptions",
+            f"{open_exceptions[0]:,} on {open_exceptions[1]:,} forms to correct" + _not_read(open_exceptions[2]),
+        ),
     ]
     local_now = now or dt.datetime.now(ZoneInfo(settings.timezone))
     return PageData(

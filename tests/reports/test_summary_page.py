@@ -145,3 +145,10 @@ def test_vouchers_are_called_claimed_and_paid_only_as_far_as_the_ledger_shows(pa
     headline = dict(data.headline)
     assert headline["Vouchers claimed (loaded sheets)"] == "£153.00 to 7 people"
     assert headline["Of which paid (finance ledger)"] == "£20.00"
+
+
+def test_a_file_that_is_not_a_form_is_not_counted_as_a_form_to_correct(page):
+    with Warehouse(page.parent / "warehouse.duckdb", read_only=True) as warehouse:
+        headline = dict(page_data(warehouse, Settings(outputs=page.parent)).headline)
+    # the sample inbox: two held forms and a scan with warnings; "Meeting notes.docx" is not a form
+    assert headline["Open exceptions"] == "12 on 3 forms to correct and 1 file not read as a form"
