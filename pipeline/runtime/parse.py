@@ -82,10 +82,10 @@ _REFUSED_BY_ITS_READER = frozenset({ProblemCode.CORRUPT_FILE, ProblemCode.UNSUPP
 def explain_by_name(parsed: ParsedFile, file_name: str | None) -> ParsedFile:
     """A file that no reader could open, told in the terms of its name where the name promises a
     format we read: "The file is named .xlsx but is not a readable Excel workbook ...", asking the
-    sender to check that it opens. Its code is corrupt_file, also for bytes of no known format:
-    unsupported_format's advice ("send the form as .docx, .xlsx or PDF") is no help to someone
-    whose file is named .xlsx. Only a reader's refusal is retold (parse_file keeps the format the
-    bytes were taken for in `format`): not a file that took too long or broke our code."""
+    sender to check that it opens. The code stays the reader's (unsupported_format for bytes of no
+    known format, corrupt_file for a damaged file): the same file always gets the same code. Only a
+    reader's refusal is retold (parse_file keeps the format the bytes were taken for in `format`):
+    not a file that took too long or broke our code."""
     if parsed.readable or parsed.format is None or not file_name or len(parsed.problems) != 1:
         return parsed
     if parsed.problems[0].code not in _REFUSED_BY_ITS_READER:
@@ -93,7 +93,7 @@ def explain_by_name(parsed: ParsedFile, file_name: str | None) -> ParsedFile:
     message = not_what_its_name_says(file_name)
     if message is None:
         return parsed
-    return dataclasses.replace(parsed, problems=[make_problem(ProblemCode.CORRUPT_FILE, message)])
+    return dataclasses.replace(parsed, problems=[make_problem(parsed.problems[0].code, message)])
 
 
 @contextmanager
