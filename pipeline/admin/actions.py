@@ -151,6 +151,13 @@ def _status_before(warehouse: Warehouse, audit) -> str:
     return "held" if errors else "loaded"
 
 
+def _command_of(audit) -> str:
+    """The command that does an audited action again."""
+    if audit.action == "supersede":
+        return f"coforms supersede {audit.submission_id} {audit.related_submission_id}"
+    return f"coforms {audit.action} {audit.submission_id} --reason ..."
+
+
 def _undoable(warehouse: Warehouse, audit_id: int):
     """The audit row of an action that can be undone now, or AdminError saying why not."""
     audit = warehouse.one(
@@ -161,9 +168,13 @@ def _undoable(warehouse: Warehouse, audit_id: int):
     if audit is None:
         raise AdminError(f"There is no action {audit_id} in the audit table. {_which_can(warehouse)}")
     if audit.action == "undo":
+        undone = warehouse.one(
+            "SELECT action, submission_id, related_submission_id FROM audit WHERE audit_id = :id",
+            id=audit.undoes_audit_id,
+        )
         raise AdminError(
             f"Action {audit_id} was itself an undo (of action {audit.undoes_audit_id}), and an undo is not undone: "
-            f"to do action {audit.undoes_audit_id} again, run that command again."
+            f"to do action {audit.undoes_audit_id} again, run it again ({_command_of(undone)})."
         )
     if audit.undone_by_audit_id is not None:
         raise AdminError(f"Action {audit_id} was undone already, by action {audit.undone_by_audit_id}.")

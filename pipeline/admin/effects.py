@@ -110,9 +110,10 @@ class Effect:
             ("reopened", self.reopened(), self.after.open_problems),
         ):
             if keys:
-                shown = [f"submission {sid}: {problems[(sid, no)]}" for sid, no in keys[:SHOWN_PROBLEMS]]
-                more = f"; and {len(keys) - SHOWN_PROBLEMS} more" if len(keys) > SHOWN_PROBLEMS else ""
-                lines.append(f"Exceptions {label}: {len(keys)} ({'; '.join(shown)}{more})")
+                lines.append(f"Exceptions {label}: {len(keys)}")
+                lines.extend(f"  submission {sid}: {problems[(sid, no)]}" for sid, no in keys[:SHOWN_PROBLEMS])
+                if len(keys) > SHOWN_PROBLEMS:
+                    lines.append(f"  and {len(keys) - SHOWN_PROBLEMS} more")
         lines.extend(self._finance_lines())
         return lines
 

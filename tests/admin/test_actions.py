@@ -144,3 +144,49 @@ def test_exceptions_command_while_a_run_holds_the_warehouse_says_so(held_run):
     finally:
         holder.communicate("", timeout=30)
     assert result.exit_code == 2 and "try again" in result.output
+
+
+def _good_id(workdir) -> int:
+    return query_warehouse(workdir, "SELECT submission_id FROM submissions WHERE status = 'loaded'")[0][0]
+
+
+def _loaded_pounds(workdir):
+    return query_warehouse(workdir, "SELECT coalesce(sum(amount), 0) FROM voucher_lines")[0][0]
+
+
+def test_coforms_undo_takes_back_a_supersede_and_its_70_50(held_run):
+    """The issue's `coforms supersede 11 12`: a loaded voucher form replaced by a held one."""
+    loaded, held = _good_id(held_run), _held_id(held_run)
+    done = runner.invoke(app, ["supersede", str(loaded), str(held), "--by", "Admin A"])
+    assert done.exit_code == 0, done.output
+    assert "Claimed on loaded voucher forms: £70.50 -> £0.00 (£70.50 out)" in done.output
+    assert "Done (action 1). To undo: coforms undo 1" in done.output
+    assert _loaded_pounds(held_run) == 0
+
+    undone = runner.invoke(app, ["undo", "1", "--reason", "not a correction", "--by", "Admin A"])
+    assert undone.exit_code == 0, undone.output
+    assert "£0.00 -> £70.50 (£70.50 in)" in undone.output and "To undo: coforms undo 2" in undone.output
+    assert str(_loaded_pounds(held_run)) == "70.50"
+    assert query_warehouse(held_run, "SELECT action, undoes_audit_id, reason FROM audit WHERE audit_id = 2") == [
+        ("undo", 1, "not a correction")
+    ]
+    again = runner.invoke(app, ["undo", "1"])
+    assert again.exit_code == 1 and "Not done: Action 1 was undone already, by action 2." in again.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["accept", "{held}", "--reason", "£10 paid"],
+        ["reject", "{good}", "--reason", "cancelled"],
+        ["supersede", "{good}", "{held}"],
+    ],
+)
+def test_every_action_takes_dry_run_and_then_changes_nothing(held_run, args):
+    ids = {"held": _held_id(held_run), "good": _good_id(held_run)}
+    before = query_warehouse(held_run, "SELECT * FROM store.submissions ORDER BY submission_id")
+    result = runner.invoke(app, [a.format(**ids) for a in args] + ["--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Dry run: nothing was changed.") and "Submission " in result.output
+    assert query_warehouse(held_run, "SELECT * FROM store.submissions ORDER BY submission_id") == before
+    assert query_warehouse(held_run, "SELECT count(*) FROM audit") == [(0,)]
