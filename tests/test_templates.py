@@ -20,7 +20,8 @@ from tests.fixtures.build_golden import (
     expected_planning,
     expected_voucher,
 )
-from tests.fixtures.fill_templates import answers_for, fill_docx, fill_pdf, fill_xlsx
+from tests.fixtures.fill_templates import answers_for, fill_pdf, fill_xlsx
+from tests.templates.fill_word import fill_docx
 
 
 @pytest.fixture(scope="module")

@@ -43,6 +43,7 @@ class Choice:
     # options followed by the person's own words, which the form keeps ("Prefer to self-describe")
     free_text: tuple[str, ...] = ()
     free_text_field: str = ""  # the model field that keeps those words
+    statement: bool = False  # one of a principle's statements, answered on the Likert scale
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def outline(spec: FormSpec) -> list[Item]:
         for n, p in enumerate(spec.principles, start=1):
             items.append(Text(f"{n}. {p.heading}", heading=True))
             for i, statement in enumerate(p.statements, start=1):
-                items.append(Choice(f"{p.name}_{i}", f"{i}. {statement}", likert))
+                items.append(Choice(f"{p.name}_{i}", f"{i}. {statement}", likert, statement=True))
             items.append(Field(f"feedback_{p.name}", spec.feedback_label or "Feedback", multiline=True))
         items += [Text("Part 3", heading=True)]
         themes = next(q for q in spec.questions if q.name == "themes")

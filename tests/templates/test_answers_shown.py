@@ -14,14 +14,15 @@ from pipeline.templates import FILE_NAMES
 from pipeline.templates.outline import outline
 from tests.fixtures import forms_data as fd
 from tests.fixtures.build_golden import expected_evaluation, expected_monitoring
-from tests.fixtures.fill_templates import answers_for, fill_docx, fill_pdf, fill_xlsx
+from tests.fixtures.fill_templates import answers_for, fill_pdf, fill_xlsx
+from tests.templates.fill_word import fill_docx, paragraphs_in_reading_order
 
 OWN_WORDS = "Agender"
 
 
 def _text_of(path) -> str:
     if path.suffix == ".docx":
-        return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+        return "\n".join(p.text for p in paragraphs_in_reading_order(docx.Document(str(path))))
     return "\n".join(page.extract_text() for page in PdfReader(str(path)).pages)
 
 
@@ -53,8 +54,8 @@ def _self_described(tmp_path, blank_templates, suffix: str):
     if suffix == "docx":
         fill_docx(template, items, answers, filled)
         document = docx.Document(str(filled))
-        line = next(p for p in document.paragraphs if "Prefer to self-describe" in p.text)
-        line.add_run(OWN_WORDS)  # written on the line after the option
+        line = next(p for p in paragraphs_in_reading_order(document) if "Prefer to self-describe" in p.text)
+        line.runs[-1].text = ": " + OWN_WORDS  # typed over the writing line after the option
         document.save(str(filled))
     elif suffix == "pdf":
         fill_pdf(template, items, answers, filled)
