@@ -50,6 +50,16 @@ def _status(warehouse: Warehouse, submission_id: int) -> tuple[str, str | None]:
     return row
 
 
+def _undo_hint(warehouse: Warehouse, submission_id: int) -> str:
+    """How to take back the action that gave a submission its present status, if one can be."""
+    row = warehouse.one(
+        "SELECT a.audit_id, a.action FROM audit a JOIN submissions s USING (submission_id) "
+        "WHERE a.submission_id = :id AND a.can_undo AND a.new_status = s.status",
+        id=submission_id,
+    )
+    return f" To take back that {row.action}: coforms undo {row.audit_id}" if row else ""
+
+
 def _carry_out(warehouse: Warehouse, submission_ids: list[int], change: Callable[[], None], dry_run: bool) -> str:
     """Make the change in one transaction, reading what it changes before and after; kept only
     when this is not a dry run. The effect in words, with the audit id to undo it."""
@@ -77,7 +87,10 @@ def accept(warehouse: Warehouse, submission_id: int, reason: str, actor: str, dr
     On a loaded form, its open warnings are accepted."""
     status, _ = _status(warehouse, submission_id)
     if status not in ("held", "loaded"):
-        raise AdminError(f"Submission {submission_id} is {status}: only a held (or loaded) form can be accepted.")
+        raise AdminError(
+            f"Submission {submission_id} is {status}: only a held (or loaded) form can be accepted."
+            + _undo_hint(warehouse, submission_id)
+        )
     return _carry_out(
         warehouse,
         [submission_id],
@@ -94,6 +107,7 @@ def reject(warehouse: Warehouse, submission_id: int, reason: str, actor: str, dr
     if status not in REPLACEABLE:
         raise AdminError(
             f"Submission {submission_id} is {status}: only a loaded, held or rejected form can be rejected."
+            + _undo_hint(warehouse, submission_id)
         )
     return _carry_out(
         warehouse,
@@ -112,9 +126,14 @@ def supersede(warehouse: Warehouse, old: int, new: int, reason: str, actor: str,
     old_status, old_type = _status(warehouse, old)
     new_status, new_type = _status(warehouse, new)
     if old_status not in REPLACEABLE:
-        raise AdminError(f"Submission {old} is {old_status}: only a loaded, held or rejected form can be replaced.")
+        raise AdminError(
+            f"Submission {old} is {old_status}: only a loaded, held or rejected form can be replaced."
+            + _undo_hint(warehouse, old)
+        )
     if new_status in ("duplicate", "superseded"):
-        raise AdminError(f"Submission {new} is {new_status} itself, so it cannot replace another.")
+        raise AdminError(
+            f"Submission {new} is {new_status} itself, so it cannot replace another." + _undo_hint(warehouse, new)
+        )
     if old_type and new_type and old_type != new_type:
         raise AdminError(
             f"Submission {old} is a {old_type} form and {new} a {new_type} form: one cannot correct the other."

@@ -96,11 +96,14 @@ def test_impossible_actions_say_why_and_change_nothing(held_run, args, message):
     assert query_warehouse(held_run, "SELECT count(*) FROM audit") == [(0,)]
 
 
-def test_a_rejected_form_cannot_then_be_accepted(held_run):
+def test_a_rejected_form_cannot_then_be_accepted_until_the_reject_is_undone(held_run):
     sid = _held_id(held_run)
     runner.invoke(app, ["reject", str(sid), "--reason", "no"])
     result = runner.invoke(app, ["accept", str(sid), "--reason", "yes"])
     assert result.exit_code == 1 and "is rejected" in result.output
+    assert "To take back that reject: coforms undo 1" in result.output.replace("\n", "")
+    assert runner.invoke(app, ["undo", "1"]).exit_code == 0
+    assert runner.invoke(app, ["accept", str(sid), "--reason", "yes"]).exit_code == 0
 
 
 def test_exceptions_command_lists_open_ones_grouped_by_sender(held_run):
