@@ -109,7 +109,8 @@ class Settings(BaseSettings):
         7, ge=0, description="A claimed line matches a ledger entry issued at most this many days apart."
     )
     declare_threshold: Decimal = Field(
-        Decimal("500.00"), description="Recipients paid more than this (GBP) in any 12 months are listed."
+        Decimal("500.00"),
+        description="Recipients whose claimed vouchers add up to more than this (GBP) in any 12 months are listed.",
     )
 
     # Anonymous monitoring data shown anywhere (summary.html, workbooks) is suppressed below this

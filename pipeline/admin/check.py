@@ -2,16 +2,18 @@
 the warehouse. Every file that entered is one intake; every part of it (each email
 attachment) is exactly one submission, loaded / held / duplicate / superseded / rejected; the
 original bytes of all of them are in the archive; nothing started is missing from both the
-warehouse and the inbox."""
+warehouse and the inbox. And the reports show the warehouse as it is now (pipeline.reports.freshness)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
 from pipeline.intake.archive import is_archived
 from pipeline.intake.inbox import list_inbox
 from pipeline.reports import queries
+from pipeline.reports.freshness import REPORT_FILES, stale_reports
 from pipeline.settings import Settings
 from pipeline.store.warehouse import Warehouse, warehouse_exists
 
@@ -29,7 +31,7 @@ class CheckReport:
         return not self.violations
 
 
-def check(settings: Settings) -> CheckReport:
+def check(settings: Settings, today: dt.date | None = None) -> CheckReport:
     report = CheckReport()
     if not warehouse_exists(settings.warehouse):
         report.pending_files = len(list_inbox(settings.inbox))
@@ -39,6 +41,7 @@ def check(settings: Settings) -> CheckReport:
         intakes = queries.intake_records(wh)
         parts = {(intake_id, part_no): n for intake_id, part_no, n in queries.submissions_per_intake_part(wh)}
         submissions = queries.submission_files(wh)
+        stale = stale_reports(wh, settings, today or dt.date.today(), REPORT_FILES)
     report.intakes = len(intakes)
     started_names = set()
     for intake_id, sha, name, n_parts, finished in intakes:
@@ -62,4 +65,7 @@ def check(settings: Settings) -> CheckReport:
         report.statuses[status] += 1
         if not is_archived(settings.archive_dir, sha):
             report.violations.append(f"submission {submission_id}: its file (sha256 {sha[:12]}) is not archived")
+    report.violations += [
+        f"{name} is out of date (it does not show the warehouse as it is now): run `coforms report`" for name in stale
+    ]
     return report

@@ -23,6 +23,7 @@ from pipeline.forms.where import WHOLE_FILE, where_in_words
 from pipeline.intake.mail import safe_file_name
 from pipeline.problems import CATALOGUE, ProblemCode
 from pipeline.records import MAX_SUBJECT, clean_header_text
+from pipeline.reports import queries
 from pipeline.settings import Settings
 from pipeline.store.warehouse import Warehouse
 
@@ -39,20 +40,6 @@ FORM_NAMES = {
     "voucher": "attendance and voucher sheet",
     None: "file",
 }
-
-
-# queries.open_problems_of_emails with each problem's field, which places it in the form's own words
-# (pipeline.forms.where). store.submissions and store.problems: a reply threads by its email's
-# Message-ID, and lists a form's problems in the order they were found (problem_no); neither is
-# in a view.
-_OPEN_PROBLEMS_OF_EMAILS = """
-SELECT s.container_file, s.sender, s.subject, s.message_id, s.received_at, s.submission_id, s.source_file,
-       s.form_type, s.status, p.severity, p.code, p.message, p.location, p.value, p.field
-FROM store.submissions s JOIN store.problems p USING (submission_id)
-WHERE s.submission_id IN :ids AND s.container_file IS NOT NULL AND s.sender IS NOT NULL
-  AND p.code <> 'sender_not_allowed' AND p.state = 'open'  -- not what a correction already fixed
-ORDER BY s.container_file, s.submission_id, p.severity, p.problem_no
-"""
 
 
 @dataclass
@@ -79,7 +66,7 @@ def _emails_with_problems(warehouse: Warehouse, submission_ids: list[int]) -> li
     one sender must never be sent another's problems."""
     if not submission_ids:
         return []
-    rows = warehouse.rows(_OPEN_PROBLEMS_OF_EMAILS, ids=submission_ids)
+    rows = queries.open_problems_of_emails(warehouse, submission_ids)
     emails: dict[tuple, _Email] = {}
     forms: dict[int, _Form] = {}
     for (

@@ -118,5 +118,6 @@ def _fail(exc: Exception) -> None:
     if options.debug:
         console.print_exception()
     code = exit_code(exc)
-    console.print(plain_message(exc), style="yellow" if code == 2 else "bold red", highlight=False)
+    # soft_wrap: a path in the sentence stays whole, to be copied
+    console.print(plain_message(exc), style="yellow" if code == 2 else "bold red", highlight=False, soft_wrap=True)
     raise typer.Exit(code) from exc

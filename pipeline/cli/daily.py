@@ -59,11 +59,13 @@ def run(inbox: InboxOption = None, outputs: OutputsOption = None) -> None:
     if counts:
         out.print("Problems: " + ", ".join(f"{code} x{n}" for code, n in counts.most_common()))
     if summary.reports_written:
-        out.print("Reports rewritten: " + ", ".join(summary.reports_written))
+        out.print("Reports rewritten: " + ", ".join(summary.reports_written), soft_wrap=True)
     elif not summary.reports_error:
         out.print(f"Reports in {settings.outputs} were already up to date.")
     if summary.reports_error:
-        console.print(f"[bold red]Some reports were not written:[/] {summary.reports_error}", highlight=False)
+        console.print(
+            f"[bold red]Some reports were not written:[/] {summary.reports_error}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(1)
 
 
@@ -92,7 +94,7 @@ def report(outputs: OutputsOption = None) -> None:
     settings = settings_for(outputs=outputs)
     configure_logging(settings)
     written = rewrite_reports(settings)
-    out.print("Reports rewritten: " + ", ".join(str(path) for path in written))
+    out.print("Reports rewritten: " + ", ".join(str(path) for path in written), soft_wrap=True)
 
 
 @command("check")
@@ -111,7 +113,7 @@ def check_command(inbox: InboxOption = None, outputs: OutputsOption = None) -> N
         out.print("[green]Everything that came in is accounted for, and the reports are up to date.[/]")
         return
     for violation in report.violations:
-        out.print(f"[red]- {violation}[/]", highlight=False)
+        out.print(f"[red]- {violation}[/]", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -136,9 +138,12 @@ def exceptions(
     out.print(f"[bold]{'All' if all_ else 'Open'} exceptions: {len(rows)}[/] (grouped by sender: email each once)")
     for sender, group in itertools.groupby(rows, key=lambda r: r.sender or ""):
         group = list(group)
-        forms = len({r.submission_id for r in group})
+        forms = len({r.submission_id for r in group if r.is_form})
+        not_read = len({r.submission_id for r in group if not r.is_form})
         out.print(
-            f"\n[bold]{sender or '(no email: a file put in the inbox)'}[/]: {forms} form(s), {len(group)} problem(s)"
+            f"\n[bold]{sender or '(no email: a file put in the inbox)'}[/]: {forms} form(s) to correct"
+            + (f", {not_read} file(s) not read as forms" if not_read else "")
+            + f"; {len(group)} problem(s)"
         )
         table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
         for heading in ("Id", "File", "Severity", "Problem", "What is wrong", "Where"):
@@ -151,6 +156,6 @@ def exceptions(
                 row.severity + ("" if row.state == "open" else f" ({row.state})"),
                 row.code,
                 row.message,
-                row.location or "",
+                row.where,
             )
         out.print(table)

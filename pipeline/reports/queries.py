@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 # ------------------------------------------------------------ voucher_reconciliation.xlsx
 
-# Loaded figures come from the voucher_lines view (the summary page's "Vouchers paid" too).
+# Loaded figures come from the voucher_lines view (the summary page's "Vouchers claimed" too).
 # Held forms' lines are in no view (voucher_lines shows loaded forms only): store.voucher_lines.
 _VOUCHER_CONTROL_TOTALS = """
 WITH held_lines AS (
@@ -139,7 +139,7 @@ def problems_newest_first(warehouse: Warehouse, states: list[str]) -> list[sa.Ro
 # form's problems in the order they were found (problem_no); neither is in a view.
 _OPEN_PROBLEMS_OF_EMAILS = """
 SELECT s.container_file, s.sender, s.subject, s.message_id, s.received_at, s.submission_id, s.source_file,
-       s.form_type, s.status, p.severity, p.code, p.message, p.location, p.value
+       s.form_type, s.status, p.severity, p.code, p.message, p.location, p.value, p.field
 FROM store.submissions s JOIN store.problems p USING (submission_id)
 WHERE s.submission_id IN :ids AND s.container_file IS NOT NULL AND s.sender IS NOT NULL
   AND p.code <> 'sender_not_allowed' AND p.state = 'open'  -- not what a correction already fixed
@@ -149,7 +149,7 @@ ORDER BY s.container_file, s.submission_id, p.severity, p.problem_no
 
 def open_problems_of_emails(warehouse: Warehouse, submission_ids: list[int]) -> list[sa.Row]:
     """(container_file, sender, subject, message_id, received_at, submission_id, source_file,
-    form_type, status, severity, code, message, location, value) of the open problems of those
+    form_type, status, severity, code, message, location, value, field) of the open problems of those
     of `submission_ids` that came by email (not sender_not_allowed: no reply goes to such a
     sender), by email file, form and problem."""
     return warehouse.rows(_OPEN_PROBLEMS_OF_EMAILS, ids=submission_ids)

@@ -39,14 +39,14 @@ class ReportsNotWritten(Exception):
 
 def _why_not_written(path: Path, exc: OSError) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EBUSY, errno.ETXTBSY, errno.EISDIR):
-        hint = "if it is open (in Excel or a browser), close it"
+        hint = "if it is open in Excel or a browser, close it"
     elif exc.errno in (errno.ENOSPC, errno.EDQUOT):
         hint = "the disk is full: free some space"
     elif exc.errno == errno.EROFS:
         hint = "its folder is read-only: choose a writable outputs folder"
     else:
-        hint = f"{exc.strerror or type(exc).__name__}"
-    return f"{path} could not be written ({hint}); it is written again at the next run or `coforms report`."
+        hint = exc.strerror or type(exc).__name__
+    return f"{path} could not be written ({hint}). It is written again by the next run or `coforms report`."
 
 
 def refresh_reports(

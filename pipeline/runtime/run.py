@@ -39,7 +39,7 @@ from pipeline.problems import ProblemCode, make_problem
 from pipeline.read.limits import ReadLimits
 from pipeline.records import Attachment, Outcome, ParsedFile, Provenance, RunSummary, crops_folder
 from pipeline.runtime.parallel import Parser
-from pipeline.runtime.parse import internal_error
+from pipeline.runtime.parse import explain_by_name, internal_error
 from pipeline.settings import Settings
 from pipeline.store.warehouse import Warehouse
 from pipeline.validate.form import Context
@@ -230,6 +230,8 @@ def _record_batch(
                         continue  # recorded by a run that was killed before it finished this file
                     future = prepared.parsing.pop(part_no, None)
                     result = future.result() if future is not None else None
+                    if result is not None:  # a file no reader could open, told in the terms of its name
+                        result = explain_by_name(result, attachment.provenance.source_file)
                     if attachment.problem is not None:
                         result = ParsedFile(None, None, [attachment.problem])  # decided before reading: not opened
                     summary.outcomes.append(_record(attachment, result, warehouse, (intake_id, part_no)))
