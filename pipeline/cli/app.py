@@ -77,6 +77,7 @@ _LOG_HANDLER = "coforms-file-log"
 def configure_logging(settings: Settings) -> None:
     """File names and problem codes go to OUTPUTS/coforms.log; form contents never do."""
     os.umask(0o077)  # everything this process writes holds personal data: private to its owner
+    logging.raiseExceptions = False  # a log that cannot be written (a full disk) is no reason to print a traceback
     private_dir(settings.outputs)
     log_file = settings.outputs / "coforms.log"
     root = logging.getLogger()

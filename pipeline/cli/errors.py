@@ -45,6 +45,8 @@ def plain_message(exc: BaseException) -> str:
         return _bad_settings(exc)
     if any(name.startswith("sqlalchemy.exc.") for name in _names(exc)):
         first_line = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        if "No space left on device" in first_line:  # DuckDB's own file writes: no errno to go by
+            return "The disk holding the warehouse is full: free some space and run again. Nothing is lost."
         return f"The warehouse database could not be used: {first_line}"
     if isinstance(exc, OSError):
         return _os_error(exc)
@@ -68,7 +70,8 @@ def _os_error(exc: OSError) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return f"This account is not allowed to use {what}: check the folder's permissions."
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"The disk is full ({what}): free some space and run again. Nothing is lost."
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"The disk is full{where}: free some space and run again. Nothing is lost."
     if exc.errno == errno.ENOENT:
         return f"{what} does not exist: check the setting or the option that names it."
     if exc.errno == errno.ENOTDIR:
