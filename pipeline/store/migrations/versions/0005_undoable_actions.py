@@ -46,9 +46,12 @@ FROM store.audit
 # An undone action: an undo row names it. Shared by undone_by_audit_id and can_undo.
 _UNDONE = "EXISTS (SELECT 1 FROM store.audit u WHERE u.undoes_audit_id = {row}.audit_id)"
 
-UPGRADE = f"""
+COLUMNS = """
 ALTER TABLE store.problems ADD COLUMN IF NOT EXISTS resolved_by_audit BIGINT;
-ALTER TABLE store.audit ADD COLUMN IF NOT EXISTS undoes_audit_id BIGINT;
+ALTER TABLE store.audit ADD COLUMN IF NOT EXISTS undoes_audit_id BIGINT
+"""
+
+UPGRADE = f"""
 UPDATE store.problems SET resolved_by_audit = (
     SELECT min(a.audit_id) FROM store.audit a
     WHERE a.submission_id = store.problems.submission_id AND store.problems.resolution = {_RESOLUTION_OF_AUDIT}
@@ -79,6 +82,18 @@ ALTER TABLE store.problems DROP COLUMN IF EXISTS resolved_by_audit
 """
 
 
+# PostgreSQL only, as in 0002: the audit view looks each action's undo and later actions up, and
+# without these listing what can be undone over 16,000 actions took 7.6 s (DuckDB: 7 ms unindexed)
+SERVER_INDEXES = {
+    "audit_undoes_audit_id": "store.audit (undoes_audit_id)",
+    "audit_submission_id": "store.audit (submission_id, audit_id)",
+}
+
+
+def _on_server() -> bool:
+    return op.get_bind().dialect.name == "postgresql"
+
+
 def _run(sql: str) -> None:
     for statement in (s.strip() for s in sql.split(";")):
         if statement:
@@ -86,8 +101,15 @@ def _run(sql: str) -> None:
 
 
 def upgrade() -> None:
+    _run(COLUMNS)
+    if _on_server():  # before the UPDATE below, which looks each resolved problem's actions up
+        for name, target in SERVER_INDEXES.items():
+            op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
     _run(UPGRADE)
 
 
 def downgrade() -> None:
+    if _on_server():
+        for name in SERVER_INDEXES:
+            op.execute(f"DROP INDEX IF EXISTS store.{name}")
     _run(DOWNGRADE)
