@@ -1,7 +1,7 @@
 """Blank forms as Word documents laid out as the toolkit's forms are: tables with a label cell and
 an empty answer cell beside or below it, each question's tick boxes in a table of "☐ option"
 cells (content-control checkboxes, as Word's Developer > Check Box Content Control makes them),
-the voucher table with its header row repeated on every page, on A4 (the voucher sheet landscape).
+the voucher table with its header row repeated on every page, on A4.
 
 What the readers see is what a person sees: a label cell, then the answer cell after it in
 reading order; a box followed by its option's words."""
@@ -12,7 +12,6 @@ import datetime as dt
 from pathlib import Path
 
 import docx
-from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_ROW_HEIGHT_RULE
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
@@ -40,8 +39,8 @@ WRITING_LINE = "_" * 60
 LIKERT_WIDTHS = (Cm(4.3), Cm(2.7), Cm(4.0), Cm(2.3), Cm(3.7))
 SECTION_ANSWER_HEIGHT = Cm(3.5)
 FEEDBACK_ANSWER_HEIGHT = Cm(2)
-VOUCHER_WIDTHS = (Cm(5.2), Cm(2.9), Cm(5.2), Cm(3.4), Cm(3.6), Cm(4.4))
-VOUCHER_ROW_HEIGHT = Cm(0.75)  # room to sign by hand, and the whole sheet on one landscape page
+VOUCHER_WIDTHS = (Cm(3.4), Cm(2.2), Cm(3.2), Cm(2.6), Cm(2.6), Cm(3.0))  # 17 cm: A4 portrait
+VOUCHER_ROW_HEIGHT = Cm(0.9)  # room to sign by hand
 VOUCHER_MARGIN = Cm(1.5)
 
 
@@ -183,9 +182,10 @@ class _Writer:
 
     def voucher_table(self, item: Table) -> None:
         self.fields_table = None
-        section = self.document.sections[0]  # the sheet is signed across: landscape
-        section.orientation = WD_ORIENT.LANDSCAPE
-        section.page_width, section.page_height = Cm(29.7), Cm(21)
+        # Portrait, as the toolkit's sheet: the scan reader does not yet recognise a landscape
+        # sheet printed from Word and scanned (it reads it as 5 lines of text), and a signed
+        # sheet is scanned. The Excel sheet, typed in rather than signed by hand, is landscape.
+        section = self.document.sections[0]
         section.top_margin = section.bottom_margin = VOUCHER_MARGIN
         self.document.add_paragraph().paragraph_format.space_after = Pt(0)
         table = _table(self.document, item.rows + 2, VOUCHER_WIDTHS)

@@ -1,6 +1,6 @@
 """The Word templates are laid out as the toolkit's forms: a label cell and an empty answer cell
 for every question, every tick box in a table cell with its option, the voucher table's header
-row repeated on each page, on A4 (the voucher sheet landscape)."""
+row repeated on each page, on A4."""
 
 from __future__ import annotations
 
@@ -56,17 +56,15 @@ def test_every_tick_box_is_in_a_table_cell_beside_its_option(blank_templates, fo
     assert [t.split(":")[0] for t in in_cells] == expected
 
 
-def test_the_voucher_table_repeats_its_header_on_each_landscape_page(blank_templates):
+def test_the_voucher_table_repeats_its_header_on_each_page(blank_templates):
     document = docx.Document(str(blank_templates / f"{FILE_NAMES['voucher']}.docx"))
     table_item = next(i for i in outline(all_specs()["voucher"]) if isinstance(i, Table))
     table = next(t for t in document.tables if t.rows[0].cells[0].text == table_item.columns[0])
     assert [c.text for c in table.rows[0].cells] == list(table_item.columns)
     assert table.rows[0]._tr.find(f"{{{W}}}trPr/{{{W}}}tblHeader") is not None
-    section = document.sections[0]
-    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (29.7, 21.0)
 
 
-@pytest.mark.parametrize("form_type", ["planning", "evaluation", "monitoring"])
+@pytest.mark.parametrize("form_type", list(FILE_NAMES))
 def test_the_forms_print_on_a4(blank_templates, form_type):
     section = docx.Document(str(blank_templates / f"{FILE_NAMES[form_type]}.docx")).sections[0]
     assert abs(section.page_width - Cm(21)) < Cm(0.1) and abs(section.page_height - Cm(29.7)) < Cm(0.1)
