@@ -32,9 +32,9 @@ def _rows(path: Path) -> list[list[str]]:
     return rows
 
 
-def _table(path: Path) -> list[list[str]]:
+def _table(path: Path, header: list[str] = HEADER) -> list[list[str]]:
     rows = _rows(path)
-    start = rows.index(HEADER)
+    start = rows.index(header)
     return rows[start:]
 
 
@@ -111,8 +111,9 @@ def test_a_blank_sheet_has_its_header_row_and_no_data_rows(tmp_path):
             capture_output=True,
             timeout=120,
         )
-    table = _table(tmp_path / "blank.pdf")
-    assert table == [HEADER, ["Total", "", "", "", "£0.00", ""]]
+    template_header = [*HEADER[:3], "Time Spent (e.g. 2 hours)", *HEADER[4:]]  # the template's unit hint
+    table = _table(tmp_path / "blank.pdf", template_header)
+    assert table == [template_header, ["Total", "", "", "", "£0.00", ""]]
 
 
 # ---------------------------------------------------------------- the geometry alone
