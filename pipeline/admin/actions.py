@@ -232,10 +232,12 @@ def undo(warehouse: Warehouse, audit_id: int, reason: str, actor: str, dry_run: 
 
 
 def run_admin_action(settings: Settings, action, *args, dry_run: bool = False) -> str:
-    """Run one action under the run lock, then rewrite the reports (not after a dry run: nothing
-    changed)."""
-    from pipeline.reports.write import write_reports
+    """Run one action under the run lock, then rewrite the reports that are out of date (none after
+    a dry run: nothing changed). A report that cannot be written does not undo the action: the
+    message says both, and the next run writes the report."""
+    from pipeline.reports.write import ReportsNotWritten, refresh_reports
     from pipeline.store.lock import exclusive_run
+    from pipeline.workspace import private_tmp
 
     with exclusive_run(settings.outputs, settings.lock_wait_seconds, settings.warehouse):
         if not warehouse_exists(settings.warehouse):
@@ -244,5 +246,13 @@ def run_admin_action(settings: Settings, action, *args, dry_run: bool = False) -
             if dry_run:
                 return action(warehouse, *args, dry_run=True)
             message = action(warehouse, *args)
-            write_reports(warehouse, settings.outputs, settings)
+            try:
+                with private_tmp(settings.outputs):
+                    refresh_reports(warehouse, settings)
+            except ReportsNotWritten as exc:
+                raise ActionDoneReportsNot(f"{message}\nBut some reports were not written: {exc}") from exc
     return message
+
+
+class ActionDoneReportsNot(Exception):
+    """The action was done and recorded, but a report could not be written (the message says both)."""

@@ -24,11 +24,17 @@ class CheckReport:
     statuses: Counter = field(default_factory=Counter)
     pending_files: int = 0  # in the inbox, not started
     interrupted_files: int = 0  # in the inbox, started by a run that stopped: the next run resumes
-    violations: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)  # in the accounting
+    stale_reports: list[str] = field(default_factory=list)  # reports that do not show the warehouse as it is
+
+    @property
+    def accounted(self) -> bool:
+        """Everything that came in is accounted for (true even straight after a run was killed)."""
+        return not self.violations
 
     @property
     def ok(self) -> bool:
-        return not self.violations
+        return self.accounted and not self.stale_reports
 
 
 def check(settings: Settings, today: dt.date | None = None) -> CheckReport:
@@ -65,7 +71,5 @@ def check(settings: Settings, today: dt.date | None = None) -> CheckReport:
         report.statuses[status] += 1
         if not is_archived(settings.archive_dir, sha):
             report.violations.append(f"submission {submission_id}: its file (sha256 {sha[:12]}) is not archived")
-    report.violations += [
-        f"{name} is out of date (it does not show the warehouse as it is now): run `coforms report`" for name in stale
-    ]
+    report.stale_reports = stale
     return report

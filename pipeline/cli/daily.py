@@ -114,6 +114,12 @@ def check_command(inbox: InboxOption = None, outputs: OutputsOption = None) -> N
         return
     for violation in report.violations:
         out.print(f"[red]- {violation}[/]", highlight=False, soft_wrap=True)
+    for name in report.stale_reports:
+        out.print(
+            f"[red]- {name} is out of date (it does not show the warehouse as it is now): run `coforms report`[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
     raise typer.Exit(1)
 
 

@@ -19,6 +19,7 @@ _PLAIN = {
     "pipeline.store.database.WarehouseNotMigrated": "",
     "pipeline.store.database.UnsupportedWarehouse": "",
     "pipeline.admin.actions.AdminError": "Not done: ",
+    "pipeline.admin.actions.ActionDoneReportsNot": "",
     "pipeline.intake.imap.MailFetchError": "Fetching mail failed: ",
     "pipeline.cli.operations.ServerUnreachable": "",
     "pipeline.runtime.run.NoWarehouse": "",

@@ -121,3 +121,19 @@ def test_coforms_report_rewrites_every_report_from_the_warehouse(workdir):
     assert result.exit_code == 0, result.output
     assert all((workdir / "outputs" / name).exists() for name in ("exceptions.xlsx", "summary.html"))
     assert _claimed_total(workdir / "outputs" / "voucher_reconciliation.xlsx") == Decimal("70.50")
+
+
+def test_an_admin_action_whose_report_cannot_be_written_is_done_and_says_so(workdir):
+    _send_vouchers(workdir)
+    assert _run(workdir).exit_code == 0
+    blocked = workdir / "outputs" / "exceptions.xlsx"
+    blocked.unlink()
+    blocked.mkdir()  # open in Excel, as far as a rename over it is concerned
+    result = _coforms(workdir, "reject", "1", "--reason", "sent by mistake")
+    assert result.exit_code == 1
+    said = _said(result)
+    assert "To undo: coforms undo" in said and "exceptions.xlsx could not be written" in said
+    assert query_warehouse(workdir, "SELECT status FROM submissions") == [("rejected",)]
+    blocked.rmdir()
+    assert _run(workdir).exit_code == 0  # an empty inbox: the report is written now
+    assert blocked.is_file()
