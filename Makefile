@@ -41,4 +41,4 @@ bench: $(STAMP) bytecode  ## 1,000 mixed forms, the floor, and reruns over a 10,
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf outputs/archive outputs/*.duckdb* outputs/*.xlsx outputs/*.log
+	rm -rf outputs/archive outputs/*.duckdb* outputs/*.xlsx outputs/*.log outputs/summary.html outputs/.reports.json
