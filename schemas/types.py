@@ -105,25 +105,3 @@ def _single_choice(value: Any) -> Any:
 
 def single_choice(literal_type: Any) -> Any:
     return Annotated[literal_type | None, BeforeValidator(_single_choice)]
-
-
-def _case_insensitive(options: tuple[str, ...]):
-    def validate(value: Any) -> Any:
-        value = _blank_to_none(value)
-        if value is None:
-            return None
-        for option in options:
-            if str(value).strip().casefold() == option.casefold():
-                return option
-        raise PydanticCustomError(
-            "invalid_option", "'{value}' is not one of: {options}.", {"value": value, "options": ", ".join(options)}
-        )
-
-    return validate
-
-
-def one_of_text(*options: str) -> Any:
-    """A typed-in answer that must be one of a few words, in any capitals."""
-    from typing import Literal
-
-    return Annotated[Literal[options] | None, BeforeValidator(_case_insensitive(options))]  # type: ignore[valid-type]
