@@ -5,7 +5,9 @@ in a group of ten), so, as UK public bodies' statistical disclosure control does
 England): such a count is shown as "fewer than 5", and no percentage is worked out from it
 (primary suppression). A hidden count must not be recoverable by subtraction either: where a
 question's total is shown and only one of its answers is hidden, the next smallest answer is
-hidden too (secondary suppression). A zero is shown: it points at nobody.
+hidden too (secondary suppression). A zero is shown (it points at nobody), except where fewer
+than the threshold answered at all: then "none of them" tells about each of them, and no answer's
+count is shown. Fewer monitoring forms than the threshold, and nothing of them is shown.
 
 Every figure of monitoring answers shown anywhere (summary.html today) goes through
 `suppress`; the threshold is the setting small_number_threshold.
@@ -63,6 +65,9 @@ def suppress(counts: Mapping[str, int], threshold: int) -> Question:
     total = sum(counts.values())
     answers = {answer: _primary(n, threshold) for answer, n in counts.items()}
     total_shown = _primary(total, threshold)
+    if total_shown.hidden:
+        # so few answered that any figure, a 0 too ("none of them is..."), tells about each of them
+        return Question({answer: Shown(None, SECONDARY) for answer in counts}, total_shown)
     hidden = [a for a, shown in answers.items() if shown.hidden]
     if not total_shown.hidden and len(hidden) == 1:
         # the total is at least the threshold and the hidden one below it: another answer is not 0

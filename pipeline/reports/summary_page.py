@@ -105,7 +105,7 @@ def _scores_chart(score_counts: list[tuple[str, int, int]]) -> Chart | None:
         mean = sum((i + 1) * n for i, n in enumerate(counts[name])) / total if total else None
         rows.append([title, *counts[name], f"{mean:.2f}" if mean is not None else "-"])
     return Chart(
-        "Evaluation: how residents scored each principle",
+        "Evaluation: how each principle was scored",
         _svg(fig),
         ["Principle", *SCORE_LABELS, "Average (1-5)"],
         rows,
@@ -149,6 +149,16 @@ def _participation_chart(row: tuple, baseline: dict[str, float], threshold: int)
     columns = list(GROUP_LABELS)
     if not row[0]:
         return None
+    if row[0] < threshold:
+        return Chart(
+            "Who takes part, and who is missing",
+            Markup(""),
+            [],
+            [],
+            f"Fewer than {threshold} monitoring forms are loaded, so no figures are shown yet: with so few, a "
+            f"figure could point at the people who filled them in. They appear once {threshold} or more are "
+            "loaded (setting small_number_threshold).",
+        )
     shares, rows = [], []
     for i, column in enumerate(columns):
         answered, in_group = row[1 + 2 * i], row[2 + 2 * i]

@@ -6,10 +6,10 @@ from pipeline.reports.disclosure import SECONDARY, suppress
 
 
 def test_a_count_of_one_to_four_is_shown_as_fewer_than_five_with_no_percentage():
-    question = suppress({"in": 1, "out": 2}, 5)
+    question = suppress({"in": 1, "out": 3, "other": 6}, 5)
     assert question.answers["in"].text == "fewer than 5" and question.answers["in"].count is None
-    assert question.total.text == "fewer than 5"  # 3 people answered: the total is small too
-    assert question.share("in") is None
+    assert question.answers["out"].text == "fewer than 5" and question.total.text == "10"
+    assert question.share("in") is None and question.share("other") == 60
 
 
 def test_zero_and_counts_at_the_threshold_are_shown():
@@ -38,3 +38,10 @@ def test_two_hidden_counts_need_no_third():
 def test_the_threshold_is_the_callers():
     assert suppress({"in": 2, "out": 8}, 2).answers["in"].text == "2"
     assert suppress({"in": 2, "out": 8}, 10).answers["in"].text == "fewer than 10"
+
+
+def test_when_fewer_than_the_threshold_answered_no_answer_is_shown_not_even_a_zero():
+    question = suppress({"in": 0, "out": 3}, 5)
+    assert question.total.text == "fewer than 5"
+    assert all(shown.hidden and shown.text == SECONDARY for shown in question.answers.values())
+    assert question.share("in") is None
