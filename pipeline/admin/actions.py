@@ -60,7 +60,13 @@ def _undo_hint(warehouse: Warehouse, submission_id: int) -> str:
     return f" To take back that {row.action}: coforms undo {row.audit_id}" if row else ""
 
 
-def _carry_out(warehouse: Warehouse, submission_ids: list[int], change: Callable[[], None], dry_run: bool) -> str:
+def _carry_out(
+    warehouse: Warehouse,
+    submission_ids: list[int],
+    change: Callable[[], None],
+    dry_run: bool,
+    done: Callable[[int], str] = lambda audit_id: f"To undo: coforms undo {audit_id}",
+) -> str:
     """Make the change in one transaction, reading what it changes before and after; kept only
     when this is not a dry run. The effect in words, with the audit id to undo it."""
     try:
@@ -79,7 +85,7 @@ def _carry_out(warehouse: Warehouse, submission_ids: list[int], change: Callable
             ]
         )
     audit_id = warehouse.last_audit_id
-    return "\n".join([*effect.describe(), f"Done (action {audit_id}). To undo: coforms undo {audit_id}"])
+    return "\n".join([*effect.describe(), f"Done (action {audit_id}). {done(audit_id)}"])
 
 
 def accept(warehouse: Warehouse, submission_id: int, reason: str, actor: str, dry_run: bool = False) -> str:
@@ -228,6 +234,7 @@ def undo(warehouse: Warehouse, audit_id: int, reason: str, actor: str, dry_run: 
             audit.submission_id, restored, actor, "undo", reason or f"undo of action {audit_id}", undoes=audit_id
         ),
         dry_run,
+        done=lambda _undo_id: f"An undo is not undone: to do action {audit_id} again, run {_command_of(audit)}.",
     )
 
 

@@ -24,6 +24,7 @@ class CheckReport:
     statuses: Counter = field(default_factory=Counter)
     pending_files: int = 0  # in the inbox, not started
     interrupted_files: int = 0  # in the inbox, started by a run that stopped: the next run resumes
+    has_warehouse: bool = True
     violations: list[str] = field(default_factory=list)  # in the accounting
     stale_reports: list[str] = field(default_factory=list)  # reports that do not show the warehouse as it is
 
@@ -40,6 +41,7 @@ class CheckReport:
 def check(settings: Settings, today: dt.date | None = None) -> CheckReport:
     report = CheckReport()
     if not warehouse_exists(settings.warehouse):
+        report.has_warehouse = False
         report.pending_files = len(list_inbox(settings.inbox))
         return report
     inbox_names = {item.name for item in list_inbox(settings.inbox)}

@@ -24,11 +24,19 @@ DryRun = Annotated[
 
 def _admin(outputs, dry_run: bool, action, *args) -> None:
     from pipeline.admin.actions import run_admin_action
+    from pipeline.store.lock import RunInProgress
 
     settings = settings_for(outputs=outputs)
     configure_logging(settings)
+    try:
+        done = run_admin_action(settings, action, *args, dry_run=dry_run)
+    except RunInProgress as exc:  # the run's own wording says the next run picks up the inbox: not this
+        raise RunInProgress(
+            f"A coforms run is working on {settings.outputs} (waited {settings.lock_wait_seconds:.0f}s). Nothing "
+            "was done: run the command again when it has finished."
+        ) from exc
     # soft_wrap: the lines are the admin's record of what changed, kept whole at any terminal width
-    out.print(run_admin_action(settings, action, *args, dry_run=dry_run), soft_wrap=True, highlight=False)
+    out.print(done, soft_wrap=True, highlight=False)
 
 
 @command()

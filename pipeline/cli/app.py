@@ -45,7 +45,9 @@ def global_options(
     options.debug = debug
 
 
-InboxOption = Annotated[Path | None, typer.Option("--inbox", help="Folder to read (default: setting 'inbox').")]
+InboxOption = Annotated[
+    Path | None, typer.Option("--inbox", help="The inbox folder, where forms arrive (default: setting 'inbox').")
+]
 OutputsOption = Annotated[
     Path | None, typer.Option("--outputs", help="Folder of the warehouse and reports (default: setting 'outputs').")
 ]
@@ -63,6 +65,11 @@ def settings_for(
     of leaving an empty 'outputs' behind."""
     overrides = {k: v for k, v in {"inbox": inbox, "outputs": outputs}.items() if v is not None}
     settings = Settings(**overrides)
+    if settings.outputs.exists() and not settings.outputs.is_dir():
+        raise OutputsMissing(
+            f"{settings.outputs.absolute()} is a file, not a folder: give the outputs folder with --outputs "
+            "(or the setting 'outputs')."
+        )
     if outputs_must_exist and not settings.outputs.is_dir():
         raise OutputsMissing(
             f"There is no outputs folder at {settings.outputs.absolute()}: nothing has run there yet. "

@@ -101,8 +101,19 @@ def report(outputs: OutputsOption = None) -> None:
 def check_command(inbox: InboxOption = None, outputs: OutputsOption = None) -> None:
     """Verify that every file that came in is accounted for (once, original kept) and the reports are current."""
     from pipeline.admin.check import check
+    from pipeline.intake.inbox import require_inbox
 
-    report = check(settings_for(inbox, outputs))
+    settings = settings_for(inbox, outputs)
+    require_inbox(settings.inbox)
+    report = check(settings)
+    if not report.has_warehouse:
+        console.print(
+            f"There is no warehouse in {settings.outputs}: nothing has been taken in there yet, so there is nothing "
+            f"to check ({report.pending_files} file(s) waiting in the inbox). Run `coforms run` first.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
     out.print(
         f"Files taken in: {report.intakes}; submissions: "
         + (", ".join(f"{n} {status}" for status, n in sorted(report.statuses.items())) or "none")
@@ -115,11 +126,10 @@ def check_command(inbox: InboxOption = None, outputs: OutputsOption = None) -> N
     for violation in report.violations:
         out.print(f"[red]- {violation}[/]", highlight=False, soft_wrap=True)
     for name in report.stale_reports:
-        out.print(
-            f"[red]- {name} is out of date (it does not show the warehouse as it is now): run `coforms report`[/]",
-            highlight=False,
-            soft_wrap=True,
-        )
+        why = "is out of date (it does not show the warehouse as it is now)"
+        if not (settings.outputs / name).exists():
+            why = "is missing"
+        out.print(f"[red]- {name} {why}: run `coforms report`[/]", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 

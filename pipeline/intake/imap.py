@@ -23,6 +23,7 @@ from pathlib import Path
 from imap_tools import MailBox, MailboxLoginError, MailBoxStartTls, MailMessage
 
 from pipeline.files import private_dir, write_atomically
+from pipeline.intake.inbox import require_inbox
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -145,8 +146,8 @@ def _mark_settled(path: Path, settle_seconds: float) -> None:
 def fetch_mail(settings: Settings) -> FetchSummary:
     summary = FetchSummary()
     started = time.perf_counter()
+    require_inbox(settings.inbox)  # never made here: a share that is not mounted must not look like an empty one
     ledger = Ledger(settings.outputs / "mail-ledger")
-    private_dir(settings.inbox)
     box = _connect(settings)
     try:
         if not box.folder.exists(settings.imap_processed_folder):

@@ -98,6 +98,7 @@ class InboxMissing(Exception):
 def require_inbox(inbox: Path) -> None:
     """A run on a missing inbox is an error, never a quiet day: a shared drive that is not mounted
     (or a setting with a typo) would otherwise report 'nothing new' for ever."""
+    inbox = inbox.absolute()  # the message names the folder wherever the command was run from
     if not inbox.exists():
         raise InboxMissing(
             f"The inbox folder {inbox} does not exist: check the setting 'inbox' (or --inbox), and if it is on a "

@@ -168,7 +168,10 @@ def test_coforms_undo_takes_back_a_supersede_and_its_70_50(held_run):
 
     undone = runner.invoke(app, ["undo", "1", "--reason", "not a correction", "--by", "Admin A"])
     assert undone.exit_code == 0, undone.output
-    assert "£0.00 -> £70.50 (£70.50 in)" in undone.output and "To undo: coforms undo 2" in undone.output
+    assert "£0.00 -> £70.50 (£70.50 in)" in undone.output and "Done (action 2)" in undone.output
+    said = " ".join(undone.output.split())
+    assert "coforms undo 2" not in said  # an undo is not undone: it says how to do the action again
+    assert f"to do action 1 again, run coforms supersede {loaded} {held}" in said
     assert str(_loaded_pounds(held_run)) == "70.50"
     assert query_warehouse(held_run, "SELECT action, undoes_audit_id, reason FROM audit WHERE audit_id = 2") == [
         ("undo", 1, "not a correction")

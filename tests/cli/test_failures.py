@@ -166,3 +166,42 @@ def test_a_full_disk_is_one_plain_sentence_and_loses_nothing(workdir):
     assert "is full: free some space" in said
     assert "Traceback" not in result.stderr
     assert (workdir / "inbox" / "Vouchers.xlsx").exists()
+
+
+def test_fetch_never_makes_a_missing_inbox_so_an_unmounted_share_stays_an_error(workdir, monkeypatch):
+    monkeypatch.setenv("COFORMS_IMAP_HOST", "mail.invalid")
+    monkeypatch.setenv("COFORMS_IMAP_USER", "coproduction")
+    monkeypatch.setenv("COFORMS_IMAP_PASSWORD", "secret")
+    share = workdir / "share" / "inbox"
+    fetched = runner.invoke(app, ["fetch", "--inbox", str(share)])
+    assert fetched.exit_code == 1 and "does not exist" in _said(fetched)
+    assert not share.exists()
+    assert runner.invoke(app, ["run", "--inbox", str(share)]).exit_code == 1  # still an error, never a quiet day
+
+
+def test_check_on_a_missing_inbox_or_an_outputs_folder_with_no_warehouse_is_not_all_clear(workdir):
+    (workdir / "outputs").mkdir()
+    missing = runner.invoke(app, ["check", "--inbox", str(workdir / "gone")])
+    assert missing.exit_code == 1 and "does not exist" in _said(missing)
+    nothing = runner.invoke(app, ["check"])
+    assert nothing.exit_code == 1 and "There is no warehouse" in _said(nothing)
+    assert "up to date" not in _said(nothing)
+
+
+def test_an_outputs_path_that_is_a_file_is_said_to_be_one(workdir):
+    (workdir / "afile").write_text("not a folder")
+    for args in (["run"], ["report"], ["check"]):
+        result = runner.invoke(app, [*args, "--outputs", str(workdir / "afile")])
+        assert result.exit_code == 1 and "is a file, not a folder" in _said(result), args
+
+
+def test_an_admin_command_that_meets_a_run_says_to_try_again_not_that_a_run_will_do_it(workdir):
+    from pipeline.settings import Settings
+    from pipeline.store.lock import exclusive_run
+
+    (workdir / "inbox" / "Vouchers.xlsx").write_bytes(voucher_sheet(LINES))
+    assert runner.invoke(app, ["run"]).exit_code == 0
+    with exclusive_run(Settings().outputs, 0):
+        result = runner.invoke(app, ["reject", "1", "--reason", "x"], env={"COFORMS_LOCK_WAIT_SECONDS": "0"})
+    assert result.exit_code == 2
+    assert "run the command again when it has finished" in _said(result) and "next scheduled run" not in _said(result)
