@@ -58,6 +58,7 @@ def run(inbox: InboxOption = None, outputs: OutputsOption = None) -> None:
     counts = problem_counts(summary)
     if counts:
         out.print("Problems: " + ", ".join(f"{code} x{n}" for code, n in counts.most_common()))
+    _warn_about_the_ledger(settings)
     if summary.reports_written:
         out.print("Reports rewritten: " + ", ".join(summary.reports_written), soft_wrap=True)
     elif not summary.reports_error:
@@ -67,6 +68,22 @@ def run(inbox: InboxOption = None, outputs: OutputsOption = None) -> None:
             f"[bold red]Some reports were not written:[/] {summary.reports_error}", highlight=False, soft_wrap=True
         )
         raise typer.Exit(1)
+
+
+def _warn_about_the_ledger(settings: Settings) -> None:
+    """Finance's ledger is set but cannot be used: the reconciliation has control totals only, which
+    finance must hear of here as well as in the workbook."""
+    if settings.ledger_path is None:
+        return
+    from pipeline.reports.ledger import read_ledger
+
+    error = read_ledger(settings.ledger_path).error
+    if error:
+        console.print(
+            f"[yellow]Finance's ledger could not be used:[/] {error} The reconciliation shows the control totals only.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _start_parsers_early(settings: Settings) -> None:
@@ -94,6 +111,7 @@ def report(outputs: OutputsOption = None) -> None:
     settings = settings_for(outputs=outputs)
     configure_logging(settings)
     written = rewrite_reports(settings)
+    _warn_about_the_ledger(settings)
     out.print("Reports rewritten: " + ", ".join(str(path) for path in written), soft_wrap=True)
 
 

@@ -90,17 +90,27 @@ def _header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
     return None
 
 
+def _why_not_opened(path: Path, exc: Exception) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return f"{path.name} was not found in {path.parent.absolute()}: check the setting ledger_path."
+    if isinstance(exc, PermissionError):
+        return f"{path} cannot be read by this account: check the file's permissions."
+    if isinstance(exc, IsADirectoryError):
+        return f"{path} is a folder, not a file: the setting ledger_path names the ledger file itself."
+    return f"{path} could not be opened: it may be damaged, or not an xlsx or csv file."
+
+
 def read_ledger(path: Path) -> Ledger:
     ledger = Ledger(path)
     try:
         rows = _rows_of(path)
-    except Exception as exc:  # a damaged or locked file: say so in the report, not a crash
-        ledger.error = f"The ledger {path.name} could not be opened ({type(exc).__name__})."
+    except Exception as exc:  # a missing, damaged or locked file: say so in the report, not a crash
+        ledger.error = _why_not_opened(path, exc)
         return ledger
     header = _header(rows)
     if header is None:
         ledger.error = (
-            f"The ledger {path.name} has no heading row with Date, Recipient and Amount "
+            f"{path.name} has no heading row with Date, Recipient and Amount "
             "(and optionally Reference) in its first rows."
         )
         return ledger

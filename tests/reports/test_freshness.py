@@ -137,3 +137,12 @@ def test_an_admin_action_whose_report_cannot_be_written_is_done_and_says_so(work
     blocked.rmdir()
     assert _run(workdir).exit_code == 0  # an empty inbox: the report is written now
     assert blocked.is_file()
+
+
+def test_a_ledger_that_cannot_be_used_is_said_on_the_terminal_in_plain_words(workdir):
+    _send_vouchers(workdir)
+    result = _run(workdir, {"COFORMS_LEDGER_PATH": str(workdir / "vouchers issued.csv")})
+    assert result.exit_code == 0
+    said = _said(result)
+    assert "Finance's ledger could not be used: vouchers issued.csv was not found" in said
+    assert "ledger_path" in said and "FileNotFoundError" not in said
