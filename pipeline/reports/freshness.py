@@ -75,12 +75,10 @@ def outside_inputs(settings: Settings, today: dt.date) -> dict:
 def warehouse_state(warehouse: Warehouse) -> dict:
     """The warehouse's state as the reports see it: every way it changes adds a submission or an
     audit row (a run, an admin's action, an undo) or changes the open exceptions."""
+    from pipeline.reports import queries
     from pipeline.store import database
 
-    submissions, last_submission = warehouse.one("SELECT count(*), max(submission_id) FROM store.submissions")
-    (last_action,) = warehouse.one("SELECT max(audit_id) FROM store.audit")
-    (open_problems,) = warehouse.one("SELECT count(*) FROM store.problems WHERE state = 'open'")
-    (resolved_problems,) = warehouse.one("SELECT count(*) FROM store.problems WHERE state <> 'open'")
+    submissions, last_submission, last_action, open_problems, resolved_problems = queries.warehouse_counts(warehouse)
     return {
         "submissions": submissions,
         "last_submission": last_submission,

@@ -158,6 +158,17 @@ def open_problems_of_emails(warehouse: Warehouse, submission_ids: list[int]) -> 
 # ------------------------------------------------------------ `coforms check` (pipeline.admin.check)
 
 
+def warehouse_counts(warehouse: Warehouse) -> tuple[int, int | None, int | None, int, int]:
+    """(submissions, the last submission_id, the last audit_id, open exceptions, resolved exceptions):
+    whether the reports still show the warehouse as it is (pipeline.reports.freshness)."""
+    submissions, last_submission = warehouse.one("SELECT count(*), max(submission_id) FROM submissions")
+    (last_action,) = warehouse.one("SELECT max(audit_id) FROM audit")
+    open_problems, resolved_problems = warehouse.one(
+        "SELECT count(*) FILTER (WHERE state = 'open'), count(*) FILTER (WHERE state <> 'open') FROM exceptions"
+    )
+    return submissions, last_submission, last_action, open_problems, resolved_problems
+
+
 def intake_records(warehouse: Warehouse) -> list[sa.Row]:
     """(intake_id, item_sha256, file_name, parts, finished_at) of every file taken from the inbox.
 
