@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from pipeline.forms.where import where_in_words
 from pipeline.reports import queries
 from pipeline.store.warehouse import Warehouse
 
@@ -56,10 +57,11 @@ def snapshot(warehouse: Warehouse, submission_ids: list[int]) -> Snapshot:
         )
     }
     problems = {
-        (sid, no): f"{code}" + (f" ({field})" if field else "")
-        for sid, no, code, field in warehouse.rows(
-            "SELECT submission_id, problem_no, code, field FROM store.problems "
-            "WHERE submission_id IN :ids AND state = 'open'",
+        (sid, no): f"{code} ({where_in_words(form_type, field, location)})"
+        for sid, no, code, field, location, form_type in warehouse.rows(
+            "SELECT p.submission_id, p.problem_no, p.code, p.field, p.location, s.form_type "
+            "FROM store.problems p JOIN store.submissions s USING (submission_id) "
+            "WHERE p.submission_id IN :ids AND p.state = 'open'",
             ids=ids,
         )
     }

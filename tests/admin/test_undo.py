@@ -102,6 +102,8 @@ def test_the_preview_counts_what_the_reconciliation_would_count(wh, loaded_and_h
     assert "Lines the reconciliation counts: 4 (£70.50) -> 0 (£0.00)" in preview
     accepted = accept(wh, held, "£10 paid", "Admin A", dry_run=True)
     assert "On held voucher forms:" in accepted and "Exceptions resolved:" in accepted
+    # each exception placed in the form's own words, as exceptions.xlsx does, not by its field path
+    assert "voucher table, row 1, Voucher Amount Received" in accepted and "lines.1.amount" not in accepted
 
 
 def test_undo_is_refused_while_a_later_action_changed_the_same_submission(wh, loaded_and_held):
