@@ -172,6 +172,8 @@ class RunSummary:
     outcomes: list[Outcome] = field(default_factory=list)
     reports_written: list[str] = field(default_factory=list)  # [] when every report was already current
     reports_error: str | None = None  # reports that could not be written, and what to do
+    # (audit_id, old submission, its file, new submission, its file) of the corrections this run linked
+    corrections: list[tuple] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

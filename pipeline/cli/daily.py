@@ -58,6 +58,13 @@ def run(inbox: InboxOption = None, outputs: OutputsOption = None) -> None:
     counts = problem_counts(summary)
     if counts:
         out.print("Problems: " + ", ".join(f"{code} x{n}" for code, n in counts.most_common()))
+    for action, old, old_file, new, new_file in summary.corrections:
+        out.print(
+            f"Correction: submission {old} ({old_file}) is replaced by {new} ({new_file}); "
+            f"if they are not the same form, `coforms undo {action}`.",
+            soft_wrap=True,
+            highlight=False,
+        )
     _warn_about_the_ledger(settings)
     if summary.reports_written:
         out.print("Reports rewritten: " + ", ".join(summary.reports_written), soft_wrap=True)
@@ -68,6 +75,14 @@ def run(inbox: InboxOption = None, outputs: OutputsOption = None) -> None:
             f"[bold red]Some reports were not written:[/] {summary.reports_error}", highlight=False, soft_wrap=True
         )
         raise typer.Exit(1)
+
+
+def _how_resolved(row) -> str:
+    """' (resolved by action 10: accepted ...)' for a closed exception: the action `coforms undo` takes."""
+    if row.state == "open":
+        return ""
+    action = f" by action {row.resolved_by_action}" if row.resolved_by_action is not None else ""
+    return f" ({row.state}{action}: {row.resolution})" if row.resolution else f" ({row.state}{action})"
 
 
 def _warn_about_the_ledger(settings: Settings) -> None:
@@ -187,7 +202,7 @@ def exceptions(
             table.add_row(
                 str(row.submission_id),
                 row.source_file,
-                row.severity + ("" if row.state == "open" else f" ({row.state})"),
+                row.severity + _how_resolved(row),
                 row.code,
                 row.message,
                 row.where,

@@ -105,6 +105,7 @@ class ExceptionRow(NamedTuple):
     state: str
     resolved_at: object
     resolution: str | None
+    resolved_by_action: int | None = None  # the audit action that resolved it: `coforms undo` takes it back
 
     @property
     def is_form(self) -> bool:

@@ -119,7 +119,7 @@ def loaded_and_held_lines(warehouse: Warehouse) -> list[sa.Row]:
 _PROBLEMS = """
 SELECT s.received_at, s.submission_id, s.status, p.severity, p.code, p.message, p.location, p.value,
        s.sender, s.subject, s.source_file, s.container_file, s.form_type, p.field, p.state, p.resolved_at,
-       p.resolution
+       p.resolution, p.resolved_by_audit
 FROM store.problems p JOIN submissions s USING (submission_id)
 WHERE p.state IN :states
 ORDER BY s.received_at DESC NULLS LAST, s.submission_id DESC, p.severity, p.problem_no
@@ -128,8 +128,9 @@ ORDER BY s.received_at DESC NULLS LAST, s.submission_id DESC, p.severity, p.prob
 
 def problems_newest_first(warehouse: Warehouse, states: list[str]) -> list[sa.Row]:
     """(received_at, submission_id, status, severity, code, message, location, value, sender,
-    subject, source_file, container_file, form_type, field, state, resolved_at, resolution) of
-    every problem in one of `states`: the newest form first, each form's errors first."""
+    subject, source_file, container_file, form_type, field, state, resolved_at, resolution,
+    resolved_by_audit: the action that resolved it) of every problem in one of `states`: the newest
+    form first, each form's errors first."""
     return warehouse.rows(_PROBLEMS, states=states)
 
 
@@ -153,6 +154,24 @@ def open_problems_of_emails(warehouse: Warehouse, submission_ids: list[int]) -> 
     of `submission_ids` that came by email (not sender_not_allowed: no reply goes to such a
     sender), by email file, form and problem."""
     return warehouse.rows(_OPEN_PROBLEMS_OF_EMAILS, ids=submission_ids)
+
+
+# ------------------------------------------------------------ `coforms run`'s summary
+
+
+def corrections_linked(warehouse: Warehouse, submission_ids: list[int]) -> list[sa.Row]:
+    """(audit_id, old submission_id, its file, new submission_id, its file) of each correction the
+    pipeline linked to one of `submission_ids`: the admin may `coforms undo` a link that was wrong."""
+    if not submission_ids:
+        return []
+    return warehouse.rows(
+        "SELECT a.audit_id, a.submission_id, o.source_file, a.related_submission_id, n.source_file "
+        "FROM audit a JOIN submissions o ON o.submission_id = a.submission_id "
+        "JOIN submissions n ON n.submission_id = a.related_submission_id "
+        "WHERE a.actor = 'pipeline' AND a.action = 'supersede' "
+        "AND (a.related_submission_id IN :ids OR a.submission_id IN :ids) ORDER BY a.audit_id",
+        ids=submission_ids,
+    )
 
 
 # ------------------------------------------------------------ `coforms check` (pipeline.admin.check)

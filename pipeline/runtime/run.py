@@ -369,9 +369,12 @@ def finish_run(warehouse: Warehouse, settings: Settings, summary: RunSummary, to
     (the forms are recorded whatever happens to the reports; the next run writes them again)."""
     # imported only when there is work: the reports' libraries take longer to load than a no-op run
     from pipeline.admin.replies import write_reply_drafts
+    from pipeline.reports.queries import corrections_linked
     from pipeline.reports.write import ReportsNotWritten, refresh_reports
 
-    write_reply_drafts(warehouse, [o.submission_id for o in summary.outcomes], settings)
+    this_run = [o.submission_id for o in summary.outcomes]
+    write_reply_drafts(warehouse, this_run, settings)
+    summary.corrections = [tuple(row) for row in corrections_linked(warehouse, this_run)]
     crash_point("before_reports")
     try:
         written = refresh_reports(warehouse, settings, today)

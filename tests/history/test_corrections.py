@@ -57,6 +57,7 @@ def test_the_sender_is_part_of_the_key():
 def _run(workdir):
     result = runner.invoke(app, ["run", "--inbox", str(workdir / "inbox"), "--outputs", str(workdir / "outputs")])
     assert result.exit_code == 0, result.output
+    return result
 
 
 def _mail(workdir, name: str, attachments: list[tuple[bytes, str]], sender: str = TOM, subject: str = "Forms"):
@@ -77,9 +78,12 @@ def test_a_held_form_corrected_in_a_later_run_is_superseded_and_its_exceptions_r
     [(old, status)] = query_warehouse(workdir, "SELECT submission_id, status FROM submissions")
     assert status == "held"
     _mail(workdir, "2.eml", [(GOOD, "Vouchers workshop 3 (corrected).docx")])
-    _run(workdir)
+    said = " ".join(_run(workdir).output.split())
     rows = dict(query_warehouse(workdir, "SELECT submission_id, (status, superseded_by) FROM submissions"))
     new = max(rows)
+    # the run says which correction it linked, and how to take the link back if it was wrong
+    assert f"Correction: submission {old} (Vouchers workshop 3.docx) is replaced by {new}" in said
+    assert "coforms undo 1" in said
     assert rows == {old: ("superseded", new), new: ("loaded", None)}
     states = query_warehouse(workdir, f"SELECT DISTINCT state, resolution FROM exceptions WHERE submission_id = {old}")
     assert states == [("resolved", f"replaced by submission {new}")]
