@@ -59,9 +59,15 @@ def _dropdown(wb: Workbook, ws, cell: str, item: Choice, free_text: tuple[str, .
         formula1=f"=Lists!${letter}$1:${letter}${len(item.options)}",
         allow_blank=True,
         showErrorMessage=True,
-        errorStyle="warning" if free_text else "stop",
-        errorTitle="Choose from the list",
-        error="Please choose one of the options in the list.",
+        # own words typed after "Prefer to self-describe:" are a right answer: an information box
+        # (OK keeps them), not a warning that reads as a mistake
+        errorStyle="information" if free_text else "stop",
+        errorTitle="Your own words" if free_text else "Choose from the list",
+        error=(
+            f"If these are your own words after “{free_text[0]}:”, choose OK to keep them."
+            if free_text
+            else "Please choose one of the options in the list."
+        ),
     )
     message = "Choose one answer from the list."
     if free_text:

@@ -114,3 +114,11 @@ def test_wrapped_questions_get_rows_tall_enough_for_their_lines(blank_templates)
     ws = _sheet(blank_templates, "monitoring")
     row = _row_of(ws, "Is your gender identity the same as the sex you were registered at birth?")
     assert ws.row_dimensions[row].height >= 30  # two printed lines; at the default 15 the lines overprint
+
+
+def test_own_words_after_self_describe_are_kept_with_an_information_box_not_refused(blank_templates):
+    ws = _sheet(blank_templates, "monitoring")
+    own_words = [v for v in ws.data_validations.dataValidation if v.error and "own words" in v.error]
+    assert own_words and all(v.errorStyle == "information" for v in own_words)
+    stops = [v for v in ws.data_validations.dataValidation if v.type == "list" and v not in own_words]
+    assert all(v.errorStyle in (None, "stop") for v in stops)  # other lists keep to their options
