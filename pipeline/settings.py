@@ -124,6 +124,14 @@ class Settings(BaseSettings):
     # defaults are rough, illustrative figures: set them from your borough's Census 2021 profile.
     borough_baseline: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_BASELINE))
 
+    # The admin's review desk (`coforms web`).
+    web_host: str = Field("127.0.0.1", description="Address `coforms web` listens on (behind the council's proxy).")
+    web_port: int = Field(8080, ge=1, le=65535, description="Port `coforms web` listens on.")
+    web_session_hours: float = Field(8, gt=0, description="A session ends after this long without use.")
+    web_secure_cookies: bool = Field(
+        True, description="Session cookies only over HTTPS (leave on; off only for a test on plain HTTP)."
+    )
+
     @property
     def warehouse_path(self) -> Path:
         """The embedded DuckDB file (used when no warehouse_url is set)."""

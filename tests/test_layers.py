@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 PIPELINE = Path(__file__).resolve().parents[1] / "pipeline"
-ORDER = ["read", "forms", "validate", "intake", "store", "history", "reports", "admin", "runtime"]
+ORDER = ["read", "forms", "validate", "intake", "store", "history", "reports", "admin", "runtime", "web"]
 FOUNDATION = ["records", "problems", "document", "settings", "files", "workspace", "children", "crash"]
 
 

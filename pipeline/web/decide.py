@@ -1,0 +1,5 @@
+"""(Being built for issue 20.)"""
+
+from __future__ import annotations
+
+routes: list = []

@@ -1,0 +1,109 @@
+"""Signing in and out with a local account. The sign-in form carries a CSRF token of its own (a
+cookie and a field that must match), since there is no session yet; failed attempts are counted
+per name and per address, and the form refuses to try again for a while after too many."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from pipeline.web.guard import BadFormPost, checked_form
+from pipeline.web.middleware import SESSION_COOKIE
+from pipeline.web.pages import render
+from pipeline.web.roles import HOME, Role
+
+LOGIN_CSRF_COOKIE = "coforms_signin"
+ATTEMPTS = 5  # failed sign-ins per name (and per address) before a pause
+ATTEMPT_WINDOW_SECONDS = 15 * 60
+
+
+def safe_next(target: str | None) -> str | None:
+    """Where to go after signing in: a path of this app only (never another site: no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
+
+
+def _cookie_args(request: Request) -> dict:
+    settings = request.app.state.settings
+    return {"httponly": True, "samesite": "strict", "secure": settings.web_secure_cookies, "path": "/"}
+
+
+def sign_in_page(request: Request) -> Response:
+    if request.state.user is not None:
+        return RedirectResponse(HOME[request.state.user.role], status_code=303)
+    token = secrets.token_urlsafe(32)
+    response = render(request, "signin.html", form_csrf=token, next=safe_next(request.query_params.get("next")))
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, **_cookie_args(request))
+    return response
+
+
+async def sign_in(request: Request) -> Response:
+    accounts = request.app.state.accounts
+    form = await request.form()
+    sent, expected = form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent, expected):
+        raise BadFormPost()
+    name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+    target = safe_next(str(form.get("next", "")))
+    address = request.client.host if request.client else "unknown"
+    keys = (f"name:{name.casefold()}", f"address:{address}")
+    counts = [await run_in_threadpool(accounts.failed_attempts, key, ATTEMPT_WINDOW_SECONDS) for key in keys]
+    if max(counts) >= ATTEMPTS:
+        return render(
+            request,
+            "signin.html",
+            status_code=429,
+            form_csrf=expected,
+            next=target,
+            name=name,
+            error="Too many attempts to sign in. Wait 15 minutes, then try again.",
+        )
+    user = await run_in_threadpool(accounts.check_password, name, password)
+    if user is None:
+        for key in keys:
+            await run_in_threadpool(accounts.record_failure, key)
+        return render(
+            request,
+            "signin.html",
+            status_code=400,
+            form_csrf=expected,
+            next=target,
+            name=name,
+            error="The name or the password is not right.",
+        )
+    await run_in_threadpool(accounts.end_session, request.state.session_token)  # never keep an old session
+    token = await run_in_threadpool(accounts.start_session, user)
+    response = RedirectResponse(target or HOME[user.role], status_code=303)
+    settings = request.app.state.settings
+    response.set_cookie(SESSION_COOKIE, token, max_age=int(settings.web_session_hours * 3600), **_cookie_args(request))
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    await checked_form(request, *Role)
+    await run_in_threadpool(request.app.state.accounts.end_session, request.state.session_token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def home(request: Request) -> Response:
+    user = request.state.user
+    return RedirectResponse(HOME[user.role] if user else "/login", status_code=303)
+
+
+routes = [
+    Route("/", home),
+    Route("/login", sign_in_page, methods=["GET"]),
+    Route("/login", sign_in, methods=["POST"]),
+    Route("/logout", sign_out, methods=["POST"]),
+]
