@@ -131,6 +131,24 @@ class Settings(BaseSettings):
     web_secure_cookies: bool = Field(
         True, description="Session cookies only over HTTPS (leave on; off only for a test on plain HTTP)."
     )
+    # Single sign-on with the council's identity provider (OpenID Connect, e.g. Microsoft Entra ID):
+    # on when web_oidc_issuer and web_oidc_client_id are set; local accounts keep working beside it.
+    web_oidc_issuer: str | None = Field(
+        None,
+        description="The identity provider's issuer, e.g. https://login.microsoftonline.com/TENANT-ID/v2.0 "
+        "(its /.well-known/openid-configuration is read from there).",
+    )
+    web_oidc_client_id: str | None = Field(None, description="The review desk's application (client) id there.")
+    web_oidc_client_secret: SecretStr | None = Field(None, description="Its client secret (never logged).")
+    web_oidc_roles_claim: str = Field(
+        "roles",
+        description="The ID token's claim that lists the app roles coforms.admin, coforms.finance, coforms.viewer.",
+    )
+    web_oidc_redirect_uri: str | None = Field(
+        None,
+        description="The address registered with the identity provider for its answer, "
+        "https://HOST/login/sso/callback (default: made from the address the browser used).",
+    )
 
     @property
     def warehouse_path(self) -> Path:

@@ -58,11 +58,15 @@ def add_user(
 
 @users.command("list")
 def list_users(outputs: OutputsOption = None) -> None:
-    """The local accounts and their roles."""
+    """The accounts, their roles and how each signs in (a password, or the council's single sign-on)."""
     from pipeline.web.app import accounts_for
 
-    for user, disabled in accounts_for(settings_for(outputs=outputs)).users():
-        out.print(f"{user.name}\t{user.role}" + ("\t(disabled)" if disabled else ""), highlight=False)
+    accounts = accounts_for(settings_for(outputs=outputs)).users()
+    if not accounts:
+        console.print("There are no accounts yet: add one with coforms users add NAME --role admin.")
+    for account in accounts:
+        line = f"{account.user.name}\t{account.user.role}\t{account.signs_in_with}"
+        out.print(line + ("\t(disabled)" if account.disabled else ""), highlight=False)
 
 
 @users.command("disable")

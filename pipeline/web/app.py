@@ -11,7 +11,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from pipeline.settings import Settings
-from pipeline.web import decide, finance, form_page, queue, signin, summary
+from pipeline.web import decide, finance, form_page, oidc, queue, signin, summary
 from pipeline.web.accounts import Accounts
 from pipeline.web.data import NoWarehouse, RunGoing
 from pipeline.web.guard import BadFormPost, NotAllowed, SignInNeeded
@@ -28,6 +28,7 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=[
             *signin.routes,
+            *oidc.routes,
             *queue.routes,
             *form_page.routes,
             *decide.routes,
@@ -35,7 +36,7 @@ def create_app(settings: Settings) -> Starlette:
             *summary.routes,
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[Middleware(SessionsAndHeaders, accounts=accounts)],
+        middleware=[Middleware(SessionsAndHeaders, accounts=accounts, https_only=settings.web_secure_cookies)],
         exception_handlers={
             SignInNeeded: _sign_in_first,
             NotAllowed: _not_allowed,

@@ -1,5 +1,6 @@
-"""Every request: the session from its cookie (who is asking), and the security headers on every
-response (a Content-Security-Policy that allows only this app's own files, no framing, no sniffing)."""
+"""Every request: the session from its cookie (who is asking), a post sent by another site refused
+before any route sees it, and the security headers on every response (a Content-Security-Policy that
+allows only this app's own files, no framing, no sniffing)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipeline.web.accounts import Accounts
+from pipeline.web.pages import problem_page
 
 SESSION_COOKIE = "coforms_session"
 CONTENT_SECURITY_POLICY = (
@@ -24,10 +26,16 @@ SECURITY_HEADERS = {
 }
 
 
+# what the browser says about where a request comes from (Fetch Metadata); old browsers send nothing
+_FOREIGN_SITES = {"cross-site", "same-site"}
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
 class SessionsAndHeaders:
-    def __init__(self, app: ASGIApp, accounts: Accounts):
+    def __init__(self, app: ASGIApp, accounts: Accounts, https_only: bool = True):
         self.app = app
         self.accounts = accounts
+        self.https_only = https_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,8 +55,21 @@ class SessionsAndHeaders:
                 headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if self.https_only:  # the browser never tries this site over plain HTTP again
+                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
                 if session is not None:  # pages of a signed-in user are never kept by a shared cache
                     headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
+        if request.method not in _SAFE_METHODS and request.headers.get("sec-fetch-site") in _FOREIGN_SITES:
+            # a form on another site posting here: refused whatever it carries (the CSRF token is
+            # the defence for browsers that do not say where a request comes from)
+            response = problem_page(
+                request,
+                403,
+                "Form out of date",
+                "This form was out of date or not sent from this site. Go back, reload the page and try again.",
+            )
+            await response(scope, receive, with_headers)
+            return
         await self.app(scope, receive, with_headers)

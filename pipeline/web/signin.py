@@ -1,6 +1,8 @@
 """Signing in and out with a local account. The sign-in form carries a CSRF token of its own (a
 cookie and a field that must match), since there is no session yet; failed attempts are counted
-per name and per address, and the form refuses to try again for a while after too many."""
+per name and per address, and the form refuses to try again for a while after too many. Every
+sign-in, with a password or single sign-on (pipeline.web.oidc), ends the browser's old session
+and starts a new one (`signed_in_response`)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from pipeline.web.accounts import User
 from pipeline.web.guard import BadFormPost, checked_form
 from pipeline.web.middleware import SESSION_COOKIE
 from pipeline.web.pages import render
@@ -24,23 +27,56 @@ ATTEMPT_WINDOW_SECONDS = 15 * 60
 
 
 def safe_next(target: str | None) -> str | None:
-    """Where to go after signing in: a path of this app only (never another site: no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Where to go after signing in: a path of this app only (never another site: no open redirect).
+
+    Browsers read "/\\evil" as "//evil" (another host) and drop tabs and line breaks ("/<tab>/evil"),
+    so only visible ASCII is kept, and nothing whose second character could start a host name."""
+    if not target or len(target) > 2000 or not target.startswith("/") or target[1:2] in ("/", "\\"):
+        return None
+    if any(not 0x21 <= ord(character) < 0x7F or character == "\\" for character in target):
         return None
     parts = urlsplit(target)
     return None if parts.scheme or parts.netloc else target
 
 
-def _cookie_args(request: Request) -> dict:
+def sso_enabled(settings) -> bool:
+    """Single sign-on is on when the identity provider and this service's id there are set."""
+    return bool(settings.web_oidc_issuer and settings.web_oidc_client_id)
+
+
+def _cookie_args(request: Request, samesite: str = "strict") -> dict:
     settings = request.app.state.settings
-    return {"httponly": True, "samesite": "strict", "secure": settings.web_secure_cookies, "path": "/"}
+    return {"httponly": True, "samesite": samesite, "secure": settings.web_secure_cookies, "path": "/"}
+
+
+async def signed_in_response(request: Request, user: User, target: str | None) -> Response:
+    """The answer to a sign-in that succeeded: the browser's old session ends (no fixation), a new
+    one starts, and the browser goes on to where it was going or to the role's home page."""
+    accounts = request.app.state.accounts
+    await run_in_threadpool(accounts.end_session, request.cookies.get(SESSION_COOKIE))
+    token = await run_in_threadpool(accounts.start_session, user)
+    response = RedirectResponse(target or HOME[user.role], status_code=303)
+    # Lax, not Strict: a link to a form from an email must open it for a signed-in admin (with
+    # Strict the browser leaves the cookie out of any visit that starts on another site). Posts
+    # stay safe: each carries the session's CSRF token, and the middleware refuses cross-site ones.
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=int(accounts.longest_session_seconds), **_cookie_args(request, "lax")
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
 
 
 def sign_in_page(request: Request) -> Response:
     if request.state.user is not None:
         return RedirectResponse(HOME[request.state.user.role], status_code=303)
     token = secrets.token_urlsafe(32)
-    response = render(request, "signin.html", form_csrf=token, next=safe_next(request.query_params.get("next")))
+    response = render(
+        request,
+        "signin.html",
+        form_csrf=token,
+        next=safe_next(request.query_params.get("next")),
+        sso=sso_enabled(request.app.state.settings),
+    )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, **_cookie_args(request))
     return response
 
@@ -62,6 +98,7 @@ async def sign_in(request: Request) -> Response:
             "signin.html",
             status_code=429,
             form_csrf=expected,
+            sso=sso_enabled(request.app.state.settings),
             next=target,
             name=name,
             error="Too many attempts to sign in. Wait 15 minutes, then try again.",
@@ -75,17 +112,13 @@ async def sign_in(request: Request) -> Response:
             "signin.html",
             status_code=400,
             form_csrf=expected,
+            sso=sso_enabled(request.app.state.settings),
             next=target,
             name=name,
             error="The name or the password is not right.",
         )
-    await run_in_threadpool(accounts.end_session, request.state.session_token)  # never keep an old session
-    token = await run_in_threadpool(accounts.start_session, user)
-    response = RedirectResponse(target or HOME[user.role], status_code=303)
-    settings = request.app.state.settings
-    response.set_cookie(SESSION_COOKIE, token, max_age=int(settings.web_session_hours * 3600), **_cookie_args(request))
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
-    return response
+    await run_in_threadpool(accounts.clear_failures, keys[0])
+    return await signed_in_response(request, user, target)
 
 
 async def sign_out(request: Request) -> Response:
