@@ -116,6 +116,10 @@ class ParsedFile:
     readings: dict[str, str] = field(default_factory=dict)  # field path -> what OCR read there (scans only)
     # pictures of spots on a scan that its problems point to: file name in crops_folder(sha256) -> PNG
     crops: dict[str, bytes] = field(default_factory=dict)
+    # what extraction found, before validation: kept with the submission so that a value the admin
+    # corrects or confirms is validated again from the same reading (pipeline.runtime.correct);
+    # a pipeline.forms.raw.RawForm (not named here: the foundation imports no stage)
+    raw: object | None = None
 
     @property
     def readable(self) -> bool:

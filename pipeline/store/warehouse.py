@@ -23,6 +23,7 @@ batch, not per form), which a status change updates.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,8 +37,11 @@ from pipeline.forms.labels import normalise
 from pipeline.forms.spec import all_specs
 from pipeline.records import Decision, EarlierForm, ParsedFile, Provenance
 from pipeline.store import database
+from pipeline.store.raw_forms import NotStorable, raw_form_json
 from schemas import EvaluationForm, MonitoringForm, PlanningForm, VoucherForm
 from schemas.evaluation import THEME_NAMES
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = database.HEAD_REVISION
 REPLACEABLE = ("loaded", "held", "rejected")  # statuses a correction (or the admin) may still change
@@ -57,6 +61,7 @@ PUBLIC_VIEWS = (
     "monitoring_circumstances",
     "voucher_lines",
     "value_sources",
+    "value_corrections",
 )
 
 
@@ -462,6 +467,116 @@ class Warehouse:
                 self._replaceable = None  # rebuilt on next use
         return row[0]
 
+    # ------------------------------------------------------------ a form validated again
+
+    def rerecord(
+        self,
+        submission_id: int,
+        parsed: ParsedFile,
+        problems: list,
+        actor: str,
+        action: str,
+        reason: str,
+        corrections: Iterable[tuple[str, str | None, str, bool]] = (),
+        corrected_paths: Iterable[str] = (),
+        undoes: int | None = None,
+    ) -> tuple[str, str]:
+        """Replace a recorded submission's values and problems in place with those of `parsed`
+        (the same form validated again after a correction, pipeline.runtime.correct), audited as
+        `action` (`correct`, or the `undo` of one); returns (status before, status after).
+
+        The submission keeps its id. Its problems are matched to the new ones by code, field and
+        value: one still found stays as it was (an error the admin accepted stays accepted; one a
+        correction resolved and now found again opens again); one no longer found is resolved by
+        this action; a new one is added, open. The status is then loaded when no open error is
+        left, else held. `corrections`: (field, before, after, confirmed) rows to keep with who
+        and why; `corrected_paths`: every value now the admin's (stored with source 'corrected')."""
+        if self._pending.holds_submission(submission_id):
+            self._flush()
+        row = self.one("SELECT status, form_type FROM store.submissions WHERE submission_id = :id", id=submission_id)
+        if row is None:
+            raise KeyError(submission_id)
+        old_status, form_type = row
+        now = _utc_now()
+        audit_id = self._next_audit_id()
+        why = f"{_RESOLVED_BY[action]}: {reason}"
+        open_errors = self._match_problems(submission_id, problems, audit_id, now, why)
+        new_status = "held" if open_errors else "loaded"
+        for table in _VALUE_TABLES.get(form_type, ()) + ("store.value_locations",):
+            self.execute(f"DELETE FROM {table} WHERE submission_id = :id", id=submission_id)
+        self._add_values(submission_id, parsed, corrected_paths)
+        self.execute(
+            "UPDATE store.submissions SET status = :status, project_name = :project WHERE submission_id = :id",
+            status=new_status,
+            project=getattr(parsed.form, "project_name", None),
+            id=submission_id,
+        )
+        self._pending.add(
+            "store.value_corrections",
+            [
+                [submission_id, field, before, after, confirmed, actor, reason, now, audit_id]
+                for field, before, after, confirmed in corrections
+            ],
+        )
+        self._audit(audit_id, submission_id, None, old_status, new_status, actor, action, reason, undoes)
+        self._committed_claims.clear()  # its lines changed: read again when asked
+        self._replaceable = None
+        self._flush()  # written now: what the action changed is read back inside its transaction
+        return old_status, new_status
+
+    def _match_problems(self, submission_id: int, problems: list, audit_id: int, now: dt.datetime, why: str) -> int:
+        """The submission's stored problems brought in line with `problems` (see rerecord); the
+        number of errors left open."""
+        old = self.rows(
+            "SELECT problem_no, code, field, value, state, resolution FROM store.problems "
+            "WHERE submission_id = :id ORDER BY problem_no",
+            id=submission_id,
+        )
+        unmatched = {r.problem_no: r for r in old}
+        next_no = max((r.problem_no for r in old), default=0) + 1
+        added, open_errors = [], 0
+        for p in problems:
+            key = (p.code.value, p.field, p.value)
+            kept = next((r for r in unmatched.values() if (r.code, r.field, r.value) == key), None)
+            if kept is None:
+                added.append(
+                    [submission_id, next_no, p.severity.value, p.code.value, p.field, p.location, p.message, p.value]
+                    + ["open", None, None, None]
+                )
+                next_no += 1
+                open_errors += p.severity.value == "error"
+                continue
+            del unmatched[kept.problem_no]
+            reopen = kept.state == "resolved" and (kept.resolution or "").startswith(_CORRECTION_RESOLUTIONS)
+            self.execute(
+                "UPDATE store.problems SET severity = :severity, location = :location, message = :message"
+                + (
+                    ", state = 'open', resolved_at = NULL, resolution = NULL, resolved_by_audit = NULL"
+                    if reopen
+                    else ""
+                )
+                + " WHERE submission_id = :id AND problem_no = :no",
+                severity=p.severity.value,
+                location=p.location,
+                message=p.message,
+                id=submission_id,
+                no=kept.problem_no,
+            )
+            open_errors += p.severity.value == "error" and (reopen or kept.state == "open")
+        gone = [no for no, r in unmatched.items() if r.state == "open"]
+        if gone:
+            self.execute(
+                "UPDATE store.problems SET state = 'resolved', resolved_at = :now, resolution = :why, "
+                "resolved_by_audit = :audit WHERE submission_id = :id AND problem_no IN :gone",
+                now=now,
+                why=why,
+                audit=audit_id,
+                id=submission_id,
+                gone=gone,
+            )
+        self._pending.add("store.problems", added)
+        return open_errors
+
     # ------------------------------------------------------------ intake
 
     def begin_intake(
@@ -596,14 +711,8 @@ class Warehouse:
             ],
         )
         if form is not None:
-            _LOADERS[form_type](self._pending, submission_id, form, parsed)
-            self._pending.add(
-                "store.value_locations",
-                [
-                    [submission_id, f, loc, value_source(parsed, f), parsed.readings.get(f)]
-                    for f, loc in parsed.locations.items()
-                ],
-            )
+            self._add_values(submission_id, parsed)
+            self._keep_reading(submission_id, parsed)
         self._remember(submission_id, sha256, decision, provenance.source_file)
         if replaced_by:
             self._audit(
@@ -623,6 +732,38 @@ class Warehouse:
                 decision.correction_key, EarlierForm(submission_id, form_type, project, received, now)
             )
         return submission_id
+
+    def _add_values(self, submission_id: int, parsed: ParsedFile, corrected: Iterable[str] = ()) -> None:
+        """The typed rows of a form's values and where each was found (`corrected`: the paths of
+        values the admin keyed in, whose source is 'corrected')."""
+        corrected = set(corrected)
+        _LOADERS[parsed.form_type](self._pending, submission_id, parsed.form, parsed)
+        self._pending.add(
+            "store.value_locations",
+            [
+                [
+                    submission_id,
+                    f,
+                    loc,
+                    "corrected" if f in corrected else value_source(parsed, f),
+                    None if f in corrected else parsed.readings.get(f),
+                ]
+                for f, loc in parsed.locations.items()
+            ],
+        )
+
+    def _keep_reading(self, submission_id: int, parsed: ParsedFile) -> None:
+        """The raw reading, for corrections later (pipeline.store.raw_forms); a reading holding a
+        value it cannot store is not kept (the form is recorded all the same: typed files can be
+        read again from the archive)."""
+        if parsed.raw is None:
+            return
+        try:
+            text = raw_form_json(parsed.raw)
+        except NotStorable as exc:
+            log.warning("submission %s: its reading is not kept for corrections (%s)", submission_id, exc)
+            return
+        self._pending.add("store.raw_forms", [[submission_id, parsed.format, text]])
 
     def _remember(self, submission_id: int, sha256: str, decision: Decision, source_file: str) -> None:
         """What the look-ups must see of a submission that is not committed yet."""
@@ -769,6 +910,23 @@ def _load_voucher(out: _PendingRows, sid: int, form: VoucherForm, parsed: Parsed
             for line in form.lines
         ],
     )
+
+
+# the tables of each form type's values (rewritten when a form is validated again)
+_VALUE_TABLES = {
+    "planning": ("store.planning", "store.planning_leads"),
+    "evaluation": (
+        "store.evaluation",
+        "store.evaluation_scores",
+        "store.evaluation_feedback",
+        "store.evaluation_themes",
+    ),
+    "monitoring": ("store.monitoring", "store.monitoring_circumstances"),
+    "voucher": ("store.voucher_forms", "store.voucher_lines"),
+}
+# how rerecord words the problems a correction (or its undo) resolved: found again, they open again
+_RESOLVED_BY = {"correct": "corrected", "undo": "correction undone"}
+_CORRECTION_RESOLUTIONS = tuple(f"{words}: " for words in _RESOLVED_BY.values())
 
 
 def value_source(parsed: ParsedFile, path: str) -> str:
