@@ -62,7 +62,8 @@ def parse_file(data: bytes, ctx: Context, conversion_seconds: float | None = Non
     spec = all_specs()[form_type]
     crash_point("during_parse")
     folder = crops_folder(hashlib.sha256(data).hexdigest()) if doc.crops else "ocr-crops"
-    validated = validate_form(extract(doc, spec), spec, ctx, folder)
+    raw = extract(doc, spec)
+    validated = validate_form(raw, spec, ctx, folder)
     return ParsedFile(
         form_type,
         validated.model,
@@ -72,6 +73,7 @@ def parse_file(data: bytes, ctx: Context, conversion_seconds: float | None = Non
         doc.format,
         readings=validated.readings,
         crops={name: doc.crops[name] for name in validated.crops if name in doc.crops},
+        raw=raw,  # kept with the submission: a correction is validated again from this reading
     )
 
 
