@@ -238,10 +238,25 @@ def undo(warehouse: Warehouse, audit_id: int, reason: str, actor: str, dry_run: 
     )
 
 
-def run_admin_action(settings: Settings, action, *args, dry_run: bool = False) -> str:
+class ChangedMeanwhile(AdminError):
+    """The submission changed after the admin looked at it (another admin acted, or a run): nothing
+    was done, and the admin should look again before deciding."""
+
+
+def run_admin_action(
+    settings: Settings,
+    action,
+    *args,
+    dry_run: bool = False,
+    check: Callable[[Warehouse], None] | None = None,
+) -> str:
     """Run one action under the run lock, then rewrite the reports that are out of date (none after
     a dry run: nothing changed). A report that cannot be written does not undo the action: the
-    message says both, and the next run writes the report."""
+    message says both, and the next run writes the report.
+
+    `check` is called first, under the lock, so nothing can change between it and the action: the
+    review desk passes one that raises ChangedMeanwhile when the form is no longer as the admin saw
+    it (two admins deciding on the same form at once)."""
     from pipeline.reports.write import ReportsNotWritten, refresh_reports
     from pipeline.store.lock import exclusive_run
     from pipeline.workspace import private_tmp
@@ -250,6 +265,8 @@ def run_admin_action(settings: Settings, action, *args, dry_run: bool = False) -
         if not warehouse_exists(settings.warehouse):
             raise AdminError("There is no warehouse yet: run `coforms run` first.")
         with Warehouse(settings.warehouse) as warehouse:
+            if check is not None:
+                check(warehouse)
             if dry_run:
                 return action(warehouse, *args, dry_run=True)
             message = action(warehouse, *args)
