@@ -90,8 +90,8 @@ def slug_of(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
-def shown(sheet: Sheet, start: int = 0, count: int = FIRST_ROWS) -> ShownSheet:
-    rows = sheet.rows[start : start + count]
+def shown(sheet: Sheet, start: int = 0, count: int | None = None) -> ShownSheet:
+    rows = sheet.rows[start : start + (FIRST_ROWS if count is None else count)]
     numeric = [
         column.format in (POUNDS, "0.0") or any(_is_number(row[i]) for row in sheet.rows[:50])
         for i, column in enumerate(sheet.columns)
