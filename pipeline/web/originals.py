@@ -90,7 +90,7 @@ def original_of(outputs: Path, sha256: str) -> Original:
 def page_picture(outputs: Path, sha256: str, page: int, marks: list[tuple[int, list[float]]]) -> bytes | None:
     """A page's picture as PNG, with each mark (problem number, [page, x0, top, x1, bottom]) boxed
     and numbered; None when the file has no such page."""
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw, ImageFont
 
     original = original_of(outputs, sha256)
     if original.kind != "pages" or not 1 <= page <= original.pages:
@@ -103,13 +103,14 @@ def page_picture(outputs: Path, sha256: str, page: int, marks: list[tuple[int, l
     with Image.open(path) as picture:
         image = picture.convert("RGB")
     draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=18)
     for number, (_page, x0, top, x1, bottom) in marks:
         draw.rectangle((x0 - 3, top - 3, x1 + 3, bottom + 3), outline=MARK_COLOUR, width=4)
         label = str(number)
-        left, label_top = max(0, x0 - 3), max(0, top - 3 - 22)
-        width = 10 + 9 * len(label)
-        draw.rectangle((left, label_top, left + width, label_top + 20), fill=MARK_COLOUR)
-        draw.text((left + 5, label_top + 4), label, fill=(255, 255, 255))
+        left, label_top = max(0, x0 - 3), max(0, top - 3 - 26)
+        width = 12 + 11 * len(label)
+        draw.rectangle((left, label_top, left + width, label_top + 24), fill=MARK_COLOUR)
+        draw.text((left + 6, label_top + 2), label, fill=(255, 255, 255), font=font)
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()

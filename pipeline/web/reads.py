@@ -345,7 +345,7 @@ def _voucher(warehouse: Warehouse, form: StoredForm) -> None:
         line = {"line_no": row[0]}
         line.update({c.name: value for c, value in zip(columns, row[1:], strict=True)})
         form.lines.append(line)
-    form.sections.append(("Total", [("total", values.get("total"))]))
+    form.sections.append(("The sheet's total", [("total", values.get("total"))]))
 
 
 _VALUES = {"planning": _planning, "evaluation": _evaluation, "monitoring": _monitoring, "voucher": _voucher}
