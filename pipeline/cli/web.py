@@ -66,7 +66,8 @@ def list_users(outputs: OutputsOption = None) -> None:
         console.print("There are no accounts yet: add one with coforms users add NAME --role admin.")
     for account in accounts:
         line = f"{account.user.name}\t{account.user.role}\t{account.signs_in_with}"
-        out.print(line + ("\t(disabled)" if account.disabled else ""), highlight=False)
+        # tab-separated as it is (rich would turn the tabs into spaces): scripts cut the columns
+        typer.echo(line + ("\t(disabled)" if account.disabled else ""))
 
 
 @users.command("disable")
