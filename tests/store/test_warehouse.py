@@ -125,6 +125,18 @@ DOCUMENTED_COLUMNS = {
         "source",
     ],
     "value_sources": ["submission_id", "field", "location", "source", "reading"],
+    "value_corrections": [
+        "submission_id",
+        "field",
+        "before",
+        "after",
+        "confirmed",
+        "actor",
+        "reason",
+        "corrected_at",
+        "audit_id",
+        "undone_by_audit_id",
+    ],
 }
 
 
