@@ -3,14 +3,14 @@
 says why; --debug shows the traceback), 2 when another run held what it needed (nothing was done).
 
 One module per group of commands: daily (run, report, check, exceptions), admin (accept,
-reject, supersede, undo), operations (migrate, fetch, templates, serve), web (the review desk
-and its accounts)."""
+reject, supersede, undo), correct (correct, confirm), operations (migrate, fetch, templates,
+serve), web (the review desk and its accounts)."""
 
 from __future__ import annotations
 
 import sys
 
-from pipeline.cli import admin, daily, operations, web  # noqa: F401  (each registers its commands on `app`)
+from pipeline.cli import admin, correct, daily, operations, web  # noqa: F401  (each registers its commands on `app`)
 from pipeline.cli.app import app
 
 __all__ = ["app", "main"]
