@@ -107,8 +107,9 @@ def page_picture(outputs: Path, sha256: str, page: int, marks: list[tuple[int, l
     for number, (_page, x0, top, x1, bottom) in marks:
         draw.rectangle((x0 - 3, top - 3, x1 + 3, bottom + 3), outline=MARK_COLOUR, width=4)
         label = str(number)
-        left, label_top = max(0, x0 - 3), max(0, top - 3 - 26)
+        # the number sits on the box's top right corner, above it: a cell's words start on its left
         width = 12 + 11 * len(label)
+        left, label_top = max(0, x1 + 3 - width), max(0, top - 3 - 26)
         draw.rectangle((left, label_top, left + width, label_top + 24), fill=MARK_COLOUR)
         draw.text((left + 6, label_top + 2), label, fill=(255, 255, 255), font=font)
     out = io.BytesIO()
