@@ -218,7 +218,7 @@ def form_page(request: Request) -> Response:
     is_admin = user.role == Role.ADMIN
     if not is_admin and form.form_type != "voucher":
         raise NotAllowed()  # finance reads voucher sheets only
-    original = original_of(settings.outputs, form.sha256) if is_admin and form.form_type else None
+    original = original_of(settings.outputs, form.sha256) if is_admin else None
     layout = _Layout(form, original, _crops_listed(request, form.sha256) if is_admin else set())
     sections = [(heading, [layout.value(path, raw) for path, raw in rows]) for heading, rows in form.sections]
     columns, lines = _voucher_lines(layout) if form.form_type == "voucher" else ([], [])
@@ -256,7 +256,7 @@ def original_page(request: Request) -> Response:
     settings = request.app.state.settings
     with reading(settings) as warehouse:
         form = stored_form(warehouse, submission_id)
-    if form is None or not form.form_type:
+    if form is None:
         return problem_page(request, 404, "No such page", "There is no such page of an original.")
     original = original_of(settings.outputs, form.sha256)
     layout = _Layout(form, original, set())

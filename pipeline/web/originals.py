@@ -34,6 +34,7 @@ IMAGE_WIDTH = 1240  # a scan or photo is shown this many pixels wide at most
 MAX_PAGES = 40  # pages shown of one file (a form has a few)
 MAX_SHEET_ROWS = 400  # an Excel sheet's rows shown
 MAX_SHEET_COLUMNS = 40
+MAX_SHOWN_BYTES = 30 * 1024 * 1024  # a form is far smaller; a bigger file is not rendered here
 CACHE_VERSION = 1
 MARK_COLOUR = (212, 53, 28)  # GOV.UK red: the box and its number
 
@@ -79,6 +80,8 @@ def original_of(outputs: Path, sha256: str) -> Original:
     source = archive_path(outputs / "archive", sha256)
     if not source.is_file():
         return Original("none", note="The original file is not in the archive.")
+    if source.stat().st_size > MAX_SHOWN_BYTES:
+        return Original("none", note="The original is too large to show here: open it from the archive.")
     original, pictures = _survey_isolated(source.read_bytes())
     private_dir(folder)
     for number, png in enumerate(pictures, start=1):

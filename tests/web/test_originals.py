@@ -88,6 +88,12 @@ def test_a_word_table_cell_is_marked(admin):
     assert "Project Name: Carers Week Co-design Group" in page  # the paragraphs too, in order
 
 
+def test_a_file_not_read_as_a_form_is_shown_too(admin):
+    page = admin.get(f"/forms/{submission_of('Meeting notes.docx')}").text
+    assert 'id="original-heading"' in page and '<div class="app-doc">' in page
+    assert "This file was not read as a form" in page
+
+
 def test_a_scan_is_shown_as_its_page_picture(admin):
     sid = submission_of("Vouchers September (scanned).png")
     assert "/original/1.png" in admin.get(f"/forms/{sid}").text
