@@ -381,10 +381,9 @@ def correct(
     actor: str,
     how: Correcting,
     dry_run: bool = False,
-    check: Callable[[Warehouse], None] | None = None,
 ) -> str:
     """Set one value of a held or loaded form to `value` and validate the form again."""
-    return _change(warehouse, submission_id, _Change(field, value, reason), actor, how, dry_run, check)
+    return _change(warehouse, submission_id, _Change(field, value, reason), actor, how, dry_run)
 
 
 def confirm(
@@ -395,10 +394,9 @@ def confirm(
     actor: str,
     how: Correcting,
     dry_run: bool = False,
-    check: Callable[[Warehouse], None] | None = None,
 ) -> str:
     """Say that what OCR read for one value is what the picture shows, and validate the form again."""
-    return _change(warehouse, submission_id, _Change(field, None, reason), actor, how, dry_run, check)
+    return _change(warehouse, submission_id, _Change(field, None, reason), actor, how, dry_run)
 
 
 def _change(
@@ -408,14 +406,11 @@ def _change(
     actor: str,
     how: Correcting,
     dry_run: bool,
-    check: Callable[[Warehouse], None] | None,
 ) -> str:
     if not change.reason.strip():
         raise AdminError("Say why (a reason is kept with every correction).")
     if change.after is not None and not change.after.strip():
         raise AdminError("The new value is blank: type the value as it should read.")
-    if check is not None:
-        check(warehouse)  # under the run lock: the form is still as the admin last saw it
     sub = _submission(warehouse, submission_id)
     _correctable(sub)
     confirming = change.after is None
@@ -484,16 +479,19 @@ def undo_correction(
 # ---------------------------------------------------------------- under the run lock
 
 
-def run_correction(settings: Settings, action, *args, dry_run: bool = False) -> str:
+def run_correction(
+    settings: Settings, action, *args, dry_run: bool = False, check: Callable[[Warehouse], None] | None = None
+) -> str:
     """`correct`, `confirm` or `undo_correction` (with its arguments up to `how`, which is made
     here from the settings) under the run lock, then the reports that are out of date rewritten,
-    as for every admin action (pipeline.admin.actions.run_admin_action)."""
+    as for every admin action (pipeline.admin.actions.run_admin_action; `check` is called first,
+    under the lock: the review desk's "is the form still as the admin saw it")."""
     how = correcting(settings)
 
     def with_how(warehouse: Warehouse, *given, dry_run: bool = False, **named) -> str:
         return action(warehouse, *given, how=how, dry_run=dry_run, **named)
 
-    return run_admin_action(settings, with_how, *args, dry_run=dry_run)
+    return run_admin_action(settings, with_how, *args, dry_run=dry_run, check=check)
 
 
 def is_correction(warehouse: Warehouse, audit_id: int) -> bool:
