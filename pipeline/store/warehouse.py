@@ -65,6 +65,10 @@ PUBLIC_VIEWS = (
 )
 
 
+class CorrectionNotUndoneThisWay(Exception):
+    """An undo of a correction asked of change_status (which would leave the corrected values)."""
+
+
 @dataclass(frozen=True)
 class Recorded:
     submission_id: int
@@ -424,6 +428,13 @@ class Warehouse:
         """Change a recorded submission's status, resolve its open exceptions (`resolution`) and
         audit it; returns the old status. An undo (`undoes`: the audit id of the action undone)
         reopens the exceptions that action resolved instead."""
+        if undoes is not None:
+            undone = self.one("SELECT action FROM store.audit WHERE audit_id = :id", id=undoes)
+            if undone is not None and undone[0] == "correct":  # its values would stay corrected
+                raise CorrectionNotUndoneThisWay(
+                    f"Action {undoes} corrected a value: it is taken back by validating the form again without "
+                    "the correction (coforms undo does that since corrections exist), not by a change of status."
+                )
         flushed = self._pending.holds_submission(submission_id)
         if flushed:
             self._flush()  # recorded earlier in this batch: written now, so that the UPDATE finds it

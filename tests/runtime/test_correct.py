@@ -278,3 +278,16 @@ def test_correcting_an_ocr_reading_takes_the_admins_value(settings, scan_id):
     # the admin's value is not OCR's to check, but the sheet's written total now disagrees
     assert _open_problems(settings, scan_id) == {("total_mismatch", "total")}
     assert _status(settings, scan_id) == "held"
+
+
+def test_a_correction_is_never_undone_by_a_change_of_status_alone(settings):
+    from pipeline.admin.actions import undo
+    from pipeline.store.warehouse import CorrectionNotUndoneThisWay
+
+    sid = _held_id(settings)
+    _do(settings, correct, sid, "lines.1.amount", "10.00", "Phoned Tom", "Admin A")
+    audit_id = _rows(settings, "SELECT max(audit_id) FROM audit")[0][0]
+    with Warehouse(settings.warehouse) as wh, pytest.raises(CorrectionNotUndoneThisWay, match="corrected a value"):
+        undo(wh, audit_id, "", "Admin B")
+    assert _line_amount(settings, sid, 1) == Decimal("10.00")
+    assert _rows(settings, "SELECT count(*) FROM audit") == [(1,)]
