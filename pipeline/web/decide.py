@@ -11,9 +11,11 @@ or a run changed it meanwhile, nothing is done and the page says to look again."
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -121,6 +123,27 @@ def unchanged_since(submission_id: int, version: str) -> Callable[[Warehouse], N
     return check
 
 
+def _opened_here_to_read(exc: sa.exc.OperationalError) -> bool:
+    """DuckDB refuses to open its file for writing while another request of this process has it
+    open to read (a page being shown): the action did not start, and can be tried again."""
+    return "different configuration" in str(exc)
+
+
+def act_when_free(settings: Settings, action, *args, **kwargs) -> str:
+    """run_admin_action, tried again for a few seconds while other requests of this process are
+    reading the embedded warehouse; after that, WarehouseBusy (nothing was done)."""
+    deadline = time.monotonic() + WEB_LOCK_WAIT_SECONDS
+    while True:
+        try:
+            return run_admin_action(settings, action, *args, **kwargs)
+        except sa.exc.OperationalError as exc:
+            if not _opened_here_to_read(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(str(settings.warehouse)) from exc
+        time.sleep(0.2)
+
+
 class Refused(Exception):
     """An action that was not done; `response` is the page that says why."""
 
@@ -133,18 +156,20 @@ async def _run(
 ) -> Outcome:
     try:
         message = await run_in_threadpool(
-            run_admin_action, _web_settings(request), action, *args, dry_run=dry_run, check=check
+            act_when_free, _web_settings(request), action, *args, dry_run=dry_run, check=check
         )
-    except (RunInProgress, WarehouseBusy) as exc:
-        response = _refused(
-            request,
-            503,
-            "A run is loading forms",
-            "A run is loading forms into the warehouse right now. Nothing was done: try again in a minute.",
-            submission_id,
-        )
-        response.headers["Retry-After"] = "60"
-        raise Refused(response) from exc
+    except RunInProgress as exc:
+        raise Refused(
+            _busy(
+                request, "A run is loading forms into the warehouse right now. Nothing was done: try again in a minute."
+            )
+        ) from exc
+    except WarehouseBusy as exc:
+        raise Refused(
+            _busy(
+                request, "The warehouse is busy (other pages are reading it). Nothing was done: try again in a minute."
+            )
+        ) from exc
     except ChangedMeanwhile as exc:
         raise Refused(_refused(request, 409, "This form has changed", str(exc), submission_id)) from exc
     except AdminError as exc:
@@ -152,6 +177,12 @@ async def _run(
     except ActionDoneReportsNot as exc:  # the action stands: say both
         message = str(exc)
     return outcome_of(message, undo=undo)
+
+
+def _busy(request: Request, message: str) -> Response:
+    response = render(request, "decide_refused.html", status_code=503, title="Busy: try again", message=message)
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 def _refused(request: Request, status: int, title: str, message: str, submission_id: int | None) -> Response:

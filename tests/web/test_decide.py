@@ -211,6 +211,18 @@ def test_a_run_holding_the_lock_gives_a_plain_page_and_does_nothing(settings, ad
     assert status_of(settings, 1) == "held"
 
 
+def test_a_page_reading_the_warehouse_meanwhile_gives_a_plain_page_and_does_nothing(settings, admin, monkeypatch):
+    """DuckDB will not open its file to write while this process has it open to read (another
+    request showing a page): the action is tried again for a while, then said to be busy."""
+    monkeypatch.setattr(decide, "WEB_LOCK_WAIT_SECONDS", 0)
+    version = version_of(settings, 1)
+    with Warehouse(settings.warehouse, read_only=True):
+        answer = decide_on(admin, 1, "accept", version)
+    assert answer.status_code == 503, answer.text
+    assert "The warehouse is busy" in answer.text and "Nothing was done" in answer.text
+    assert status_of(settings, 1) == "held"
+
+
 def test_an_action_the_rules_refuse_says_why_in_plain_words(settings, admin):
     confirm(admin, decide_on(admin, 1, "reject", version_of(settings, 1)).text)
     # accepting a rejected form is refused by pipeline.admin.actions; the desk names the undo
