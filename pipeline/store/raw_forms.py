@@ -18,6 +18,17 @@ from pipeline.document import Location, Reading
 from pipeline.forms.raw import DisputedTick, RawChoice, RawForm, RawRow, RawValue, Tick
 
 _CLASSES = {cls.__name__: cls for cls in (RawForm, RawValue, RawChoice, RawRow, Tick, DisputedTick, Location, Reading)}
+_NO_DEFAULT = object()
+# each class's fields and their defaults (a default list or dict made by a factory counts as empty)
+_DEFAULTS = {
+    cls: {
+        f.name: f.default
+        if f.default is not dataclasses.MISSING
+        else (f.default_factory() if f.default_factory is not dataclasses.MISSING else _NO_DEFAULT)
+        for f in dataclasses.fields(cls)
+    }
+    for cls in _CLASSES.values()
+}
 # typed cell values: tag -> (type, to text, from text); datetime before date (a datetime is a date)
 _VALUES = {
     "datetime": (dt.datetime, dt.datetime.isoformat, dt.datetime.fromisoformat),
@@ -35,9 +46,14 @@ class NotStorable(TypeError):
 def _plain(value: object) -> object:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    if dataclasses.is_dataclass(value) and type(value).__name__ in _CLASSES:
-        fields = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return {"$class": type(value).__name__, **fields}
+    defaults = _DEFAULTS.get(type(value))
+    if defaults is not None:  # a field at its default is left out (most are: a value has no box, no reading)
+        kept = {}
+        for name, default in defaults.items():
+            field_value = getattr(value, name)
+            if field_value is not default and field_value != default:
+                kept[name] = _plain(field_value)
+        return {"$class": type(value).__name__, **kept}
     for tag, (kind, to_text, _) in _VALUES.items():
         if isinstance(value, kind):
             return {"$" + tag: to_text(value)}
