@@ -253,3 +253,24 @@ def test_outcome_of_reads_the_cli_lines():
         ("Claimed on loaded voucher forms", "£0.00 to £10.00 (£10.00 in)"),
     ]
     assert outcome.changes[1].details == ["submission 3: invalid_amount (row 1)"]
+
+
+def test_on_a_postgresql_warehouse_the_desk_decides_the_same(tmp_path, postgres_database):
+    """The desk's own reads (the correction to choose, the actions taken) in PostgreSQL's SQL too."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    settings = Settings(inbox=inbox, outputs=tmp_path / "outputs", settle_seconds=0, warehouse_url=postgres_database)
+    for name in (HELD, GOOD):
+        shutil.copy(GOLDEN / "voucher" / name, inbox / name)
+        run_pipeline(settings)
+    accounts_for(settings).add_user("admin-user", Role.ADMIN, PASSWORD)
+    admin = signed_in(create_app(settings), "admin-user")
+    with Warehouse(settings.warehouse, read_only=True) as warehouse:
+        seen = form_version(warehouse, 1)
+    choose = admin.get(f"/forms/1/supersede?version={seen}")
+    assert 'name="new" type="radio" value="2"' in choose.text
+    data = {"csrf": csrf_of(choose.text), "version": seen, "new": "2", "reason": "a correction"}
+    done = confirm(admin, admin.post("/forms/1/supersede", data=data).text)
+    assert "Submission 1 replaced by submission 2" in done.text
+    actions_page = admin.get("/forms/1/actions").text
+    assert "held to superseded" in actions_page and "a correction" in actions_page
