@@ -10,7 +10,8 @@ import pytest
 
 from pipeline.store.warehouse import Warehouse
 from pipeline.web.reads import form_version
-from tests.web.conftest import signed_in
+from tests.web.browser import chromium, needs_chromium, serious_violations, serving, sign_in
+from tests.web.conftest import PASSWORD, signed_in
 from tests.web.review_forms import review_app, review_outputs, submission_of
 
 
@@ -107,3 +108,17 @@ def test_every_value_of_a_voucher_line_is_shown(admin):
     page = admin.get(f"/forms/{submission_of('Vouchers printed.pdf')}").text
     line = page[page.index('id="line-3"') : page.index('id="line-4"')]
     assert re.search(r"Siobhan Kelly.*13 May 2025.*Reading group.*1h30.*£150\.00.*No", line, re.S)
+
+
+@needs_chromium
+def test_the_queue_and_every_kind_of_form_page_have_no_serious_accessibility_problem(app):
+    files = ["Vouchers workshop 3.docx", "Vouchers May.xlsx", "Vouchers printed.pdf"]
+    files += ["Vouchers September (scanned).png", "Meeting notes.docx"]
+    with serving(app) as base_url, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        sign_in(page, base_url, "admin-user", PASSWORD)
+        for path in ["/queue", *(f"/forms/{submission_of(name)}" for name in files)]:
+            page.goto(f"{base_url}{path}")
+            assert serious_violations(page) == [], path
+            # nothing wider than the window: the sheet, the document and the lines scroll in their own boxes
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1400, path

@@ -90,7 +90,7 @@ def test_a_word_table_cell_is_marked(admin):
 
 def test_a_file_not_read_as_a_form_is_shown_too(admin):
     page = admin.get(f"/forms/{submission_of('Meeting notes.docx')}").text
-    assert 'id="original-heading"' in page and '<div class="app-doc">' in page
+    assert 'id="original-heading"' in page and '<div class="app-doc"' in page
     assert "This file was not read as a form" in page
 
 
