@@ -131,6 +131,21 @@ def test_undo_from_the_done_page_restores_the_form_and_the_pounds(settings, admi
     assert pounds_loaded_in_workbook(settings) == Decimal("70.50")
 
 
+def test_a_report_that_could_not_be_written_is_said_and_the_decision_stands(settings, admin, monkeypatch):
+    from pipeline.reports import write
+
+    def full_disk(warehouse, settings):
+        raise write.ReportsNotWritten({settings.outputs / "exceptions.xlsx": OSError(28, "No space left on device")})
+
+    monkeypatch.setattr(write, "refresh_reports", full_disk)
+    done = confirm(admin, decide_on(admin, 1, "accept", version_of(settings, 1)).text)
+    assert done.status_code == 200
+    assert "The decision stands" in done.text and "exceptions.xlsx" in done.text
+    assert "have been rewritten" not in done.text
+    assert re.search(r"Recorded as action \d+", done.text)  # and it can be undone
+    assert status_of(settings, 1) == "loaded"
+
+
 def test_the_actions_page_lists_what_was_done_and_offers_the_undo(settings, admin):
     confirm(admin, decide_on(admin, 1, "reject", version_of(settings, 1), reason="sent by mistake").text)
     page = admin.get("/forms/1/actions")
