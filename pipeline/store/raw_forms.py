@@ -5,6 +5,9 @@ A value the admin corrects or confirms is validated again from the reading the r
 takes seconds and may not read the same. JSON, not pickle: the warehouse may be a shared server,
 and reading a row back must never run code. Only the reading's own classes are rebuilt (named
 in _CLASSES), and the typed values an Excel cell can hold (dates, times, numbers).
+
+A reading keeps no more about a person than the form's values do (`kept_reading`): a full
+postcode is cut to its outward code, as the monitoring view keeps it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from decimal import Decimal
 
 from pipeline.document import Location, Reading
 from pipeline.forms.raw import DisputedTick, RawChoice, RawForm, RawRow, RawValue, Tick
+from pipeline.forms.spec import all_specs
+from schemas.values import ValueProblem, postcode_district
 
 _CLASSES = {cls.__name__: cls for cls in (RawForm, RawValue, RawChoice, RawRow, Tick, DisputedTick, Location, Reading)}
 _NO_DEFAULT = object()
@@ -90,3 +95,31 @@ def raw_form_from_json(text: str) -> RawForm:
     if not isinstance(raw, RawForm):
         raise ValueError("not a form's reading")
     return raw
+
+
+def _outward(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        return postcode_district(text)
+    except ValueProblem:
+        return text  # not a postcode: kept, as the problem about it keeps it
+
+
+def kept_reading(raw: RawForm) -> RawForm:
+    """The reading as the warehouse keeps it: each postcode cut to its outward code (a full one is
+    an address; the form's value and its readings keep only the outward code either way)."""
+    spec = all_specs().get(raw.form_type)
+    postcodes = [f.name for f in spec.header if f.type == "PostcodeDistrict"] if spec else []
+    fields = dict(raw.fields)
+    for name in (n for n in postcodes if n in fields):
+        value = fields[name]
+        reading = value.reading
+        if reading is not None:
+            reading = dataclasses.replace(
+                reading, text=_outward(reading.text), second_text=_outward(reading.second_text)
+            )
+        fields[name] = dataclasses.replace(
+            value, text=_outward(value.text), second_text=_outward(value.second_text), reading=reading
+        )
+    return dataclasses.replace(raw, fields=fields) if postcodes else raw

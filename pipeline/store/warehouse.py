@@ -37,7 +37,7 @@ from pipeline.forms.labels import normalise
 from pipeline.forms.spec import all_specs
 from pipeline.records import Decision, EarlierForm, ParsedFile, Provenance
 from pipeline.store import database
-from pipeline.store.raw_forms import NotStorable, raw_form_json
+from pipeline.store.raw_forms import NotStorable, kept_reading, raw_form_json
 from schemas import EvaluationForm, MonitoringForm, PlanningForm, VoucherForm
 from schemas.evaluation import THEME_NAMES
 
@@ -770,7 +770,7 @@ class Warehouse:
         if parsed.raw is None:
             return
         try:
-            text = raw_form_json(parsed.raw)
+            text = raw_form_json(kept_reading(parsed.raw))
         except NotStorable as exc:
             log.warning("submission %s: its reading is not kept for corrections (%s)", submission_id, exc)
             return

@@ -94,3 +94,15 @@ def test_0006_goes_down_and_up_again(warehouse_target, ctx):
         assert wh.rows(tables) == []
         assert database.migrate(wh.conn) == ("0005", database.HEAD_REVISION)
         assert sorted(r[0] for r in wh.rows(tables)) == ["raw_forms", "value_corrections", "value_corrections"]
+
+
+def test_the_kept_reading_holds_no_full_postcode(ctx, tmp_path):
+    """A monitoring form's full postcode is an address: the warehouse keeps only its outward code,
+    in the reading kept for corrections too."""
+    data = (GOLDEN / "monitoring" / "vertical_glyph.docx").read_bytes()
+    parsed = parse_file(data, ctx)
+    assert parsed.raw.fields["postcode_district"].text == "NW5 2TX"  # as written on the form
+    with Warehouse(tmp_path / "warehouse.duckdb") as wh:
+        decide_and_record(wh, Provenance("m.docx"), hashlib.sha256(data).hexdigest(), parsed)
+        kept = wh.one("SELECT raw FROM store.raw_forms")[0]
+        assert "2TX" not in kept and '"text":"NW5"' in kept
