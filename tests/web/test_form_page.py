@@ -122,3 +122,31 @@ def test_the_queue_and_every_kind_of_form_page_have_no_serious_accessibility_pro
             assert serious_violations(page) == [], path
             # nothing wider than the window: the sheet, the document and the lines scroll in their own boxes
             assert page.evaluate("document.documentElement.scrollWidth") <= 1400, path
+
+
+def test_a_problem_that_names_a_picture_of_its_spot_shows_the_picture(tmp_path):
+    from PIL import Image
+
+    from pipeline.settings import Settings
+    from pipeline.web.app import accounts_for, create_app
+    from pipeline.web.roles import Role
+
+    outputs = tmp_path / "outputs"
+    shutil.copytree(review_outputs(), outputs, ignore=shutil.ignore_patterns("web-cache", "web"))
+    sid = submission_of("Vouchers September (scanned).png")
+    with Warehouse(outputs / "warehouse.duckdb") as warehouse:
+        (sha256,) = warehouse.one("SELECT sha256 FROM store.submissions WHERE submission_id = :sid", sid=sid)
+        with warehouse.transaction():  # as validate/ocr.py words a doubtful reading
+            warehouse.execute(
+                "UPDATE store.problems SET message = message || :note WHERE submission_id = :sid AND field IS NOT NULL",
+                note=f" The picture of it: ocr-crops/{sha256[:16]}/lines-6-signed.png.",
+                sid=sid,
+            )
+    folder = outputs / "ocr-crops" / sha256[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (40, 20), "white").save(folder / "lines-6-signed.png")
+    settings = Settings(outputs=outputs, inbox=tmp_path / "inbox")
+    accounts_for(settings).add_user("admin-user", Role.ADMIN, PASSWORD)
+    page = signed_in(create_app(settings), "admin-user").get(f"/forms/{sid}")
+    assert f'<img class="app-crop" src="/forms/{sid}/crop/lines-6-signed.png"' in page.text
+    assert "ocr-crops/" not in page.text  # the path is not shown: the picture is

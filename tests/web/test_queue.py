@@ -3,6 +3,7 @@ and a value that is not valid is left out with a message; files not read as form
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 
@@ -104,3 +105,29 @@ def test_only_admins_see_the_queue():
     app = review_app()
     assert signed_in(app, "finance-user").get("/queue").status_code == 403
     assert signed_in(app, "viewer-user").get("/queue").status_code == 403
+
+
+def test_the_queue_and_a_form_read_the_same_on_postgresql(postgres_database, tmp_path):
+    from pipeline.runtime.run import run_pipeline
+    from pipeline.settings import Settings
+    from pipeline.web.reads import form_version, stored_form
+    from tests.web.review_forms import FILES
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for source, name, _day in FILES:
+        if not name.endswith(".png"):  # no scan: OCR is not what this is about
+            shutil.copyfile(source, inbox / name)
+    settings = Settings(inbox=inbox, outputs=tmp_path / "outputs", settle_seconds=0, warehouse_url=postgres_database)
+    run_pipeline(settings)
+    with Warehouse(postgres_database, read_only=True) as warehouse:
+        queue = open_queue(warehouse, QueueFilter())
+        assert (queue.form_count, queue.problem_count, queue.not_read_count) == (3, 9, 1)
+        assert open_queue(warehouse, QueueFilter(code="total_mismatch")).form_count == 1
+        assert open_queue(warehouse, QueueFilter(sender="a%b")).form_count == 0
+        wide = QueueFilter(received_from=dt.date(2000, 1, 1), received_to=dt.date(2200, 1, 1), form_type="voucher")
+        assert open_queue(warehouse, wide, page_size=2).pages == 2
+        held = queue.forms[0].submission_id
+        form = stored_form(warehouse, held)
+        assert form.lines and form.open_problems and form.places
+        assert form_version(warehouse, held) == form_version(warehouse, held)
