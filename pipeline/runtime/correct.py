@@ -48,7 +48,7 @@ from pipeline.history.decide import decide
 from pipeline.intake.archive import archive_path
 from pipeline.records import EarlierForm, ParsedFile, Provenance, crops_folder
 from pipeline.settings import Settings
-from pipeline.store.raw_forms import raw_form_from_json
+from pipeline.store.raw_forms import outward_only, raw_form_from_json
 from pipeline.store.warehouse import Warehouse
 from pipeline.validate.form import Context, validate_form
 from pipeline.validate.ocr import describe_reading
@@ -426,7 +426,10 @@ def _change(
         if confirming
         else f"Submission {submission_id}, {where}: {_shown(before)} -> {_shown(change.after)}"
     )
-    kept = [(change.field, before.text if before else None, after, confirming)]
+    before_text = before.text if before else None
+    if any(f.name == change.field and f.type == "PostcodeDistrict" for f in all_specs()[sub.form_type].header):
+        before_text, after = outward_only(before_text), outward_only(after)  # an address is never kept
+    kept = [(change.field, before_text, after, confirming)]
     return _rerecord(warehouse, sub, redone, actor, "correct", change.reason, dry_run, headline, kept)
 
 

@@ -97,7 +97,8 @@ def raw_form_from_json(text: str) -> RawForm:
     return raw
 
 
-def _outward(text: str | None) -> str | None:
+def outward_only(text: str | None) -> str | None:
+    """A postcode cut to its outward code (text that is not a postcode stays as it is)."""
     if text is None:
         return None
     try:
@@ -117,9 +118,9 @@ def kept_reading(raw: RawForm) -> RawForm:
         reading = value.reading
         if reading is not None:
             reading = dataclasses.replace(
-                reading, text=_outward(reading.text), second_text=_outward(reading.second_text)
+                reading, text=outward_only(reading.text), second_text=outward_only(reading.second_text)
             )
         fields[name] = dataclasses.replace(
-            value, text=_outward(value.text), second_text=_outward(value.second_text), reading=reading
+            value, text=outward_only(value.text), second_text=outward_only(value.second_text), reading=reading
         )
     return dataclasses.replace(raw, fields=fields) if postcodes else raw

@@ -106,3 +106,16 @@ def test_the_kept_reading_holds_no_full_postcode(ctx, tmp_path):
         decide_and_record(wh, Provenance("m.docx"), hashlib.sha256(data).hexdigest(), parsed)
         kept = wh.one("SELECT raw FROM store.raw_forms")[0]
         assert "2TX" not in kept and '"text":"NW5"' in kept
+
+
+def test_a_postcode_keyed_in_by_the_admin_is_kept_as_its_outward_code(ctx, tmp_path):
+    data = (GOLDEN / "monitoring" / "vertical_glyph.docx").read_bytes()
+    with Warehouse(tmp_path / "warehouse.duckdb") as wh:
+        recorded = decide_and_record(wh, Provenance("m.docx"), hashlib.sha256(data).hexdigest(), parse_file(data, ctx))
+        correct(
+            wh, recorded.submission_id, "postcode_district", "NW1 2AB", "moved", "Admin A", Correcting(ctx, tmp_path)
+        )
+        assert wh.rows("SELECT before, after FROM value_corrections") == [("NW5", "NW1")]
+        assert wh.rows("SELECT postcode_district FROM monitoring") == [("NW1",)]
+        tables = wh.rows("SELECT table_schema || '.' || table_name FROM information_schema.tables")
+        assert not [t for (t,) in tables if "2AB" in str(wh.rows(f"SELECT * FROM {t}"))]
