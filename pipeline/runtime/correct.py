@@ -54,7 +54,7 @@ from pipeline.validate.form import Context, validate_form
 from pipeline.validate.ocr import describe_reading
 
 CORRECTABLE = ("held", "loaded")  # a form out of the warehouse (rejected, superseded, duplicate) is not corrected
-__all__ = ["AdminError", "Correcting", "confirm", "correct", "correcting", "run_correction", "run_undo"]
+__all__ = ["AdminError", "Correcting", "confirm", "correct", "correcting", "run_correction", "run_undo", "undo_any"]
 
 
 class _Preview(Exception):
@@ -502,7 +502,12 @@ def is_correction(warehouse: Warehouse, audit_id: int) -> bool:
     return row is not None and row.action == "correct"
 
 
-def _undo_any(warehouse: Warehouse, audit_id: int, reason: str, actor: str, how: Correcting, dry_run: bool = False):
+def undo_any(
+    warehouse: Warehouse, audit_id: int, reason: str, actor: str, dry_run: bool = False, *, how: Correcting
+) -> str:
+    """Any audited action taken back: a correction by validating the form again without it, the
+    others by pipeline.admin.actions.undo. For run_admin_action (and `coforms undo`, the desk's
+    Undo): functools.partial(undo_any, how=correcting(settings))."""
     if is_correction(warehouse, audit_id):
         return undo_correction(warehouse, audit_id, reason, actor, how, dry_run)
     return undo_status_action(warehouse, audit_id, reason, actor, dry_run)
@@ -510,4 +515,4 @@ def _undo_any(warehouse: Warehouse, audit_id: int, reason: str, actor: str, how:
 
 def run_undo(settings: Settings, audit_id: int, reason: str = "", actor: str | None = None, dry_run: bool = False):
     """`coforms undo`: any audited action taken back, a correction by validating again without it."""
-    return run_correction(settings, _undo_any, audit_id, reason, actor or default_actor(), dry_run=dry_run)
+    return run_correction(settings, undo_any, audit_id, reason, actor or default_actor(), dry_run=dry_run)

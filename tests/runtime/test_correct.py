@@ -291,3 +291,23 @@ def test_a_correction_is_never_undone_by_a_change_of_status_alone(settings):
         undo(wh, audit_id, "", "Admin B")
     assert _line_amount(settings, sid, 1) == Decimal("10.00")
     assert _rows(settings, "SELECT count(*) FROM audit") == [(1,)]
+
+
+def test_undo_any_takes_back_a_correction_and_any_other_action_alike(settings):
+    """What `coforms undo` and the desk's Undo call: functools.partial(undo_any, how=...)."""
+    from functools import partial
+
+    from pipeline.admin.actions import run_admin_action
+    from pipeline.runtime.correct import undo_any
+
+    sid = _held_id(settings)
+    _do(settings, correct, sid, "lines.1.amount", "10.00", "Phoned Tom", "Admin A")
+    with Warehouse(settings.warehouse) as wh:
+        accept(wh, sid, "Paid", "Admin A")
+    undo = partial(undo_any, how=correcting(settings, TODAY))
+    accepted, corrected = (r[0] for r in _rows(settings, "SELECT audit_id FROM audit ORDER BY audit_id DESC"))
+    run_admin_action(settings, undo, accepted, "", "Admin B")
+    assert _status(settings, sid) == "held"
+    run_admin_action(settings, undo, corrected, "", "Admin B")
+    assert _line_amount(settings, sid, 1) is None
+    assert ("invalid_amount", "lines.1.amount") in _open_problems(settings, sid)
