@@ -4,9 +4,11 @@ The file is always found by the submission's SHA-256 in the archive (never by a 
 request). What the page shows depends on the file:
 
 - a PDF, a scan or a photo: its pages as pictures (pypdfium2 for PDF pages, Pillow for pictures).
-  A PDF's table cells are boxed on the picture where a problem names them: the boxes are the
-  cells the PDF reader itself read (its own numbering of tables, rows and columns), so the box
-  is exactly where the problem's location says.
+  The place a problem names is boxed on the picture: the boxes are the cells the reader itself
+  read (its own numbering of tables, rows and columns), so a box is exactly where the problem's
+  location says. A scan is shown as its reader straightened it (turned, deskewed, the table
+  squared), where its boxes are; working that out runs OCR again (seconds a page, once a file).
+  A PDF's pages without text (a scanner's) are shown unboxed.
 - a Word or Excel file (or an old .doc/.xls, an OpenDocument file, through LibreOffice as the run
   does): an HTML rendering of what the reader read, in order: Word's paragraphs and tables, each
   sheet as a grid with its row numbers and column letters. A problem's paragraph or cell is
@@ -35,7 +37,7 @@ MAX_PAGES = 40  # pages shown of one file (a form has a few)
 MAX_SHEET_ROWS = 400  # an Excel sheet's rows shown
 MAX_SHEET_COLUMNS = 40
 MAX_SHOWN_BYTES = 30 * 1024 * 1024  # a form is far smaller; a bigger file is not rendered here
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 MARK_COLOUR = (212, 53, 28)  # GOV.UK red: the box and its number
 
 _SHEET_CELL = re.compile(r"^(?P<sheet>.+)!\$?(?P<col>[A-Z]{1,3})\$?(?P<row>\d+)$")
@@ -128,10 +130,23 @@ def _survey_isolated(data: bytes) -> tuple[Original, list[bytes]]:
     from pipeline.read.isolated import read_isolated
 
     try:
-        kind, original, pictures = read_isolated(survey, data)
+        kind, original, pictures = read_isolated(survey, data, seconds=_seconds_for(data))
     except UnreadableFile as exc:
         return Original("none", note=f"The original cannot be shown: {exc.message}"), []
     return Original(kind=kind, **original), pictures
+
+
+def _seconds_for(data: bytes) -> float:
+    """The time a reading may take: a run's, and a scan's OCR allowance for each page it may hold."""
+    from pipeline.read.isolated import SECONDS
+    from pipeline.read.limits import ReadLimits, ocr_max_pages
+    from pipeline.read.sniff import IMAGE_FORMATS, Format, sniff
+
+    fmt = sniff(data)
+    if fmt not in IMAGE_FORMATS:
+        return SECONDS
+    pages = ocr_max_pages() if fmt in (Format.TIFF, Format.HEIC) else 1
+    return SECONDS + pages * ReadLimits().ocr_page_seconds
 
 
 def survey(data: bytes) -> tuple[str, dict, list[bytes]]:
@@ -186,6 +201,56 @@ def _pdf_cell_boxes(data: bytes) -> dict[str, list[float]]:
 
 
 def _survey_picture(data: bytes) -> tuple[str, dict, list[bytes]]:
+    """A scan's pages as the reader straightened them (turned, deskewed, its table squared), with
+    the box of every cell and line it read: the reader is run again, OCR and all (seconds a page,
+    once per file), with its page cleaning watched (in this child process only). Should that
+    fail, the pictures as they came, unboxed."""
+    from PIL import Image
+
+    from pipeline.read.scan import page as scan_page
+    from pipeline.read.scan import reader
+
+    straightened: dict[int, object] = {}
+    current = {"page": 0}
+    read_page, clean = reader.read_page, scan_page.clean
+
+    def watched_page(image, page_no, doc, table_no):
+        current["page"] = page_no
+        return read_page(image, page_no, doc, table_no)
+
+    def watched_clean(image):
+        cleaned = clean(image)
+        straightened[current["page"]] = cleaned.grey
+        return cleaned
+
+    reader.read_page, scan_page.clean = watched_page, watched_clean
+    try:
+        doc = reader.read_image(data)
+    except Exception:
+        return _pictures_as_they_came(data)
+    pictures, scales = [], {}
+    for number in range(1, max(straightened, default=0) + 1):
+        grey = straightened.get(number)
+        if grey is None:  # not a page (too small to read): nothing to box on it
+            return _pictures_as_they_came(data)
+        image = Image.fromarray(grey)
+        scales[number] = min(1.0, IMAGE_WIDTH / image.width)
+        if scales[number] < 1:
+            size = (IMAGE_WIDTH, round(image.height * scales[number]))
+            image = image.resize(size, Image.Resampling.LANCZOS)
+        pictures.append(_png(image))
+    boxes: dict[str, list[float]] = {}
+    for line in doc.lines:
+        for cell in line.cells:
+            where = cell.location
+            if where.box is not None and where.page in scales:
+                scale = scales[where.page]
+                boxes[str(where)] = [where.page, *(v * scale for v in where.box)]
+    note = "A scan or photo, shown as it was straightened for reading."
+    return "pages", {"pages": len(pictures), "boxes": boxes, "note": note}, pictures
+
+
+def _pictures_as_they_came(data: bytes) -> tuple[str, dict, list[bytes]]:
     from PIL import Image
 
     from pipeline.read.scan.images import decode_pages
@@ -196,8 +261,8 @@ def _survey_picture(data: bytes) -> tuple[str, dict, list[bytes]]:
             page = page.resize((IMAGE_WIDTH, round(page.height * IMAGE_WIDTH / page.width)), Image.Resampling.LANCZOS)
         pictures.append(_png(page))
     note = (
-        "A scan or photo: the places of its problems are not boxed on the picture (they were found on the page "
-        "as straightened for reading); the picture of each doubtful spot is shown with its problem."
+        "A scan or photo: the places of its problems are not boxed on it (it could not be straightened again "
+        "as it was for reading); the picture of each doubtful spot is shown with its problem."
     )
     return "pages", {"pages": len(pictures), "note": note}, pictures
 

@@ -94,11 +94,23 @@ def test_a_file_not_read_as_a_form_is_shown_too(admin):
     assert "This file was not read as a form" in page
 
 
-def test_a_scan_is_shown_as_its_page_picture(admin):
+def test_a_scan_is_shown_straightened_with_the_problem_boxed(admin):
     sid = submission_of("Vouchers September (scanned).png")
     assert "/original/1.png" in admin.get(f"/forms/{sid}").text
     answer = admin.get(f"/forms/{sid}/original/1.png")
-    assert answer.status_code == 200 and Image.open(io.BytesIO(answer.content)).format == "PNG"
+    assert answer.status_code == 200
+    page = Image.open(io.BytesIO(answer.content)).convert("RGB")
+    # row 6 of the lines is not signed ('N/A' in the table's row 7, column 6): its cell is boxed
+    x0, top, x1, bottom = original_of(review_outputs(), _sha256_of(admin, sid)).boxes[
+        "page 1, table 1, row 7, column 6"
+    ][1:]
+    middle_y = round((top + bottom) / 2)
+    assert _is_mark(page.getpixel((round(x0) - 1, middle_y))) and _is_mark(page.getpixel((round(x1) + 1, middle_y)))
+    # the name on row 5 of the lines, just above, is not
+    x0, top, x1, bottom = original_of(review_outputs(), _sha256_of(admin, sid)).boxes[
+        "page 1, table 1, row 6, column 1"
+    ][1:]
+    assert not _is_mark(page.getpixel((round(x0) + 1, round((top + bottom) / 2))))
 
 
 def test_the_rendering_is_worked_out_once_and_kept(admin):
