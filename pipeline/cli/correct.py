@@ -18,7 +18,8 @@ from pipeline.cli.app import OutputsOption, command, configure_logging, out, set
 Field = Annotated[
     str,
     typer.Argument(
-        help="The value's field, as the exceptions name it: e.g. date, project_name, lines.3.amount, total."
+        help="The value's field, as the exceptions name it: e.g. date, lines.3.amount, total, age_band, "
+        "relationships.1."
     ),
 ]
 
@@ -43,7 +44,13 @@ def _correction(outputs, dry_run: bool, action, *args) -> None:
 def correct(
     submission_id: int,
     field: Field,
-    value: Annotated[str, typer.Argument(help="The value as it should read, e.g. 10.00 or 12/05/2025.")],
+    value: Annotated[
+        str,
+        typer.Argument(
+            help="The value as it should read, e.g. 10.00 or 12/05/2025; for ticked boxes the answer, e.g. 25-34 "
+            "(several separated by ';')."
+        ),
+    ],
     reason: Reason,
     by: By = None,
     dry_run: DryRun = False,

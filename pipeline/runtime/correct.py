@@ -20,6 +20,10 @@ one amount. The kept reading is exactly what the run validated, for every format
 before the readings were kept (schema 0006) are read again from the archive when they are typed
 files; a scan among them cannot be corrected here (the admin accepts, rejects, or asks again).
 
+An answer given by ticking boxes (a monitoring question, an evaluation statement) is corrected
+with the answer the paper means, in the form's own words ("25-34", "Strongly agree"; several
+separated by ';' where several may be ticked): the boxes read are replaced by it.
+
 Confirming an OCR reading (a value held `ocr_unconfirmed`) is a correction whose value is the
 reading: the admin has looked at the picture, so the value is taken as trusted (it is no longer
 OCR's to check), and its readings stay on record in value_sources.
@@ -40,9 +44,9 @@ from pathlib import Path
 from pipeline.admin.actions import AdminError, default_actor, run_admin_action
 from pipeline.admin.actions import undo as undo_status_action
 from pipeline.admin.effects import Effect, snapshot
-from pipeline.document import HANDWRITTEN
-from pipeline.forms.raw import RawForm, RawValue
-from pipeline.forms.spec import FormSpec, all_specs
+from pipeline.document import HANDWRITTEN, Location
+from pipeline.forms.raw import RawChoice, RawForm, RawValue, Tick
+from pipeline.forms.spec import FormSpec, Option, all_specs
 from pipeline.forms.where import where_in_words
 from pipeline.history.decide import decide
 from pipeline.intake.archive import archive_path
@@ -167,12 +171,6 @@ def _slot(raw: RawForm, spec: FormSpec, path: str) -> tuple[dict[str, RawValue] 
     """Where a value lives in the reading: (the dict holding it, its key); (None, 'total') for a
     voucher sheet's total. AdminError in words for a path the form does not have."""
     parts = path.split(".")
-    choices = {q.name for q in spec.questions} | {p.name for p in spec.principles} | {"themes", "statements"}
-    if parts[0] in choices:
-        raise AdminError(
-            f"'{path}' is answered by ticking boxes, which cannot be corrected here: accept or reject the form, "
-            "or ask the sender for a corrected form."
-        )
     if len(parts) == 1 and parts[0] in {f.name for f in spec.header} | {s.name for s in spec.sections}:
         return raw.fields, parts[0]
     if len(parts) == 1 and parts[0] == "total" and spec.columns:
@@ -197,9 +195,50 @@ def _put(raw: RawForm, holder: dict[str, RawValue] | None, key: str, value: RawV
         raw.unsure_marks = [m for m in raw.unsure_marks if m.location != value.location]
 
 
+def _choice_options(spec: FormSpec, path: str) -> tuple[tuple[Option, ...], bool] | None:
+    """The answers of a question answered by ticking boxes, and whether several may be ticked."""
+    for question in spec.questions:
+        if question.name == path:
+            return spec.question_options(question), question.multiple
+    name, _, number = path.partition(".")
+    if number in ("1", "2") and any(p.name == name for p in spec.principles):
+        return spec.likert_options, False
+    return None
+
+
+def _same_words(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _apply_choice(raw: RawForm, path: str, after: str | None, options: tuple[Option, ...], multiple: bool) -> RawValue:
+    """The boxes the admin says are ticked (`after`: the answer, or answers split by ';'), in
+    place of those read; the answer it replaces, as text."""
+    found = raw.choices.get(path)
+    location = found.location if found is not None else None
+    before = RawValue("; ".join(t.option for t in found.ticks) if found is not None else "", location)
+    if after is None:
+        raise AdminError(
+            f"'{path}' is answered by ticking boxes, so there is no reading to confirm: correct it with the "
+            "answer the paper shows."
+        )
+    chosen = []
+    for wanted in [w for w in (after.split(";") if multiple else [after]) if w.strip()]:
+        option = next((o for o in options if any(_same_words(wanted, label) for label in o.labels)), None)
+        if option is None:
+            answers = "; ".join(o.value for o in options)
+            raise AdminError(f"'{wanted.strip()}' is not an answer to '{path}'. The answers are: {answers}.")
+        chosen.append(option.value)
+    ticks = [Tick(value, location or Location()) for value in dict.fromkeys(chosen)]
+    raw.choices[path] = RawChoice(ticks, location, found.options_seen if found is not None else 0)
+    return before
+
+
 def _apply(raw: RawForm, spec: FormSpec, path: str, after: str | None) -> RawValue | None:
     """Put one correction (`after`), or a confirmation (`after` None), into the reading; the value
     it replaces. A value keyed in or confirmed is the admin's: no longer OCR's to check."""
+    choice = _choice_options(spec, path)
+    if choice is not None:
+        return _apply_choice(raw, path, after, *choice)
     holder, key = _slot(raw, spec, path)
     found = _get(raw, holder, key)
     if after is None:

@@ -311,3 +311,47 @@ def test_undo_any_takes_back_a_correction_and_any_other_action_alike(settings):
     run_admin_action(settings, undo, corrected, "", "Admin B")
     assert _line_amount(settings, sid, 1) is None
     assert ("invalid_amount", "lines.1.amount") in _open_problems(settings, sid)
+
+
+# ---------------------------------------------------------------- answers given by ticking boxes
+
+
+@pytest.fixture
+def recorded_form(settings):
+    """Record one golden form (parsed as a run would) in the test's warehouse; its submission id."""
+
+    def record(name: str) -> int:
+        data = (GOLDEN / name).read_bytes()
+        parsed = parse_file(data, Context(today=TODAY))
+        with Warehouse(settings.warehouse) as wh:
+            return decide_and_record(
+                wh, Provenance(Path(name).name), hashlib.sha256(data).hexdigest(), parsed
+            ).submission_id
+
+    return record
+
+
+def test_a_question_with_two_boxes_ticked_is_corrected_to_the_answer_the_paper_means(settings, recorded_form):
+    sid = recorded_form("monitoring/bad_two_ages.docx")
+    assert _status(settings, sid) == "held"
+    said = _do(settings, correct, sid, "age_band", "25-34", "Phoned: 25-34", "Admin A")
+    assert "held -> loaded" in said
+    assert _rows(settings, "SELECT age_band FROM monitoring WHERE submission_id = :id", id=sid) == [("25-34",)]
+
+
+def test_an_answer_the_question_does_not_offer_is_refused_naming_the_answers(settings, recorded_form):
+    sid = recorded_form("monitoring/bad_two_ages.docx")
+    with pytest.raises(AdminError, match=r"'Twenty' is not an answer to 'age_band'\. The answers are: Under 18; 18-24"):
+        _do(settings, correct, sid, "age_band", "Twenty", "why", "Admin A")
+
+
+def test_an_unanswered_statement_is_answered_and_its_warning_goes(settings, recorded_form):
+    sid = recorded_form("evaluation/bad_not_answered.docx")
+    said = _do(settings, correct, sid, "accessibility.1", "strongly agree", "Phoned the resident", "Admin A")
+    assert "not_answered" in said.split("Problems that go")[1]
+    assert _rows(
+        settings,
+        "SELECT score FROM evaluation_scores WHERE submission_id = :id AND principle = 'accessibility' "
+        "AND statement_no = 1",
+        id=sid,
+    ) == [(5,)]
