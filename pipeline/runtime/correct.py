@@ -43,7 +43,7 @@ from pathlib import Path
 
 from pipeline.admin.actions import AdminError, default_actor, run_admin_action
 from pipeline.admin.actions import undo as undo_status_action
-from pipeline.admin.effects import Effect, snapshot
+from pipeline.admin.effects import Effect, Snapshot, snapshot
 from pipeline.document import HANDWRITTEN, Location
 from pipeline.forms.raw import RawChoice, RawForm, RawValue, Tick
 from pipeline.forms.spec import FormSpec, Option, all_specs
@@ -349,7 +349,7 @@ def _rerecord(
     reason: str,
     dry_run: bool,
     headline: str,
-    kept: list[tuple[str, str | None, str, bool]] = (),
+    kept: Iterable[tuple[str, str | None, str, bool]] = (),
     undoes: int | None = None,
 ) -> str:
     """Write the form as validated again (in one transaction, rolled back for a dry run), and say
@@ -369,7 +369,7 @@ def _rerecord(
                 undoes=undoes,
             )
             after = snapshot(warehouse, [sub.submission_id])
-            lines = [headline, *_describe(sub.form_type, before, after), *redone.notes]
+            lines = [headline, *_describe(before, after), *redone.notes]
             if dry_run:
                 raise _Preview
     except _Preview:
@@ -389,7 +389,7 @@ def _rerecord(
     return "\n".join([*lines, f"Done (action {audit_id}). {then}"])
 
 
-def _describe(form_type: str | None, before, after) -> list[str]:
+def _describe(before: Snapshot, after: Snapshot) -> list[str]:
     """Status and £ as every action says them (pipeline.admin.effects), then the problems that go,
     stay and come (a problem found again keeps its number in the warehouse)."""
     quiet = Effect(dataclasses.replace(before, open_problems={}), dataclasses.replace(after, open_problems={}))
