@@ -156,3 +156,29 @@ def test_a_run_holding_the_lock_is_said_plainly(app, admin, web_settings):
     with exclusive_run(web_settings.outputs, 0):
         answer = _post(admin, sid, **fields)
     assert answer.status_code == 503 and "A run is loading forms" in answer.text
+
+
+def test_a_scans_reading_is_confirmed_from_the_desk_and_the_form_loads(admin, web_settings):
+    import hashlib
+
+    from pipeline.forms.spec import all_specs
+    from pipeline.history.decide import decide_and_record
+    from pipeline.records import ParsedFile, Provenance
+    from pipeline.runtime.parse import parse_file
+    from pipeline.validate.form import Context, validate_form
+    from tests.conftest import TODAY
+    from tests.runtime.test_correct import CLEAN_SHEET, _as_scanned
+
+    ctx = Context(today=TODAY)
+    raw = _as_scanned(parse_file(CLEAN_SHEET.read_bytes(), ctx).raw, "lines.2.amount", "£28.00")
+    validated = validate_form(raw, all_specs()["voucher"], ctx, "ocr-crops/x")
+    parsed = ParsedFile("voucher", validated.model, validated.problems, [], validated.locations, "scan",
+                        readings=validated.readings, raw=raw)  # fmt: skip
+    with Warehouse(web_settings.warehouse) as wh:
+        sid = decide_and_record(wh, Provenance("scan.png"), hashlib.sha256(b"scan").hexdigest(), parsed).submission_id
+    fields = {**_form(admin, sid), "field": "lines.2.amount", "reason": "The picture shows 20"}
+    preview = admin.post(f"/forms/{sid}/confirm", data=fields)
+    assert preview.status_code == 200 and "confirmed as what the scan shows" in preview.text
+    done = admin.post(f"/forms/{sid}/confirm", data={**fields, "step": "confirm"})
+    assert done.status_code == 200, done.text
+    assert _rows(web_settings, f"SELECT status FROM submissions WHERE submission_id = {sid}") == [("loaded",)]
