@@ -37,7 +37,7 @@ MAX_PAGES = 40  # pages shown of one file (a form has a few)
 MAX_SHEET_ROWS = 400  # an Excel sheet's rows shown
 MAX_SHEET_COLUMNS = 40
 MAX_SHOWN_BYTES = 30 * 1024 * 1024  # a form is far smaller; a bigger file is not rendered here
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 MARK_COLOUR = (212, 53, 28)  # GOV.UK red: the box and its number
 
 _SHEET_CELL = re.compile(r"^(?P<sheet>.+)!\$?(?P<col>[A-Z]{1,3})\$?(?P<row>\d+)$")
@@ -296,8 +296,9 @@ def _add_row(blocks: list[dict], line) -> None:
     if not blocks or blocks[-1]["type"] != "table" or blocks[-1]["no"] != first.table:
         blocks.append({"type": "table", "no": first.table, "rows": [], "columns": 0})
     table = blocks[-1]
-    by_col = {c.location.col: c.text for c in line.cells if c.location.col}
-    table["columns"] = max(table["columns"], max(by_col, default=0))
+    # keys as text: the rendering is kept as JSON, whose keys are text
+    by_col = {str(c.location.col): c.text for c in line.cells if c.location.col}
+    table["columns"] = max(table["columns"], max((int(col) for col in by_col), default=0))
     table["rows"].append({"no": first.row, "cells": by_col})
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 
 import numpy
 import pytest
@@ -81,11 +82,14 @@ def test_an_excel_sheet_is_a_grid_with_the_problem_cell_marked(admin):
     assert re.search(r'<th scope="row" class="govuk-table__header app-sheet__heading">10</th>', page)
 
 
-def test_a_word_table_cell_is_marked(admin):
-    page = admin.get(f"/forms/{submission_of('Vouchers workshop 3.docx')}").text
-    cell = re.search(r'<td class="govuk-table__cell app-mark" id="place-1">(.*?)</td>', page, re.S)
-    assert cell and "Problem 1" in cell.group(1) and "£ten" in cell.group(1)
-    assert "Project Name: Carers Week Co-design Group" in page  # the paragraphs too, in order
+def test_a_word_table_cell_is_marked_when_worked_out_and_when_kept(admin):
+    sid = submission_of("Vouchers workshop 3.docx")
+    shutil.rmtree(cache_dir(review_outputs(), _sha256_of(admin, sid)), ignore_errors=True)
+    for _ in ("worked out", "kept"):
+        page = admin.get(f"/forms/{sid}").text
+        cell = re.search(r'<td class="govuk-table__cell app-mark" id="place-1">(.*?)</td>', page, re.S)
+        assert cell and "Problem 1" in cell.group(1) and "£ten" in cell.group(1)
+        assert "Project Name: Carers Week Co-design Group" in page  # the paragraphs too, in order
 
 
 def test_a_file_not_read_as_a_form_is_shown_too(admin):
