@@ -16,6 +16,7 @@ from pipeline.store.lock import exclusive_run
 from pipeline.store.warehouse import Warehouse
 from pipeline.web import corrections
 from tests.conftest import GOLDEN
+from tests.web.browser import needs_chromium
 from tests.web.conftest import csrf_of, signed_in
 
 HELD = GOLDEN / "voucher" / "bad_amount_cap_unsigned_unit.docx"  # '£ten' in row 1
@@ -182,3 +183,33 @@ def test_a_scans_reading_is_confirmed_from_the_desk_and_the_form_loads(admin, we
     done = admin.post(f"/forms/{sid}/confirm", data={**fields, "step": "confirm"})
     assert done.status_code == 200, done.text
     assert _rows(web_settings, f"SELECT status FROM submissions WHERE submission_id = {sid}") == [("loaded",)]
+
+
+@needs_chromium
+def test_in_chromium_a_correction_is_made_with_the_keyboard_and_its_pages_pass_axe(app, web_settings):
+    from tests.web.browser import chromium, serious_violations, serving, sign_in
+    from tests.web.conftest import PASSWORD
+
+    sid = _sid(web_settings)
+    with serving(app) as base_url, chromium() as browser:
+        page = browser.new_page()
+        sign_in(page, base_url, "admin-user", PASSWORD)
+        page.goto(f"{base_url}/forms/{sid}")
+        opener = page.locator("summary", has_text="Correct row 1, amount")
+        opener.focus()
+        page.keyboard.press("Enter")  # a <details>: opened from the keyboard, no script
+        page.get_by_label("New value for row 1, amount").fill("10.00")
+        page.get_by_role("button", name="Check the correction of row 1, amount").press("Enter")
+        page.wait_for_load_state()
+        assert "There is a problem" in page.content()  # the reason was left out: asked again
+        assert serious_violations(page) == []
+        page.get_by_label("Why (kept with the correction)").fill("Phoned Tom")
+        page.get_by_role("button", name="Check the correction").press("Enter")
+        page.wait_for_load_state()
+        assert "Nothing has been changed yet" in page.content()
+        assert serious_violations(page) == []
+        page.get_by_role("button", name="Confirm: correct the value").press("Enter")
+        page.wait_for_load_state()
+        assert "corrected" in page.locator("h1").inner_text()
+        assert serious_violations(page) == []
+    assert _rows(web_settings, "SELECT after, actor FROM value_corrections") == [("10.00", "admin-user")]
