@@ -198,6 +198,7 @@ def test_in_chromium_a_correction_is_made_with_the_keyboard_and_its_pages_pass_a
         opener = page.locator("summary", has_text="Correct row 1, amount")
         opener.focus()
         page.keyboard.press("Enter")  # a <details>: opened from the keyboard, no script
+        assert serious_violations(page) == []  # the form page with a correction open
         page.get_by_label("New value for row 1, amount").fill("10.00")
         page.get_by_role("button", name="Check the correction of row 1, amount").press("Enter")
         page.wait_for_load_state()
