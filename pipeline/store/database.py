@@ -64,9 +64,14 @@ def make_engine(url: str, read_only: bool = False) -> Engine:
 
 
 def is_lock_error(exc: BaseException) -> bool:
-    """DuckDB's 'Could not set lock on file': a run has the warehouse open."""
+    """DuckDB's 'Could not set lock on file': a run has the warehouse open. Or, within one process
+    (the review desk), 'different configuration': the file is open read-only for a page while an
+    action opens it to write, or the other way round; either way, someone else has it now."""
     original = getattr(exc, "orig", exc)
-    return type(original).__name__ == "IOException" and "lock" in str(original).lower()
+    kind, text = type(original).__name__, str(original).lower()
+    if kind == "IOException" and "lock" in text:
+        return True
+    return kind == "ConnectionException" and "different configuration" in text
 
 
 def exists(url: str) -> bool:

@@ -11,7 +11,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from pipeline.settings import Settings
-from pipeline.web import decide, finance, form_page, oidc, queue, signin, summary
+from pipeline.web import corrections, decide, finance, form_page, oidc, queue, replies, signin, summary
 from pipeline.web.accounts import Accounts
 from pipeline.web.data import NoWarehouse, RunGoing
 from pipeline.web.guard import BadFormPost, NotAllowed, SignInNeeded
@@ -32,7 +32,9 @@ def create_app(settings: Settings) -> Starlette:
             *queue.routes,
             *form_page.routes,
             *decide.routes,
+            *corrections.routes,
             *finance.routes,
+            *replies.routes,
             *summary.routes,
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
