@@ -97,6 +97,16 @@ POSTS: dict[str, tuple[str, dict[str, str], frozenset[Role]]] = {
     ),
     "/actions/{audit_id:int}/undo": ("/actions/{audit}/undo", {"reason": "test"}, frozenset({ADMIN})),
     "/actions/{audit_id:int}/undo/confirm": ("/actions/{audit}/undo/confirm", {"reason": "test"}, frozenset({ADMIN})),
+    "/forms/{submission_id:int}/correct": (
+        "/forms/{held}/correct",
+        {"field": "lines.1.amount", "value": "20.00", "reason": "test", "version": "{version}", "step": "confirm"},
+        frozenset({ADMIN}),
+    ),
+    "/forms/{submission_id:int}/confirm": (
+        "/forms/{held}/confirm",
+        {"field": "lines.1.amount", "reason": "test", "version": "{version}", "step": "confirm"},
+        frozenset({ADMIN}),
+    ),
     "/replies/{name}": ("/replies/x", {"body": "test"}, frozenset({ADMIN})),
     "/replies/{name}/send": ("/replies/x/send", {}, frozenset({ADMIN})),
 }
