@@ -14,7 +14,6 @@ from pipeline.runtime.run import run_pipeline
 from pipeline.settings import Settings
 from pipeline.store.lock import exclusive_run
 from pipeline.store.warehouse import Warehouse
-from pipeline.web import corrections
 from tests.conftest import GOLDEN
 from tests.web.browser import needs_chromium
 from tests.web.conftest import csrf_of, signed_in
@@ -34,10 +33,7 @@ def recorded(tmp_path_factory) -> Path:
 @pytest.fixture
 def app(recorded, web_outputs, request):
     shutil.copytree(recorded, web_outputs, dirs_exist_ok=True)
-    app = request.getfixturevalue("web_app")
-    if not any(getattr(r, "path", "") == "/forms/{submission_id:int}/correct" for r in app.router.routes):
-        app.router.routes[0:0] = corrections.routes  # until pipeline/web/app.py mounts them
-    return app
+    return request.getfixturevalue("web_app")
 
 
 @pytest.fixture
