@@ -40,6 +40,16 @@ class Location:
     # In a scan: the spot's pixel box (left, top, right, bottom) on the page as straightened.
     box: tuple[int, int, int, int] | None = field(default=None, compare=False)
 
+    def in_column(self, col: int) -> Location | None:
+        """The same row's cell in column `col` (0-based, as Cell.col): where a blank cell of a table
+        row is, which no reader writes down (None where the place is not a table cell)."""
+        if self.sheet is not None and self.cell:
+            row = self.cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            return Location(sheet=self.sheet, cell=f"{_column_letters(col + 1)}{row}")
+        if self.table is not None and self.row is not None:
+            return Location(page=self.page, table=self.table, row=self.row, col=col + 1)
+        return None
+
     def __str__(self) -> str:
         if self.sheet is not None:
             return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
@@ -51,6 +61,15 @@ class Location:
         elif self.paragraph is not None:
             parts.append(f"paragraph {self.paragraph}")
         return ", ".join(parts) or "document"
+
+
+def _column_letters(n: int) -> str:
+    """Excel's letters for the n-th column (1 -> A, 27 -> AA)."""
+    letters = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 @dataclass(frozen=True)

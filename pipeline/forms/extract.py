@@ -452,7 +452,13 @@ def _extract_table(spec: FormSpec, lines: list[Line], form: RawForm) -> int:
             if name and name not in cells:
                 cells[name] = _cell_value(c, c.text.strip())
         if any(not v.is_blank for v in cells.values()):
-            form.rows.append(RawRow(len(form.rows) + 1, cells, line.location))
+            first = line.cells[0].location
+            blank_places = {
+                name: place
+                for col, name in sorted(columns.items(), reverse=True)  # a merged heading: its first column wins
+                if name not in cells and (place := first.in_column(col)) is not None
+            }
+            form.rows.append(RawRow(len(form.rows) + 1, cells, line.location, blank_places))
     return header_no
 
 

@@ -56,6 +56,9 @@ class RawRow:
     row_no: int  # 1-based among the data rows of the table
     cells: dict[str, RawValue]
     location: Location
+    # where the row's blank cells are, by column (no reader keeps a blank cell): a problem about
+    # one ("not signed") points at its own cell, not at the row's first
+    blank_places: dict[str, Location] = field(default_factory=dict)
 
 
 @dataclass

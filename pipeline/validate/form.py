@@ -48,6 +48,7 @@ class _Collector:
         self.problems: list[Problem] = []
         self.failed: set[str] = set()
         self.locations: dict[str, Any] = {}
+        self.blank_places: dict[str, Any] = {}  # blank table cells: where a problem about one points
         self.values: dict[str, str] = {}
         for name, value in raw.fields.items():
             self.locations[name] = value.location
@@ -66,6 +67,8 @@ class _Collector:
     ) -> None:
         if value is None and field_path is not None:
             value = self.values.get(field_path) or None
+        if location is None and field_path is not None:
+            location = self.blank_places.get(field_path)
         path = field_path
         while location is None and path:  # a blank cell has no place of its own: use its row's
             location = self.locations.get(path)
@@ -290,6 +293,8 @@ def _validate_voucher(spec: FormSpec, raw: RawForm, ctx: Context, out: _Collecto
         for name, cell in row.cells.items():
             out.locations[f"{prefix}.{name}"] = cell.location
             out.values[f"{prefix}.{name}"] = cell.text
+        for name, place in row.blank_places.items():
+            out.blank_places[f"{prefix}.{name}"] = place
         data: dict[str, object] = {"line_no": row.row_no}
         data.update({c.field: _model_input(c.type, row.cells.get(c.name)) for c in spec.columns})
         before = len(out.problems)
