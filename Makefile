@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup bytecode fixtures serve prefect-server clean bench
+.PHONY: run test setup bytecode fixtures serve prefect-server clean bench web
 
 run: $(STAMP) bytecode  ## process inbox/ into outputs/ once
 	$(BIN)/coforms run
@@ -36,6 +36,9 @@ prefect-server: $(STAMP)  ## a local Prefect server for `make serve`
 
 serve: $(STAMP)  ## run on the schedule (start `make prefect-server` first, in another terminal)
 	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/coforms serve
+
+web: $(STAMP) bytecode  ## the review desk on http://127.0.0.1:8080/ (add an account first: coforms users add NAME --role admin)
+	$(BIN)/coforms web
 
 bench: $(STAMP) bytecode  ## 1,000 mixed forms, the floor, and reruns over a 10,000-form archive (needs LibreOffice)
 	$(BIN)/python -m bench.run

@@ -11,6 +11,8 @@ database per run. --dask also times the 1,000 forms parsed on a local Dask clust
 scheduler and one single-threaded worker per core, as separate processes) and checks the rows.
 Then the scan figures (bench/scans.py: the committed golden scans and --scans more generated,
 read against their truth; --scans 0 reads only the committed ones, --no-scans skips them).
+Then the review desk's server time per page over 10,000 forms and 20,000 open exceptions
+(bench/web.py; --no-web skips it; `python -m bench.web --backend postgresql` for PostgreSQL).
 """
 
 from __future__ import annotations
@@ -223,6 +225,7 @@ def main() -> None:
     parser.add_argument("--dask", action="store_true", help="also the 1,000 forms parsed on a local Dask cluster")
     parser.add_argument("--scans", type=int, default=36, help="scans generated beside the committed golden scans")
     parser.add_argument("--no-scans", action="store_true", help="skip the scan figures")
+    parser.add_argument("--no-web", action="store_true", help="skip the review desk's page times")
     args = parser.parse_args()
     if args.backend == "postgresql":
         from tests.postgres import throwaway_postgres
@@ -237,6 +240,11 @@ def main() -> None:
 
         print(f"scans: the golden scans and {args.scans} more, read against their truth ...", flush=True)
         scans.report(scans.run(args.scans))
+    if not args.no_web:
+        from bench import web
+
+        print("review desk: server time per page, 10,000 forms and 20,000 open exceptions ...", flush=True)
+        web.report(web.run(10_000, 20_000, args.repeat * 5), "duckdb")
 
 
 def bench(args: argparse.Namespace) -> None:

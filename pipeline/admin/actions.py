@@ -57,7 +57,8 @@ def _undo_hint(warehouse: Warehouse, submission_id: int) -> str:
         "WHERE a.submission_id = :id AND a.can_undo AND a.new_status = s.status",
         id=submission_id,
     )
-    return f" To take back that {row.action}: coforms undo {row.audit_id}" if row else ""
+    action = {"correct": "correction", "confirm": "confirmation"}.get(row.action, row.action) if row else ""
+    return f" To take back that {action}: coforms undo {row.audit_id}" if row else ""
 
 
 def _carry_out(

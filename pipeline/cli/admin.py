@@ -88,10 +88,14 @@ def undo(
     outputs: OutputsOption = None,
 ) -> None:
     """Put a submission back as it was before audited action ACTION_ID (accept, reject, supersede,
-    or a correction the pipeline linked): its status, and the exceptions that action resolved are
-    open again. The latest action on a submission is undone first; the audit view's can_undo
-    column lists the actions that can be undone now."""
-    from pipeline.admin.actions import default_actor
-    from pipeline.admin.actions import undo as undo_action
+    a correction of a value, or a correction the pipeline linked): its status and values, and the
+    exceptions that action resolved are open again. The latest action on a submission is undone
+    first; the audit view's can_undo column lists the actions that can be undone now."""
+    import functools
 
+    from pipeline.admin.actions import default_actor
+    from pipeline.runtime.correct import correcting, undo_any
+
+    # a correction is taken back by validating the form again without it; the others by their status
+    undo_action = functools.partial(undo_any, how=correcting(settings_for(outputs=outputs)))
     _admin(outputs, dry_run, undo_action, action_id, reason, by or default_actor())

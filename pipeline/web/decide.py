@@ -10,6 +10,7 @@ or a run changed it meanwhile, nothing is done and the page says to look again."
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from starlette.routing import Route
 
 from pipeline.admin import actions
 from pipeline.admin.actions import ActionDoneReportsNot, AdminError, ChangedMeanwhile, run_admin_action
+from pipeline.runtime.correct import correcting, undo_any
 from pipeline.settings import Settings
 from pipeline.store.database import WarehouseBusy
 from pipeline.store.lock import RunInProgress
@@ -461,7 +463,9 @@ async def undo_preview(request: Request) -> Response:
     submission_id = _submission_of_action(request, audit_id)
     reason = _reason(fields)
     try:
-        outcome = await _run(request, submission_id, actions.undo, audit_id, reason, user.name, dry_run=True, undo=True)
+        outcome = await _run(
+            request, submission_id, _undoing(request), audit_id, reason, user.name, dry_run=True, undo=True
+        )
     except Refused as refused:
         return refused.response
     return render(
@@ -486,11 +490,17 @@ async def undo_confirm(request: Request) -> Response:
     submission_id = _submission_of_action(request, audit_id)
     try:
         outcome = await _run(
-            request, submission_id, actions.undo, audit_id, _reason(fields), user.name, dry_run=False, undo=True
+            request, submission_id, _undoing(request), audit_id, _reason(fields), user.name, dry_run=False, undo=True
         )
     except Refused as refused:
         return refused.response
     return _done(request, f"Action {audit_id} undone", submission_id, outcome)
+
+
+def _undoing(request: Request) -> Callable:
+    """Undo of any audited action, as `coforms undo` does it: a correction of a value by validating
+    the form again without it (pipeline.runtime.correct), the others by their status."""
+    return functools.partial(undo_any, how=correcting(request.app.state.settings))
 
 
 routes = [

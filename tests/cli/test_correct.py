@@ -77,3 +77,15 @@ def test_confirm_of_a_typed_value_is_refused(held_run):
     result = runner.invoke(app, ["confirm", str(_held_id(held_run)), "lines.2.amount", "--reason", "I looked"])
     assert result.exit_code == 1
     assert "not read from a scan" in result.output
+
+
+def test_coforms_undo_takes_a_correction_back_and_the_value_is_as_the_sender_wrote_it(held_run):
+    sid = _held_id(held_run)
+    done = runner.invoke(app, ["correct", str(sid), "lines.1.amount", "10.00", "--reason", "Phoned Tom"])
+    assert done.exit_code == 0, done.output
+    (action,) = query_warehouse(held_run, "SELECT max(audit_id) FROM audit")[0]
+    undone = runner.invoke(app, ["undo", str(action), "--reason", "wrong line"])
+    assert undone.exit_code == 0, undone.output
+    assert query_warehouse(held_run, f"SELECT status FROM submissions WHERE submission_id = {sid}") == [("held",)]
+    codes = query_warehouse(held_run, f"SELECT code FROM exceptions WHERE submission_id = {sid} AND state = 'open'")
+    assert ("invalid_amount",) in codes  # '£ten' again, as the sender wrote it
