@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import sys
 import time
 from pathlib import Path
@@ -51,10 +52,13 @@ def test_the_password_is_asked_twice_and_never_shown_on_the_terminal(workdir):
         os.execve(COFORMS, [COFORMS, "users", "add", "bo", "--role", "finance"], env)
     seen = b""
     for answer in (SECRET, SECRET):
-        seen += _read_until(leader, b":")
+        # click prints "Password:" and getpass then turns the echo off and writes the space after it:
+        # answering before that space would be typing ahead, which the terminal echoes and getpass's
+        # flush throws away (the command would then wait for ever)
+        seen += _read_until(leader, b": ", strip=False)
         os.write(leader, answer.encode() + b"\n")
     seen += _read_until(leader, b"finance).")
-    _, status = os.waitpid(pid, 0)
+    status = _wait_for(pid)
     os.close(leader)
     assert os.waitstatus_to_exitcode(status) == 0, seen
     text = seen.decode(errors="replace")
@@ -63,9 +67,21 @@ def test_the_password_is_asked_twice_and_never_shown_on_the_terminal(workdir):
     assert _accounts(outputs).check_password("bo", SECRET).role == Role.FINANCE
 
 
-def _read_until(fd: int, end: bytes, timeout: float = 60) -> bytes:
+def _wait_for(pid: int, timeout: float = 60) -> int:
+    """The child's wait status; a child still running after `timeout` is killed (a test never hangs)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    return os.waitpid(pid, 0)[1]
+
+
+def _read_until(fd: int, end: bytes, timeout: float = 60, strip: bool = True) -> bytes:
     got, deadline = b"", time.monotonic() + timeout
-    while not got.rstrip().endswith(end) and time.monotonic() < deadline:
+    while not (got.rstrip() if strip else got).endswith(end) and time.monotonic() < deadline:
         ready, _, _ = select.select([fd], [], [], 1)
         if ready:
             try:
