@@ -91,6 +91,35 @@ class Settings(BaseSettings):
     imap_ca_file: Path | None = Field(None, description="CA bundle for a server with a private certificate.")
     imap_timeout: float = 60.0
 
+    # Microsoft 365: where basic-auth IMAP is switched off, coforms signs in as an app registration
+    # (OAuth2 client credentials) and fetches a fresh access token whenever the last one expires.
+    mail_source: Literal["imap", "graph"] = Field(
+        "imap", description="How mail is fetched: IMAP (imap_* settings), or the Microsoft Graph mail API."
+    )
+    imap_auth: Literal["password", "token", "m365"] = Field(
+        "password",
+        description="IMAP login: 'password' (imap_password), 'token' (a fixed imap_oauth2_token), or "
+        "'m365' (XOAUTH2 with tokens from Microsoft 365, settings m365_*).",
+    )
+    m365_tenant_id: str | None = Field(None, description="The council's Microsoft Entra tenant (directory) id.")
+    m365_client_id: str | None = Field(None, description="The app registration's application (client) id.")
+    m365_client_secret: SecretStr | None = Field(None, description="Its client secret (never logged).")
+    m365_certificate: Path | None = Field(
+        None, description="Or its certificate: a PEM file holding the private key and the certificate."
+    )
+    m365_authority: str = Field(
+        "https://login.microsoftonline.com", description="Where tokens come from (change only for a national cloud)."
+    )
+    m365_ca_file: Path | None = Field(
+        None, description="CA bundle for a token or Graph server with a private certificate."
+    )
+    graph_url: str = Field(
+        "https://graph.microsoft.com/v1.0", description="The Microsoft Graph API (mail_source graph)."
+    )
+    graph_mailbox: str | None = Field(
+        None, description="The co-production mailbox's address for Graph (default: imap_user)."
+    )
+
     # Replies to senders whose forms have problems: drafts always, sending only when switched on.
     reply_from: str = Field("coproduction@camden.gov.uk", description="The From address of replies.")
     send_replies: bool = Field(False, description="Send the reply drafts by SMTP (off: drafts only).")
@@ -118,6 +147,20 @@ class Settings(BaseSettings):
     # as UK public bodies' statistical disclosure control does (0 is shown: nobody to identify).
     small_number_threshold: int = Field(
         5, ge=1, description="Counts of people from monitoring forms below this are shown as 'fewer than N'."
+    )
+
+    # Data protection (`coforms retention`): how long each kind of personal data is kept. Unset: kept.
+    retention_originals_months: int | None = Field(
+        24, ge=1, description="Emailed files and scans (the archive of originals) are deleted this long after loading."
+    )
+    retention_names_years: int | None = Field(
+        6,
+        ge=1,
+        description="Residents' names on voucher lines (and in the forms' kept readings) are replaced by a stable "
+        "pseudonym this long after loading; amounts and totals stay.",
+    )
+    retention_free_text_months: int | None = Field(
+        None, ge=1, description="Free-text answers (feedback, comments) are cleared this long after loading."
     )
 
     # Who takes part vs the borough (summary.html): % of adult residents in each group. The

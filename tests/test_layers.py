@@ -10,7 +10,21 @@ from pathlib import Path
 import pytest
 
 PIPELINE = Path(__file__).resolve().parents[1] / "pipeline"
-ORDER = ["read", "forms", "validate", "intake", "store", "history", "reports", "admin", "runtime", "web"]
+ORDER = [
+    "read",
+    "forms",
+    "validate",
+    "intake",
+    "store",
+    "history",
+    "reports",
+    "admin",
+    "runtime",
+    "privacy",
+    "backup",
+    "doctor",
+    "web",
+]
 FOUNDATION = ["records", "problems", "document", "settings", "files", "workspace", "children", "crash"]
 
 

@@ -1,0 +1,1 @@
+"""A consistent copy of a deployment's data, and putting it back."""

@@ -1,0 +1,1 @@
+"""Checks of a deployment, each saying plainly what to fix."""

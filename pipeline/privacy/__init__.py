@@ -1,0 +1,1 @@
+"""Data protection: retention of personal data, subject access, erasure."""
