@@ -41,6 +41,11 @@ def plain_message(exc: BaseException) -> str:
     for name in _names(exc):
         if name in _PLAIN:
             return _PLAIN[name] + str(exc)
+    # an exception class may declare itself plain: `plain_prefix = "Not done: "` (or "") says that
+    # its message is already written for the person at the keyboard
+    prefix = getattr(type(exc), "plain_prefix", None)
+    if isinstance(prefix, str):
+        return prefix + str(exc)
     if "pipeline.store.database.WarehouseBusy" in _names(exc):
         return "A run is working on the warehouse: try again when it has finished."
     if any(name.startswith("pydantic_core") and name.endswith("ValidationError") for name in _names(exc)):

@@ -205,3 +205,14 @@ def test_an_admin_command_that_meets_a_run_says_to_try_again_not_that_a_run_will
         result = runner.invoke(app, ["reject", "1", "--reason", "x"], env={"COFORMS_LOCK_WAIT_SECONDS": "0"})
     assert result.exit_code == 2
     assert "run the command again when it has finished" in _said(result) and "next scheduled run" not in _said(result)
+
+
+def test_an_exception_that_declares_itself_plain_is_said_as_it_is():
+    from pipeline.cli.errors import exit_code, plain_message
+
+    class BackupDamaged(Exception):
+        plain_prefix = "Not restored: "
+
+    assert plain_message(BackupDamaged("file x is damaged.")) == "Not restored: file x is damaged."
+    assert exit_code(BackupDamaged("x")) == 1
+    assert "does not expect" in plain_message(ValueError("x"))
