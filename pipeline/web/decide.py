@@ -362,6 +362,22 @@ def _supersede_fields(fields: dict[str, str]) -> tuple[int | None, dict[str, str
     return new, errors
 
 
+async def _supersede(
+    request: Request, submission_id, new: int, reason: str, actor: str, version: str, *, dry_run: bool
+):
+    return await _run(
+        request,
+        submission_id,
+        actions.supersede,
+        submission_id,
+        new,
+        reason,
+        actor,
+        dry_run=dry_run,
+        check=unchanged_since(submission_id, version),
+    )
+
+
 async def supersede_preview(request: Request) -> Response:
     user, fields = await checked_form(request, Role.ADMIN)
     submission_id = request.path_params["submission_id"]
@@ -373,17 +389,7 @@ async def supersede_preview(request: Request) -> Response:
             typed=fields.get("new_number", ""),
         )  # fmt: skip
     try:
-        outcome = await _run(
-            request,
-            submission_id,
-            actions.supersede,
-            submission_id,
-            new,
-            reason,
-            user.name,
-            dry_run=True,
-            check=unchanged_since(submission_id, version),
-        )
+        outcome = await _supersede(request, submission_id, new, reason, user.name, version, dry_run=True)
     except Refused as refused:
         return refused.response
     return render(
@@ -407,17 +413,7 @@ async def supersede_confirm(request: Request) -> Response:
     if new is None or not reason:
         return _refused(request, 400, "Not done", "The decision was incomplete: start again from the form.", None)
     try:
-        outcome = await _run(
-            request,
-            submission_id,
-            actions.supersede,
-            submission_id,
-            new,
-            reason,
-            user.name,
-            dry_run=False,
-            check=unchanged_since(submission_id, version),
-        )
+        outcome = await _supersede(request, submission_id, new, reason, user.name, version, dry_run=False)
     except Refused as refused:
         return refused.response
     return _done(request, f"Submission {submission_id} replaced by submission {new}", submission_id, outcome)

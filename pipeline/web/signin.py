@@ -84,6 +84,20 @@ def sign_in_page(request: Request) -> Response:
     return response
 
 
+def _signin_again(request: Request, status: int, csrf: str, target: str | None, name: str, error: str) -> Response:
+    """The sign-in page once more, with the name kept and what went wrong."""
+    return render(
+        request,
+        "signin.html",
+        status_code=status,
+        form_csrf=csrf,
+        sso=sso_enabled(request.app.state.settings),
+        next=target,
+        name=name,
+        error=error,
+    )
+
+
 async def sign_in(request: Request) -> Response:
     accounts = request.app.state.accounts
     form = await request.form()
@@ -96,30 +110,14 @@ async def sign_in(request: Request) -> Response:
     keys = (f"name:{name.casefold()}", f"address:{address}")
     counts = [await run_in_threadpool(accounts.failed_attempts, key, ATTEMPT_WINDOW_SECONDS) for key in keys]
     if counts[0] >= ATTEMPTS or counts[1] >= ADDRESS_ATTEMPTS:
-        return render(
-            request,
-            "signin.html",
-            status_code=429,
-            form_csrf=expected,
-            sso=sso_enabled(request.app.state.settings),
-            next=target,
-            name=name,
-            error="Too many attempts to sign in. Wait 15 minutes, then try again.",
+        return _signin_again(
+            request, 429, expected, target, name, "Too many attempts to sign in. Wait 15 minutes, then try again."
         )
     user = await run_in_threadpool(accounts.check_password, name, password)
     if user is None:
         for key in keys:
             await run_in_threadpool(accounts.record_failure, key)
-        return render(
-            request,
-            "signin.html",
-            status_code=400,
-            form_csrf=expected,
-            sso=sso_enabled(request.app.state.settings),
-            next=target,
-            name=name,
-            error="The name or the password is not right.",
-        )
+        return _signin_again(request, 400, expected, target, name, "The name or the password is not right.")
     await run_in_threadpool(accounts.clear_failures, keys[0])
     return await signed_in_response(request, user, target)
 

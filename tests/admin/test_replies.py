@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import socket
 from email import policy
 from email.parser import BytesParser
 
 import pytest
 import trustme
 from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from typer.testing import CliRunner
 
 from pipeline.cli import app
 from tests.conftest import GOLDEN
 from tests.fixtures import emails
-
-
-class _Collect(Message):
-    def __init__(self):
-        super().__init__()
-        self.received = []
-
-    def handle_message(self, message):
-        self.received.append(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.smtp_server import CollectingHandler, free_port
 
 
 def _run(workdir):
@@ -71,8 +55,8 @@ def test_one_plain_english_draft_per_email_with_problems(workdir, monkeypatch):
 
 @pytest.mark.parametrize("security", ["none", "starttls"])
 def test_drafts_are_sent_by_smtp_only_when_switched_on(workdir, monkeypatch, tmp_path, security):
-    handler = _Collect()
-    port = _free_port()
+    handler = CollectingHandler()
+    port = free_port()
     kwargs = {}
     if security == "starttls":
         import ssl

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 
 from pipeline.runtime.run import run_pipeline
 from pipeline.settings import Settings
@@ -21,6 +19,7 @@ from pipeline.web.app import accounts_for, create_app
 from pipeline.web.roles import Role
 from tests.conftest import GOLDEN
 from tests.fixtures import emails
+from tests.smtp_server import CollectingHandler, free_port
 from tests.web.conftest import PASSWORD, csrf_of, signed_in
 
 DRAFT = "reply-to-bad.eml"
@@ -132,23 +131,8 @@ def test_names_not_in_the_folder_are_not_opened(settings):
     assert client.post("/replies/notes.txt", data={"csrf": token, "body": "x", "version": "x"}).status_code == 404
 
 
-class _Collect(Message):
-    def __init__(self):
-        super().__init__()
-        self.received = []
-
-    def handle_message(self, message):
-        self.received.append(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_send_saves_the_words_shown_and_sends_them_once(built, tmp_path):
-    handler, port = _Collect(), _free_port()
+    handler, port = CollectingHandler(), free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -174,7 +158,7 @@ def test_send_saves_the_words_shown_and_sends_them_once(built, tmp_path):
 
 
 def test_a_mail_server_that_cannot_be_reached_sends_nothing_and_keeps_the_draft(built, tmp_path):
-    settings = _settings(built, tmp_path, smtp_host="127.0.0.1", smtp_port=_free_port(), smtp_security="none")
+    settings = _settings(built, tmp_path, smtp_host="127.0.0.1", smtp_port=free_port(), smtp_security="none")
     client = signed_in(_desk(settings), "admin-user")
     page = client.get(f"/replies/{DRAFT}")
     answer = client.post(f"/replies/{DRAFT}/send", data={**_form_of(page.text), "body": "Hello"})
