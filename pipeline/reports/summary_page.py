@@ -234,10 +234,20 @@ def _most_first(counts) -> list[tuple[str, int]]:
     return sorted(((name, n) for name, n in counts), key=lambda c: (-c[1], c[0]))
 
 
-def _not_read(files: int) -> str:
-    if not files:
-        return ""
-    return " and 1 file not read as a form" if files == 1 else f" and {files:,} files not read as forms"
+def _open_exceptions(exceptions: int, to_correct: int, to_check: int, not_read: int) -> str:
+    """'12 on 2 forms to correct, 1 form to check and 1 file not read as a form': a form whose
+    exceptions are all warnings was loaded, so it is not one to correct."""
+
+    def forms(n: int, what: str) -> str:
+        return f"{n:,} {'form' if n == 1 else 'forms'} {what}"
+
+    parts = [forms(to_correct, "to correct")]
+    if to_check:
+        parts.append(forms(to_check, "to check"))
+    if not_read:
+        parts.append("1 file not read as a form" if not_read == 1 else f"{not_read:,} files not read as forms")
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"{int(exceptions):,} on {listed}"
 
 
 def _paid(warehouse: Warehouse, settings: Settings) -> list[tuple[str, str]]:
@@ -261,11 +271,14 @@ def page_data(warehouse: Warehouse, settings: Settings, now: dt.datetime | None 
     query = warehouse.rows
     statuses = dict(query("SELECT status, count(*) FROM submissions GROUP BY 1"))
     by_form = dict(query("SELECT form_type, count(*) FROM submissions WHERE status = 'loaded' GROUP BY 1"))
-    # forms to correct, and apart from them files that were not read as forms (as exceptions.xlsx)
+    # forms to correct (an error holds them), forms only to check (warnings: loaded all the same),
+    # and apart from them files that were not read as forms (as exceptions.xlsx)
     open_exceptions = warehouse.one(
-        "SELECT count(*), count(DISTINCT CASE WHEN s.status <> 'rejected' AND s.form_type IS NOT NULL "
-        "THEN e.submission_id END), count(DISTINCT CASE WHEN s.status = 'rejected' OR s.form_type IS NULL "
-        "THEN e.submission_id END) FROM exceptions e JOIN submissions s USING (submission_id) WHERE e.state = 'open'"
+        "WITH per_form AS (SELECT e.submission_id, count(*) AS n, bool_or(e.severity = 'error') AS has_error, "
+        "bool_or(s.status = 'rejected' OR s.form_type IS NULL) AS not_read "
+        "FROM exceptions e JOIN submissions s USING (submission_id) WHERE e.state = 'open' GROUP BY 1) "
+        "SELECT coalesce(sum(n), 0), count(*) FILTER (WHERE has_error AND NOT not_read), "
+        "count(*) FILTER (WHERE NOT has_error AND NOT not_read), count(*) FILTER (WHERE not_read) FROM per_form"
     )
     pounds = warehouse.one("SELECT coalesce(sum(amount), 0) FROM voucher_lines")[0]
     # people, not spellings: one person however her name's case, spaces or look-alike letters vary
@@ -289,7 +302,7 @@ def page_data(warehouse: Warehouse, settings: Settings, now: dt.datetime | None 
         *_paid(warehouse, settings),
         (
             "Open exceptions",
-            f"{open_exceptions[0]:,} on {open_exceptions[1]:,} forms to correct" + _not_read(open_exceptions[2]),
+            _open_exceptions(*open_exceptions),
         ),
     ]
     local_now = now or dt.datetime.now(ZoneInfo(settings.timezone))

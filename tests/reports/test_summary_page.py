@@ -160,4 +160,11 @@ def test_a_file_that_is_not_a_form_is_not_counted_as_a_form_to_correct(page):
     with Warehouse(page.parent / "warehouse.duckdb", read_only=True) as warehouse:
         headline = dict(page_data(warehouse, Settings(outputs=page.parent)).headline)
     # the sample inbox: two held forms and a scan with warnings; "Meeting notes.docx" is not a form
-    assert headline["Open exceptions"] == "12 on 3 forms to correct and 1 file not read as a form"
+    assert headline["Open exceptions"] == "12 on 2 forms to correct, 1 form to check and 1 file not read as a form"
+
+
+def test_a_form_with_only_warnings_is_to_check_not_to_correct():
+    from pipeline.reports.summary_page import _open_exceptions
+
+    assert _open_exceptions(3, 0, 1, 0) == "3 on 0 forms to correct and 1 form to check"
+    assert _open_exceptions(5, 1, 0, 2) == "5 on 1 form to correct and 2 files not read as forms"
