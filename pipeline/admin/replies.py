@@ -26,6 +26,7 @@ from pipeline.records import MAX_SUBJECT, clean_header_text
 from pipeline.reports import queries
 from pipeline.settings import Settings
 from pipeline.store.warehouse import Warehouse
+from pipeline.validate.ocr import without_picture_note
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def _body(email: _Email) -> str:
         else:
             lines.append(f'{n}. "{form.source_file}" ({FORM_NAMES.get(form.form_type, "file")}): {verdict}.')
         for _severity, code, message, where, value in form.problems:
-            lines.append(f"   - {message}")
+            lines.append(f"   - {without_picture_note(message)}")
             details = []
             if where != WHOLE_FILE:  # "where: the whole file" tells the sender nothing
                 details.append(f"where: {where}")

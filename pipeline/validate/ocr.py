@@ -162,6 +162,15 @@ def picture_note(raw: RawValue, crops_folder: str) -> str:
     return f" The picture of it: {crops_folder}/{crop}." if crop else " See the original scan."
 
 
+_PICTURE_NOTE = re.compile(r" (?:The picture of it: \S+\.|See the original scan\.)$")
+
+
+def without_picture_note(message: str) -> str:
+    """The message without picture_note's ending: the picture is in the admin's outputs folder, a
+    place the person who sent the scan cannot open (a reply to them leaves it out)."""
+    return _PICTURE_NOTE.sub("", message)
+
+
 @dataclass(frozen=True)
 class OcrProblem:
     code: ProblemCode

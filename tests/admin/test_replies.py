@@ -86,3 +86,21 @@ def test_drafts_are_sent_by_smtp_only_when_switched_on(workdir, monkeypatch, tmp
         assert not (workdir / "outputs" / "replies" / "reply-to-empty.eml").exists()  # never sent twice
     finally:
         controller.stop()
+
+
+def test_a_reply_leaves_out_the_picture_only_the_admin_can_open():
+    from pipeline.admin.replies import _body, _Email, _Form
+    from pipeline.records import crops_folder
+    from pipeline.validate.ocr import without_picture_note
+
+    folder = crops_folder("ab" * 32)
+    message = (
+        f"Row 2, amount: handwriting that could not be read; please key it in. The picture of it: {folder}/r2.png."
+    )
+    form = _Form("Vouchers (scanned).png", "voucher", "held", [("error", "ocr_unconfirmed", message, "row 2", None)])
+    body = _body(_Email("mail.eml", "tom@camden.gov.uk", "Vouchers", None, None, [form]))
+    assert "handwriting that could not be read; please key it in." in body
+    assert folder not in body and "picture of it" not in body
+    assert without_picture_note("A mark is faint; please look at it. See the original scan.") == (
+        "A mark is faint; please look at it."
+    )
