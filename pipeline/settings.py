@@ -171,6 +171,11 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="Address `coforms web` listens on (behind the council's proxy).")
     web_port: int = Field(8080, ge=1, le=65535, description="Port `coforms web` listens on.")
     web_session_hours: float = Field(8, gt=0, description="A session ends after this long without use.")
+    web_trusted_proxies: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1"],
+        description="Addresses (or networks, 10.0.0.0/8) of the reverse proxies in front of `coforms web` whose "
+        "X-Forwarded-For header names the real client (sign-in throttling counts per client).",
+    )
     web_secure_cookies: bool = Field(
         True, description="Session cookies only over HTTPS (leave on; off only for a test on plain HTTP)."
     )

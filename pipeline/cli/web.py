@@ -19,11 +19,12 @@ def web(outputs: OutputsOption = None) -> None:
     import uvicorn
 
     from pipeline.web.app import create_app
+    from pipeline.web.serving import server_config
 
     settings = settings_for(outputs=outputs)
     configure_logging(settings)
     console.print(f"The review desk is at http://{settings.web_host}:{settings.web_port}/ (stop with Ctrl+C).")
-    uvicorn.run(create_app(settings), host=settings.web_host, port=settings.web_port, log_level="warning")
+    uvicorn.Server(server_config(create_app(settings), settings)).run()
 
 
 @users.command("add")

@@ -13,6 +13,9 @@ from contextlib import contextmanager
 import pytest
 import uvicorn
 
+from pipeline.settings import Settings
+from pipeline.web.serving import server_config
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs it)")
 
@@ -24,10 +27,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(app) -> Iterator[str]:
-    """The app served for real (the same ASGI server `coforms web` uses); yields its base URL."""
+def serving(app, settings: Settings | None = None) -> Iterator[str]:
+    """The app served for real (the same ASGI server and configuration as `coforms web`); yields its base URL."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    settings = (settings or Settings()).model_copy(update={"web_host": "127.0.0.1"})
+    server = uvicorn.Server(server_config(app, settings, port=port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
