@@ -34,3 +34,14 @@ def test_config_file_named_by_env(workdir, monkeypatch):
     other.write_text('outputs = "/srv/out"\n')
     monkeypatch.setenv("COFORMS_CONFIG", str(other))
     assert Settings().outputs == Path("/srv/out")
+
+
+def test_every_setting_is_in_the_readme_table():
+    from pathlib import Path
+
+    from pipeline.settings import Settings
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    missing = [name for name in Settings.model_fields if f"`{name}`" not in table]
+    assert missing == []
