@@ -60,9 +60,9 @@ class ReportsNotWritten(Exception):
 
 @task(name="fetch-mail", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
 def fetch_mail_task(settings: Settings) -> int:
-    from pipeline.intake.imap import fetch_mail
+    from pipeline.intake.mailbox import fetch_new_mail
 
-    return fetch_mail(settings).fetched
+    return fetch_new_mail(settings).fetched
 
 
 @flow(name="coforms-run", log_prints=True)
@@ -72,7 +72,7 @@ def coforms_run_flow() -> dict:
     settings = Settings()
     # the deployment never overlaps itself; the lock also keeps out a `coforms run` by hand
     with holding_the_run(settings):
-        if settings.imap_host:  # mail first, so this run reads it
+        if settings.imap_host or settings.mail_source == "graph":  # mail first, so this run reads it
             fetch_mail_task(settings)
         start = start_run(settings)
         summary, reports = empty_summary(), []

@@ -39,14 +39,14 @@ def migrate(outputs: OutputsOption = None) -> None:
 
 @command()
 def fetch(inbox: InboxOption = None, outputs: OutputsOption = None) -> None:
-    """Bring new mail from the co-production mailbox into the inbox (settings 'imap_*')."""
-    from pipeline.intake.imap import fetch_mail
+    """Bring new mail from the co-production mailbox into the inbox (IMAP, or Microsoft Graph: mail_source)."""
+    from pipeline.intake.mailbox import fetch_new_mail
 
     settings = settings_for(inbox, outputs, outputs_must_exist=False)  # the fetch ledger lives in outputs
     configure_logging(settings)
-    summary = fetch_mail(settings)
+    summary = fetch_new_mail(settings)
     out.print(
-        f"Fetched {summary.fetched} new message(s) into {settings.inbox}"
+        f"Fetched {summary.fetched} new message(s) from {summary.source} into {settings.inbox}"
         + (
             f"; {summary.already_fetched} fetched before were moved to {settings.imap_processed_folder}"
             if summary.already_fetched

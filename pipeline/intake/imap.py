@@ -1,32 +1,39 @@
-"""Fetch new mail from the co-production mailbox into the inbox folder.
+"""Fetch new mail from the co-production mailbox over IMAP into the inbox folder.
 
-For each message: write its raw bytes into inbox/ as an .eml (atomic, fsynced), note it in
-a ledger, and only then move it to the Processed folder on the server. A crash between the
-steps leaves the message on the server; the next fetch finds it in the ledger (by SHA-256 of
-its bytes, or by its Message-ID) and only moves it, so nothing is lost or loaded twice.
-Credentials come from settings only and are never logged.
+Each message is written to the inbox and noted in the ledger before it is moved to the
+Processed folder on the server (pipeline.intake.mail_ledger), so nothing is lost or loaded twice.
+Login by password, by a fixed OAuth2 token, or (imap_auth = "m365") by XOAUTH2 with tokens from
+Microsoft 365 fetched as they expire. Credentials come from settings only and are never logged.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import imaplib
 import logging
-import os
 import socket
 import ssl
 import time
-from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from pathlib import Path
 
 from imap_tools import MailBox, MailboxLoginError, MailBoxStartTls, MailMessage
 
-from pipeline.files import private_dir, write_atomically
 from pipeline.intake.inbox import require_inbox
+from pipeline.intake.m365 import IMAP_SCOPE, tokens_for
+from pipeline.intake.mail_ledger import (  # noqa: F401 (inbox_name, write_atomically: named here by callers and tests)
+    FetchSummary,
+    MailFetchError,
+    inbox_name,
+    keep,
+    ledger_for,
+    write_atomically,
+)
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# What a session that ends under us looks like: Exchange Online ends an XOAUTH2 session when its
+# token expires ("* BYE Session invalidated - AccessTokenExpired"), which imaplib raises as abort.
+_SESSION_LOST = (imaplib.IMAP4.abort, ConnectionError, EOFError, ssl.SSLEOFError, TimeoutError)
 
 
 class RawMailMessage(MailMessage):
@@ -37,61 +44,39 @@ class RawMailMessage(MailMessage):
         self.raw: bytes = self._get_message_data_parts(fetch_data)[0]
 
 
-class MailFetchError(Exception):
-    """The mailbox could not be read: login refused, server unreachable or gone."""
+def auth_mode(settings: Settings) -> str:
+    """password, token or m365; a fixed token set without imap_auth still logs in with it (as before)."""
+    if settings.imap_auth == "password" and settings.imap_password is None and settings.imap_oauth2_token:
+        return "token"
+    return settings.imap_auth
 
 
-@dataclass
-class FetchSummary:
-    fetched: int = 0  # written into the inbox
-    already_fetched: int = 0  # seen before (a crash before the move): only moved now
-    seconds: float = 0.0
-
-
-class Ledger:
-    """Messages already written to the inbox, by SHA-256 of their bytes and by Message-ID."""
-
-    def __init__(self, folder: Path):
-        self.folder = private_dir(folder)
-
-    @staticmethod
-    def _keys(sha256: str, message_id: str | None) -> list[str]:
-        keys = [f"sha-{sha256}"]
-        if message_id:
-            keys.append("mid-" + hashlib.sha256(message_id.strip().encode()).hexdigest())
-        return keys
-
-    def seen(self, sha256: str, message_id: str | None) -> bool:
-        return any((self.folder / key).exists() for key in self._keys(sha256, message_id))
-
-    def add(self, sha256: str, message_id: str | None) -> None:
-        for key in self._keys(sha256, message_id):
-            write_atomically(self.folder / key, b"")
-
-
-def _message_id(raw: bytes) -> str | None:
-    headers = BytesHeaderParser().parsebytes(raw[:65536])
-    value = headers.get("Message-ID")
-    return str(value).strip() if value else None
+def describe(settings: Settings) -> str:
+    how = {"password": "password", "token": "OAuth2 token", "m365": "Microsoft 365 app sign-in"}[auth_mode(settings)]
+    return f"{settings.imap_user} on {settings.imap_host} (IMAP, {how})"
 
 
 def _connect(settings: Settings) -> MailBox:
     if not settings.imap_host or not settings.imap_user:
         raise MailFetchError("No mailbox is configured (COFORMS_IMAP_HOST and COFORMS_IMAP_USER).")
-    if settings.imap_oauth2_token is None and settings.imap_password is None:
-        raise MailFetchError("No IMAP password or OAuth2 token is configured.")
-    context = ssl.create_default_context(cafile=str(settings.imap_ca_file) if settings.imap_ca_file else None)
-    box_class = MailBox if settings.imap_security == "ssl" else MailBoxStartTls
+    mode = auth_mode(settings)
+    if mode == "password" and settings.imap_password is None:
+        raise MailFetchError("No IMAP password is configured (imap_password), nor imap_auth = 'm365' with m365_*.")
+    if mode == "token" and settings.imap_oauth2_token is None:
+        raise MailFetchError("imap_auth is 'token' but no imap_oauth2_token is set.")
+    tokens = tokens_for(settings, IMAP_SCOPE) if mode == "m365" else None  # settings checked before connecting
+    box = _open(settings)
     try:
-        box = box_class(settings.imap_host, settings.imap_port, timeout=settings.imap_timeout, ssl_context=context)
-    except Exception as exc:  # before any login: the network, the name, the certificate
-        raise MailFetchError(_connection_failure(settings, exc)) from exc
-    box.email_message_class = RawMailMessage
-    try:
-        if settings.imap_oauth2_token is not None:
+        if mode == "m365":
+            _login_m365(box, settings, tokens)
+        elif mode == "token":
             box.xoauth2(settings.imap_user, settings.imap_oauth2_token.get_secret_value(), settings.imap_folder)
         else:
             box.login(settings.imap_user, settings.imap_password.get_secret_value(), settings.imap_folder)
+    except MailFetchError:
+        with contextlib.suppress(Exception):
+            box.logout()
+        raise
     except MailboxLoginError as exc:  # never echo credentials: name the server and the account only
         raise MailFetchError(
             f"{settings.imap_host} refused the login of {settings.imap_user}: check the setting imap_user and "
@@ -103,6 +88,37 @@ def _connect(settings: Settings) -> MailBox:
             f"{settings.imap_user} ({type(exc).__name__})."
         ) from exc
     return box
+
+
+def _open(settings: Settings) -> MailBox:
+    context = ssl.create_default_context(cafile=str(settings.imap_ca_file) if settings.imap_ca_file else None)
+    box_class = MailBox if settings.imap_security == "ssl" else MailBoxStartTls
+    try:
+        box = box_class(settings.imap_host, settings.imap_port, timeout=settings.imap_timeout, ssl_context=context)
+    except Exception as exc:  # before any login: the network, the name, the certificate
+        raise MailFetchError(_connection_failure(settings, exc)) from exc
+    box.email_message_class = RawMailMessage
+    return box
+
+
+def _login_m365(box: MailBox, settings: Settings, tokens) -> None:
+    """XOAUTH2 with the app's token. A token MSAL still holds good but the server refuses (revoked,
+    clocks apart) is dropped and a new one tried once; a new token refused means the app may not
+    open this mailbox."""
+    try:
+        box.xoauth2(settings.imap_user, tokens.token(), settings.imap_folder)
+        return
+    except MailboxLoginError:
+        tokens.forget()
+    try:
+        box.xoauth2(settings.imap_user, tokens.token(), settings.imap_folder)
+    except MailboxLoginError as exc:
+        raise MailFetchError(
+            f"Microsoft 365 gave the app a token, but {settings.imap_host} refused it for the mailbox "
+            f"{settings.imap_user}: the app registration needs the IMAP.AccessAsApp permission (with admin "
+            "consent), and Exchange needs the app's service principal with FullAccess to this mailbox "
+            "(New-ServicePrincipal, Add-MailboxPermission). Check imap_user too."
+        ) from exc
 
 
 def _connection_failure(settings: Settings, exc: Exception) -> str:
@@ -131,50 +147,48 @@ def _connection_failure(settings: Settings, exc: Exception) -> str:
     return f"Could not connect to {where} ({reason})."
 
 
-def inbox_name(raw: bytes, sha256: str) -> str:
-    """A stable name per message, so a second fetch of the same message lands on the same file."""
-    return f"mail-{sha256[:20]}.eml"
-
-
-def _mark_settled(path: Path, settle_seconds: float) -> None:
-    """Date a message written whole (by atomic rename) just past the inbox's settling time, so the
-    run that follows this fetch takes it at once instead of waiting for it to settle."""
-    settled = time.time_ns() - int((settle_seconds + 1) * 1e9)
-    os.utime(path, ns=(settled, settled), follow_symlinks=False)
+def _fetch_session(box: MailBox, settings: Settings, ledger, summary: FetchSummary) -> None:
+    if not box.folder.exists(settings.imap_processed_folder):
+        box.folder.create(settings.imap_processed_folder)
+    for message in box.fetch(mark_seen=False, bulk=False):
+        sha256 = keep(message.raw, settings, ledger, summary)
+        box.move(message.uid, settings.imap_processed_folder)
+        summary.moved += 1
+        log.info("fetched message uid %s (%s)", message.uid, sha256[:12])
 
 
 def fetch_mail(settings: Settings) -> FetchSummary:
-    summary = FetchSummary()
+    summary = FetchSummary(source=describe(settings))
     started = time.perf_counter()
     require_inbox(settings.inbox)  # never made here: a share that is not mounted must not look like an empty one
-    ledger = Ledger(settings.outputs / "mail-ledger")
-    box = _connect(settings)
-    try:
-        if not box.folder.exists(settings.imap_processed_folder):
-            box.folder.create(settings.imap_processed_folder)
-        for message in box.fetch(mark_seen=False, bulk=False):
-            raw = message.raw
-            sha256 = hashlib.sha256(raw).hexdigest()
-            message_id = _message_id(raw)
-            if ledger.seen(sha256, message_id):
-                summary.already_fetched += 1
-            else:
-                path = settings.inbox / inbox_name(raw, sha256)
-                write_atomically(path, raw)
-                _mark_settled(path, settings.settle_seconds)
-                ledger.add(sha256, message_id)
-                summary.fetched += 1
-            box.move(message.uid, settings.imap_processed_folder)
-            log.info("fetched message uid %s (%s)", message.uid, sha256[:12])
-    except MailFetchError:
-        raise
-    except Exception as exc:
-        raise MailFetchError(
-            f"The connection to {settings.imap_host} failed during the fetch "
-            f"({type(exc).__name__}); what was fetched is kept, the rest stays on the server."
-        ) from exc
-    finally:
-        with contextlib.suppress(Exception):  # the server may already be gone
-            box.logout()
+    ledger = ledger_for(settings)
+    # With Microsoft 365 sign-in a session lives no longer than its token: when the server ends it,
+    # sign in again with a fresh token and carry on, as long as each session moved something.
+    reconnect = auth_mode(settings) == "m365"
+    moved_before = -1
+    while True:
+        box = _connect(settings)
+        try:
+            _fetch_session(box, settings, ledger, summary)
+            break
+        except MailFetchError:
+            raise
+        except _SESSION_LOST as exc:
+            if not reconnect or summary.moved == moved_before:
+                raise _lost(settings, exc) from exc
+            moved_before = summary.moved
+            log.info("the IMAP session ended (%s); signing in again with a fresh token", type(exc).__name__)
+        except Exception as exc:
+            raise _lost(settings, exc) from exc
+        finally:
+            with contextlib.suppress(Exception):  # the server may already be gone
+                box.logout()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _lost(settings: Settings, exc: Exception) -> MailFetchError:
+    return MailFetchError(
+        f"The connection to {settings.imap_host} failed during the fetch "
+        f"({type(exc).__name__}); what was fetched is kept, the rest stays on the server."
+    )

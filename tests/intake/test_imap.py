@@ -148,9 +148,9 @@ def test_a_port_where_nothing_listens_is_told_as_such(mailbox, workdir, monkeypa
 
 def test_server_going_away_mid_fetch_keeps_what_came_and_the_rest_comes_next_time(mailbox, workdir, monkeypatch):
     _append(mailbox, emails.several_forms(), emails.forwarded(), emails.winmail())
-    import pipeline.intake.imap as imap
+    import pipeline.intake.mail_ledger as mail_ledger
 
-    real_write = imap.write_atomically
+    real_write = mail_ledger.write_atomically
     written = []
 
     def write_then_server_dies(path, data):
@@ -160,12 +160,12 @@ def test_server_going_away_mid_fetch_keeps_what_came_and_the_rest_comes_next_tim
             if len(written) == 1:
                 mailbox.stop()
 
-    monkeypatch.setattr(imap, "write_atomically", write_then_server_dies)
+    monkeypatch.setattr(mail_ledger, "write_atomically", write_then_server_dies)
     with pytest.raises(MailFetchError) as err:
         fetch_mail(Settings())
     assert "the rest stays on the server" in str(err.value)
     mailbox.start()
-    monkeypatch.setattr(imap, "write_atomically", real_write)
+    monkeypatch.setattr(mail_ledger, "write_atomically", real_write)
     summary = fetch_mail(Settings())
     assert summary.fetched + summary.already_fetched == 3
     assert len(list((workdir / "inbox").glob("*.eml"))) == 3
