@@ -5,13 +5,19 @@ A run killed by the OOM killer, a power cut or `kill -9` must not leave its pars
 send a signal to a process when its parent dies (prctl PR_SET_PDEATHSIG): the fork server
 asks for it when it starts, and every process forked from it (parsing workers, report
 renderers, LibreOffice's parent) when it starts, so a kill of the run takes the whole tree.
+
+A run that ends normally ends its helper processes itself and waits for them
+(stop_servers_at_exit): nothing of it outlives it, and whatever measures the run (`make bench`)
+sees all the CPU its processes used.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
+import multiprocessing.util
 import os
 import signal
 import sys
@@ -49,3 +55,37 @@ def die_with_fork_server() -> None:
     initializer of every pool whose processes come from it."""
     server = os.environ.get(FORK_SERVER_PID, "")
     die_with_parent(int(server) if server.isdigit() else None)
+
+
+def _stop_servers() -> None:
+    """End multiprocessing's fork server and resource tracker, if this process started them, and
+    wait for them. Without this both outlive the process that started them: the fork server until
+    its parent-death signal kills it, the resource tracker until it reads the end of its pipe, and
+    nobody waits for either."""
+    from multiprocessing import forkserver, resource_tracker
+
+    # the fork server first: the processes it forked are ended by now (pools joined, renderers shut
+    # down), and it asks nothing of the resource tracker
+    for server in (forkserver._forkserver, resource_tracker._resource_tracker):
+        stop = getattr(server, "_stop", None)  # CPython's own (its tests use it), 3.8 and later
+        if stop is not None:
+            # the fork server's socket may be gone with multiprocessing's temporary folder (when this
+            # runs as the interpreter is torn down): the server has been waited for by then
+            with contextlib.suppress(OSError):
+                stop()
+
+
+@functools.cache
+def stop_servers_at_exit() -> None:
+    """Have _stop_servers run when this process exits normally. It is one of multiprocessing's own
+    exit finalizers, with a priority below zero: it runs after the semaphores are released (else
+    the resource tracker would warn of them as leaked) and the child processes still running are
+    joined, and before multiprocessing's temporary folder (-100: the fork server's socket) goes.
+    A process forked from this one does not run it (a finalizer runs only in the process that
+    made it)."""
+    multiprocessing.util.Finalize(None, _stop_servers, exitpriority=-50)
+
+
+# Every module that starts processes from the fork server imports this one (the parsing pool, the
+# report renderers, pipeline.read.isolated): whichever starts it, the servers end with the process.
+stop_servers_at_exit()

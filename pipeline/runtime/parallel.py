@@ -20,6 +20,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.children import stop_servers_at_exit
 from pipeline.read.limits import ReadLimits, enter_limited_worker
 
 if TYPE_CHECKING:  # the readers are imported where files are parsed: `coforms run` imports this first
@@ -44,6 +45,7 @@ READER_MODULES = [
 
 
 def _forkserver_context():
+    stop_servers_at_exit()  # the fork server is ended and waited for when this process exits
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(READER_MODULES)
     return context
