@@ -108,6 +108,49 @@ def _xlsx(form: str, d: dict, path: Path) -> None:
     }[form](d, path)
 
 
+PDFS_PER_CALL = 100  # LibreOffice given hundreds of documents at once converted a few hundred and still exited 0
+
+
+class CorpusShortfall(Exception):
+    """LibreOffice did not make every PDF it was asked for."""
+
+
+def print_to_pdf(documents: list[Path], outdir: Path, profile: Path, per_call: int = PDFS_PER_CALL) -> list[Path]:
+    """Convert documents to PDFs in outdir (same names, .pdf), `per_call` documents per LibreOffice
+    call, and check that every one is there: soffice exits 0 even when it skipped some. The
+    documents missing after a call are tried once more on their own; any still missing then is a
+    CorpusShortfall naming them."""
+    wanted = [outdir / f"{doc.stem}.pdf" for doc in documents]
+    missing = documents
+    for attempt in range(2):
+        for start in range(0, len(missing), per_call):
+            subprocess.run(
+                [
+                    "soffice",
+                    f"-env:UserInstallation={profile.as_uri()}",
+                    "--headless",
+                    "--convert-to",
+                    "pdf",
+                    "--outdir",
+                    str(outdir),
+                    *map(str, missing[start : start + per_call]),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=1800,
+            )
+        missing = [doc for doc in documents if not (outdir / f"{doc.stem}.pdf").exists()]
+        if not missing:
+            return wanted
+        if attempt == 0:
+            print(f"  LibreOffice skipped {len(missing)} of {len(documents)} documents; trying those again", flush=True)
+    names = ", ".join(doc.name for doc in missing[:10]) + (", ..." if len(missing) > 10 else "")
+    raise CorpusShortfall(
+        f"LibreOffice made {len(documents) - len(missing)} of the {len(documents)} PDFs asked for "
+        f"(tried twice); {len(missing)} missing: {names}"
+    )
+
+
 def make_corpus(n: int, folder: Path, seed: int = 2025, formats: tuple[str, ...] = FORMATS) -> Path:
     """Write n forms into folder (kept between runs: the same n and seed give the same files)."""
     done = folder / ".complete"
@@ -158,21 +201,8 @@ def make_corpus(n: int, folder: Path, seed: int = 2025, formats: tuple[str, ...]
                     filename=f"{form}.docx",
                 )
                 (folder / f"{name}.eml").write_bytes(msg.as_bytes())
-        if any(to_pdf.iterdir()):  # one LibreOffice for all the PDFs: "printed" as staff do
-            subprocess.run(
-                [
-                    "soffice",
-                    f"-env:UserInstallation={(tmp / 'profile').as_uri()}",
-                    "--headless",
-                    "--convert-to",
-                    "pdf",
-                    "--outdir",
-                    str(folder),
-                    *map(str, sorted(to_pdf.iterdir())),
-                ],
-                check=True,
-                capture_output=True,
-                timeout=3600,
-            )
+        printed = sorted(to_pdf.iterdir())
+        if printed:  # "printed" to PDF by LibreOffice, as staff do
+            print_to_pdf(printed, folder, tmp / "profile", PDFS_PER_CALL)
     done.write_text(f"{n} forms, seed {seed}\n")
     return folder
