@@ -46,7 +46,8 @@ def doctor(
                 out.print(finding.fix, highlight=False, markup=False, soft_wrap=True)
         counts = {s: sum(1 for f in findings if f.status.value == s) for s in _STYLE}
         out.print(
-            f"{counts['ok']} ok, {counts['warning']} warning(s), {counts['failed']} failed, {counts['skipped']} skipped."
+            f"{counts['ok']} ok, {counts['warning']} warning(s), {counts['failed']} failed, "
+            f"{counts['skipped']} skipped."
         )
     if any_failed(findings):
         raise typer.Exit(1)

@@ -83,7 +83,10 @@ def check_last_run(settings: Settings, schedule: bool = True, now: dt.datetime |
     last = runs[0]
     started = _moment(last["start_time"]).astimezone(zone)
     state = (last.get("state") or {}).get("type") or "UNKNOWN"
-    said = f"the last run ({last.get('name', '?')}) started {_ago(now - started)} ago, {started:%d/%m/%Y %H:%M}, state {state}"
+    said = (
+        f"the last run ({last.get('name', '?')}) started {_ago(now - started)} ago "
+        f"({started:%d/%m/%Y %H:%M}), state {state}"
+    )
     missed = missed_turns(settings.schedule_cron, started, now)
     if missed > MISSED_TURNS_ALLOWED:
         return warning(
