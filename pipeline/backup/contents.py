@@ -41,7 +41,17 @@ LEFT_OUT = {
     "summary.html": "a report, written again after a restore",
     ".reports.json": "when the reports were written, written again after a restore",
 }
+# secrets kept in the outputs folder: never in a backup (with them, a stolen backup gives more
+# away); whoever looks after the settings' secrets keeps a copy of each, and puts it back after a restore
+SECRET_FILES = {
+    "privacy.key": "the key of residents' pseudonyms (without it, a name pseudonymised after a restore gets "
+    "another pseudonym than before)",
+}
 SETTINGS_FILE = "settings.json"
+
+
+def secret_files_present(outputs: Path) -> list[str]:
+    return sorted(name for name in SECRET_FILES if (outputs / name).exists())
 
 
 def unknown_entries(outputs: Path) -> list[str]:
@@ -49,7 +59,10 @@ def unknown_entries(outputs: Path) -> list[str]:
     return sorted(
         entry.name
         for entry in outputs.iterdir()
-        if entry.name not in KEPT and entry.name not in LEFT_OUT and not entry.name.startswith(".coforms.lock")
+        if entry.name not in KEPT
+        and entry.name not in LEFT_OUT
+        and entry.name not in SECRET_FILES
+        and not entry.name.startswith(".coforms.lock")
     )
 
 

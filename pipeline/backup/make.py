@@ -39,10 +39,11 @@ class BackupMade:
             lines.append(
                 f"Not in the backup (coforms does not know what they are): {', '.join(m.not_known)} in {m.outputs}."
             )
+        kept_apart = "".join(f", and the file {name}" for name in m.secret_files)
         lines.append(
-            "The settings are in it without their secrets (passwords, client secrets, the warehouse URL): keep "
-            "those somewhere safe apart from the backup. To check the backup: coforms restore it into an empty "
-            "folder (see the README)."
+            "The settings are in it without their secrets (passwords, client secrets, the warehouse URL"
+            f"{kept_apart}): keep those somewhere safe apart from the backup. To test the backup, restore it into "
+            "an empty folder (see the README)."
         )
         return lines
 
@@ -133,6 +134,7 @@ def _copy_everything(settings: Settings, writer: FolderWriter | TarWriter) -> Ma
         files=files,
         left_out=dict(contents.LEFT_OUT),
         not_known=contents.unknown_entries(outputs),
+        secret_files=contents.secret_files_present(outputs),
     )
     manifest_bytes = manifest.to_bytes()
     writer.add_bytes(MANIFEST, manifest_bytes)

@@ -47,6 +47,7 @@ class Manifest:
     files: list[FileEntry] = field(default_factory=list)
     left_out: dict[str, str] = field(default_factory=dict)
     not_known: list[str] = field(default_factory=list)
+    secret_files: list[str] = field(default_factory=list)  # in the outputs folder, left out (contents.SECRET_FILES)
     made_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     coforms_version: str = field(default_factory=coforms_version)
 
@@ -66,6 +67,7 @@ class Manifest:
             "files": [{"path": e.path, "size": e.size, "sha256": e.sha256} for e in sorted(self.files, key=_by_path)],
             "left_out": self.left_out,
             "not_known": self.not_known,
+            "secret_files": self.secret_files,
         }
         return json.dumps(document, indent=1).encode()
 
@@ -83,7 +85,7 @@ def read_manifest(manifest_bytes: bytes | None, sidecar_bytes: bytes | None) -> 
     if manifest_bytes is None:
         raise BackupDamaged(
             f"it has no {MANIFEST}: it is not a coforms backup, or the backup was interrupted before it was "
-            "finished. Use another backup."
+            "finished: use another backup."
         )
     if sidecar_bytes is None:
         raise BackupDamaged(f"its {SIDECAR} (the manifest's checksum) is missing: use another backup.")
@@ -112,6 +114,7 @@ def read_manifest(manifest_bytes: bytes | None, sidecar_bytes: bytes | None) -> 
             files=[FileEntry(str(f["path"]), int(f["size"]), str(f["sha256"])) for f in document["files"]],
             left_out=dict(document.get("left_out", {})),
             not_known=list(document.get("not_known", [])),
+            secret_files=list(document.get("secret_files", [])),
             made_at=str(document["made_at"]),
             coforms_version=str(document["coforms_version"]),
         )

@@ -49,6 +49,11 @@ class Restored:
             lines.append(f"But the reports were not written: {self.reports_error} Run `coforms report`.")
         else:
             lines.append("Reports rewritten: " + ", ".join(path.name for path in self.reports) + ".")
+        for name in m.secret_files:
+            lines.append(
+                f"Put back {name} from where you keep it apart from the backup, into {self.outputs}: it is "
+                f"{contents.SECRET_FILES.get(name, 'a secret')}."
+            )
         lines.append(
             f"The settings of that time are in the backup's {contents.SETTINGS_FILE}, without their secrets: "
             "set those again (coforms.toml or COFORMS_* variables). Then `coforms check` confirms the restore."
