@@ -14,6 +14,7 @@ from pipeline.backup.errors import BackupBusy, BackupFailed
 from pipeline.backup.manifest import MANIFEST, SIDECAR, Manifest, sidecar_for
 from pipeline.files import private_dir
 from pipeline.settings import Settings
+from pipeline.store import database
 from pipeline.store.lock import RunInProgress, exclusive_run
 from pipeline.store.warehouse import warehouse_exists
 from pipeline.workspace import temp_dir
@@ -112,7 +113,7 @@ def _copy_everything(settings: Settings, writer: FolderWriter | TarWriter) -> Ma
             warehouse = {"kind": "duckdb", "file": f"{OUTPUTS_IN_BACKUP}/{contents.WAREHOUSE_FILE}"}
             copy.unlink()
         else:
-            url = str(settings.warehouse)
+            url = database.warehouse_url(settings.warehouse)
             revision = warehouse_copy.server_revision(url)
             dump = staging / warehouse_copy.PG_DUMP_FILE
             warehouse_copy.dump_server(url, dump)

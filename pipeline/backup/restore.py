@@ -144,7 +144,7 @@ def restore_backup(settings: Settings, src: Path) -> Restored:
     try:
         manifest = verify(reader)
         _require_matching_warehouse(settings, manifest)
-        url = str(settings.warehouse) if settings.warehouse_url is not None else None
+        url = database.warehouse_url(settings.warehouse) if settings.warehouse_url is not None else None
         if url is not None:
             warehouse_copy.require_empty_server(url)
         made_folder = not outputs.exists()
