@@ -82,7 +82,7 @@ def _login(server, session, envelope, mechanism, auth_data):
     from aiosmtpd.smtp import AuthResult
 
     good = auth_data.login == SMTP_USER.encode() and auth_data.password == SMTP_PASSWORD.encode()
-    return AuthResult(success=good)
+    return AuthResult(success=good, handled=False)  # not handled: the server answers 535 itself
 
 
 @contextlib.contextmanager
