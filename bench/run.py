@@ -2,10 +2,14 @@
 
     python -m bench.run [--forms 1000] [--archive 10000] [--repeat 3] [--backend postgresql] [--dask] [--scans 36]
 
-Prints and saves (bench/results/*.json): forms/s, per-format ms per form, wall and CPU time,
-peak RSS (medians of --repeat cold-start runs of `coforms run`); the floor (the same files
-only opened and text-extracted by the bare libraries, on the same cores); one core vs all;
-and the time of a no-op rerun and of 10 new forms over an archive of --archive forms.
+Prints and saves (bench/results/*.json): forms/s, per-format ms per form, wall time (medians of
+--repeat cold-start runs of `coforms run`), and the whole process tree's CPU and memory (each run
+under bench/tree.py: the CPU of every process the run started, the peak RSS of the largest, the
+tree's peak RSS and PSS, and any process left behind); the floor (the same files only opened and
+text-extracted by the bare libraries, on the same cores); one core vs all; the time of a no-op
+rerun and of 10 new forms over an archive of --archive forms; the PDF reader's time per page
+against pypdfium2's plain text extraction (bench/pdf.py); then the targets of issue 22, each
+with PASS or MISS.
 With --backend postgresql the warehouse is a throwaway PostgreSQL server (fsync on), a new
 database per run. --dask also times the 1,000 forms parsed on a local Dask cluster (a
 scheduler and one single-threaded worker per core, as separate processes) and checks the rows.
@@ -25,7 +29,6 @@ import io
 import json
 import os
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -37,6 +40,7 @@ from concurrent.futures import ProcessPoolExecutor
 from email import policy
 from pathlib import Path
 
+from bench.tree import measure
 from pipeline.store.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parent
@@ -88,21 +92,23 @@ DASK_ADDRESS: str | None = None  # set only for the Dask runs
 
 
 def _run(inbox: Path, outputs: Path, workers: int | None = None) -> dict:
+    """One `coforms run`, its whole process tree measured (bench/tree.py)."""
     env = BACKEND.env(outputs)
     env["COFORMS_INBOX"] = str(inbox)
     if workers:
         env["COFORMS_WORKERS"] = str(workers)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    proc = subprocess.run([COFORMS, "run"], env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"coforms run failed:\n{proc.stderr[-3000:]}")
+    usage = measure([COFORMS, "run"], env)
+    if usage.returncode != 0:
+        raise SystemExit(f"coforms run failed:\n{usage.stderr[-3000:]}")
     return {
-        "wall_s": wall,
-        "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
-        "peak_rss_mb": after.ru_maxrss / 1024,
+        "wall_s": usage.wall_s,
+        "cpu_s": usage.cpu_s,
+        "largest_process_peak_rss_mb": usage.largest_process_peak_rss_mb,
+        "tree_peak_rss_mb": usage.tree_peak_rss_mb,
+        "tree_peak_pss_mb": usage.tree_peak_pss_mb,
+        "processes_seen": usage.processes_seen,
+        "processes_left_behind": len(usage.left_behind),
+        "left_behind": usage.left_behind,
     }
 
 
@@ -252,6 +258,7 @@ def bench(args: argparse.Namespace) -> None:
 
     cores = os.cpu_count() or 1
     result: dict = {"backend": args.backend, "forms": args.forms, "cores": cores, "archive": args.archive}
+    result["load_average_start"] = os.getloadavg()  # the machine may be shared: how busy it was
 
     print(f"corpus of {args.forms} mixed forms (cached in {CACHE}) ...", flush=True)
     corpus = make_corpus(args.forms, CACHE / f"mixed-{args.forms}")
@@ -266,15 +273,23 @@ def bench(args: argparse.Namespace) -> None:
                 result["per_format_parse_ms"] = _per_format(tmp / "outputs")
                 all_cores = _views(BACKEND.target(tmp / "outputs"))
         print(f"  run {n + 1}: {runs[-1]['wall_s']:.1f} s", flush=True)
-    for key in ("wall_s", "cpu_s", "peak_rss_mb"):
+    for key in ("wall_s", "cpu_s"):
         result[key] = round(statistics.median(r[key] for r in runs), 2)
+    for key in ("largest_process_peak_rss_mb", "tree_peak_rss_mb", "tree_peak_pss_mb", "processes_seen"):
+        result[key] = max(r[key] for r in runs)  # a ceiling: the worst run
     result["forms_per_s"] = round(args.forms / result["wall_s"], 1)
+    left_behind = [name for r in runs for name in r["left_behind"]]
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         BACKEND.fresh()
         one = _run(_fresh_inbox(corpus, tmp), tmp / "outputs", workers=1)
         result["one_core_wall_s"] = round(one["wall_s"], 2)
+        result["one_core_cpu_s"] = round(one["cpu_s"], 2)
+        # the processes a one-core run starts: a few, whatever the number of files (not one per PDF)
+        result["one_core_processes_seen"] = one["processes_seen"]
+        result["one_core_pdfs"] = sum(1 for p in corpus.iterdir() if p.suffix == ".pdf")
+        left_behind += one["left_behind"]
         result["identical_to_one_core"] = _views(BACKEND.target(tmp / "outputs")) == all_cores
         if args.backend == "postgresql":  # the same rows as the embedded default?
             with tempfile.TemporaryDirectory() as embedded:
@@ -321,8 +336,9 @@ def bench(args: argparse.Namespace) -> None:
     )
     if args.backend == "postgresql" and embedded.exists():  # made by a DuckDB bench before this one
         result["archive_identical_to_duckdb"] = _views(archive_database) == _views(embedded)
-    noop = [_run(work / "inbox", work / "outputs")["wall_s"] for _ in range(args.repeat)]
-    result["noop_rerun_s"] = round(statistics.median(noop), 2)
+    noop = [_run(work / "inbox", work / "outputs") for _ in range(args.repeat)]
+    result["noop_rerun_s"] = round(statistics.median(r["wall_s"] for r in noop), 2)
+    left_behind += [name for r in noop for name in r["left_behind"]]
     ten, parse_ms = [], []
     for _ in range(args.repeat):  # each over its own copy of the archive
         with tempfile.TemporaryDirectory() as tmp:
@@ -332,12 +348,23 @@ def bench(args: argparse.Namespace) -> None:
             log = tmp / "outputs" / "coforms.log"
             seen = len(log.read_text().splitlines())  # the archive's own lines came with the copy
             BACKEND.fresh(template=archive_database)
-            ten.append(_run(inbox, tmp / "outputs")["wall_s"])
+            one_of_ten = _run(inbox, tmp / "outputs")
+            ten.append(one_of_ten["wall_s"])
+            left_behind += one_of_ten["left_behind"]
             parse_ms.append(
                 sum(int(m.group(2)) for m in map(_LOG_LINE.search, log.read_text().splitlines()[seen:]) if m)
             )
     result["ten_new_over_archive_s"] = round(statistics.median(ten), 2)
     result["ten_new_parse_ms"] = round(statistics.median(parse_ms))
+    result["processes_left_behind"] = len(left_behind)  # by all the runs above, each at its exit
+    if left_behind:
+        result["left_behind_examples"] = sorted({name.split(" ", 1)[1] for name in left_behind})[:5]
+
+    print("the PDF reader against pypdfium2's plain text extraction ...", flush=True)
+    from bench import pdf
+
+    result.update(pdf.run(corpus))
+    result["load_average_end"] = os.getloadavg()
 
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"bench-{args.backend}-{time.strftime('%Y%m%d-%H%M%S')}.json"
@@ -346,6 +373,37 @@ def bench(args: argparse.Namespace) -> None:
     for key, value in result.items():
         print(f"{key:<{width}}  {value}")
     print(f"saved {out}")
+    print_targets(result, args)
+
+
+# the targets of issue 22: (what, result key, the most it may be, unit)
+TARGETS = (
+    ("PDF parse / pypdfium2 plain text, per page", "pdf_parse_over_pdfium", 5, "x"),
+    ("1,000 mixed forms, wall", "wall_s", 6, " s"),
+    ("pipeline / bare-library floor", "pipeline_over_floor", 0.6, ""),
+    ("10 new forms over 10,000", "ten_new_over_archive_s", 1.5, " s"),
+    ("whole-tree peak RSS (sum over its processes)", "tree_peak_rss_mb", 600, " MB"),
+)
+ONE_CORE_PROCESSES = 10  # the run, the fork server, a worker, the resource tracker, renderers: not one per PDF
+
+
+def print_targets(result: dict, args: argparse.Namespace) -> None:
+    """Each target with PASS or MISS and the figure; the floors it is measured against are this run's."""
+    print(f"targets (issue 22; {result['cores']} cores, load average at the end {result['load_average_end'][0]:.1f}):")
+    if (args.forms, args.archive) != (1000, 10_000):
+        print(
+            f"  (this bench: {args.forms} forms and an archive of {args.archive}; the targets are for 1,000 and 10,000)"
+        )
+    for what, key, most, unit in TARGETS:
+        figure = result[key]
+        print(f"  {'PASS' if figure <= most else 'MISS'}  {what}: {figure}{unit} (target <= {most}{unit})")
+    seen, pdfs = result["one_core_processes_seen"], result["one_core_pdfs"]
+    print(
+        f"  {'PASS' if seen <= ONE_CORE_PROCESSES else 'MISS'}  a one-core run does not read every PDF in a new"
+        f" child process: {seen} processes seen for {pdfs} PDFs (target <= {ONE_CORE_PROCESSES})"
+    )
+    left = result["processes_left_behind"]
+    print(f"  {'PASS' if left == 0 else 'MISS'}  processes left behind by the runs at their exit: {left} (target 0)")
 
 
 if __name__ == "__main__":
