@@ -30,6 +30,7 @@ SECRETS = {
     "web_oidc_client_secret": "oidc-secret-Bq19Xso5Nu",
 }
 KINDS = ("folder", "tar")
+UNKNOWN = "Amira's notes.txt"  # a file in the outputs folder that coforms did not put there
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +43,7 @@ def deployment(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def backups(deployment: Path) -> dict[str, tuple[Path, str]]:
     """A backup as a folder and as a .tar file, each with what the command said."""
+    (deployment / "outputs" / UNKNOWN).write_text("put here by someone")
     made = {}
     for kind, name in (("folder", "backup"), ("tar", "backup.tar")):
         dest = deployment.parent / f"{deployment.name}-{name}"
@@ -100,6 +102,10 @@ def test_the_backup_has_a_manifest_of_every_file_that_sha256sum_checks(backups):
     assert check.returncode == 0 and "manifest.json: OK" in check.stdout
     assert said.startswith(f"Backup written to {dest}: {len(listed)} files, ")
     assert f"warehouse at schema {HEAD_REVISION}." in said
+    # what coforms does not know is named, not copied unseen (it could be a secret, or gigabytes)
+    assert manifest["not_known"] == [UNKNOWN]
+    assert f"Not in the backup (coforms does not know what they are): {UNKNOWN}" in said
+    assert not any(UNKNOWN in path for path in listed)
 
 
 @pytest.mark.parametrize("kind", KINDS)
