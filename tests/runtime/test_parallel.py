@@ -131,3 +131,33 @@ def test_real_files_parse_the_same_in_one_worker_or_two(workers, ctx):
         futures = [parser.submit(data, ctx, len(files)) for data in files]
         results = [f.result(timeout=120) for f in futures]
     assert [r.form_type for r in results] == ["voucher"] * 3
+
+
+def reads_without_a_child_process(data: bytes, ctx, limits: ReadLimits) -> ParsedFile:
+    """The real parse, in a worker where starting a process of its own for a file is made to fail."""
+    import dataclasses
+
+    import pipeline.read.isolated as isolated
+    from pipeline.runtime.parallel import _parse_job
+
+    class NoChildProcesses:
+        def Pipe(self, *args, **kwargs):
+            raise AssertionError("a file was read in a child process of its own")
+
+        Process = Pipe
+
+    isolated._context = NoChildProcesses()
+    parsed = _parse_job(data, ctx, limits)
+    return dataclasses.replace(parsed, notes=[*parsed.notes, f"pid {os.getpid()}"])
+
+
+def test_a_one_core_run_reads_every_pdf_in_its_one_long_lived_worker(ctx):
+    from tests.conftest import GOLDEN
+
+    pdfs = ["evaluation/pdf_ticks_glyph.pdf", "evaluation/pdf_ticks_wingdings.pdf", "voucher/pdf_table_total_row.pdf"]
+    files = [(GOLDEN / name).read_bytes() for name in pdfs]
+    with Parser(1, job=reads_without_a_child_process) as parser:
+        results = [f.result(timeout=120) for f in [parser.submit(data, ctx, len(files)) for data in files]]
+    assert [r.form_type for r in results] == ["evaluation", "evaluation", "voucher"]  # none failed to start a child
+    workers = {note for r in results for note in r.notes if note.startswith("pid ")}
+    assert len(workers) == 1 and workers != {f"pid {os.getpid()}"}  # one worker, not the run's own process
