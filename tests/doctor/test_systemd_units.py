@@ -139,7 +139,7 @@ def test_exposure_score_is_low(tmp_path, name):
         [SYSTEMD_ANALYZE, "security", "--offline=yes", "--no-pager", str(unit)], capture_output=True, text=True
     )
     score = float(re.search(r"Overall exposure level for \S+: (\d+\.\d)", result.stdout + result.stderr).group(1))
-    assert score <= 2.5, result.stdout  # 2.1 for serve and web, 1.5 for the Prefect server; 9.6 unhardened
+    assert score <= 2.5, result.stdout  # 1.9 for serve and web, 1.2 for the Prefect server; 9.2 without the hardening
 
 
 # -- the hardening's effect, reproduced without systemd
