@@ -9,6 +9,7 @@ read_pdf runs with Python's cycle collector paused, as the pipeline runs its rea
 pypdfium2 as it comes.
 
     python -m bench.pdf [--files 60] [--repeat 3]
+    python -m bench.pdf --profile     # where read_pdf's time goes: its own time by module
 """
 
 from __future__ import annotations
@@ -92,6 +93,40 @@ def run(corpus: Path, files: int = 60, repeat: int = 3) -> dict:
     }
 
 
+def _module_of(filename: str) -> str:
+    """A profiled function's file as the module a reader of the profile thinks in: pdfminer,
+    pypdfium2, pipeline.read.pdf_columns, ..."""
+    path = Path(filename)
+    parts = path.with_suffix("").parts
+    if "site-packages" in parts:
+        return parts[parts.index("site-packages") + 1]
+    if "pipeline" in parts:
+        return ".".join(parts[parts.index("pipeline") :])
+    if filename.startswith("<") or filename == "~":
+        return "built-in (C functions called from Python)"
+    return "python standard library" if "python3" in filename else filename
+
+
+def profile(corpus: Path, files: int = 60, top: int = 12) -> list[tuple[str, float]]:
+    """read_pdf over the sample under cProfile: the share of its time spent in each module's own code."""
+    import cProfile
+    import pstats
+
+    datas = [p.read_bytes() for p in sample(corpus, files)]
+    _read_pdf(datas[0])
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for data in datas:
+        _read_pdf(data)
+    profiler.disable()
+    own: dict[str, float] = {}
+    for (filename, _line, _name), (_calls, _primitive, tottime, _cum, _callers) in pstats.Stats(profiler).stats.items():
+        module = _module_of(filename)
+        own[module] = own.get(module, 0.0) + tottime
+    total = sum(own.values())
+    return [(module, seconds / total) for module, seconds in sorted(own.items(), key=lambda kv: -kv[1])[:top]]
+
+
 def main() -> None:
     from bench.corpus import make_corpus
     from bench.run import CACHE
@@ -100,7 +135,13 @@ def main() -> None:
     parser.add_argument("--forms", type=int, default=1000, help="the bench corpus the PDFs are taken from")
     parser.add_argument("--files", type=int, default=60)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="where read_pdf's time goes, by module")
     args = parser.parse_args()
+    if args.profile:
+        print("read_pdf's own time by module (cProfile; its overhead inflates Python-heavy code):")
+        for module, share in profile(make_corpus(args.forms, CACHE / f"mixed-{args.forms}"), args.files):
+            print(f"  {share:6.1%}  {module}")
+        return
     result = run(make_corpus(args.forms, CACHE / f"mixed-{args.forms}"), args.files, args.repeat)
     for key, value in result.items():
         print(f"{key:<24}  {value}")
