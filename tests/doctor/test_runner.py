@@ -53,3 +53,12 @@ def test_a_check_that_breaks_is_a_failed_finding_not_a_traceback(settings):
         "the check itself stopped on an error (KeyError: 'surprise').",
         finding.fix,
     )
+
+
+def test_the_example_settings_file_for_the_services_is_valid_and_all_known(workdir, monkeypatch):
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("COFORMS_CONFIG", str(ROOT / "deploy" / "coforms.toml.example"))
+    settings, finding = load_settings({})
+    assert finding.status is Status.OK, finding
+    assert str(settings.outputs) == "/var/lib/coforms/outputs"

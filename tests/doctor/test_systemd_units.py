@@ -22,7 +22,8 @@ import pytest
 from tests.conftest import GOLDEN, ROOT
 
 UNITS = ROOT / "deploy" / "systemd"
-NAMES = ["coforms-prefect.service", "coforms-serve.service", "coforms-web.service"]
+SERVICES = ["coforms-prefect.service", "coforms-serve.service", "coforms-web.service"]
+NAMES = [*SERVICES, "coforms-doctor.service"]
 VENV_BIN = Path(sys.executable).parent
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze") or "/usr/bin/systemd-analyze"
 needs_systemd_analyze = pytest.mark.skipif(
@@ -33,7 +34,6 @@ needs_systemd_analyze = pytest.mark.skipif(
 HARDENING = {
     "User": "coforms",
     "Group": "coforms",
-    "Restart": "on-failure",
     "UMask": "0077",
     "StateDirectoryMode": "0700",
     "WorkingDirectory": "/var/lib/coforms",
@@ -76,7 +76,7 @@ def _directives(name: str) -> dict[str, list[str]]:
 def _copies_for_here(folder: Path, change=lambda text: text) -> list[Path]:
     folder.mkdir(exist_ok=True)
     copies = []
-    for name in NAMES:
+    for name in [*NAMES, "coforms-doctor.timer"]:
         text = (UNITS / name).read_text().replace("/opt/coforms/.venv/bin/", f"{VENV_BIN}/")
         (folder / name).write_text(change(text))
         copies.append(folder / name)
@@ -108,10 +108,24 @@ def test_each_unit_is_hardened(name):
     assert unit["SystemCallFilter"][0] == "@system-service"
     assert "coforms" in unit["StateDirectory"][0].split()
     assert unit["Environment"].count("HOME=/var/lib/coforms") == 1  # LibreOffice's home: writable
-    assert unit["WantedBy"] == ["multi-user.target"]
 
 
-@pytest.mark.parametrize("name", ["coforms-serve.service", "coforms-web.service"])
+@pytest.mark.parametrize("name", SERVICES)
+def test_each_service_restarts_on_failure_and_starts_at_boot(name):
+    unit = _directives(name)
+    assert unit["Restart"] == ["on-failure"] and unit["WantedBy"] == ["multi-user.target"]
+
+
+def test_the_doctor_runs_as_the_services_do_and_every_morning():
+    doctor, serve = _directives("coforms-doctor.service"), _directives("coforms-serve.service")
+    assert doctor["Type"] == ["oneshot"] and doctor["ExecStart"] == ["/opt/coforms/.venv/bin/coforms doctor"]
+    same = ("Environment", "EnvironmentFile", "User", "StateDirectory", "ReadWritePaths", "RestrictNamespaces")
+    assert {k: doctor[k] for k in same} == {k: serve[k] for k in same}
+    timer = _directives("coforms-doctor.timer")
+    assert timer["OnCalendar"] == ["*-*-* 07:00:00"] and timer["WantedBy"] == ["timers.target"]
+
+
+@pytest.mark.parametrize("name", ["coforms-serve.service", "coforms-web.service", "coforms-doctor.service"])
 def test_the_coforms_services_read_the_settings_file_and_the_secrets(name):
     unit = _directives(name)
     assert "COFORMS_CONFIG=/etc/coforms/coforms.toml" in unit["Environment"]
@@ -139,7 +153,8 @@ def test_exposure_score_is_low(tmp_path, name):
         [SYSTEMD_ANALYZE, "security", "--offline=yes", "--no-pager", str(unit)], capture_output=True, text=True
     )
     score = float(re.search(r"Overall exposure level for \S+: (\d+\.\d)", result.stdout + result.stderr).group(1))
-    assert score <= 2.5, result.stdout  # 1.9 for serve and web, 1.2 for the Prefect server; 9.2 without the hardening
+    # 1.9 for serve, web and doctor, 1.2 for the Prefect server; 9.2 without the hardening
+    assert score <= 2.5, result.stdout
 
 
 # -- the hardening's effect, reproduced without systemd
