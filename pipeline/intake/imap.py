@@ -36,6 +36,13 @@ log = logging.getLogger(__name__)
 _SESSION_LOST = (imaplib.IMAP4.abort, ConnectionError, EOFError, ssl.SSLEOFError, TimeoutError)
 
 
+def _refused(exc: Exception) -> bool:
+    """A login the server said no to (imap-tools raises imaplib's own error for AUTHENTICATE)."""
+    return isinstance(exc, MailboxLoginError) or (
+        isinstance(exc, imaplib.IMAP4.error) and not isinstance(exc, imaplib.IMAP4.abort)
+    )
+
+
 class RawMailMessage(MailMessage):
     """imap-tools' message, keeping the exact bytes the server sent (its SHA-256 is the key)."""
 
@@ -64,25 +71,48 @@ def _connect(settings: Settings) -> MailBox:
         raise MailFetchError("No IMAP password is configured (imap_password), nor imap_auth = 'm365' with m365_*.")
     if mode == "token" and settings.imap_oauth2_token is None:
         raise MailFetchError("imap_auth is 'token' but no imap_oauth2_token is set.")
-    tokens = tokens_for(settings, IMAP_SCOPE) if mode == "m365" else None  # settings checked before connecting
+    if mode != "m365":
+        return _open_and_login(settings, mode)
+    # XOAUTH2 with the app's token. A token MSAL still holds good but the server refuses (revoked,
+    # clocks apart) is dropped and a new one tried once, on a new connection; a new token refused
+    # means the app may not open this mailbox.
+    tokens = tokens_for(settings, IMAP_SCOPE)
+    try:
+        return _open_and_login(settings, mode, tokens.token())
+    except _LoginRefused:
+        tokens.forget()
+    try:
+        return _open_and_login(settings, mode, tokens.token())
+    except _LoginRefused as exc:
+        raise MailFetchError(
+            f"Microsoft 365 gave the app a token, but {settings.imap_host} refused it for the mailbox "
+            f"{settings.imap_user}: the app registration needs the IMAP.AccessAsApp permission (with admin "
+            "consent), and Exchange needs the app's service principal with FullAccess to this mailbox "
+            "(New-ServicePrincipal, Add-MailboxPermission). Check imap_user too."
+        ) from exc
+
+
+class _LoginRefused(MailFetchError):
+    pass
+
+
+def _open_and_login(settings: Settings, mode: str, token: str | None = None) -> MailBox:
     box = _open(settings)
     try:
         if mode == "m365":
-            _login_m365(box, settings, tokens)
+            box.xoauth2(settings.imap_user, token, settings.imap_folder)
         elif mode == "token":
             box.xoauth2(settings.imap_user, settings.imap_oauth2_token.get_secret_value(), settings.imap_folder)
         else:
             box.login(settings.imap_user, settings.imap_password.get_secret_value(), settings.imap_folder)
-    except MailFetchError:
+    except Exception as exc:
         with contextlib.suppress(Exception):
             box.logout()
-        raise
-    except MailboxLoginError as exc:  # never echo credentials: name the server and the account only
-        raise MailFetchError(
-            f"{settings.imap_host} refused the login of {settings.imap_user}: check the setting imap_user and "
-            "the password (or OAuth2 token)."
-        ) from exc
-    except Exception as exc:
+        if _refused(exc):  # never echo credentials: name the server and the account only
+            raise _LoginRefused(
+                f"{settings.imap_host} refused the login of {settings.imap_user}: check the setting imap_user and "
+                "the password (or OAuth2 token)."
+            ) from exc
         raise MailFetchError(
             f"Could not log in to {settings.imap_host}:{settings.imap_port} as "
             f"{settings.imap_user} ({type(exc).__name__})."
@@ -99,26 +129,6 @@ def _open(settings: Settings) -> MailBox:
         raise MailFetchError(_connection_failure(settings, exc)) from exc
     box.email_message_class = RawMailMessage
     return box
-
-
-def _login_m365(box: MailBox, settings: Settings, tokens) -> None:
-    """XOAUTH2 with the app's token. A token MSAL still holds good but the server refuses (revoked,
-    clocks apart) is dropped and a new one tried once; a new token refused means the app may not
-    open this mailbox."""
-    try:
-        box.xoauth2(settings.imap_user, tokens.token(), settings.imap_folder)
-        return
-    except MailboxLoginError:
-        tokens.forget()
-    try:
-        box.xoauth2(settings.imap_user, tokens.token(), settings.imap_folder)
-    except MailboxLoginError as exc:
-        raise MailFetchError(
-            f"Microsoft 365 gave the app a token, but {settings.imap_host} refused it for the mailbox "
-            f"{settings.imap_user}: the app registration needs the IMAP.AccessAsApp permission (with admin "
-            "consent), and Exchange needs the app's service principal with FullAccess to this mailbox "
-            "(New-ServicePrincipal, Add-MailboxPermission). Check imap_user too."
-        ) from exc
 
 
 def _connection_failure(settings: Settings, exc: Exception) -> str:

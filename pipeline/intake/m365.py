@@ -85,8 +85,7 @@ class M365Tokens:
                 # Microsoft's own sign-in hosts are known to MSAL; another (a test server, a
                 # private gateway) must not be checked against Microsoft's list
                 instance_discovery=None if self.authority_host in WELL_KNOWN_AUTHORITY_HOSTS else False,
-                verify=str(settings.m365_ca_file) if settings.m365_ca_file else True,
-                timeout=settings.imap_timeout,
+                http_client=_http_client(settings),
             )
         except ValueError as exc:  # the tenant's OpenID configuration is not there
             raise MailFetchError(self._unknown_tenant()) from exc
@@ -150,6 +149,27 @@ class M365Tokens:
             )
         first_line = description.splitlines()[0] if description else "no reason given"
         return f"Microsoft 365 refused to give the app a token ({error}: {first_line})."
+
+
+def _http_client(settings: Settings):
+    """requests' session for MSAL, with a timeout, and trusting m365_ca_file when it is set: requests
+    otherwise lets REQUESTS_CA_BUNDLE in the environment win over the session's own CA bundle."""
+    import requests
+
+    class Session(requests.Session):
+        def request(self, *args, **kwargs):
+            kwargs.setdefault("timeout", settings.imap_timeout)
+            return super().request(*args, **kwargs)
+
+        def merge_environment_settings(self, url, proxies, stream, verify, cert):
+            merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            if settings.m365_ca_file:
+                merged["verify"] = str(settings.m365_ca_file)
+            return merged
+
+    session = Session()
+    session.mount("https://", requests.adapters.HTTPAdapter(max_retries=1))  # as MSAL's own session
+    return session
 
 
 def _require_settings(settings: Settings) -> None:
