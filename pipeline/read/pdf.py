@@ -18,6 +18,7 @@ lines that were wrapped at the right margin.
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import dataclasses
 import io
@@ -34,12 +35,14 @@ from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
 from pdfminer.pdftypes import PDFStream, resolve1
+from pdfplumber.utils import extract_words
 
 from pipeline.document import TICKED, UNTICKED, Cell, Document, Line, Location
 from pipeline.problems import ProblemCode
 from pipeline.read import pdf_columns
 from pipeline.read.errors import UnreadableFile
 from pipeline.read.pdf_objects import use_fast_objects
+from pipeline.read.pdfium_page import PdfiumPage, declared_descents
 from pipeline.read.ticks import normalise_glyphs
 
 log = logging.getLogger(__name__)
@@ -423,10 +426,10 @@ def _cell_text(tokens: list[_Token], left: float, right: float) -> str:
     return out
 
 
-def _words(page_or_crop) -> list[_Token]:
+def _words(chars: list[dict]) -> list[_Token]:
     return [
         _Token(w["text"], w["x0"], w["x1"], w["top"], w["bottom"], round(w["size"], 1))
-        for w in page_or_crop.extract_words(keep_blank_chars=False, use_text_flow=False, extra_attrs=["size"])
+        for w in extract_words(chars, keep_blank_chars=False, use_text_flow=False, extra_attrs=("size",))
     ]
 
 
@@ -435,15 +438,32 @@ def _inside(token: _Token, bbox: tuple[float, float, float, float]) -> bool:
     return x0 - 1 <= (token.x0 + token.x1) / 2 <= x1 + 1 and top - 1 <= (token.top + token.bottom) / 2 <= bottom + 1
 
 
-def _centre_in(bbox: tuple[float, float, float, float]):
-    x0, top, x1, bottom = bbox
+class _Chars:
+    """Characters found by where their centres are (in a cell, in a column): a page has a few
+    thousand, and each of its cells asks for its own; kept in the page's order, which word
+    finding follows."""
 
-    def test(obj) -> bool:
-        if obj.get("object_type") != "char":
-            return False
-        return x0 <= (obj["x0"] + obj["x1"]) / 2 <= x1 and top <= (obj["top"] + obj["bottom"]) / 2 <= bottom
+    def __init__(self, chars: list[dict]):
+        self.chars = chars
+        self.xs = [(c["x0"] + c["x1"]) / 2 for c in chars]
+        ys = [(c["top"] + c["bottom"]) / 2 for c in chars]
+        self.order = sorted(range(len(chars)), key=ys.__getitem__)
+        self.ys = [ys[i] for i in self.order]
 
-    return test
+    def within(self, bbox: tuple[float, float, float, float]) -> list[dict]:
+        x0, top, x1, bottom = bbox
+        lo, hi = bisect.bisect_left(self.ys, top), bisect.bisect_right(self.ys, bottom)
+        xs = self.xs
+        picked = sorted(i for i in self.order[lo:hi] if x0 <= xs[i] <= x1)
+        return [self.chars[i] for i in picked]
+
+
+def _chars_of(page) -> _Chars:
+    """The page's characters, indexed once per page."""
+    index = getattr(page, "_coforms_chars", None)
+    if index is None:
+        index = page._coforms_chars = _Chars(page.chars)
+    return index
 
 
 @dataclass
@@ -505,7 +525,7 @@ def _cell(
 ) -> Cell | None:
     # characters, not words, are split between cells: in a printed sheet a date that fills its
     # column touches the next cell's text and would read as one word
-    tokens = _words(page.filter(_centre_in(bbox))) + [t for t in overlays if _inside(t, bbox)]
+    tokens = _words(_chars_of(page).within(bbox)) + [t for t in overlays if _inside(t, bbox)]
     text = _cell_text(tokens, bbox[0], bbox[2] if text_right is None else text_right)
     has_image = any(_inside(_Token("", im["x0"], im["x1"], im["top"], im["bottom"]), bbox) for im in page.images)
     if text or has_image:
@@ -535,10 +555,10 @@ def _read_page(page, widgets: list[_Widget], page_no: int, doc: Document, table_
         cx, cy = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
         return not any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in table_boxes)
 
-    free_page = page.filter(outside_tables) if table_boxes else page
-    free = _words(free_page)
+    free_chars = _Chars([c for c in page.chars if outside_tables(c)] if table_boxes else page.chars)
+    free = _words(free_chars.chars)
     free += [t for t in overlays if not any(_inside(t, box) for box in table_boxes)]
-    table_no = _read_sheet_tables(page, free_page, free, overlays, page_no, doc, table_no, sheets, blocks, table_boxes)
+    table_no = _read_sheet_tables(page, free_chars, free, overlays, page_no, doc, table_no, sheets, blocks, table_boxes)
     if len(table_boxes) > len(tables):  # gridless tables found: their words are not paragraphs
         free = [t for t in free if not any(_inside(t, box) for box in table_boxes[len(tables) :])]
     lines = _lines_of(free)
@@ -559,13 +579,13 @@ def _read_page(page, widgets: list[_Widget], page_no: int, doc: Document, table_
     return table_no
 
 
-def _read_sheet_tables(page, free_page, free, overlays, page_no, doc, table_no, sheets, blocks, table_boxes) -> int:
+def _read_sheet_tables(page, free_chars, free, overlays, page_no, doc, table_no, sheets, blocks, table_boxes) -> int:
     """Tables with no ruling lines (a sheet printed without gridlines), among the free words."""
 
     def split(columns, top, bottom):
         tokens = []
         for left, right in columns:
-            tokens += _words(free_page.filter(_centre_in((left, top, right, bottom))))
+            tokens += _words(free_chars.within((left, top, right, bottom)))
         return _lines_of(tokens)
 
     found = pdf_columns.find_tables(
@@ -637,8 +657,15 @@ def _merge_into_last_row(doc: Document, cells: list[Cell]) -> None:
     doc.lines[-1] = Line("row", tuple(sorted(merged.values(), key=lambda c: c.col)), last.table)
 
 
+# Where a page's characters, lines and boxes come from: "pdfium" (pipeline/read/pdfium_page.py,
+# C++, a millisecond or two a page) or "pdfminer" (pdfplumber's own, in Python, 20-70 ms a page).
+PAGE_OBJECTS = "pdfium"
+
+
 def read_pdf(data: bytes) -> Document:
     facts = _first_pass(data)
+    if PAGE_OBJECTS == "pdfium":
+        return _read_pages_pdfium(data, facts)
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except PDFPasswordIncorrect as exc:
@@ -671,6 +698,66 @@ def read_pdf(data: bytes) -> Document:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The PDF could not be read ({type(exc).__name__}).") from exc
     finally:
         pdf.close()
+    return _finish(doc, data, facts, scanned_pages)
+
+
+def _read_pages_pdfium(data: bytes, facts: list[_PageFacts]) -> Document:
+    """The pages read from pdfium's objects (the first pass has opened the file once already)."""
+    doc = Document(format="pdf")
+    agreed = _pages_both_count(data, len(facts))
+    if agreed < len(facts):
+        doc.notes.append(f"pdfium counts {len(facts)} pages, pdfminer {agreed}: the first {agreed} read")
+    pdf = pdfium.PdfDocument(data)
+    try:
+        descents = declared_descents(data)
+        table_no = 0
+        sheets = _Sheets()
+        scanned_pages = []
+        for page_no, seen in enumerate(facts[:agreed], start=1):
+            if seen.text_chars < MIN_TEXT_CHARS and not seen.annotated:
+                if seen.has_picture:
+                    scanned_pages.append(page_no)
+                else:
+                    doc.notes.append(f"page {page_no} has no text layer")
+                continue
+            page = pdf[page_no - 1]
+            try:
+                table_no = _read_page(PdfiumPage(page, page_no, descents), seen.widgets, page_no, doc, table_no, sheets)
+            finally:
+                page.close()
+    except UnreadableFile:
+        raise
+    except Exception as exc:
+        raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The PDF could not be read ({type(exc).__name__}).") from exc
+    finally:
+        pdf.close()
+    return _finish(doc, data, facts, scanned_pages)
+
+
+_PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
+
+
+def _pages_both_count(data: bytes, pdfium_pages: int) -> int:
+    """How many pages to read: pdfium's count, unless the file's page tree is damaged (a page
+    listed twice, a loop), where pdfium and pdfminer count differently and the pages both see
+    are read, as before pdfium read the pages. Asked of pdfminer only when the page objects
+    written plainly in the file are not as many as pdfium's pages (or may be hidden in a
+    compressed object stream): for a sound file, a few microseconds."""
+    if b"ObjStm" not in data and len(_PAGE_OBJECT.findall(data)) == pdfium_pages:
+        return pdfium_pages
+    try:
+        document = PDFDocument(PDFParser(io.BytesIO(data)))
+        counted = sum(1 for _ in itertools.islice(PDFPage.create_pages(document), MAX_PAGES + 1))
+    except PDFPasswordIncorrect as exc:
+        raise UnreadableFile(ProblemCode.ENCRYPTED, "The PDF is protected by a password.") from exc
+    except Exception as exc:
+        raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The PDF could not be opened ({type(exc).__name__}).") from exc
+    if counted == 0:
+        raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The PDF's pages are damaged (no page can be read).")
+    return min(counted, pdfium_pages)
+
+
+def _finish(doc: Document, data: bytes, facts: list[_PageFacts], scanned_pages: list[int]) -> Document:
     has_fields = any(seen.has_fields for seen in facts)
     if scanned_pages:
         doc = _with_scanned_pages(doc, data, scanned_pages)

@@ -1,0 +1,434 @@
+"""A page's characters, ruling lines, boxes, curves and pictures read by pdfium, as the pdfplumber
+page the PDF reader works on: the same dicts pdfplumber builds from pdfminer's layout, with the
+same keys and (for the text forms are made of) the same values, so that pdfplumber's own word
+and table finding run on them unchanged.
+
+pdfminer interprets each page's content in Python (about 70 ms a form page, most of a PDF's
+reading); pdfium parses it in C++ (well under a millisecond). What is taken from pdfium:
+
+- characters: each printed character's text, its advance box (FPDFText_GetLooseCharBox: from
+  its origin to the next character's), its baseline origin, its font size, and its matrix
+  (upright or turned). pdfminer's box is measured from the font's declared descent to a font
+  size above it; pdfium's from the font file's. The box built here is pdfminer's: the descent
+  is the one the font declares (`_declared_descent`), so lines and cells are cut as before.
+  Characters pdfium adds itself (a space between words where the file has none, line ends)
+  are left out, as pdfminer never sees them; a ligature read as two letters is one character.
+- paths (FPDF_PAGEOBJ_PATH, in drawings too): split at each move into sub-paths, and each
+  classified as pdfminer does: a straight segment is a line, a closed four-sided rectilinear
+  one a box, anything else a curve (its points its segments' ends).
+- pictures (FPDF_PAGEOBJ_IMAGE): their box on the page.
+
+Coordinates follow pdfminer's turn of the page (its /Rotate) and pdfplumber's flip (top
+measured down from the top of the page), so overlays, tables and cells line up as before.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+
+import pypdfium2.raw as pdfium_c
+import pypdfium2_raw.bindings as bindings
+from pdfminer.fontmetrics import FONT_METRICS
+from pdfplumber.page import Page
+
+_SEGMENT_MOVE = pdfium_c.FPDF_SEGMENT_MOVETO
+_SEGMENT_BEZIER = pdfium_c.FPDF_SEGMENT_BEZIERTO
+_GENERATED_TEXT = frozenset("\r\n \x02\ufffe")  # what pdfium may add between words and lines
+# FPDFText_GetTextObject bound afresh to return the object's address as a plain int (a key for
+# the font cache; pypdfium2's binding returns a pointer object, which costs a cast to compare)
+_TEXT_OBJECT = bindings._libs["pdfium"]["FPDFText_GetTextObject"]
+_TEXT_OBJECT.argtypes = [pdfium_c.FPDF_TEXTPAGE, ctypes.c_int]
+_TEXT_OBJECT.restype = ctypes.c_void_p
+_DESCENT = re.compile(rb"/Descent\s+(-?\d+(?:\.\d*)?|-?\.\d+)")
+
+
+class PdfiumPage(Page):
+    """A pdfplumber Page whose objects come from pdfium (no pdfminer page behind it)."""
+
+    def __init__(self, pdf_page, page_number: int, descents: dict[str, float]):
+        from functools import lru_cache
+
+        self.pdf = _NoPdf
+        self.root_page = self
+        self.page_obj = None
+        self.page_number = page_number
+        self.initial_doctop = 0
+        raw = pdf_page.raw
+        self.rotation = (pdfium_c.FPDFPage_GetRotation(raw) * 90) % 360
+        box = _media_box(raw)
+        x0, x1 = sorted((box[0], box[2]))
+        y0, y1 = sorted((box[1], box[3]))
+        self._raw_box = (x0, y0, x1, y1)
+        normal = (y0, x0, y1, x1) if self.rotation in (90, 270) else (x0, y0, x1, y1)
+        height = normal[3] - normal[1]
+        self.mediabox = (normal[0], height - normal[3], normal[2], height - normal[1])
+        self.cropbox = self.mediabox
+        self.bbox = self.mediabox
+        self.get_textmap = lru_cache()(self._get_textmap)
+        self._objects = _PageReader(pdf_page, self, descents).objects()
+
+    @property
+    def annots(self):  # widgets are read by the reader itself (pdf._first_pass)
+        return []
+
+
+class _NoPdf:
+    """What pdfplumber's Page asks of its PDF on the paths the reader takes."""
+
+    laparams = None
+    unicode_norm = None
+
+
+def _media_box(raw) -> tuple[float, float, float, float]:
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    if pdfium_c.FPDFPage_GetMediaBox(raw, left, bottom, right, top):
+        return (left.value, bottom.value, right.value, top.value)
+    return (0.0, 0.0, pdfium_c.FPDF_GetPageWidthF(raw), pdfium_c.FPDF_GetPageHeightF(raw))
+
+
+def declared_descents(data: bytes) -> dict[str, float]:
+    """Each font's declared /Descent by its /FontName, as written in the file's own bytes (a
+    font descriptor in a compressed object stream is not seen here: its font then falls back
+    to pdfium's measure). pdfminer uses the declared value, 0 if absent; LibreOffice declares
+    0 for every font."""
+    found: dict[str, float] = {}
+    for match in re.finditer(rb"/FontName\s*/([^\s/\[\]()<>{}%]+)", data):
+        start = data.rfind(b"obj", 0, match.start())
+        end = data.find(b"endobj", match.end())
+        body = data[start : end if end > 0 else match.end() + 2000]
+        descent = _DESCENT.search(body)
+        name = match.group(1).decode("latin-1").split("+", 1)[-1]  # pdfium names a font without its subset tag
+        value = float(descent.group(1)) if descent else 0.0
+        found.setdefault(name, -abs(value) / 1000)
+    return found
+
+
+class _PageReader:
+    def __init__(self, pdf_page, page: PdfiumPage, descents: dict[str, float]):
+        self.raw = pdf_page.raw
+        self.pdf_page = pdf_page
+        self.page = page
+        self.descents = descents
+        x0, y0, x1, y1 = page._raw_box
+        self.ctm = {
+            90: (0, -1, 1, 0, -y0, x1),
+            180: (-1, 0, 0, -1, x1, y1),
+            270: (0, 1, -1, 0, y1, -x0),
+        }.get(page.rotation, (1, 0, 0, 1, -x0, -y0))
+        self.x_shift = page.mediabox[0]
+        self.top_of = page.height + page.mediabox[1]
+
+    def objects(self) -> dict[str, list[dict]]:
+        objects: dict[str, list[dict]] = {}
+        chars = self.chars()
+        if chars:
+            objects["char"] = chars
+        self.walk(
+            pdfium_c.FPDFPage_CountObjects(self.raw),
+            lambda i: pdfium_c.FPDFPage_GetObject(self.raw, i),
+            (1, 0, 0, 1, 0, 0),
+            objects,
+            0,
+        )
+        return objects
+
+    # ------------------------------------------------------------ geometry
+
+    def to_page(self, x: float, y: float) -> tuple[float, float]:
+        a, b, c, d, e, f = self.ctm
+        return a * x + c * y + e, b * x + d * y + f
+
+    def placed(self, obj: dict, x0: float, y0: float, x1: float, y1: float) -> dict:
+        """pdfplumber's keys for a box given in pdfminer's (turned) coordinates."""
+        top = self.top_of - y1
+        obj.update(
+            x0=x0 + self.x_shift,
+            y0=y0,
+            x1=x1 + self.x_shift,
+            y1=y1,
+            width=x1 - x0,
+            height=y1 - y0,
+            top=top,
+            bottom=self.top_of - y0,
+            doctop=top,
+            page_number=self.page.page_number,
+        )
+        return obj
+
+    # ------------------------------------------------------------ characters
+
+    def chars(self) -> list[dict]:
+        textpage = pdfium_c.FPDFText_LoadPage(self.raw)
+        if not textpage:
+            return []
+        try:
+            return self._chars(textpage)
+        finally:
+            pdfium_c.FPDFText_ClosePage(textpage)
+
+    def _chars(self, textpage) -> list[dict]:
+        count = pdfium_c.FPDFText_CountChars(textpage)
+        if count <= 0:
+            return []
+        buffer = ctypes.create_string_buffer((count + 1) * 2)
+        pdfium_c.FPDFText_GetText(textpage, 0, count, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
+        text = buffer.raw[: count * 2].decode("utf-16-le", "replace")
+        if len(text) != count:  # characters outside the BMP: one by one
+            text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage, i)) for i in range(count))
+        box = pdfium_c.FS_RECTF()
+        ox, oy = ctypes.c_double(), ctypes.c_double()
+        g_left, g_right, g_bottom, g_top = (ctypes.c_double() for _ in range(4))
+        matrix = pdfium_c.FS_MATRIX()
+        # (the calls made for every character, bound once: a character costs a few of them)
+        text_object, loose_box, char_box = _TEXT_OBJECT, pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetCharBox
+        char_origin, is_generated = pdfium_c.FPDFText_GetCharOrigin, pdfium_c.FPDFText_IsGenerated
+        a_, b_, c_, d_, e_, f_ = self.ctm
+        x_shift, top_of, page_number = self.x_shift, self.top_of, self.page.page_number
+        turned = self.page.rotation != 0
+        fonts: dict[int, tuple] = {}  # text object -> its font's measures
+        chars: list[dict] = []
+        overhung: dict | None = None  # the last character, if its glyph may overhang its advance
+        last = None  # the last character's text object and origin
+        for i, letter in enumerate(text):
+            if letter in _GENERATED_TEXT and is_generated(textpage, i):
+                continue
+            if letter in "\x02\ufffe":
+                letter = "-"  # a hyphen that ends a line, marked so by pdfium (FPDFText_IsHyphen)
+            key = text_object(textpage, i)
+            style = fonts.get(key)
+            if style is None:
+                style = fonts[key] = self._style(textpage, i, key, matrix)
+            size, descent, upright, straight = style
+            loose_box(textpage, i, box)
+            char_origin(textpage, i, ox, oy)
+            origin = (ox.value, oy.value)
+            if last == (key, origin):
+                chars[-1]["text"] += letter  # a ligature's next letter (pdfium spells it out)
+                continue
+            last = (key, origin)
+            right = box.right
+            if straight:
+                # pdfminer's box: the advance across (the loose box is the advance and the glyph
+                # together: a glyph that overhangs, as an italic f does, widens it), from the
+                # declared descent to a font size above it
+                left = origin[0]
+                if overhung is not None:
+                    previous = overhung
+                    if (
+                        previous["_key"] == key
+                        and previous["_y"] == origin[1]
+                        and previous["_x"] < left < previous["_right"]
+                    ):
+                        self._set_right(previous, left)
+                base = origin[1] + descent
+                ax, ay, bx, by = left, base, right, base + size
+            else:
+                ax, ay, bx, by = box.left, box.bottom, right, box.top
+            if turned:
+                ax, ay = a_ * ax + c_ * ay + e_, b_ * ax + d_ * ay + f_
+                bx, by = a_ * bx + c_ * by + e_, b_ * bx + d_ * by + f_
+            else:
+                ax, ay, bx, by = ax + e_, ay + f_, bx + e_, by + f_
+            x0, x1 = (ax, bx) if ax <= bx else (bx, ax)
+            y0, y1 = (ay, by) if ay <= by else (by, ay)
+            top = top_of - y1
+            char = {
+                "text": letter,
+                "x0": x0 + x_shift,
+                "x1": x1 + x_shift,
+                "top": top,
+                "bottom": top_of - y0,
+                "doctop": top,
+                "upright": upright,
+                "size": y1 - y0,
+                "object_type": "char",
+                "page_number": page_number,
+            }
+            chars.append(char)
+            overhung = None
+            if straight:
+                char_box(textpage, i, g_left, g_right, g_bottom, g_top)
+                if g_right.value >= right - 0.001:
+                    # the glyph reaches the loose box's right edge: the advance may end sooner,
+                    # where the next character starts
+                    char["_key"], char["_x"], char["_y"], char["_right"] = key, origin[0], origin[1], right
+                    overhung = char
+        for char in chars:
+            if "_key" in char:
+                del char["_key"], char["_x"], char["_y"], char["_right"]
+        return chars
+
+    def _set_right(self, char: dict, right: float) -> None:
+        """Move a character's right edge (given in pdfium's unturned space) to `right`."""
+        (x0, _), (x1, _) = self.to_page(char["_x"], 0), self.to_page(right, 0)
+        x0, x1 = sorted((x0, x1))
+        char["x0"], char["x1"] = x0 + self.x_shift, x1 + self.x_shift
+
+    def _style(self, textpage, i: int, key, matrix) -> tuple:
+        """(font size across the line, declared descent, upright, straight) of a text object's
+        characters; straight: upright and neither turned nor slanted, so the box is pdfminer's."""
+        obj = ctypes.cast(key, pdfium_c.FPDF_PAGEOBJECT) if key else None
+        pdfium_c.FPDFText_GetMatrix(textpage, i, matrix)
+        a, b, c, d = matrix.a, matrix.b, matrix.c, matrix.d
+        font = pdfium_c.FPDFTextObj_GetFont(obj) if obj else None
+        fontname = _font_name(font) if font else ""
+        object_size = ctypes.c_float()
+        if obj and pdfium_c.FPDFTextObj_GetFontSize(obj, object_size):
+            size_in_text = object_size.value
+        else:
+            size_in_text = pdfium_c.FPDFText_GetFontSize(textpage, i)
+        declared = self.descents.get(fontname)
+        if declared is None and fontname in FONT_METRICS:  # the standard 14 fonts, undescribed in the file
+            declared = -abs(FONT_METRICS[fontname][0].get("Descent", 0)) / 1000
+        if declared is None and font:
+            measured = ctypes.c_float()
+            pdfium_c.FPDFFont_GetDescent(font, ctypes.c_float(1.0), measured)
+            declared = measured.value
+        size = abs(size_in_text * (d if d else 1.0))
+        upright = a * d > 0 and b * c <= 0
+        straight = a > 0 and d > 0 and b == 0 and c == 0  # (a page turned by /Rotate is turned after)
+        return (size, (declared or 0.0) * size_in_text * d, upright, straight)
+
+    # ------------------------------------------------------------ paths and pictures
+
+    def walk(self, count: int, get, matrix, objects: dict[str, list[dict]], depth: int) -> None:
+        for i in range(count):
+            obj = get(i)
+            if not obj:
+                continue
+            kind = pdfium_c.FPDFPageObj_GetType(obj)
+            if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+                own = _matrix_of(obj)
+                self.path(obj, _multiply(own, matrix), objects)
+            elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                self.image(obj, matrix, objects)
+            elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < 40:
+                inner = _multiply(_matrix_of(obj), matrix)
+                self.walk(
+                    pdfium_c.FPDFFormObj_CountObjects(obj),
+                    lambda k, form=obj: pdfium_c.FPDFFormObj_GetObject(form, k),
+                    inner,
+                    objects,
+                    depth + 1,
+                )
+
+    def image(self, obj, matrix, objects) -> None:
+        left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+        if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+            return
+        # bounds are in the enclosing drawing's space: place the corners on the page
+        corners = [_apply(matrix, x, y) for x in (left.value, right.value) for y in (bottom.value, top.value)]
+        points = [self.to_page(x, y) for x, y in corners]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        image = {"object_type": "image", "name": "", "srcsize": (0, 0), "imagemask": None, "bits": 0}
+        objects.setdefault("image", []).append(self.placed(image, min(xs), min(ys), max(xs), max(ys)))
+
+    def path(self, obj, matrix, objects) -> None:
+        fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
+        if not pdfium_c.FPDFPath_GetDrawMode(obj, fill_mode, stroke):
+            return
+        width = ctypes.c_float()
+        pdfium_c.FPDFPageObj_GetStrokeWidth(obj, width)
+        segments = []  # (kind, x, y, closes)
+        x, y = ctypes.c_float(), ctypes.c_float()
+        for k in range(pdfium_c.FPDFPath_CountSegments(obj)):
+            segment = pdfium_c.FPDFPath_GetPathSegment(obj, k)
+            pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
+            px, py = self.to_page(*_apply(matrix, x.value, y.value))
+            segments.append(
+                (pdfium_c.FPDFPathSegment_GetType(segment), px, py, bool(pdfium_c.FPDFPathSegment_GetClose(segment)))
+            )
+        style = {
+            "linewidth": width.value,
+            "stroke": bool(stroke.value),
+            "fill": fill_mode.value != pdfium_c.FPDF_FILLMODE_NONE,
+            "evenodd": fill_mode.value == pdfium_c.FPDF_FILLMODE_ALTERNATE,
+        }
+        start = 0
+        for k in range(1, len(segments) + 1):
+            if k == len(segments) or segments[k][0] == _SEGMENT_MOVE:
+                if k - start > 1:
+                    self.subpath(segments[start:k], style, objects)
+                start = k
+
+    def subpath(self, segments, style: dict, objects) -> None:
+        """One sub-path as pdfminer makes it: its shape spelled m/l/c/h, its points the segments' ends."""
+        shape, pts = "", []
+        first = (segments[0][1], segments[0][2])
+        k = 0
+        while k < len(segments):
+            kind, px, py, closes = segments[k]
+            if kind == _SEGMENT_BEZIER:
+                kind, px, py, closes = segments[min(k + 2, len(segments) - 1)]
+                shape += "c"
+                k += 3
+            else:
+                shape += "m" if k == 0 else "l"
+                k += 1
+            pts.append((px, py))
+            if closes and k > 1:
+                if (px, py) == first and shape[-1] == "l":
+                    shape = shape[:-1] + "h"  # pdfium adds the closing line as a point; pdfminer's h
+                else:
+                    shape += "h"
+                    pts.append(first)
+        if shape in ("mlh", "ml"):
+            self.add("line", pts[:2], style, objects)
+        elif shape in ("mlllh", "mllll"):
+            (x0, y0), (x1, y1), (x2, y2), (x3, y3), _ = pts
+            square = (x0 == x1 and y1 == y2 and x2 == x3 and y3 == y0) or (
+                y0 == y1 and x1 == x2 and y2 == y3 and x3 == x0
+            )
+            self.add(
+                "rect" if pts[0] == pts[4] and square else "curve",
+                pts if not square else [pts[0], pts[2]],
+                style,
+                objects,
+                pts,
+            )
+        else:
+            self.add("curve", pts, style, objects)
+
+    def add(self, kind: str, pts, style: dict, objects, all_pts=None) -> None:
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        obj = {"object_type": kind, **style, "stroking_color": None, "non_stroking_color": None, "dash": None}
+        self.placed(obj, min(xs), min(ys), max(xs), max(ys))
+        if kind != "rect":
+            obj["pts"] = [(x + self.x_shift, self.top_of - y) for x, y in (all_pts or pts)]
+        objects.setdefault(kind, []).append(obj)
+
+
+def _font_name(font) -> str:
+    size = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
+    if size <= 1:
+        return ""
+    buffer = ctypes.create_string_buffer(size)
+    pdfium_c.FPDFFont_GetBaseFontName(font, buffer, size)
+    return buffer.value.decode("utf-8", "replace")
+
+
+def _matrix_of(obj) -> tuple[float, ...]:
+    m = pdfium_c.FS_MATRIX()
+    if not pdfium_c.FPDFPageObj_GetMatrix(obj, m):
+        return (1, 0, 0, 1, 0, 0)
+    return (m.a, m.b, m.c, m.d, m.e, m.f)
+
+
+def _multiply(m, n) -> tuple[float, ...]:
+    """m then n (pdfminer's mult_matrix order)."""
+    a1, b1, c1, d1, e1, f1 = m
+    a0, b0, c0, d0, e0, f0 = n
+    return (
+        a0 * a1 + c0 * b1,
+        b0 * a1 + d0 * b1,
+        a0 * c1 + c0 * d1,
+        b0 * c1 + d0 * d1,
+        a0 * e1 + c0 * f1 + e0,
+        b0 * e1 + d0 * f1 + f0,
+    )
+
+
+def _apply(m, x: float, y: float) -> tuple[float, float]:
+    a, b, c, d, e, f = m
+    return a * x + c * y + e, b * x + d * y + f
