@@ -24,6 +24,7 @@ from pipeline.intake.mail_ledger import FetchSummary, MailFetchError, keep, ledg
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
+logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would bury coforms.log
 
 PAGE_SIZE = 50
 MAX_WAIT_SECONDS = 120  # a longer Retry-After: stop, the rest comes next time
