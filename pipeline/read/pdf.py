@@ -94,6 +94,7 @@ class _PageFacts:
     has_fields: bool  # has widgets (the fields of a fillable form), whatever their kind
     widgets: list[_Widget] = field(default_factory=list)  # the tick, text and choice fields
     has_picture: bool = False  # (counted on pages without text only) draws an image: a scanned page
+    opened: tuple | None = field(default=None, repr=False, compare=False)  # (page, text page, text), kept open
 
 
 def _has_picture(page) -> bool:
@@ -109,11 +110,17 @@ def _field_value(form, annot) -> str:
     return buffer.raw[: size - 2].decode("utf-16-le", "replace")
 
 
-def _page_facts(page, form) -> _PageFacts:
+def _page_facts(page, form, keep: bool = False) -> _PageFacts:
+    """What pdfium sees on a page; with `keep`, the page and its text page stay open in the facts
+    (read_pdf reads them next, without loading the page again)."""
     textpage = page.get_textpage()
-    chars = len(textpage.get_text_range().strip())
-    textpage.close()
+    text = textpage.get_text_range()
+    chars = len(text.strip())
     facts = _PageFacts(chars, False, False)
+    if keep:
+        facts.opened = (page, textpage, text)
+    else:
+        textpage.close()
     if chars < MIN_TEXT_CHARS:
         facts.has_picture = _has_picture(page)
     for i in range(pdfium_c.FPDFPage_GetAnnotCount(page.raw)):
@@ -143,6 +150,15 @@ def _page_facts(page, form) -> _PageFacts:
 
 def _first_pass(data: bytes) -> list[_PageFacts]:
     """What pdfium sees on each page; raises UnreadableFile for encrypted or broken files."""
+    pdf, facts = _open_pdf(data, keep=False)
+    pdf.close()
+    return facts
+
+
+def _open_pdf(data: bytes, keep: bool):
+    """The document opened by pdfium and the facts of each of its pages (the pages kept open in
+    them with `keep`; closing the document closes them); raises UnreadableFile for encrypted or
+    broken files, the document closed."""
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -160,13 +176,15 @@ def _first_pass(data: bytes) -> list[_PageFacts]:
             pdf.init_forms()  # before any page is loaded; no form environment when there is no AcroForm
             form = pdf.formenv.raw if pdf.formenv is not None else None
             for page in pdf:
-                pages.append(_page_facts(page, form))
-                page.close()
+                pages.append(_page_facts(page, form, keep))
+                if not keep:
+                    page.close()
         except pdfium.PdfiumError as exc:  # a page tree that loops, a page that is not there, a broken form
             raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The PDF's pages are damaged ({exc}).") from exc
-        return pages
-    finally:
+        return pdf, pages
+    except BaseException:
         pdf.close()
+        raise
 
 
 # ---------------------------------------------------------------- form XObjects (pdfminer)
@@ -663,9 +681,9 @@ PAGE_OBJECTS = "pdfium"
 
 
 def read_pdf(data: bytes) -> Document:
-    facts = _first_pass(data)
     if PAGE_OBJECTS == "pdfium":
-        return _read_pages_pdfium(data, facts)
+        return _read_pages_pdfium(data)
+    facts = _first_pass(data)
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except PDFPasswordIncorrect as exc:
@@ -701,14 +719,14 @@ def read_pdf(data: bytes) -> Document:
     return _finish(doc, data, facts, scanned_pages)
 
 
-def _read_pages_pdfium(data: bytes, facts: list[_PageFacts]) -> Document:
-    """The pages read from pdfium's objects (the first pass has opened the file once already)."""
+def _read_pages_pdfium(data: bytes) -> Document:
+    """The pages read from pdfium's objects, each page loaded once for the first pass and the reading."""
+    pdf, facts = _open_pdf(data, keep=True)
     doc = Document(format="pdf")
-    agreed = _pages_both_count(data, len(facts))
-    if agreed < len(facts):
-        doc.notes.append(f"pdfium counts {len(facts)} pages, pdfminer {agreed}: the first {agreed} read")
-    pdf = pdfium.PdfDocument(data)
     try:
+        agreed = _pages_both_count(data, len(facts), bool(pdfium_c.FPDF_DocumentHasValidCrossReferenceTable(pdf.raw)))
+        if agreed < len(facts):
+            doc.notes.append(f"pdfium counts {len(facts)} pages, pdfminer {agreed}: the first {agreed} read")
         descents = declared_descents(data)
         table_no = 0
         sheets = _Sheets()
@@ -720,41 +738,44 @@ def _read_pages_pdfium(data: bytes, facts: list[_PageFacts]) -> Document:
                 else:
                     doc.notes.append(f"page {page_no} has no text layer")
                 continue
-            page = pdf[page_no - 1]
-            try:
-                table_no = _read_page(PdfiumPage(page, page_no, descents), seen.widgets, page_no, doc, table_no, sheets)
-            finally:
-                page.close()
+            page, textpage, text = seen.opened
+            read = PdfiumPage(page, page_no, descents, textpage.raw, text)
+            table_no = _read_page(read, seen.widgets, page_no, doc, table_no, sheets)
     except UnreadableFile:
         raise
     except Exception as exc:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The PDF could not be read ({type(exc).__name__}).") from exc
     finally:
-        pdf.close()
+        for seen in facts:
+            seen.opened = None
+        pdf.close()  # (closes its pages and text pages)
     return _finish(doc, data, facts, scanned_pages)
 
 
 _PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
 
 
-def _pages_both_count(data: bytes, pdfium_pages: int) -> int:
+def _pages_both_count(data: bytes, pdfium_pages: int, sound: bool) -> int:
     """How many pages to read: pdfium's count, unless the file's page tree is damaged (a page
     listed twice, a loop), where pdfium and pdfminer count differently and the pages both see
     are read, as before pdfium read the pages. Asked of pdfminer only when the page objects
     written plainly in the file are not as many as pdfium's pages (or may be hidden in a
-    compressed object stream): for a sound file, a few microseconds."""
-    if b"ObjStm" not in data and len(_PAGE_OBJECT.findall(data)) == pdfium_pages:
+    compressed object stream), or pdfium had to rebuild the file's table of objects (not `sound`):
+    pdfminer's verdict on a damaged file is kept (it cannot be opened, or has no pages). For a
+    sound file, a few microseconds."""
+    if sound and b"ObjStm" not in data and len(_PAGE_OBJECT.findall(data)) == pdfium_pages:
         return pdfium_pages
     try:
         document = PDFDocument(PDFParser(io.BytesIO(data)))
-        counted = sum(1 for _ in itertools.islice(PDFPage.create_pages(document), MAX_PAGES + 1))
-    except PDFPasswordIncorrect as exc:
-        raise UnreadableFile(ProblemCode.ENCRYPTED, "The PDF is protected by a password.") from exc
-    except Exception as exc:
+        pages = list(itertools.islice(PDFPage.create_pages(document), MAX_PAGES + 1))
+    except Exception as exc:  # (a wrong password too: pdfium opened the file without one)
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The PDF could not be opened ({type(exc).__name__}).") from exc
-    if counted == 0:
+    if not pages:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The PDF's pages are damaged (no page can be read).")
-    return min(counted, pdfium_pages)
+    if any(resolve1(page.attrs.get("MediaBox")) is None for page in pages):
+        # pdfium takes such a page to be Letter size; a page must say its size (PDF 1.7, 7.7.3.3)
+        raise UnreadableFile(ProblemCode.CORRUPT_FILE, "The PDF's pages are damaged (a page has no size).")
+    return min(len(pages), pdfium_pages)
 
 
 def _finish(doc: Document, data: bytes, facts: list[_PageFacts], scanned_pages: list[int]) -> Document:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+from functools import lru_cache
 
 import pypdfium2.raw as pdfium_c
 import pypdfium2_raw.bindings as bindings
@@ -46,8 +47,8 @@ _DESCENT = re.compile(rb"/Descent\s+(-?\d+(?:\.\d*)?|-?\.\d+)")
 class PdfiumPage(Page):
     """A pdfplumber Page whose objects come from pdfium (no pdfminer page behind it)."""
 
-    def __init__(self, pdf_page, page_number: int, descents: dict[str, float]):
-        from functools import lru_cache
+    def __init__(self, pdf_page, page_number: int, descents: dict[str, float], textpage=None, text: str | None = None):
+        """`textpage` and `text`: the page's text page (raw) and its text, if already at hand."""
 
         self.pdf = _NoPdf
         self.root_page = self
@@ -66,7 +67,7 @@ class PdfiumPage(Page):
         self.cropbox = self.mediabox
         self.bbox = self.mediabox
         self.get_textmap = lru_cache()(self._get_textmap)
-        self._objects = _PageReader(pdf_page, self, descents).objects()
+        self._objects = _PageReader(pdf_page, self, descents).objects(textpage, text)
 
     @property
     def annots(self):  # widgets are read by the reader itself (pdf._first_pass)
@@ -119,9 +120,9 @@ class _PageReader:
         self.x_shift = page.mediabox[0]
         self.top_of = page.height + page.mediabox[1]
 
-    def objects(self) -> dict[str, list[dict]]:
+    def objects(self, textpage=None, text: str | None = None) -> dict[str, list[dict]]:
         objects: dict[str, list[dict]] = {}
-        chars = self.chars()
+        chars = self._chars(textpage, text) if textpage else self.chars()
         if chars:
             objects["char"] = chars
         self.walk(
@@ -167,13 +168,14 @@ class _PageReader:
         finally:
             pdfium_c.FPDFText_ClosePage(textpage)
 
-    def _chars(self, textpage) -> list[dict]:
+    def _chars(self, textpage, text: str | None = None) -> list[dict]:
         count = pdfium_c.FPDFText_CountChars(textpage)
         if count <= 0:
             return []
-        buffer = ctypes.create_string_buffer((count + 1) * 2)
-        pdfium_c.FPDFText_GetText(textpage, 0, count, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
-        text = buffer.raw[: count * 2].decode("utf-16-le", "replace")
+        if text is None:
+            buffer = ctypes.create_string_buffer((count + 1) * 2)
+            pdfium_c.FPDFText_GetText(textpage, 0, count, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
+            text = buffer.raw[: count * 2].decode("utf-16-le", "replace")
         if len(text) != count:  # characters outside the BMP: one by one
             text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage, i)) for i in range(count))
         box = pdfium_c.FS_RECTF()
