@@ -42,8 +42,8 @@ def describe(settings: Settings) -> str:
     return f"{settings.graph_mailbox or settings.imap_user} (Microsoft Graph)"
 
 
-class MessageGone(Exception):
-    """A listed message is no longer there (moved or deleted by someone else meanwhile)."""
+class MessageGone(MailFetchError):
+    """A listed message (or folder) is no longer there: moved or deleted by someone else meanwhile."""
 
 
 class GraphMailbox:
@@ -86,7 +86,10 @@ class GraphMailbox:
                 self.tokens.forget()
                 continue
             if response.status_code == 404 and _graph_error(response)[0] == "ErrorItemNotFound":
-                raise MessageGone(url)
+                raise MessageGone(
+                    f"Something coforms was reading went from the mailbox {self.address} meanwhile (moved or "
+                    "deleted by someone): run the fetch again."
+                )
             if response.is_error:
                 raise MailFetchError(self._refused(response))
             return response
@@ -129,6 +132,11 @@ class GraphMailbox:
             return (
                 f"Microsoft Graph has no mailbox {self.address}: set graph_mailbox to the co-production mailbox's "
                 "address."
+            )
+        if status >= 500:
+            return (
+                f"Microsoft Graph had a fault ({status} {code}): what was fetched is kept, the rest stays in the "
+                "mailbox for the next fetch."
             )
         return f"Microsoft Graph refused a request ({status} {code}: {message or 'no reason given'})."
 

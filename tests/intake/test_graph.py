@@ -178,3 +178,20 @@ def test_an_unknown_mailbox_is_named(graph, monkeypatch):
 
 def test_check_mailbox_says_what_it_checked(graph):
     assert check_mailbox(Settings()) == "coproduction (Microsoft Graph)"
+
+
+def test_a_message_taken_away_by_someone_else_during_the_fetch_is_skipped(graph, workdir, monkeypatch):
+    graph.deliver(*_forms(3))
+    from pipeline.intake.graph import GraphMailbox
+
+    real_ids = GraphMailbox.message_ids
+
+    def listed_then_one_moved_by_hand(self, folder):
+        ids = real_ids(self, folder)
+        graph.folders["inbox"].messages.pop(ids[1])  # a colleague drags it elsewhere in Outlook
+        return ids
+
+    monkeypatch.setattr(GraphMailbox, "message_ids", listed_then_one_moved_by_hand)
+    summary = fetch_new_mail(Settings())
+    assert (summary.fetched, summary.moved) == (2, 2)
+    assert graph.count("Inbox") == 0 and _eml(workdir) == 2
