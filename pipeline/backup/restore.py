@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.backup import contents, warehouse_copy
-from pipeline.backup.containers import CHUNK, FolderReader, TarReader, copy_hashing, reader_for, safe_relative
+from pipeline.backup.containers import (
+    CHUNK,
+    FolderReader,
+    TarReader,
+    copy_hashing,
+    fsync_tree,
+    reader_for,
+    safe_relative,
+)
 from pipeline.backup.errors import BackupBusy, BackupDamaged, RestoreRefused
 from pipeline.backup.make import OUTPUTS_IN_BACKUP
 from pipeline.backup.manifest import MANIFEST, SIDECAR, FileEntry, Manifest, read_manifest
@@ -189,6 +197,7 @@ def _put_back(reader: FolderReader | TarReader, manifest: Manifest, outputs: Pat
             f"{_problem_list([f'{path} changed while it was being restored' for path in changed])}: "
             "use a backup nothing else is writing to. Nothing was restored."
         )
+    fsync_tree(staging)  # on the disk before anything is moved into place
     if url is not None:
         warehouse_copy.restore_server(url, staging / manifest.warehouse["file"])
     prefix = staging / OUTPUTS_IN_BACKUP
@@ -208,8 +217,6 @@ def _copy_checked(reader: FolderReader | TarReader, entry: FileEntry, staging: P
         open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE), "wb") as out,
     ):
         size, sha = copy_hashing(fh, out)
-        out.flush()
-        os.fsync(out.fileno())
     return size == entry.size and sha == entry.sha256
 
 
