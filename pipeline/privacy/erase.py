@@ -26,6 +26,7 @@ from pathlib import Path
 from pipeline.privacy import changes, originals
 from pipeline.privacy.access import find_person
 from pipeline.privacy.mentions import Person
+from pipeline.privacy.places import SIGNATURE, SIGNED
 from pipeline.privacy.pseudonyms import erased_pseudonym, existing_key
 from pipeline.store.warehouse import Warehouse
 from pipeline.validate.names import person_key
@@ -126,7 +127,11 @@ def erase(
         with warehouse.transaction():
             before = changes.finance_figures(warehouse, key)
             done.shared_originals = _others_named(warehouse, files, person)
-            counts = changes.rewrite(warehouse, answer.found, lambda found: person.replaced(found.value, alias))
+            counts = changes.rewrite(
+                warehouse,
+                answer.found,
+                lambda found: SIGNED if found.place == SIGNATURE else person.replaced(found.value, alias),
+            )
             done.tables = dict(counts)
             done.values = sum(counts.values())
             done.forms = len(answer.forms)

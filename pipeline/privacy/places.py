@@ -105,6 +105,11 @@ def found_in_tables(warehouse: Warehouse, person: Person) -> Iterator[Found]:
 
 
 READING = Place("raw_forms", "raw", ("submission_id",), "the form's reading as the run made it (kept for corrections)")
+# a recipient's signature typed or read on a voucher line ("G Adeyemi"): theirs, though it may not
+# hold their whole name; only whether the line is signed matters to the pipeline
+SIGNATURE = Place("raw_forms", "raw", ("submission_id",), "a signature on a voucher line, as read")
+SIGNED = "(signed)"  # what a signature becomes: still a signature to validation (any text but No, N, -)
+_NOT_A_NAME = frozenset(["", "no", "n", "-", "yes", "y", "x", "signed", "ok", "true", "false", SIGNED])
 
 
 def strings_of(tree: object) -> Iterator[str]:
@@ -135,12 +140,50 @@ def as_json(tree: object) -> str:
     return json.dumps(tree, ensure_ascii=False, separators=(",", ":"))
 
 
+def signatures(tree: object) -> Iterator[tuple[str, dict]]:
+    """(the line's name as read, its Signed cell) of each voucher line in a kept reading."""
+    if isinstance(tree, list):
+        for item in tree:
+            yield from signatures(item)
+    elif isinstance(tree, dict):
+        if tree.get("$class") == "RawRow":
+            cells = tree.get("cells", {}).get("$dict", {})
+            name, signed = cells.get("name"), cells.get("signed")
+            if isinstance(signed, dict):
+                yield (name.get("text", "") if isinstance(name, dict) else ""), signed
+            return
+        for item in tree.values():
+            yield from signatures(item)
+
+
+def is_a_name(signature: str | None) -> bool:
+    """A signature that may say who signed (not a tick, "Yes" or "(signed)")."""
+    return isinstance(signature, str) and signature.strip().casefold() not in _NOT_A_NAME
+
+
+def without_signatures(tree: object, of_line) -> object:
+    """The reading with the signatures of the lines `of_line(name)` picks made SIGNED (the OCR
+    readings of them too). Changed in place, and returned."""
+    for name, signed in signatures(tree):
+        if of_line(name) and is_a_name(signed.get("text")):
+            signed["text"] = SIGNED
+            signed.pop("second_text", None)
+            signed.pop("reading", None)
+    return tree
+
+
 def found_in_readings(warehouse: Warehouse, person: Person) -> Iterator[Found]:
-    """Each string of a kept reading (store.raw_forms) that names the person."""
+    """Each string of a kept reading (store.raw_forms) that names the person, and the signatures on
+    the voucher lines that name them."""
     for sid, raw in warehouse.rows("SELECT submission_id, raw FROM store.raw_forms"):
-        for text in dict.fromkeys(strings_of(json.loads(raw))):
+        tree = json.loads(raw)
+        for text in dict.fromkeys(strings_of(tree)):
             if person.named_in(text):
                 yield Found(READING, (sid,), text, sid)
+        for name, signed in signatures(tree):
+            text = signed.get("text")
+            if person.named_in(name) and is_a_name(text) and not person.named_in(text):
+                yield Found(SIGNATURE, (sid,), text, sid)
 
 
 def found_everywhere(warehouse: Warehouse, person: Person) -> list[Found]:

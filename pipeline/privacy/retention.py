@@ -5,7 +5,8 @@
   from them, and records that the file is gone (pipeline.privacy.originals).
 - retention_names_years: the names on voucher lines this long after loading are replaced by the
   person's stable pseudonym (pipeline.privacy.pseudonyms), there and wherever the same form
-  repeats them: its kept reading, its problems' messages, its corrections, what OCR read. Amounts,
+  repeats them: its kept reading, its problems' messages, its corrections, what OCR read (and the
+  signatures read on its lines become "(signed)": a signature only says a line was signed). Amounts,
   dates and lines stay, so finance's totals are the same (checked), and the lines of one person
   still group as one.
 - retention_free_text_months (unset: kept): the free-text answers of planning, evaluation and
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from pipeline.privacy import changes, originals
 from pipeline.privacy.mentions import Person
-from pipeline.privacy.places import PLACES, READING, Found, as_json, strings_of
+from pipeline.privacy.places import PLACES, READING, Found, as_json, strings_of, without_signatures
 from pipeline.privacy.pseudonyms import is_pseudonym, pseudonym, the_key
 from pipeline.settings import Settings
 from pipeline.store.warehouse import PLANNING_SECTIONS, Warehouse
@@ -183,6 +184,13 @@ def _pseudonymise(warehouse: Warehouse, sid: int, key: bytes) -> Counter:
         return changed(item.value)
 
     counts = changes.rewrite(warehouse, found, change)
+    # the recipients' signatures ("G Adeyemi"): a signature only says the line was signed
+    reading = warehouse.one("SELECT raw FROM store.raw_forms WHERE submission_id = :id", id=sid)
+    if reading is not None:
+        new = as_json(without_signatures(json.loads(reading[0]), lambda _name: True))
+        if new != reading[0]:
+            warehouse.execute("UPDATE store.raw_forms SET raw = :raw WHERE submission_id = :id", raw=new, id=sid)
+            counts["signatures"] += 1
     return counts
 
 
