@@ -35,7 +35,6 @@ from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
 from pdfminer.pdftypes import PDFStream, resolve1
-from pdfplumber.utils import extract_words
 
 from pipeline.document import TICKED, UNTICKED, Cell, Document, Line, Location
 from pipeline.problems import ProblemCode
@@ -43,6 +42,7 @@ from pipeline.read import pdf_columns
 from pipeline.read.errors import UnreadableFile
 from pipeline.read.pdf_objects import use_fast_objects
 from pipeline.read.pdfium_page import PdfiumPage, declared_descents
+from pipeline.read.pdfium_words import words as words_of
 from pipeline.read.ticks import normalise_glyphs
 
 log = logging.getLogger(__name__)
@@ -282,14 +282,21 @@ class _FormDraws:
 # A Form XObject's /Subtype /Form is in the file's bytes as they are, unless the name is written
 # with #xx escapes or sits (through an indirect /Subtype) in a compressed object stream.
 _MAY_HOLD_FORMS = re.compile(rb"/Form|ObjStm|/[^\s/\[\]()<>{}%]*#[0-9A-Fa-f]{2}")
+# A page draws a form only by a name in its resources' /XObject dictionary (written in place or
+# referred to); a fillable form's widgets have forms too (their appearances, /Type /XObject),
+# which nothing draws as page content.
+_MAY_DRAW_FORMS = re.compile(
+    rb"/XObject(?:\s|%[^\r\n]*)*(?:<<|\d+(?:\s|%[^\r\n]*)+\d+(?:\s|%[^\r\n]*)+R)|ObjStm|/[^\s/\[\]()<>{}%]*#[0-9A-Fa-f]{2}"
+)
 
 
 def _check_form_xobjects(data: bytes) -> None:
     """Refuse a PDF whose Form XObjects draw themselves or nest exponentially, before pdfium (or
     pdfminer) renders them: pdfium follows such a drawing until the process runs out of memory
     and aborts, which no exception handler can catch. Run on pdfminer's objects, 4-13 ms a
-    form; skipped for the two thirds of files whose bytes cannot hold a Form XObject."""
-    if not _MAY_HOLD_FORMS.search(data):
+    form; skipped for the files whose bytes cannot hold a Form XObject (two thirds) or cannot
+    draw one (a fillable form whose only forms are its widgets' appearances)."""
+    if not _MAY_HOLD_FORMS.search(data) or not _MAY_DRAW_FORMS.search(data):
         return
     try:
         document = PDFDocument(PDFParser(io.BytesIO(data)))
@@ -445,10 +452,7 @@ def _cell_text(tokens: list[_Token], left: float, right: float) -> str:
 
 
 def _words(chars: list[dict]) -> list[_Token]:
-    return [
-        _Token(w["text"], w["x0"], w["x1"], w["top"], w["bottom"], round(w["size"], 1))
-        for w in extract_words(chars, keep_blank_chars=False, use_text_flow=False, extra_attrs=("size",))
-    ]
+    return [_Token(text, x0, x1, top, bottom, round(size, 1)) for text, x0, x1, top, bottom, size in words_of(chars)]
 
 
 def _inside(token: _Token, bbox: tuple[float, float, float, float]) -> bool:

@@ -190,8 +190,8 @@ class _PageReader:
         turned = self.page.rotation != 0
         fonts: dict[int, tuple] = {}  # text object -> its font's measures
         chars: list[dict] = []
-        overhung: dict | None = None  # the last character, if its glyph may overhang its advance
-        last = None  # the last character's text object and origin
+        # the last character straight on its line: its index, text object, origin and loose right
+        last_i, last_key, last_x, last_y, last_right = -1, None, 0.0, 0.0, 0.0
         for i, letter in enumerate(text):
             if letter in _GENERATED_TEXT and is_generated(textpage, i):
                 continue
@@ -204,28 +204,26 @@ class _PageReader:
             size, descent, upright, straight = style
             loose_box(textpage, i, box)
             char_origin(textpage, i, ox, oy)
-            origin = (ox.value, oy.value)
-            if last == (key, origin):
+            x, y = ox.value, oy.value
+            if key == last_key and x == last_x and y == last_y:
                 chars[-1]["text"] += letter  # a ligature's next letter (pdfium spells it out)
                 continue
-            last = (key, origin)
             right = box.right
             if straight:
-                # pdfminer's box: the advance across (the loose box is the advance and the glyph
-                # together: a glyph that overhangs, as an italic f does, widens it), from the
-                # declared descent to a font size above it
-                left = origin[0]
-                if overhung is not None:
-                    previous = overhung
-                    if (
-                        previous["_key"] == key
-                        and previous["_y"] == origin[1]
-                        and previous["_x"] < left < previous["_right"]
-                    ):
-                        self._set_right(previous, left)
-                base = origin[1] + descent
-                ax, ay, bx, by = left, base, right, base + size
+                # pdfminer's box: the advance across, from the declared descent to a font size
+                # above it. The loose box is the advance and the glyph together: where this
+                # character starts inside the last one's loose box, either the last glyph
+                # overhangs its advance (an italic f), which then ends here, or the text was
+                # kerned closer (the advance is the loose box)
+                if key == last_key and y == last_y and last_x < x < last_right:
+                    char_box(textpage, last_i, g_left, g_right, g_bottom, g_top)
+                    if g_right.value >= last_right - 0.001:
+                        self._set_right(chars[-1], last_x, x)
+                last_i, last_key, last_x, last_y, last_right = i, key, x, y, right
+                base = y + descent
+                ax, ay, bx, by = x, base, right, base + size
             else:
+                last_i, last_key, last_x, last_y, last_right = i, key, x, y, x  # (no advance to mend)
                 ax, ay, bx, by = box.left, box.bottom, right, box.top
             if turned:
                 ax, ay = a_ * ax + c_ * ay + e_, b_ * ax + d_ * ay + f_
@@ -235,35 +233,25 @@ class _PageReader:
             x0, x1 = (ax, bx) if ax <= bx else (bx, ax)
             y0, y1 = (ay, by) if ay <= by else (by, ay)
             top = top_of - y1
-            char = {
-                "text": letter,
-                "x0": x0 + x_shift,
-                "x1": x1 + x_shift,
-                "top": top,
-                "bottom": top_of - y0,
-                "doctop": top,
-                "upright": upright,
-                "size": y1 - y0,
-                "object_type": "char",
-                "page_number": page_number,
-            }
-            chars.append(char)
-            overhung = None
-            if straight:
-                char_box(textpage, i, g_left, g_right, g_bottom, g_top)
-                if g_right.value >= right - 0.001:
-                    # the glyph reaches the loose box's right edge: the advance may end sooner,
-                    # where the next character starts
-                    char["_key"], char["_x"], char["_y"], char["_right"] = key, origin[0], origin[1], right
-                    overhung = char
-        for char in chars:
-            if "_key" in char:
-                del char["_key"], char["_x"], char["_y"], char["_right"]
+            chars.append(
+                {
+                    "text": letter,
+                    "x0": x0 + x_shift,
+                    "x1": x1 + x_shift,
+                    "top": top,
+                    "bottom": top_of - y0,
+                    "doctop": top,
+                    "upright": upright,
+                    "size": y1 - y0,
+                    "object_type": "char",
+                    "page_number": page_number,
+                }
+            )
         return chars
 
-    def _set_right(self, char: dict, right: float) -> None:
-        """Move a character's right edge (given in pdfium's unturned space) to `right`."""
-        (x0, _), (x1, _) = self.to_page(char["_x"], 0), self.to_page(right, 0)
+    def _set_right(self, char: dict, left: float, right: float) -> None:
+        """Set a character's left and right edges (given in pdfium's unturned space)."""
+        (x0, _), (x1, _) = self.to_page(left, 0), self.to_page(right, 0)
         x0, x1 = sorted((x0, x1))
         char["x0"], char["x1"] = x0 + self.x_shift, x1 + self.x_shift
 
