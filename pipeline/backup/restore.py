@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,7 +148,7 @@ def _require_matching_warehouse(settings: Settings, manifest: Manifest) -> None:
 def restore_backup(settings: Settings, src: Path) -> Restored:
     outputs = settings.outputs.absolute()
     src = src.absolute()
-    _require_empty(outputs)
+    _require_empty(outputs, allowed=(_LOCK_FILE,))  # a lock file alone: a run may hold it (said below)
     reader = reader_for(src)
     try:
         manifest = verify(reader)
@@ -158,10 +159,15 @@ def restore_backup(settings: Settings, src: Path) -> Restored:
         made_folder = not outputs.exists()
         try:
             with _lock(settings, outputs, url):
-                _require_empty(outputs, allowed=(_LOCK_FILE,))
-                _put_back(reader, manifest, outputs, url)
+                _require_empty(outputs, allowed=(_LOCK_FILE,))  # nothing came in while the backup was checked
+                try:
+                    _put_back(reader, manifest, outputs, url)
+                except BaseException:
+                    _remove_all_but_the_lock(outputs)  # still holding it: what is removed is this restore's
+                    raise
         except BaseException:
-            _undo(outputs, made_folder)
+            if made_folder:
+                _remove_if_only_the_lock(outputs)
             raise
     finally:
         reader.close()
@@ -220,18 +226,23 @@ def _copy_checked(reader: FolderReader | TarReader, entry: FileEntry, staging: P
     return size == entry.size and sha == entry.sha256
 
 
-def _undo(outputs: Path, made_folder: bool) -> None:
-    """After a failure while putting files back: the outputs folder as it was (empty, or not there)."""
-    if not outputs.is_dir():
-        return
-    if made_folder:
-        shutil.rmtree(outputs, ignore_errors=True)
-        return
+def _remove_all_but_the_lock(outputs: Path) -> None:
+    """After a failure while putting files back: the outputs folder empty again, as it was."""
     for entry in outputs.iterdir():
+        if entry.name == _LOCK_FILE:
+            continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
+
+
+def _remove_if_only_the_lock(outputs: Path) -> None:
+    """The outputs folder this restore made, gone again (unless a run has begun to use it meanwhile)."""
+    if _entries_of(outputs) == [_LOCK_FILE]:
+        (outputs / _LOCK_FILE).unlink(missing_ok=True)
+        with suppress(OSError):
+            outputs.rmdir()
 
 
 def _with_reports(restored: Restored, settings: Settings) -> Restored:

@@ -281,3 +281,42 @@ def test_a_backup_waits_for_the_run_holding_the_lock_then_copies(deployment, tmp
     assert still_waiting, out + err  # it could not finish while the lock was held
     assert proc.returncode == 0, out + err
     assert (dest / MANIFEST).exists()
+
+
+def test_a_restore_says_busy_while_a_run_holds_the_folder_and_writes_nothing(deployment, backups, tmp_path):
+    from pipeline.store.lock import exclusive_run
+
+    restored = tmp_path / "restored"
+    with exclusive_run(restored, 0):
+        proc = coforms(deployment, "restore", str(backups["tar"][0]), outputs=restored, lock_wait_seconds="0")
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert f"A coforms run is working on {restored}" in proc.stderr and "nothing was restored" in proc.stderr
+        assert [p.name for p in restored.iterdir()] == [".coforms.lock"]  # the run's, left alone
+
+
+def test_a_backup_that_changes_while_it_is_restored_is_refused_and_leaves_nothing(backups, tmp_path, monkeypatch):
+    """The files are checked twice: before anything is written, and again as they are copied in."""
+    from pipeline.backup import restore
+    from pipeline.backup.containers import FolderReader
+    from pipeline.backup.errors import BackupDamaged
+    from pipeline.settings import Settings
+
+    reads: dict[str, int] = {}
+
+    class ChangingMeanwhile(FolderReader):
+        def open(self, path):
+            reads[path] = reads.get(path, 0) + 1
+            if path == "outputs/warehouse.duckdb" and reads[path] == 2:  # its copy, after the check
+                tampered = tmp_path / "tampered"
+                tampered.write_bytes(b"not the warehouse")
+                return open(tampered, "rb")
+            return super().open(path)
+
+    monkeypatch.chdir(tmp_path)  # no coforms.toml of the checkout
+    monkeypatch.setattr(restore, "reader_for", ChangingMeanwhile)
+    restored = tmp_path / "restored"
+    settings = Settings(inbox=tmp_path / "inbox", outputs=restored)
+    with pytest.raises(BackupDamaged, match="outputs/warehouse.duckdb changed while it was being restored"):
+        restore.restore_backup(settings, backups["folder"][0])
+    assert reads["outputs/warehouse.duckdb"] == 2
+    assert not restored.exists()
