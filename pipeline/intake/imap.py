@@ -100,9 +100,9 @@ def _open_and_login(settings: Settings, mode: str, token: str | None = None) -> 
     box = _open(settings)
     try:
         if mode == "m365":
-            box.xoauth2(settings.imap_user, token, settings.imap_folder)
+            _xoauth2(box, settings.imap_user, token, settings.imap_folder)
         elif mode == "token":
-            box.xoauth2(settings.imap_user, settings.imap_oauth2_token.get_secret_value(), settings.imap_folder)
+            _xoauth2(box, settings.imap_user, settings.imap_oauth2_token.get_secret_value(), settings.imap_folder)
         else:
             box.login(settings.imap_user, settings.imap_password.get_secret_value(), settings.imap_folder)
     except Exception as exc:
@@ -118,6 +118,22 @@ def _open_and_login(settings: Settings, mode: str, token: str | None = None) -> 
             f"{settings.imap_user} ({type(exc).__name__})."
         ) from exc
     return box
+
+
+def _xoauth2(box: MailBox, user: str, token: str, folder: str) -> None:
+    """SASL XOAUTH2 as Google and Microsoft define it: a refused token gets a challenge carrying
+    the error, which the client answers with an empty line so that the server says NO (imap-tools
+    would send the token again, which a server may take as a broken exchange and hang up)."""
+    answered: list[bool] = []
+
+    def respond(_challenge: bytes) -> bytes | str:
+        if answered:
+            return b""
+        answered.append(True)
+        return f"user={user}\1auth=Bearer {token}\1\1"
+
+    box.login_result = box.client.authenticate("XOAUTH2", respond)
+    box.folder.set(folder)
 
 
 def _open(settings: Settings) -> MailBox:

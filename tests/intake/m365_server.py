@@ -144,6 +144,7 @@ class M365Server:
     def stop(self) -> None:
         if self._server:
             self._server.should_exit = True
+            self._server.force_exit = True  # no waiting for clients' kept-alive connections
             self._thread.join(timeout=10)
             self._server = None
 

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.intake import m365 as m365_tokens
 from pipeline.intake.mail_ledger import MailFetchError
 from pipeline.intake.mailbox import check_mailbox, fetch_new_mail
 from pipeline.settings import Settings
@@ -29,6 +30,7 @@ def server():
 def graph(server, workdir, monkeypatch):
     """A fresh tenant and mailbox (two-second tokens), settings for fetching it through Graph."""
     server.tenant = Tenant()
+    monkeypatch.setattr(m365_tokens, "_sources", {})  # no token kept from an earlier test's tenant
     for key, value in server.settings_env().items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("COFORMS_MAIL_SOURCE", "graph")

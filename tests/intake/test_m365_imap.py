@@ -12,6 +12,7 @@ from imap_tools import MailBox
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.intake import m365 as m365_tokens
 from pipeline.intake.mail_ledger import MailFetchError
 from pipeline.intake.mailbox import check_mailbox, fetch_new_mail
 from pipeline.settings import Settings
@@ -39,6 +40,7 @@ def mailbox(servers, workdir, monkeypatch):
     """Empty folders, a fresh tenant (2-second tokens), settings for m365 sign-in and no password."""
     m365, imap = servers
     m365.tenant = Tenant()
+    monkeypatch.setattr(m365_tokens, "_sources", {})  # no token kept from an earlier test's tenant
     for key, value in {**imap.settings_env(), **m365.settings_env()}.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("COFORMS_IMAP_PASSWORD")
