@@ -178,6 +178,7 @@ def _as_the_service(state: Path, *command: str) -> subprocess.CompletedProcess:
     under_root = python_home.is_relative_to("/root")
     script = [
         "set -e",
+        "umask 022",  # the folders made for the mounts: this process's umask may be coforms' 077
         "mount -t tmpfs -o mode=755 tmpfs /mnt",
         "mkdir /mnt/state /mnt/python",
         f"mount --bind '{state}' /mnt/state",
