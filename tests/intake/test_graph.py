@@ -197,3 +197,10 @@ def test_a_message_taken_away_by_someone_else_during_the_fetch_is_skipped(graph,
     summary = fetch_new_mail(Settings())
     assert (summary.fetched, summary.moved) == (2, 2)
     assert graph.count("Inbox") == 0 and _eml(workdir) == 2
+
+
+def test_no_mailbox_named_is_told_with_the_setting_to_set(graph, monkeypatch):
+    monkeypatch.delenv("COFORMS_GRAPH_MAILBOX")
+    result = runner.invoke(app, ["fetch"])
+    assert result.exit_code == 1
+    assert "set graph_mailbox (or imap_user)" in " ".join(result.output.split())
