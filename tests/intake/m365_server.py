@@ -147,6 +147,7 @@ class M365Server:
             self._server.force_exit = True  # no waiting for clients' kept-alive connections
             self._thread.join(timeout=10)
             self._server = None
+        __import__("shutil").rmtree(self.root, ignore_errors=True)
 
     def settings_env(self) -> dict[str, str]:
         return {
