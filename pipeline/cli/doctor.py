@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated
 
 import typer
@@ -31,6 +32,9 @@ def doctor(
     (sudo -u coforms ...)."""
     from pipeline.doctor.runner import any_failed, run_checks
 
+    # what the checked code logs (LibreOffice without a sandbox...) is in the findings, said plainly:
+    # not also on the screen as raw log lines
+    logging.getLogger().addHandler(logging.NullHandler())
     # the folders as given, never created: a missing one is a finding, not something to hide
     overrides = {k: v for k, v in {"inbox": inbox, "outputs": outputs}.items() if v is not None}
     findings = run_checks(overrides, schedule=schedule)

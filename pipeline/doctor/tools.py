@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.doctor.runner import Finding, failed, ok
+from pipeline.doctor.runner import Finding, failed, ok, warning
 from pipeline.settings import Settings
 
 # the smallest document LibreOffice converts like a sender's old file
@@ -14,7 +14,7 @@ _RTF = b"{\\rtf1\\ansi coforms doctor\\par}"
 
 
 def check_libreoffice(settings: Settings) -> Finding:
-    from pipeline.read.convert import convert_with_libreoffice, soffice
+    from pipeline.read.convert import convert_with_libreoffice, no_network_prefix, soffice
     from pipeline.read.errors import UnreadableFile
 
     check = "LibreOffice"
@@ -39,7 +39,15 @@ def check_libreoffice(settings: Settings) -> Finding:
         return failed(
             check, f"{exe} converted a test file into something that is not a .docx.", "Reinstall LibreOffice."
         )
-    return ok(check, f"{exe} converts old files.")
+    if not no_network_prefix():
+        return warning(
+            check,
+            f"{exe} converts old files, but with the network: no network namespace can be made for this "
+            "account, so a sender's file could make LibreOffice fetch an address it links to.",
+            "Let coforms make one: install util-linux's unshare, allow user namespaces "
+            "(sysctl user.max_user_namespaces above 0), and keep RestrictNamespaces=user net pid in the units.",
+        )
+    return ok(check, f"{exe} converts old files, with no network.")
 
 
 def check_ocr(settings: Settings) -> Finding:
