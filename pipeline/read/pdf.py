@@ -19,6 +19,7 @@ lines that were wrapped at the right margin.
 from __future__ import annotations
 
 import bisect
+import contextvars
 import ctypes
 import dataclasses
 import io
@@ -542,9 +543,34 @@ class _Sheets:
         return None
 
 
+# While cell_boxes runs: where each cell read is, by its Location (None otherwise)
+_CELL_BOXES: contextvars.ContextVar[dict[Location, tuple[int, float, float, float, float]] | None] = (
+    contextvars.ContextVar("pdf_cell_boxes", default=None)
+)
+
+
+def cell_boxes(data: bytes) -> dict[Location, tuple[int, float, float, float, float]]:
+    """Where each table cell the reader reads is on its page: (page number, x0, top, x1, bottom)
+    in points from the page's top left corner (as it is shown, turned by its /Rotate), by the
+    cell's Location (the one its Cell and any Problem about it carry). Every cell the reader
+    looks at is there, filled or not. Pages without a text layer are not read by OCR here
+    (their cells are a scan's, found by another reader). Raises UnreadableFile as read_pdf does."""
+    boxes: dict[Location, tuple[int, float, float, float, float]] = {}
+    token = _CELL_BOXES.set(boxes)
+    try:
+        read_pdf(data)
+    finally:
+        _CELL_BOXES.reset(token)
+    return boxes
+
+
 def _cell(
     page, overlays, bbox, page_no: int, table_no: int, row_no: int, col_no: int, text_right: float | None = None
 ) -> Cell | None:
+    boxes = _CELL_BOXES.get()
+    if boxes is not None:
+        x0, top, x1, bottom = (float(v) for v in bbox)
+        boxes[Location(page=page_no, table=table_no, row=row_no, col=col_no + 1)] = (page_no, x0, top, x1, bottom)
     # characters, not words, are split between cells: in a printed sheet a date that fills its
     # column touches the next cell's text and would read as one word
     tokens = _words(_chars_of(page).within(bbox)) + [t for t in overlays if _inside(t, bbox)]
@@ -784,7 +810,9 @@ def _pages_both_count(data: bytes, pdfium_pages: int, sound: bool) -> int:
 
 def _finish(doc: Document, data: bytes, facts: list[_PageFacts], scanned_pages: list[int]) -> Document:
     has_fields = any(seen.has_fields for seen in facts)
-    if scanned_pages:
+    if scanned_pages and _CELL_BOXES.get() is not None:
+        pass  # (cell_boxes: a scan's cells are not this reader's)
+    elif scanned_pages:
         doc = _with_scanned_pages(doc, data, scanned_pages)
     elif all(seen.text_chars < MIN_TEXT_CHARS for seen in facts) and not has_fields:
         raise UnreadableFile(

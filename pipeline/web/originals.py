@@ -179,25 +179,15 @@ def _survey_pdf(data: bytes) -> tuple[str, dict, list[bytes]]:
 
 def _pdf_cell_boxes(data: bytes) -> dict[str, list[float]]:
     """Where each table cell the PDF reader read is on its page, by the reader's own location of
-    it: the reader is run with its cell function watched (in this child process only). Pages with
-    no text layer are not OCR'd here (their cells are a scan's, not boxed)."""
-    from pipeline.read import pdf as reader
+    it (pipeline.read.pdf.cell_boxes), scaled to the page pictures. Pages with no text layer are
+    not OCR'd here (their cells are a scan's, not boxed)."""
+    from pipeline.read.pdf import cell_boxes
 
-    boxes: dict[str, list[float]] = {}
-    read_cell = reader._cell
-
-    def watched(page, overlays, bbox, page_no, table_no, row_no, col_no, *rest):
-        x0, top, x1, bottom = (float(v) * PAGE_SCALE for v in bbox)
-        boxes[f"page {page_no}, table {table_no}, row {row_no}, column {col_no + 1}"] = [page_no, x0, top, x1, bottom]
-        return read_cell(page, overlays, bbox, page_no, table_no, row_no, col_no, *rest)
-
-    reader._cell = watched
-    reader._with_scanned_pages = lambda doc, data, page_numbers: doc
     try:
-        reader.read_pdf(data)
+        found = cell_boxes(data)
     except Exception:  # the boxes are a help; the page pictures are shown without them
         return {}
-    return boxes
+    return {str(location): [page_no, *(v * PAGE_SCALE for v in box)] for location, (page_no, *box) in found.items()}
 
 
 def _survey_picture(data: bytes) -> tuple[str, dict, list[bytes]]:
