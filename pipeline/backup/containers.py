@@ -194,6 +194,11 @@ class TarWriter:
 
 
 def writer_for(dest: Path) -> FolderWriter | TarWriter:
+    if dest.name.lower().endswith((".tar.gz", ".tgz", ".zip", ".tar.xz", ".tar.bz2")):
+        raise BackupFailed(
+            f"{dest.name}: a backup is a folder or a plain .tar file (the originals are compressed already): "
+            "give a name ending in .tar, or a folder."
+        )
     return TarWriter(dest) if is_tar(dest) else FolderWriter(dest)
 
 

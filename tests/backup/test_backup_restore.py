@@ -239,13 +239,18 @@ def test_a_restore_into_a_folder_that_is_not_empty_is_refused_and_leaves_it_as_i
     assert files_of(restored) == {"notes.txt": b"the admin's own file"}
 
 
-def test_a_backup_is_refused_into_a_folder_that_is_not_empty_or_inside_the_outputs_folder(deployment, tmp_path):
+def test_a_backup_is_refused_into_a_folder_that_is_not_empty_a_compressed_file_or_the_outputs_folder(
+    deployment, tmp_path
+):
     used = tmp_path / "used"
     used.mkdir()
     (used / "old.txt").write_text("x")
     proc = coforms(deployment, "backup", str(used))
     assert proc.returncode == 1 and f"No backup made: {used} is not an empty folder" in proc.stderr
     assert files_of(used) == {"old.txt": b"x"}
+    proc = coforms(deployment, "backup", str(tmp_path / "backup.tar.gz"))
+    assert proc.returncode == 1 and "give a name ending in .tar, or a folder" in proc.stderr
+    assert not list(tmp_path.glob("*backup.tar*"))
     inside = deployment / "outputs" / "backups" / "today"
     proc = coforms(deployment, "backup", str(inside))
     assert proc.returncode == 1 and "is inside the outputs folder" in proc.stderr
