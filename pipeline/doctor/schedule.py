@@ -37,6 +37,12 @@ def check_prefect_server(settings: Settings, schedule: bool = True) -> Finding:
     api = api_url(settings).rstrip("/")
     try:
         httpx.get(api + "/health", timeout=HTTP_SECONDS).raise_for_status()
+    except httpx.HTTPStatusError as exc:
+        return failed(
+            check,
+            f"{api}/health answered {exc.response.status_code}: that address is not a Prefect server's API.",
+            "Correct prefect_api_url (or PREFECT_API_URL): it ends in /api, e.g. http://127.0.0.1:4200/api.",
+        )
     except httpx.HTTPError as exc:
         return failed(
             check,
@@ -66,7 +72,7 @@ def check_last_run(settings: Settings, schedule: bool = True, now: dt.datetime |
                 "limit": 1,
             },
         )
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, ValueError) as exc:  # ValueError: an answer that is not JSON
         return skipped(check, f"not checked: the Prefect server at {api} did not answer ({type(exc).__name__}).")
     serve_fix = "Start the schedule: sudo systemctl start coforms-serve (its log: journalctl -u coforms-serve)."
     if not deployments:
@@ -74,7 +80,8 @@ def check_last_run(settings: Settings, schedule: bool = True, now: dt.datetime |
     zone = ZoneInfo(settings.timezone)
     now = (now or dt.datetime.now(dt.UTC)).astimezone(zone)
     if not runs:
-        since = _moment(deployments[0]["created"]).astimezone(zone)
+        created = deployments[0].get("created")
+        since = _moment(created).astimezone(zone) if created else now
         missed = missed_turns(settings.schedule_cron, since, now)
         said = f"no scheduled run has started yet; the schedule was registered {_ago(now - since)} ago"
         if missed > MISSED_TURNS_ALLOWED:

@@ -45,6 +45,13 @@ def test_a_prefect_server_that_does_not_answer_fails_and_the_last_run_is_not_che
     assert check_last_run(Settings()).status is Status.SKIPPED
 
 
+def test_an_address_that_is_not_prefects_api_fails_and_says_how_it_ends(prefect, monkeypatch):
+    monkeypatch.setenv("PREFECT_API_URL", prefect.url.removesuffix("/api"))
+    finding = check_prefect_server(Settings())
+    assert finding.status is Status.FAILED and "answered 404" in finding.said
+    assert "it ends in /api" in finding.fix
+
+
 def test_the_setting_is_used_when_prefect_api_url_is_not_in_the_environment(prefect, monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL")
     assert check_prefect_server(Settings(prefect_api_url=prefect.url)).status is Status.OK
