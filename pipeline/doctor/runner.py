@@ -93,12 +93,18 @@ def load_settings(overrides: dict[str, object]) -> tuple[Settings | None, Findin
             else str(exc)
         )
         return None, failed(
-            name, f"A setting is not valid ({problems}).", f"Correct it in {path} or its COFORMS_* variable."
+            name, f"a setting is not valid ({problems}).", f"Correct it in {path} or its COFORMS_* variable."
         )
-    if unknown:
+    unknown_env = sorted(
+        key
+        for key in os.environ
+        if key.startswith("COFORMS_") and key != CONFIG_FILE_ENV and key[8:].lower() not in Settings.model_fields
+    )
+    if unknown or unknown_env:
+        names = [*(f"{n} (in {path.name})" for n in unknown), *unknown_env]
         return settings, warning(
             name,
-            f"valid, {source}; but {path.name} names settings coforms does not know: {', '.join(unknown)}.",
+            f"valid, {source}; but these name settings coforms does not know: {', '.join(names)}.",
             "Correct their spelling (the README lists every setting): as they are, they are ignored.",
         )
     return settings, ok(name, f"valid, {source}.")

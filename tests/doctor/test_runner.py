@@ -40,7 +40,15 @@ def test_a_misspelt_setting_is_a_warning_naming_it(workdir):
     (workdir / "coforms.toml").write_text('imap_hots = "mail.camden.gov.uk"\ninbox = "inbox"\n')
     settings, finding = load_settings({})
     assert settings is not None and finding.status is Status.WARNING
-    assert "imap_hots" in finding.said and "ignored" in finding.fix
+    assert "imap_hots (in coforms.toml)" in finding.said and "ignored" in finding.fix
+
+
+def test_a_misspelt_environment_variable_is_a_warning_naming_it(workdir, monkeypatch):
+    monkeypatch.setenv("COFORMS_SMTP_PASWORD", "x")
+    monkeypatch.setenv("COFORMS_SMTP_HOST", "mail.camden.gov.uk")
+    _, finding = load_settings({})
+    assert finding.status is Status.WARNING
+    assert "COFORMS_SMTP_PASWORD" in finding.said and "COFORMS_SMTP_HOST" not in finding.said
 
 
 def test_a_check_that_breaks_is_a_failed_finding_not_a_traceback(settings):
