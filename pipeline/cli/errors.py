@@ -21,7 +21,6 @@ _PLAIN = {
     "pipeline.admin.actions.AdminError": "Not done: ",
     "pipeline.admin.actions.ActionDoneReportsNot": "",
     "pipeline.store.warehouse.CorrectionNotUndoneThisWay": "Not done: ",
-    "pipeline.intake.imap.MailFetchError": "Fetching mail failed: ",
     "pipeline.cli.operations.ServerUnreachable": "",
     "pipeline.runtime.run.NoWarehouse": "",
 }

@@ -76,3 +76,26 @@ def test_schedule_comes_from_settings(workdir, monkeypatch):
     monkeypatch.setenv("COFORMS_SCHEDULE_CRON", "0 7 * * 1-5")
     deployment = build_deployment(Settings())
     assert deployment.schedules[0].schedule.cron == "0 7 * * 1-5"
+
+
+def test_flow_fetches_through_graph_first_when_mail_source_is_graph(prefect_server, workdir, monkeypatch):
+    """No imap_host: with mail_source = "graph" the flow still fetches first, and the run reads it."""
+    from flows.coforms_flow import coforms_run_flow
+    from tests.fixtures import emails
+    from tests.intake.m365_server import M365Server
+
+    graph = M365Server()
+    graph.start()
+    try:
+        for key, value in graph.settings_env().items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("COFORMS_MAIL_SOURCE", "graph")
+        monkeypatch.setenv("COFORMS_INBOX", str(workdir / "inbox"))
+        monkeypatch.setenv("COFORMS_OUTPUTS", str(workdir / "outputs"))
+        graph.tenant.deliver(emails.several_forms())
+        state = coforms_run_flow(return_state=True)
+        assert state.is_completed()
+        assert state.result()["received"] >= 1
+        assert (graph.tenant.count("Inbox"), graph.tenant.count("Processed")) == (0, 1)
+    finally:
+        graph.stop()
