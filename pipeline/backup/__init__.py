@@ -10,5 +10,6 @@ with a manifest of every file's size and SHA-256 (pipeline.backup.manifest).
 it back into an empty outputs folder and rewrites the reports.
 
 Modules: contents (what is kept, what is left out and why), manifest, containers (a backup is a
-folder or a .tar file), warehouse_copy (DuckDB and PostgreSQL), make (backup), restore.
+folder or a .tar file), warehouse_copy (DuckDB and PostgreSQL), locking (the run lock), make (backup),
+restore, errors.
 """

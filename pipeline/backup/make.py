@@ -5,17 +5,17 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.backup import contents, warehouse_copy
 from pipeline.backup.containers import FolderWriter, TarWriter, writer_for
-from pipeline.backup.errors import BackupBusy, BackupFailed
+from pipeline.backup.errors import BackupFailed
+from pipeline.backup.locking import run_lock
 from pipeline.backup.manifest import MANIFEST, SIDECAR, Manifest, sidecar_for
 from pipeline.files import private_dir
 from pipeline.settings import Settings
 from pipeline.store import database
-from pipeline.store.lock import RunInProgress, exclusive_run
 from pipeline.store.warehouse import warehouse_exists
 from pipeline.workspace import temp_dir
 
@@ -26,7 +26,6 @@ OUTPUTS_IN_BACKUP = "outputs"  # the outputs folder's files sit under this folde
 class BackupMade:
     dest: Path
     manifest: Manifest
-    secrets_left_out: list[str] = field(default_factory=list)
 
     def describe(self) -> list[str]:
         m = self.manifest
@@ -69,7 +68,12 @@ def make_backup(settings: Settings, dest: Path) -> BackupMade:
         raise BackupFailed(warehouse_copy.client_missing("pg_dump"))
     writer = writer_for(dest)
     try:
-        with _the_run_lock(settings):
+        busy = (
+            f"A coforms run or an admin's action is working on {outputs} (waited {settings.lock_wait_seconds:.0f}s): "
+            "no backup was made. Run the backup again when it has finished."
+        )
+        server_warehouse = settings.warehouse if server else None
+        with run_lock(outputs, settings.lock_wait_seconds, server_warehouse, busy):
             if not warehouse_exists(settings.warehouse):
                 raise BackupFailed(f"there is no warehouse for {outputs} yet: nothing has been taken in to back up.")
             manifest = _copy_everything(settings, writer)
@@ -77,29 +81,7 @@ def make_backup(settings: Settings, dest: Path) -> BackupMade:
     except BaseException:
         writer.abort()
         raise
-    return BackupMade(dest, manifest, contents.secret_fields())
-
-
-class _the_run_lock:
-    """The run lock (and a server warehouse's lock), with a busy message that fits a backup."""
-
-    def __init__(self, settings: Settings):
-        warehouse = settings.warehouse if settings.warehouse_url is not None else None
-        self.held = exclusive_run(settings.outputs, settings.lock_wait_seconds, warehouse)
-        self.settings = settings
-
-    def __enter__(self) -> None:
-        try:
-            self.held.__enter__()
-        except RunInProgress as exc:
-            raise BackupBusy(
-                f"A coforms run or an admin's action is working on {self.settings.outputs} (waited "
-                f"{self.settings.lock_wait_seconds:.0f}s): no backup was made. Run the backup again when it has "
-                "finished."
-            ) from exc
-
-    def __exit__(self, *exc) -> None:
-        self.held.__exit__(*exc)
+    return BackupMade(dest, manifest)
 
 
 def _copy_everything(settings: Settings, writer: FolderWriter | TarWriter) -> Manifest:

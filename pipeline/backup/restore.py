@@ -27,13 +27,13 @@ from pipeline.backup.containers import (
     reader_for,
     safe_relative,
 )
-from pipeline.backup.errors import BackupBusy, BackupDamaged, RestoreRefused
+from pipeline.backup.errors import BackupDamaged, RestoreRefused
+from pipeline.backup.locking import run_lock
 from pipeline.backup.make import OUTPUTS_IN_BACKUP
 from pipeline.backup.manifest import MANIFEST, SIDECAR, FileEntry, Manifest, read_manifest
 from pipeline.files import PRIVATE_DIR, PRIVATE_FILE
 from pipeline.settings import Settings
 from pipeline.store import database
-from pipeline.store.lock import RunInProgress, exclusive_run
 
 LISTED_PROBLEMS = 5  # problems named in the message (the rest are counted)
 _STAGING = ".restoring"
@@ -158,7 +158,11 @@ def restore_backup(settings: Settings, src: Path) -> Restored:
             warehouse_copy.require_empty_server(url)
         made_folder = not outputs.exists()
         try:
-            with _lock(settings, outputs, url):
+            busy = (
+                f"A coforms run is working on {outputs} (waited {settings.lock_wait_seconds:.0f}s): nothing was "
+                "restored. Stop it (it should not run on a folder being restored), then restore again."
+            )
+            with run_lock(outputs, settings.lock_wait_seconds, url, busy):
                 _require_empty(outputs, allowed=(_LOCK_FILE,))  # nothing came in while the backup was checked
                 try:
                     _put_back(reader, manifest, outputs, url)
@@ -172,26 +176,6 @@ def restore_backup(settings: Settings, src: Path) -> Restored:
     finally:
         reader.close()
     return _with_reports(Restored(src, outputs, manifest), settings)
-
-
-def _lock(settings: Settings, outputs: Path, url: str | None):
-    class _Held:
-        def __init__(self):
-            self.held = exclusive_run(outputs, settings.lock_wait_seconds, url)
-
-        def __enter__(self):
-            try:
-                self.held.__enter__()
-            except RunInProgress as exc:
-                raise BackupBusy(
-                    f"A coforms run is working on {outputs} (waited {settings.lock_wait_seconds:.0f}s): nothing was "
-                    "restored. Stop it (it should not run on a folder being restored), then restore again."
-                ) from exc
-
-        def __exit__(self, *exc):
-            self.held.__exit__(*exc)
-
-    return _Held()
 
 
 def _put_back(reader: FolderReader | TarReader, manifest: Manifest, outputs: Path, url: str | None) -> None:
