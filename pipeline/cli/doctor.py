@@ -28,8 +28,8 @@ def doctor(
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON (for monitoring).")] = False,
 ) -> None:
     """Check this deployment (settings, folders, mail, warehouse, LibreOffice, OCR, disk, schedule) and say
-    what to fix. Exit code 1 when a check failed. Run it as the account the service runs as
-    (sudo -u coforms ...)."""
+    what to fix. Exit code 1 when a check failed. Run it as the account coforms runs as (for the
+    services: sudo systemctl start coforms-doctor, then journalctl -u coforms-doctor)."""
     from pipeline.doctor.runner import any_failed, run_checks
 
     # what the checked code logs (LibreOffice without a sandbox...) is in the findings, said plainly:
