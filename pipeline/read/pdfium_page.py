@@ -122,9 +122,7 @@ class _PageReader:
 
     def objects(self, textpage=None, text: str | None = None) -> dict[str, list[dict]]:
         objects: dict[str, list[dict]] = {}
-        chars = self._chars(textpage, text) if textpage else self.chars()
-        if chars:
-            objects["char"] = chars
+        self.text_order: dict[int, int] = {}  # a text object's place in the page's content
         self.walk(
             pdfium_c.FPDFPage_CountObjects(self.raw),
             lambda i: pdfium_c.FPDFPage_GetObject(self.raw, i),
@@ -132,6 +130,9 @@ class _PageReader:
             objects,
             0,
         )
+        chars = self._chars(textpage, text) if textpage else self.chars()
+        if chars:
+            objects["char"] = chars
         return objects
 
     # ------------------------------------------------------------ geometry
@@ -190,8 +191,10 @@ class _PageReader:
         turned = self.page.rotation != 0
         fonts: dict[int, tuple] = {}  # text object -> its font's measures
         chars: list[dict] = []
+        orders: list[int] = []  # each character's text object's place in the content
+        text_order = getattr(self, "text_order", {})
         # the last character straight on its line: its index, text object, origin and loose right
-        last_i, last_key, last_x, last_y, last_right = -1, None, 0.0, 0.0, 0.0
+        last_i, last_key, last_x, last_y, last_right, last_base, last_size = -1, None, 0.0, 0.0, 0.0, 0.0, 0.0
         for i, letter in enumerate(text):
             if letter in _GENERATED_TEXT and is_generated(textpage, i):
                 continue
@@ -218,9 +221,9 @@ class _PageReader:
                 if key == last_key and y == last_y and last_x < x < last_right:
                     char_box(textpage, last_i, g_left, g_right, g_bottom, g_top)
                     if g_right.value >= last_right - 0.001:
-                        self._set_right(chars[-1], last_x, x)
-                last_i, last_key, last_x, last_y, last_right = i, key, x, y, right
+                        self._place(chars[-1], last_x, last_base, x, last_base + last_size)
                 base = y + descent
+                last_i, last_key, last_x, last_y, last_right, last_base, last_size = i, key, x, y, right, base, size
                 ax, ay, bx, by = x, base, right, base + size
             else:
                 last_i, last_key, last_x, last_y, last_right = i, key, x, y, x  # (no advance to mend)
@@ -233,6 +236,7 @@ class _PageReader:
             x0, x1 = (ax, bx) if ax <= bx else (bx, ax)
             y0, y1 = (ay, by) if ay <= by else (by, ay)
             top = top_of - y1
+            orders.append(text_order.get(key, 0))
             chars.append(
                 {
                     "text": letter,
@@ -247,13 +251,22 @@ class _PageReader:
                     "page_number": page_number,
                 }
             )
+        if any(a > b for a, b in zip(orders, orders[1:], strict=False)):
+            # pdfium orders a page's text as it reads (on a turned page, as the page is shown);
+            # pdfminer, and so the reader's layout, as the content draws it
+            chars = [char for _, char in sorted(zip(orders, chars, strict=True), key=_first)]
         return chars
 
-    def _set_right(self, char: dict, left: float, right: float) -> None:
-        """Set a character's left and right edges (given in pdfium's unturned space)."""
-        (x0, _), (x1, _) = self.to_page(left, 0), self.to_page(right, 0)
-        x0, x1 = sorted((x0, x1))
+    def _place(self, char: dict, left: float, bottom: float, right: float, top: float) -> None:
+        """Set a character's box from its corners in pdfium's (unturned) space."""
+        ax, ay = self.to_page(left, bottom)
+        bx, by = self.to_page(right, top)
+        x0, x1 = sorted((ax, bx))
+        y0, y1 = sorted((ay, by))
         char["x0"], char["x1"] = x0 + self.x_shift, x1 + self.x_shift
+        char["top"] = char["doctop"] = self.top_of - y1
+        char["bottom"] = self.top_of - y0
+        char["size"] = y1 - y0
 
     def _style(self, textpage, i: int, key, matrix) -> tuple:
         """(font size across the line, declared descent, upright, straight) of a text object's
@@ -276,7 +289,9 @@ class _PageReader:
             pdfium_c.FPDFFont_GetDescent(font, ctypes.c_float(1.0), measured)
             declared = measured.value
         size = abs(size_in_text * (d if d else 1.0))
-        upright = a * d > 0 and b * c <= 0
+        # upright as pdfminer sees it: on the page turned by its /Rotate
+        ta, tb, tc, td, _, _ = _multiply((a, b, c, d, 0, 0), self.ctm)
+        upright = ta * td > 0 and tb * tc <= 0
         straight = a > 0 and d > 0 and b == 0 and c == 0  # (a page turned by /Rotate is turned after)
         return (size, (declared or 0.0) * size_in_text * d, upright, straight)
 
@@ -288,7 +303,9 @@ class _PageReader:
             if not obj:
                 continue
             kind = pdfium_c.FPDFPageObj_GetType(obj)
-            if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+            if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+                self.text_order[ctypes.cast(obj, ctypes.c_void_p).value] = len(self.text_order)
+            elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
                 own = _matrix_of(obj)
                 self.path(obj, _multiply(own, matrix), objects)
             elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
@@ -387,6 +404,10 @@ class _PageReader:
         if kind != "rect":
             obj["pts"] = [(x + self.x_shift, self.top_of - y) for x, y in (all_pts or pts)]
         objects.setdefault(kind, []).append(obj)
+
+
+def _first(pair: tuple):
+    return pair[0]
 
 
 def _font_name(font) -> str:
