@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup bytecode fixtures serve prefect-server clean bench web
+.PHONY: run test setup bytecode fixtures serve prefect-server clean bench web doctor
 
 run: $(STAMP) bytecode  ## process inbox/ into outputs/ once
 	$(BIN)/coforms run
@@ -39,6 +39,9 @@ serve: $(STAMP)  ## run on the schedule (start `make prefect-server` first, in a
 
 web: $(STAMP) bytecode  ## the review desk on http://127.0.0.1:8080/ (add an account first: coforms users add NAME --role admin)
 	$(BIN)/coforms web
+
+doctor: $(STAMP)  ## check this deployment: settings, folders, mailbox, warehouse, tools, disk, schedule
+	$(BIN)/coforms doctor
 
 bench: $(STAMP) bytecode  ## 1,000 mixed forms, the floor, and reruns over a 10,000-form archive (needs LibreOffice)
 	$(BIN)/python -m bench.run
