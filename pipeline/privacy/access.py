@@ -173,10 +173,9 @@ def _xlsx(rows: list[list]) -> bytes:
     sheet.append(COLUMNS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([None] * len(row))
+    for number, row in enumerate(rows, start=2):
         for column, value in enumerate(row, start=1):
-            cell = sheet.cell(sheet.max_row, column)
+            cell = sheet.cell(number, column)
             cell.value = value
             if isinstance(value, str):
                 cell.data_type = "s"  # never a formula, whatever the sender wrote
