@@ -38,9 +38,10 @@ def retention(
     by: By = None,
     outputs: OutputsOption = None,
 ) -> None:
-    """Delete or pseudonymise personal data kept longer than the retention settings allow
-    (retention_originals_months, retention_names_years, retention_free_text_months). Shows what
-    would be done; --apply does it (audited; it cannot be undone)."""
+    """Delete or pseudonymise personal data kept longer than the retention settings allow.
+
+    The settings: retention_originals_months, retention_names_years, retention_free_text_months.
+    Shows what would be done; --apply does it (audited; it cannot be undone)."""
     from pipeline.admin.actions import default_actor
     from pipeline.privacy.actions import run_retention
     from pipeline.store.lock import RunInProgress
@@ -64,8 +65,10 @@ def person(
     ] = None,
     outputs: OutputsOption = None,
 ) -> None:
-    """Everything that names a person (a subject access request): every row, with the form, when it
-    was loaded and who sent it, and copies of the original files, in a folder. Changes nothing."""
+    """Export everything that names a person, for a subject access request.
+
+    Every row (with the form, when it was loaded and who sent it) and copies of the original files,
+    in a folder. Changes nothing."""
     from pipeline.privacy.actions import run_person
 
     settings = settings_for(outputs=outputs)
@@ -86,9 +89,11 @@ def erase(
     by: By = None,
     outputs: OutputsOption = None,
 ) -> None:
-    """Erase a person: every value that names them replaced by a pseudonym (their vouchers' amounts
-    stay: finance's totals do not change), the original files that name them deleted, audited. It
-    cannot be undone: try --dry-run first."""
+    """Erase a person from the warehouse, the archive and the reply drafts.
+
+    Every value that names them is replaced by a pseudonym (their vouchers' amounts stay: finance's
+    totals do not change) and the original files that name them are deleted; audited. It cannot be
+    undone: try --dry-run first."""
     from pipeline.admin.actions import default_actor
     from pipeline.privacy.actions import run_erase
     from pipeline.store.lock import RunInProgress
