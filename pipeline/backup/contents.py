@@ -40,6 +40,7 @@ LEFT_OUT = {
     "voucher_reconciliation.xlsx": "a report, written again after a restore",
     "summary.html": "a report, written again after a restore",
     ".reports.json": "when the reports were written, written again after a restore",
+    ".gitkeep": "an empty file that keeps the sample outputs folder in the repository",
 }
 # secrets kept in the outputs folder: never in a backup (with them, a stolen backup gives more
 # away); whoever looks after the settings' secrets keeps a copy of each, and puts it back after a restore
