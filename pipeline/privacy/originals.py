@@ -56,7 +56,20 @@ def delete_files(outputs: Path, sha256s: list[str]) -> int:
 
 
 def sweep(warehouse: Warehouse, outputs: Path) -> int:
-    """Files the warehouse says are deleted that are still there (a run stopped half-way) deleted."""
+    """Files the warehouse says are deleted that are still there (a command stopped half-way)
+    deleted. A file received again after it was deleted (the same bytes, loaded later: the run
+    archived it anew) is kept, and no longer recorded as deleted: its retention starts again."""
+    back = [
+        sha
+        for (sha,) in warehouse.rows(
+            "SELECT d.sha256 FROM store.deleted_originals d WHERE EXISTS (SELECT 1 FROM store.submissions s "
+            "LEFT JOIN store.intake i USING (intake_id) WHERE (s.sha256 = d.sha256 OR i.item_sha256 = d.sha256) "
+            "AND s.loaded_at > d.deleted_at)"
+        )
+    ]
+    if back:
+        with warehouse.transaction():
+            warehouse.execute("DELETE FROM store.deleted_originals WHERE sha256 IN :back", back=back)
     return delete_files(outputs, [r[0] for r in warehouse.rows("SELECT sha256 FROM store.deleted_originals")])
 
 

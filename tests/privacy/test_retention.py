@@ -151,3 +151,23 @@ def test_free_text_cleared_when_the_setting_is_set(settings):
         "SELECT count(*) FROM store.evaluation e JOIN store.submissions s USING (submission_id) "
         "WHERE s.source_file = 'Evaluation staff member.xlsx' AND e.what_worked_well IS NOT NULL",
     ) == [(1,)]
+
+
+def test_a_file_received_again_after_its_original_was_deleted_is_kept(settings):
+    from pipeline.runtime.run import run_pipeline
+    from tests.conftest import TODAY
+    from tests.fixtures.build_golden import SAMPLE_EMAIL, _sample_email
+
+    loaded_long_ago(settings, EMAIL_PARTS, years=3)
+    run_retention(settings, apply=True, actor="tester")
+    # an attachment: the email's own bytes differ each time it is made (a random MIME boundary)
+    pdf_sha = rows(settings, "SELECT sha256 FROM submissions WHERE source_file = :f", f=EMAIL_PARTS[0])[0][0]
+    assert not archived(settings, pdf_sha)
+
+    (settings.inbox / SAMPLE_EMAIL).write_bytes(_sample_email())  # the sender sends it again
+    run_pipeline(settings, today=TODAY)
+    assert archived(settings, pdf_sha)
+    said = run_retention(settings, apply=True, actor="tester")
+    assert "to delete: 0" in said
+    assert archived(settings, pdf_sha)  # kept: its retention starts again from its new loading
+    assert rows(settings, "SELECT count(*) FROM store.deleted_originals WHERE sha256 = :sha", sha=pdf_sha) == [(0,)]
