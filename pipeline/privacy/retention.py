@@ -235,6 +235,12 @@ def _clear_free_text(warehouse: Warehouse, sid: int, form_type: str) -> int:
         id=sid,
         names=sorted(_FREE_TEXT_FIELDS),
     )
+    warehouse.execute(  # what OCR read there (a scanned form's answers)
+        "UPDATE store.value_locations SET reading = NULL WHERE submission_id = :id AND (field IN :names "
+        "OR field LIKE 'feedback.%')",
+        id=sid,
+        names=sorted(_FREE_TEXT_FIELDS),
+    )
     reading = warehouse.one("SELECT raw FROM store.raw_forms WHERE submission_id = :id", id=sid)
     if reading is not None:
         new = as_json(_cleared_reading(json.loads(reading[0])))
