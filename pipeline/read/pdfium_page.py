@@ -35,12 +35,15 @@ from pdfplumber.page import Page
 
 _SEGMENT_MOVE = pdfium_c.FPDF_SEGMENT_MOVETO
 _SEGMENT_BEZIER = pdfium_c.FPDF_SEGMENT_BEZIERTO
-_GENERATED_TEXT = frozenset("\r\n \x02\ufffe")  # what pdfium may add between words and lines
+_GENERATED_TEXT = frozenset("\r\n \x02\ufffe")  # what pdfium may add between words and lines, and its soft hyphens
 # FPDFText_GetTextObject bound afresh to return the object's address as a plain int (a key for
 # the font cache; pypdfium2's binding returns a pointer object, which costs a cast to compare)
 _TEXT_OBJECT = bindings._libs["pdfium"]["FPDFText_GetTextObject"]
 _TEXT_OBJECT.argtypes = [pdfium_c.FPDF_TEXTPAGE, ctypes.c_int]
 _TEXT_OBJECT.restype = ctypes.c_void_p
+_TEXT_FONT = bindings._libs["pdfium"]["FPDFTextObj_GetFont"]  # (the same, for a font cache)
+_TEXT_FONT.argtypes = [ctypes.c_void_p]
+_TEXT_FONT.restype = ctypes.c_void_p
 _DESCENT = re.compile(rb"/Descent\s+(-?\d+(?:\.\d*)?|-?\.\d+)")
 
 
@@ -111,6 +114,7 @@ class _PageReader:
         self.pdf_page = pdf_page
         self.page = page
         self.descents = descents
+        self.font_descents: dict[int | None, float] = {}  # a font's descent, by its address
         x0, y0, x1, y1 = page._raw_box
         self.ctm = {
             90: (0, -1, 1, 0, -y0, x1),
@@ -187,24 +191,24 @@ class _PageReader:
         text_object, loose_box, char_box = _TEXT_OBJECT, pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetCharBox
         char_origin, is_generated = pdfium_c.FPDFText_GetCharOrigin, pdfium_c.FPDFText_IsGenerated
         a_, b_, c_, d_, e_, f_ = self.ctm
-        x_shift, top_of, page_number = self.x_shift, self.top_of, self.page.page_number
+        x_shift, top_of = self.x_shift, self.top_of
         turned = self.page.rotation != 0
         fonts: dict[int, tuple] = {}  # text object -> its font's measures
         chars: list[dict] = []
         orders: list[int] = []  # each character's text object's place in the content
-        text_order = getattr(self, "text_order", {})
         # the last character straight on its line: its index, text object, origin and loose right
         last_i, last_key, last_x, last_y, last_right, last_base, last_size = -1, None, 0.0, 0.0, 0.0, 0.0, 0.0
         for i, letter in enumerate(text):
-            if letter in _GENERATED_TEXT and is_generated(textpage, i):
-                continue
-            if letter in "\x02\ufffe":
-                letter = "-"  # a hyphen that ends a line, marked so by pdfium (FPDFText_IsHyphen)
+            if letter in _GENERATED_TEXT:
+                if letter in "\x02\ufffe":
+                    letter = "-"  # a hyphen that ends a line, marked so by pdfium (FPDFText_IsHyphen)
+                elif is_generated(textpage, i):
+                    continue
             key = text_object(textpage, i)
             style = fonts.get(key)
             if style is None:
                 style = fonts[key] = self._style(textpage, i, key, matrix)
-            size, descent, upright, straight = style
+            size, descent, upright, straight, order = style
             loose_box(textpage, i, box)
             char_origin(textpage, i, ox, oy)
             x, y = ox.value, oy.value
@@ -236,7 +240,8 @@ class _PageReader:
             x0, x1 = (ax, bx) if ax <= bx else (bx, ax)
             y0, y1 = (ay, by) if ay <= by else (by, ay)
             top = top_of - y1
-            orders.append(text_order.get(key, 0))
+            orders.append(order)
+            # (the keys the reader and word finding use; pdfplumber's others are not needed)
             chars.append(
                 {
                     "text": letter,
@@ -244,11 +249,8 @@ class _PageReader:
                     "x1": x1 + x_shift,
                     "top": top,
                     "bottom": top_of - y0,
-                    "doctop": top,
                     "upright": upright,
                     "size": y1 - y0,
-                    "object_type": "char",
-                    "page_number": page_number,
                 }
             )
         if any(a > b for a, b in zip(orders, orders[1:], strict=False)):
@@ -264,7 +266,7 @@ class _PageReader:
         x0, x1 = sorted((ax, bx))
         y0, y1 = sorted((ay, by))
         char["x0"], char["x1"] = x0 + self.x_shift, x1 + self.x_shift
-        char["top"] = char["doctop"] = self.top_of - y1
+        char["top"] = self.top_of - y1
         char["bottom"] = self.top_of - y0
         char["size"] = y1 - y0
 
@@ -274,13 +276,27 @@ class _PageReader:
         obj = ctypes.cast(key, pdfium_c.FPDF_PAGEOBJECT) if key else None
         pdfium_c.FPDFText_GetMatrix(textpage, i, matrix)
         a, b, c, d = matrix.a, matrix.b, matrix.c, matrix.d
-        font = pdfium_c.FPDFTextObj_GetFont(obj) if obj else None
-        fontname = _font_name(font) if font else ""
         object_size = ctypes.c_float()
         if obj and pdfium_c.FPDFTextObj_GetFontSize(obj, object_size):
             size_in_text = object_size.value
         else:
             size_in_text = pdfium_c.FPDFText_GetFontSize(textpage, i)
+        font = _TEXT_FONT(key) if key else None
+        declared = self.font_descents.get(font)
+        if declared is None:
+            declared = self.font_descents[font] = self._descent(ctypes.cast(font, pdfium_c.FPDF_FONT) if font else None)
+        size = abs(size_in_text * (d if d else 1.0))
+        # upright as pdfminer sees it: on the page turned by its /Rotate
+        ta, tb, tc, td, _, _ = _multiply((a, b, c, d, 0, 0), self.ctm)
+        upright = ta * td > 0 and tb * tc <= 0
+        straight = a > 0 and d > 0 and b == 0 and c == 0  # (a page turned by /Rotate is turned after)
+        order = getattr(self, "text_order", {}).get(key, 0)
+        return (size, declared * size_in_text * d, upright, straight, order)
+
+    def _descent(self, font) -> float:
+        """The font's descent (a fraction of its size, negative) as pdfminer takes it: the one its
+        descriptor declares, a standard font's published one, else pdfium's measure."""
+        fontname = _font_name(font) if font else ""
         declared = self.descents.get(fontname)
         if declared is None and fontname in FONT_METRICS:  # the standard 14 fonts, undescribed in the file
             declared = -abs(FONT_METRICS[fontname][0].get("Descent", 0)) / 1000
@@ -288,12 +304,7 @@ class _PageReader:
             measured = ctypes.c_float()
             pdfium_c.FPDFFont_GetDescent(font, ctypes.c_float(1.0), measured)
             declared = measured.value
-        size = abs(size_in_text * (d if d else 1.0))
-        # upright as pdfminer sees it: on the page turned by its /Rotate
-        ta, tb, tc, td, _, _ = _multiply((a, b, c, d, 0, 0), self.ctm)
-        upright = ta * td > 0 and tb * tc <= 0
-        straight = a > 0 and d > 0 and b == 0 and c == 0  # (a page turned by /Rotate is turned after)
-        return (size, (declared or 0.0) * size_in_text * d, upright, straight)
+        return declared or 0.0
 
     # ------------------------------------------------------------ paths and pictures
 

@@ -33,7 +33,12 @@ def words(chars: list[dict]) -> list[Word]:
         else:
             out += [
                 (w["text"], w["x0"], w["x1"], w["top"], w["bottom"], w["size"])
-                for w in extract_words(run, keep_blank_chars=False, use_text_flow=False, extra_attrs=("size",))
+                for w in extract_words(
+                    [{**c, "doctop": c["top"]} for c in run],  # (pdfplumber's words want a doctop)
+                    keep_blank_chars=False,
+                    use_text_flow=False,
+                    extra_attrs=("size",),
+                )
             ]
     return out
 
