@@ -1,16 +1,25 @@
 """PDF -> Document: text PDFs exported from Word, LibreOffice or Excel, and fillable forms.
 
-pypdfium2 makes a cheap first pass (encrypted? any text at all? which pages are scans? the
-fields of a fillable form and their values); pdfplumber then gives words with positions. Two
-things are laid over the words at their place on the page before lines are built, so
-extraction sees ☒/☐ and values exactly where a person sees them: tick boxes drawn as small
-squares (with an X or a tick drawn inside when ticked), and the widgets of a fillable form
-(AcroForm) with their values. A checkbox named "Check Box 17" therefore belongs to the label
-printed beside it, like any other tick.
+pdfium (pypdfium2) reads everything a page holds: a first pass (encrypted? any text at all?
+which pages are scans? the fields of a fillable form and their values), then each page's
+characters, ruling lines, boxes and pictures (pipeline/read/pdfium_page.py), as the dicts
+pdfplumber would build, so pdfplumber's table finder and the layout below work on them
+unchanged. Each page is loaded once for both. Two things are laid over the words at their place
+on the page before lines are built, so extraction sees ☒/☐ and values exactly where a person
+sees them: tick boxes drawn as small squares (with an X or a tick drawn inside when ticked),
+and the widgets of a fillable form (AcroForm) with their values. A checkbox named "Check Box 17"
+therefore belongs to the label printed beside it, like any other tick.
 
-The fields are read by pdfium rather than pdfplumber: pdfminer parses every widget's objects
-in Python (a third of a fillable form's reading time), pdfium does it in C++ and also knows
-a field's inherited value and PDFDocEncoding.
+pdfminer (through pdfplumber) still serves where pdfium cannot:
+- the safety check on Form XObjects (`_check_form_xobjects`), before pdfium loads any page: a
+  form that draws itself makes pdfium draw until the process dies, so it must be found
+  without pdfium; run only where a page's resources can name a form;
+- the page tree of a file pdfium had to repair, or whose pages are not all written plainly
+  (`_pages_both_count`): the pages both libraries find are read, and a file pdfminer cannot
+  open stays a corrupt file, as before;
+- the whole reading, should pdfium's page objects fail on a page (`_PdfiumObjectsFailed`, a
+  fault of ours, not the file's): the file is then read from pdfminer's objects, with a note;
+- `PAGE_OBJECTS = "pdfminer"`: the reader before pdfium's, kept for comparison (tests).
 
 Tables with ruling lines become rows of cells; other text becomes paragraphs, re-joining
 lines that were wrapped at the right margin.
@@ -710,10 +719,25 @@ def _merge_into_last_row(doc: Document, cells: list[Cell]) -> None:
 PAGE_OBJECTS = "pdfium"
 
 
+class _PdfiumObjectsFailed(Exception):
+    """pdfium could not give a page's objects (a fault in pdfium_page, not in the file)."""
+
+
 def read_pdf(data: bytes) -> Document:
     if PAGE_OBJECTS == "pdfium":
-        return _read_pages_pdfium(data)
-    facts = _first_pass(data)
+        try:
+            return _read_pages_pdfium(data)
+        except _PdfiumObjectsFailed as exc:
+            # the fallback: the whole file read as before, from pdfminer's objects (20-70 ms a page)
+            log.warning("pdfium's page objects failed (%s); the PDF is read with pdfminer's", exc.__cause__)
+            doc = _read_pages_pdfminer(data, _first_pass(data))
+            doc.notes.append(f"read with pdfminer: pdfium's page objects failed ({type(exc.__cause__).__name__})")
+            return doc
+    return _read_pages_pdfminer(data, _first_pass(data))
+
+
+def _read_pages_pdfminer(data: bytes, facts: list[_PageFacts]) -> Document:
+    """The pages read from pdfminer's objects, through pdfplumber (the reader before pdfium's)."""
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except PDFPasswordIncorrect as exc:
@@ -769,9 +793,12 @@ def _read_pages_pdfium(data: bytes) -> Document:
                     doc.notes.append(f"page {page_no} has no text layer")
                 continue
             page, textpage, text = seen.opened
-            read = PdfiumPage(page, page_no, descents, textpage.raw, text)
+            try:
+                read = PdfiumPage(page, page_no, descents, textpage.raw, text)
+            except Exception as exc:
+                raise _PdfiumObjectsFailed(f"page {page_no}") from exc
             table_no = _read_page(read, seen.widgets, page_no, doc, table_no, sheets)
-    except UnreadableFile:
+    except (UnreadableFile, _PdfiumObjectsFailed):
         raise
     except Exception as exc:
         raise UnreadableFile(ProblemCode.CORRUPT_FILE, f"The PDF could not be read ({type(exc).__name__}).") from exc

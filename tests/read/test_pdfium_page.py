@@ -274,3 +274,18 @@ def test_cell_boxes_say_where_each_cell_read_is_on_its_page():
             first_word = cell.text.split()[0]
             assert first_word in words_in or cell.text.startswith(("\u2610", "\u2612"))
     assert Location(page=1, table=1, row=1, col=1) in boxes
+
+
+def test_a_fault_in_pdfiums_page_objects_falls_back_to_pdfminer(monkeypatch):
+    """Should reading a page's objects from pdfium fail (a fault in pipeline/read/pdfium_page.py,
+    not in the file), the file is read as before, from pdfminer's objects, and says so."""
+
+    def broken(*args, **kwargs):
+        raise ValueError("a fault in the pdfium page reader")
+
+    data = GRID.read_bytes()
+    expected = _document(data, "pdfminer", monkeypatch)
+    monkeypatch.setattr(reader, "PdfiumPage", broken)
+    lines, notes = _document(data, "pdfium", monkeypatch)
+    assert lines == expected[0]
+    assert notes == [*expected[1], "read with pdfminer: pdfium's page objects failed (ValueError)"]
