@@ -70,11 +70,14 @@ class Person:
 
     def replaced(self, text: str, replacement: str) -> str:
         """The text with each mention of the person replaced (the rest as it was)."""
-        spans = sorted(self._spans(text))
+        merged: list[list[int]] = []
+        for start, end in sorted(self._spans(text)):
+            if merged and start <= merged[-1][1]:  # overlapping (a name inside an email address): one
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
         out, at = [], 0
-        for start, end in spans:
-            if start < at:  # overlaps one replaced already
-                continue
+        for start, end in merged:
             out.append(text[at:start])
             out.append(replacement)
             at = end

@@ -80,3 +80,18 @@ def test_erase_on_postgresql(tmp_path, postgres_database):
     said = run_erase(settings, "margaret hughes", [], "Margaret Hughes asked", "admin", dry_run=False)
     assert "Done (action" in said
     _erased_properly(settings, "Margaret Hughes", [JUNE_SHEET], totals)
+
+
+def test_erase_by_name_and_email_address(settings):
+    totals = finance(settings)
+    email = "amira.hassan@camden.gov.uk"
+    said = run_erase(settings, "Amira Hassan", [email.upper()], "asked by email", "admin", dry_run=False)
+    assert "Done (action" in said
+    assert run_person(settings, "Amira Hassan", [email], settings.outputs.parent / "after").found == []
+    senders = {s for (s,) in rows(settings, "SELECT sender FROM submissions WHERE sender IS NOT NULL")}
+    assert senders and all(PSEUDONYM.match(s) for s in senders)
+    leads = [n for (n,) in rows(settings, "SELECT lead_name FROM planning_leads ORDER BY position")]
+    assert PSEUDONYM.match(leads[0]) and leads[1] == "Tom Okafor"
+    email_sha = rows(settings, "SELECT item_sha256 FROM store.intake WHERE file_name LIKE '%.eml'")[0][0]
+    assert not archived(settings, email_sha)
+    assert finance(settings) == totals
