@@ -76,7 +76,7 @@ def person(
     if not name.strip() and not email:
         raise typer.BadParameter("give the person's name, or --email with their address")
     answer = run_person(settings, name, email or [], to)
-    out.print("\n".join(answer.summary()), soft_wrap=True, highlight=False)
+    out.print("\n".join(answer.summary(listed=20)), soft_wrap=True, highlight=False)
     out.print(f"The answer is in {answer.folder} (rows.xlsx, rows.csv, originals/, summary.txt).", soft_wrap=True)
 
 

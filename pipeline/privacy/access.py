@@ -96,7 +96,8 @@ class Answer:
     drafts: list[Path] = field(default_factory=list)
     folder: Path | None = None
 
-    def summary(self) -> list[str]:
+    def summary(self, listed: int | None = None) -> list[str]:
+        """In words; `listed`: forms named one by one at most (all, in summary.txt)."""
         if not self.found and not self.drafts:
             return ["Nothing in the warehouse, the archive or the reply drafts names this person."]
         tables = sorted({f"{f.place.table}.{f.place.column}" for f in self.found})
@@ -108,8 +109,10 @@ class Answer:
             f"  submission {s.submission_id}: {s.form_type or 'not a form'}, {s.source_file}"
             + (f" (in {s.container_file} from {s.sender})" if s.container_file else "")
             + f", loaded {s.loaded_at:%d/%m/%Y}"
-            for s in self.forms.values()
+            for s in list(self.forms.values())[:listed]
         )
+        if listed is not None and len(self.forms) > listed:
+            lines.append(f"  and {len(self.forms) - listed} more (summary.txt lists them all)")
         lines.append(f"Original files copied: {len(self.originals_copied)}.")
         for sid, name, when, why in self.originals_deleted:
             lines.append(f"  not copied: {name} (submission {sid}) was deleted on {when:%d/%m/%Y} ({why}).")

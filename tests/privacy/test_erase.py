@@ -15,7 +15,7 @@ from tests.privacy.helpers import archived, everything, finance, loaded_long_ago
 REASON = "Grace Adeyemi asked us to erase her data (letter of 3 March)"
 
 
-def _erased_properly(settings, name: str, files: list[str], totals) -> None:
+def _erased_properly(settings, name: str, files: list[str], totals, after_retention: bool = False) -> None:
     assert finance(settings) == totals
     answer = run_person(settings, name, [], settings.outputs.parent / "after")
     assert answer.found == [] and answer.forms == {}
@@ -29,7 +29,8 @@ def _erased_properly(settings, name: str, files: list[str], totals) -> None:
         settings, "SELECT sha256, original_deleted_at FROM submissions WHERE source_file IN :f", f=files
     ):
         assert gone is not None and not archived(settings, sha)
-    assert {why for (why,) in rows(settings, "SELECT why FROM store.deleted_originals")} == {"erasure"}
+    whys = {why for (why,) in rows(settings, "SELECT why FROM store.deleted_originals")}
+    assert whys <= {"erasure", "retention"} if after_retention else whys == {"erasure"}
     reports = text_of_outputs(settings.outputs).casefold()
     assert name.split()[-1].casefold() not in reports
 
@@ -71,15 +72,20 @@ def test_erase_of_nobody_is_refused(settings):
         run_erase(settings, "Nobody Atall", [], "asked", "admin", dry_run=False)
 
 
-def test_erase_on_postgresql(tmp_path, postgres_database):
+def test_retention_and_erase_on_postgresql(tmp_path, postgres_database):
     settings = build(tmp_path, warehouse_url=postgres_database)
     totals = finance(settings)
+    loaded_long_ago(settings, [JUNE_SHEET], years=7)
+    said = run_retention(settings, apply=True, actor="tester")
+    assert "Names replaced by pseudonyms on 1 voucher forms" in said and "removed from the archive" in said
+    assert finance(settings) == totals
+    assert "Margaret Hughes" not in {n for (n,) in rows(settings, "SELECT name FROM voucher_lines")}
     before = everything(settings)
     run_erase(settings, "margaret hughes", [], "Margaret Hughes asked", "admin", dry_run=True)
     assert everything(settings) == before
     said = run_erase(settings, "margaret hughes", [], "Margaret Hughes asked", "admin", dry_run=False)
     assert "Done (action" in said
-    _erased_properly(settings, "Margaret Hughes", [JUNE_SHEET], totals)
+    _erased_properly(settings, "Margaret Hughes", [JUNE_SHEET], totals, after_retention=True)
 
 
 def test_erase_by_name_and_email_address(settings):
