@@ -52,6 +52,7 @@ from pipeline.read import pdf_columns
 from pipeline.read.errors import UnreadableFile
 from pipeline.read.pdf_objects import use_fast_objects
 from pipeline.read.pdfium_page import PdfiumPage, declared_descents
+from pipeline.read.pdfium_tables import find_tables as find_ruled_tables
 from pipeline.read.pdfium_words import words as words_of
 from pipeline.read.ticks import normalise_glyphs
 
@@ -592,7 +593,7 @@ def _cell(
 
 def _read_page(page, widgets: list[_Widget], page_no: int, doc: Document, table_no: int, sheets: _Sheets) -> int:
     overlays = _drawn_boxes(page) + _widgets(widgets, page)
-    tables = page.find_tables()
+    tables = find_ruled_tables(page)
     blocks: list[tuple[float, object]] = []
     for table in tables:
         table_no += 1
