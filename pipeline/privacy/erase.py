@@ -72,7 +72,7 @@ class Erasure:
                 f"{'would be' if dry_run else 'was'} deleted whole. Those people's rows stay in the warehouse; "
                 "their original file is gone."
             )
-        lines.append(f"Reply drafts that name them, {would} deleted: {len(self.drafts)}.")
+        lines.append(f"Reply drafts that name them {would} deleted: {len(self.drafts)}.")
         lines.append("Finance's totals: unchanged (checked).")
         if dry_run:
             lines += ["Dry run: nothing was changed.", "To do it, run the same command without --dry-run."]
