@@ -101,3 +101,24 @@ def test_erase_by_name_and_email_address(settings):
     email_sha = rows(settings, "SELECT item_sha256 FROM store.intake WHERE file_name LIKE '%.eml'")[0][0]
     assert not archived(settings, email_sha)
     assert finance(settings) == totals
+
+
+def test_erase_deletes_reply_drafts_and_earlier_answers_that_name_them(settings):
+    from email.message import EmailMessage
+
+    draft = EmailMessage()
+    draft["To"] = "tom.okafor@camden.gov.uk"
+    draft["Subject"] = "Re: Vouchers workshop 3.docx"
+    draft.set_content("Row 1: Grace Adeyemi, 06/05/2025, Workshop 1: the amount '£ten' is not an amount of money.")
+    (settings.outputs / "replies").mkdir(exist_ok=True)
+    (settings.outputs / "replies" / "reply-9.eml").write_bytes(bytes(draft))
+    other = settings.outputs / "replies" / "reply-5.eml"
+    other.write_bytes(b"To: x@camden.gov.uk\r\nSubject: Re: evaluation\r\n\r\nTwo boxes are ticked.\r\n")
+
+    answer = run_person(settings, "Grace Adeyemi", [], None)  # under OUTPUTS/subject-access
+    assert [p.name for p in (answer.folder / "replies").iterdir()] == ["reply-9.eml"]
+    said = run_erase(settings, "Grace Adeyemi", [], "asked", "admin", dry_run=False)
+    assert "Reply drafts that name them were deleted: 1." in said
+    assert "Earlier subject access answers for them deleted: 1." in said
+    assert not (settings.outputs / "replies" / "reply-9.eml").exists() and other.exists()
+    assert not answer.folder.exists()
