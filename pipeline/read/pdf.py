@@ -35,7 +35,6 @@ import io
 import itertools
 import logging
 import re
-import statistics
 from dataclasses import dataclass, field
 
 import pdfplumber
@@ -393,21 +392,38 @@ def _widgets(widgets: list[_Widget], page) -> list[_Token]:
 
 
 def _lines_of(tokens: list[_Token]) -> list[list[_Token]]:
-    """Tokens grouped into lines (by vertical overlap), each sorted left to right."""
+    """Tokens grouped into lines (by vertical overlap with a line's first token), each sorted
+    left to right. Tokens are taken top down, so the lines are made, and stay, in order of their
+    tops."""
     lines: list[list[_Token]] = []
-    for token in sorted(tokens, key=lambda t: (t.top, t.x0)):
+    spans: list[tuple[float, float]] = []  # each line's first token's top - 1 and bottom + 1
+    for token in sorted(tokens, key=_top_then_left):
         mid = (token.top + token.bottom) / 2
-        for line in lines:
-            ref = line[0]
-            if ref.top - 1 <= mid <= ref.bottom + 1:
+        for line, (low, high) in zip(lines, spans, strict=True):
+            if low <= mid <= high:
                 line.append(token)
                 break
         else:
             lines.append([token])
+            spans.append((token.top - 1, token.bottom + 1))
     for line in lines:
-        line.sort(key=lambda t: t.x0)
-    lines.sort(key=lambda line: min(t.top for t in line))
+        line.sort(key=_left)
     return lines
+
+
+def _top_then_left(token: _Token) -> tuple[float, float]:
+    return token.top, token.x0
+
+
+def _left(token: _Token) -> float:
+    return token.x0
+
+
+def _median(values: list[float]) -> float:
+    """statistics.median, without its generality (it is asked of every line of every page)."""
+    values = sorted(values)
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
 
 
 def _join(line: list[_Token]) -> str:
@@ -416,7 +432,7 @@ def _join(line: list[_Token]) -> str:
 
 def _font_size(line: list[_Token]) -> float:
     sizes = [t.size for t in line if t.size]
-    return statistics.median(sizes) if sizes else 0.0
+    return _median(sizes) if sizes else 0.0
 
 
 def _paragraphs(lines: list[list[_Token]], right_edge: float) -> list[tuple[str, float]]:
@@ -429,7 +445,7 @@ def _paragraphs(lines: list[list[_Token]], right_edge: float) -> list[tuple[str,
         text = _join(line)
         if previous is not None and paragraphs:
             first = line[0]
-            height = statistics.median(t.height for t in previous)
+            height = _median([t.height for t in previous])
             gap = min(t.top for t in line) - max(t.bottom for t in previous)
             would_fit = previous[-1].x1 + height * 0.3 + (first.x1 - first.x0) <= right_edge
             same_font = abs(_font_size(line) - _font_size(previous)) < 0.6

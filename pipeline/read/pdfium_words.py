@@ -107,5 +107,7 @@ def _flush(word: list[dict], out: list[Word]) -> None:
             top = c["top"]
         if c["bottom"] > bottom:
             bottom = c["bottom"]
-    text = "".join(LIGATURES.get(c["text"], c["text"]) for c in word)
+    text = "".join([c["text"] for c in word])
+    if not text.isascii():  # a ligature glyph (ﬁ, ﬂ...) is spelled out, as pdfplumber does
+        text = "".join([LIGATURES.get(c["text"], c["text"]) for c in word])
     out.append((text, x0, x1, top, bottom, first["size"]))
