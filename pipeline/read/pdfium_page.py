@@ -198,6 +198,11 @@ class _PageReader:
         orders: list[int] = []  # each character's text object's place in the content
         # the last character straight on its line: its index, text object, origin and loose right
         last_i, last_key, last_x, last_y, last_right, last_base, last_size = -1, None, 0.0, 0.0, 0.0, 0.0, 0.0
+        chars_append, orders_append = chars.append, orders.append
+        style_key = object()  # the text object whose measures are at hand (a character's is mostly its neighbour's)
+        size = descent = 0.0
+        upright = straight = False
+        order = 0
         for i, letter in enumerate(text):
             if letter in _GENERATED_TEXT:
                 if letter in "\x02\ufffe":
@@ -205,10 +210,12 @@ class _PageReader:
                 elif is_generated(textpage, i):
                     continue
             key = text_object(textpage, i)
-            style = fonts.get(key)
-            if style is None:
-                style = fonts[key] = self._style(textpage, i, key, matrix)
-            size, descent, upright, straight, order = style
+            if key != style_key:
+                style = fonts.get(key)
+                if style is None:
+                    style = fonts[key] = self._style(textpage, i, key, matrix)
+                size, descent, upright, straight, order = style
+                style_key = key
             loose_box(textpage, i, box)
             char_origin(textpage, i, ox, oy)
             x, y = ox.value, oy.value
@@ -228,6 +235,21 @@ class _PageReader:
                         self._place(chars[-1], last_x, last_base, x, last_base + last_size)
                 base = y + descent
                 last_i, last_key, last_x, last_y, last_right, last_base, last_size = i, key, x, y, right, base, size
+                if not turned:  # (most pages: the box as it is, moved by the media box's corner)
+                    y0, y1 = base + f_, base + size + f_
+                    orders_append(order)
+                    chars_append(
+                        {
+                            "text": letter,
+                            "x0": x + e_ + x_shift,
+                            "x1": right + e_ + x_shift,
+                            "top": top_of - y1,
+                            "bottom": top_of - y0,
+                            "upright": upright,
+                            "size": y1 - y0,
+                        }
+                    )
+                    continue
                 ax, ay, bx, by = x, base, right, base + size
             else:
                 last_i, last_key, last_x, last_y, last_right = i, key, x, y, x  # (no advance to mend)
@@ -239,15 +261,14 @@ class _PageReader:
                 ax, ay, bx, by = ax + e_, ay + f_, bx + e_, by + f_
             x0, x1 = (ax, bx) if ax <= bx else (bx, ax)
             y0, y1 = (ay, by) if ay <= by else (by, ay)
-            top = top_of - y1
-            orders.append(order)
+            orders_append(order)
             # (the keys the reader and word finding use; pdfplumber's others are not needed)
-            chars.append(
+            chars_append(
                 {
                     "text": letter,
                     "x0": x0 + x_shift,
                     "x1": x1 + x_shift,
-                    "top": top,
+                    "top": top_of - y1,
                     "bottom": top_of - y0,
                     "upright": upright,
                     "size": y1 - y0,
