@@ -109,6 +109,8 @@ def _run(inbox: Path, outputs: Path, workers: int | None = None) -> dict:
         "processes_seen": usage.processes_seen,
         "processes_left_behind": len(usage.left_behind),
         "left_behind": usage.left_behind,
+        # where the tree's CPU went: each process, when it started, its CPU
+        "processes": [f"{p['what']}: from {p['started_s']} s, {p.get('cpu_s', 0)} s CPU" for p in usage.processes],
     }
 
 
@@ -272,6 +274,7 @@ def bench(args: argparse.Namespace) -> None:
             BACKEND.fresh()
             runs.append(_run(inbox, tmp / "outputs"))
             if n == 0:
+                result["processes"] = runs[0]["processes"]
                 result["per_format_parse_ms"] = _per_format(tmp / "outputs")
                 all_cores = _views(BACKEND.target(tmp / "outputs"))
         floors.append(floor(corpus, cores))
@@ -357,6 +360,7 @@ def bench(args: argparse.Namespace) -> None:
             BACKEND.fresh(template=archive_database)
             one_of_ten = _run(inbox, tmp / "outputs")
             ten.append(one_of_ten["wall_s"])
+            result.setdefault("ten_new_processes", one_of_ten["processes"])
             ten_cpu.append(one_of_ten["cpu_s"])
             left_behind += one_of_ten["left_behind"]
             parse_ms.append(
@@ -380,7 +384,12 @@ def bench(args: argparse.Namespace) -> None:
     out.write_text(json.dumps(result, indent=2) + "\n")
     width = max(map(len, result))
     for key, value in result.items():
-        print(f"{key:<{width}}  {value}")
+        if isinstance(value, list) and value and isinstance(value[0], str):
+            print(key)
+            for line in value:
+                print(f"  {line}")
+        else:
+            print(f"{key:<{width}}  {value}")
     print(f"saved {out}")
     print_targets(result, args)
 

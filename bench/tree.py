@@ -14,7 +14,8 @@ Reported (JSON): the wall time until the command exits; CPU (user + system) of e
 of the tree; the peak RSS of the largest process (exact: the kernel's high-water mark); the
 tree's peak RSS and PSS (sums over the processes alive at once, sampled every SAMPLE_SECONDS;
 PSS shares each page among the processes mapping it, so forked workers are not counted twice);
-how many processes were seen; and the processes still alive when the command exited (a run
+how many processes were seen, and each one (what it is, when it started, its CPU when last
+sampled); and the processes still alive when the command exited (a run
 must leave none: they are waited for, or killed after LINGER_SECONDS, so their CPU counts).
 The wrapper's own sampling is not in the figures (it is the wrapper's CPU, not its children's).
 """
@@ -41,6 +42,7 @@ _PR_SET_CHILD_SUBREAPER = 36
 SAMPLE_SECONDS = 0.05  # the tree and each process's RSS
 PSS_EVERY = 5  # samples: the PSS every 0.25 s
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+_TICKS = os.sysconf("SC_CLK_TCK")
 LINGER_SECONDS = 10.0  # how long processes left behind get to end on their own before they are killed
 
 
@@ -57,6 +59,8 @@ class TreeUsage:
     most_processes_at_once: int
     processes_seen: int  # sampled: a process living less than SAMPLE_SECONDS may be missed
     left_behind: list[str] = field(default_factory=list)  # alive (or unwaited) when the command exited
+    # each process seen: what it was, when it started (s after the command), its CPU when last seen
+    processes: list[dict] = field(default_factory=list)
     stdout: str = ""
     stderr: str = ""
 
@@ -136,7 +140,7 @@ class _Sampler(threading.Thread):
         self.root = root
         self.stopping = threading.Event()
         self.tree_rss = self.tree_pss = self.largest_peak = self.most_at_once = 0
-        self.seen: set[tuple[int, str]] = set()  # (pid, start time): a pid may be used again
+        self.seen: dict[tuple[int, int], dict] = {}  # (pid, start time): a pid may be used again
         self.samples = 0
 
     def run(self) -> None:
@@ -152,10 +156,15 @@ class _Sampler(threading.Thread):
         rss = pss = alive = 0
         for pid in descendants(self.root):
             try:
-                started = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except (OSError, IndexError):
                 continue
-            self.seen.add((pid, started))
+            # after the name: state ppid ... utime (11) stime (12) ... starttime (19), in clock ticks
+            key = (pid, int(fields[19]))
+            if key not in self.seen:
+                self.seen[key] = {"pid": pid, "parent": int(fields[1]), "what": _what(pid), "started_ticks": key[1]}
+            if fields[0] != "Z":
+                self.seen[key]["cpu_s"] = round((int(fields[11]) + int(fields[12])) / _TICKS, 2)
             resident = _rss_kb(pid)
             rss, alive = rss + resident, alive + (resident > 0)
             if with_pss:
@@ -166,6 +175,35 @@ class _Sampler(threading.Thread):
         if with_pss:
             self.tree_pss = max(self.tree_pss, pss)
         self.most_at_once = max(self.most_at_once, alive)
+
+
+def _what(pid: int) -> str:
+    """What a process is, in a few words (a process forked from a fork server has its command line)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "?"
+    for marker, what in (
+        ("forkserver import main", "fork server (or forked from it)"),
+        ("resource_tracker import main", "resource tracker"),
+    ):
+        if marker in cmdline:
+            return what
+    return " ".join(os.path.basename(arg) if arg.startswith("/") else arg for arg in cmdline.split())[:80]
+
+
+def _timeline(seen: dict[tuple[int, int], dict]) -> list[dict]:
+    """The processes seen, in the order they started, with their start relative to the first."""
+    rows = sorted(seen.values(), key=lambda row: row["started_ticks"])
+    first = rows[0]["started_ticks"] if rows else 0
+    forked = {row["pid"] for row in rows if row["what"].startswith("fork server")}
+    for row in rows:
+        if row["what"].startswith("fork server") and row["parent"] in forked:
+            row["what"] = "forked by the fork server: a parsing worker or a report renderer"
+        elif row["what"].startswith("fork server"):
+            row["what"] = "fork server"
+        row["started_s"] = round((row.pop("started_ticks") - first) / _TICKS, 2)
+    return rows
 
 
 def _reap_all(linger: float) -> None:
@@ -219,6 +257,7 @@ def run_tree(argv: list[str], env: dict | None = None, linger: float = LINGER_SE
         tree_peak_pss_mb=round(sampler.tree_pss / mb, 1),
         most_processes_at_once=sampler.most_at_once,
         processes_seen=len(sampler.seen),
+        processes=_timeline(sampler.seen),
         left_behind=left,
         stdout=stdout,
         stderr=stderr,
