@@ -193,6 +193,11 @@ def _undoable(warehouse: Warehouse, audit_id: int):
     )
     if audit is None:
         raise AdminError(f"There is no action {audit_id} in the audit table. {_which_can(warehouse)}")
+    if audit.action in ("retention", "erase"):  # pipeline.privacy: what it deleted is gone
+        raise AdminError(
+            f"Action {audit_id} was a{'n' if audit.action == 'erase' else ''} {audit.action} of personal data "
+            "(coforms retention or erase): it cannot be undone, since what it removed is gone."
+        )
     if audit.action == "undo":
         undone = warehouse.one(
             "SELECT action, submission_id, related_submission_id FROM audit WHERE audit_id = :id",

@@ -1,8 +1,9 @@
 """`coforms check`: the accounting invariant, verified against the archive, the inbox and
 the warehouse. Every file that entered is one intake; every part of it (each email
 attachment) is exactly one submission, loaded / held / duplicate / superseded / rejected; the
-original bytes of all of them are in the archive; nothing started is missing from both the
-warehouse and the inbox. And the reports show the warehouse as it is now (pipeline.reports.freshness)."""
+original bytes of all of them are in the archive (unless deleted on purpose: `coforms retention`,
+`coforms erase`); nothing started is missing from both the warehouse and the inbox. And the
+reports show the warehouse as it is now (pipeline.reports.freshness)."""
 
 from __future__ import annotations
 
@@ -49,12 +50,13 @@ def check(settings: Settings, today: dt.date | None = None) -> CheckReport:
         intakes = queries.intake_records(wh)
         parts = {(intake_id, part_no): n for intake_id, part_no, n in queries.submissions_per_intake_part(wh)}
         submissions = queries.submission_files(wh)
+        deleted = queries.deleted_original_files(wh)  # on purpose (retention, erasure): not missing
         stale = stale_reports(wh, settings, today or dt.date.today(), REPORT_FILES)
     report.intakes = len(intakes)
     started_names = set()
     for intake_id, sha, name, n_parts, finished in intakes:
         started_names.add(name)
-        if not is_archived(settings.archive_dir, sha):
+        if sha not in deleted and not is_archived(settings.archive_dir, sha):
             report.violations.append(f"{name}: the original (sha256 {sha[:12]}) is not in the archive")
         recorded = [parts.get((intake_id, p), 0) for p in range(n_parts)]
         if any(n > 1 for n in recorded):
@@ -71,7 +73,7 @@ def check(settings: Settings, today: dt.date | None = None) -> CheckReport:
     report.pending_files = len(inbox_names - started_names)
     for submission_id, sha, status in submissions:
         report.statuses[status] += 1
-        if not is_archived(settings.archive_dir, sha):
+        if sha not in deleted and not is_archived(settings.archive_dir, sha):
             report.violations.append(f"submission {submission_id}: its file (sha256 {sha[:12]}) is not archived")
     report.stale_reports = stale
     return report

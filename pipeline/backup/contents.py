@@ -41,6 +41,7 @@ LEFT_OUT = {
     "summary.html": "a report, written again after a restore",
     ".reports.json": "when the reports were written, written again after a restore",
     ".gitkeep": "an empty file that keeps the sample outputs folder in the repository",
+    "subject-access": "answers to subject access requests (copies made for one request: delete them once sent)",
 }
 # secrets kept in the outputs folder: never in a backup (with them, a stolen backup gives more
 # away); whoever looks after the settings' secrets keeps a copy of each, and puts it back after a restore

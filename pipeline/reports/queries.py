@@ -204,6 +204,14 @@ def submissions_per_intake_part(warehouse: Warehouse) -> list[sa.Row]:
     )
 
 
+def deleted_original_files(warehouse: Warehouse) -> set[str]:
+    """SHA-256 of the originals deleted on purpose (`coforms retention`, `coforms erase`).
+
+    store.deleted_originals: the view `submissions` shows it per submission (original_deleted_at),
+    but an email file (an intake) is no submission."""
+    return {r[0] for r in warehouse.rows("SELECT sha256 FROM store.deleted_originals")}
+
+
 def submission_files(warehouse: Warehouse) -> list[sa.Row]:
     """(submission_id, sha256, status) of every submission."""
     return warehouse.rows("SELECT submission_id, sha256, status FROM submissions")

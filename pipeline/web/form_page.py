@@ -213,12 +213,20 @@ def form_page(request: Request) -> Response:
     with reading(settings) as warehouse:
         form = stored_form(warehouse, submission_id)
         version = form_version(warehouse, submission_id) if form else None
+        deleted = warehouse.one(
+            "SELECT original_deleted_at FROM submissions WHERE submission_id = :id", id=submission_id
+        )
     if form is None:
         return problem_page(request, 404, "No such form", f"There is no submission {submission_id}.")
     is_admin = user.role == Role.ADMIN
     if not is_admin and form.form_type != "voucher":
         raise NotAllowed()  # finance reads voucher sheets only
     original = original_of(settings.outputs, form.sha256) if is_admin else None
+    if original is not None and deleted is not None and deleted[0] is not None:  # coforms retention or erase
+        original = Original(
+            "none",
+            note=f"The original file was deleted on {when(deleted[0])} for data protection; its values are kept.",
+        )
     layout = _Layout(form, original, _crops_listed(request, form.sha256) if is_admin else set())
     sections = [(heading, [layout.value(path, raw) for path, raw in rows]) for heading, rows in form.sections]
     columns, lines = _voucher_lines(layout) if form.form_type == "voucher" else ([], [])

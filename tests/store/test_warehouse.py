@@ -27,6 +27,9 @@ DOCUMENTED_COLUMNS = {
         "project_name",
         "loaded_at",
         "superseded_by",
+        "original_deleted_at",
+        "names_pseudonymised_at",
+        "free_text_cleared_at",
     ],
     "exceptions": [
         "submission_id",
