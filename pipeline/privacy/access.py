@@ -102,7 +102,7 @@ class Answer:
             return ["Nothing in the warehouse, the archive or the reply drafts names this person."]
         tables = sorted({f"{f.place.table}.{f.place.column}" for f in self.found})
         lines = [
-            f"Values that name this person: {len(self.found)}, on {len(self.forms)} forms "
+            f"Values that name this person: {len(self.found)}, on {forms_counted(len(self.forms))} "
             f"(in {', '.join(tables) or 'no table'}).",
         ]
         lines.extend(
@@ -228,3 +228,8 @@ def export(warehouse: Warehouse, outputs: Path, answer: Answer, folder: Path) ->
 def default_folder(outputs: Path, now: dt.datetime | None = None) -> Path:
     now = now or dt.datetime.now(dt.UTC)
     return outputs / "subject-access" / now.strftime("%Y-%m-%d %H%M%S")
+
+
+def forms_counted(n: int) -> str:
+    """ "1 form", "3 forms"."""
+    return "1 form" if n == 1 else f"{n} forms"

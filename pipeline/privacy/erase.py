@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.privacy import changes, originals
-from pipeline.privacy.access import find_person
+from pipeline.privacy.access import find_person, forms_counted
 from pipeline.privacy.mentions import Person
 from pipeline.privacy.places import SIGNATURE, SIGNED
 from pipeline.privacy.pseudonyms import erased_pseudonym, existing_key
@@ -62,7 +62,8 @@ class Erasure:
     def describe(self, dry_run: bool) -> list[str]:
         would = "would be" if dry_run else "were"
         lines = [
-            f"Values naming this person that {would} replaced by a pseudonym: {self.values}, on {self.forms} forms"
+            f"Values naming this person that {would} replaced by a pseudonym: {self.values}, "
+            f"on {forms_counted(self.forms)}"
             + (f" ({', '.join(f'{t}: {n}' for t, n in sorted(self.tables.items()))})." if self.tables else "."),
             f"Original files that {would} deleted: {len(self.originals)}.",
         ]

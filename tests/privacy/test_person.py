@@ -84,7 +84,7 @@ def test_the_commands_from_the_terminal(settings):
     coforms = [str(Path(sys.executable).parent / "coforms")]
     found = subprocess.run([*coforms, "person", "MARGARET  HUGHES"], env=env, capture_output=True, text=True)
     assert found.returncode == 0, found.stderr
-    assert "on 1 forms" in found.stdout and "subject-access" in found.stdout
+    assert "on 1 form (" in found.stdout and "subject-access" in found.stdout
     preview = subprocess.run(
         [*coforms, "erase", "Margaret Hughes", "--reason", "asked in writing", "--dry-run"],
         env=env,
