@@ -23,7 +23,7 @@ from tests.conftest import GOLDEN, ROOT
 
 UNITS = ROOT / "deploy" / "systemd"
 SERVICES = ["coforms-prefect.service", "coforms-serve.service", "coforms-web.service"]
-NAMES = [*SERVICES, "coforms-doctor.service"]
+NAMES = [*SERVICES, "coforms-doctor.service", "coforms-retention.service"]
 VENV_BIN = Path(sys.executable).parent
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze") or "/usr/bin/systemd-analyze"
 needs_systemd_analyze = pytest.mark.skipif(
@@ -76,7 +76,7 @@ def _directives(name: str) -> dict[str, list[str]]:
 def _copies_for_here(folder: Path, change=lambda text: text) -> list[Path]:
     folder.mkdir(exist_ok=True)
     copies = []
-    for name in [*NAMES, "coforms-doctor.timer"]:
+    for name in [*NAMES, "coforms-doctor.timer", "coforms-retention.timer"]:
         text = (UNITS / name).read_text().replace("/opt/coforms/.venv/bin/", f"{VENV_BIN}/")
         (folder / name).write_text(change(text))
         copies.append(folder / name)
@@ -125,7 +125,19 @@ def test_the_doctor_runs_as_the_services_do_and_every_morning():
     assert timer["OnCalendar"] == ["*-*-* 07:00:00"] and timer["WantedBy"] == ["timers.target"]
 
 
-@pytest.mark.parametrize("name", ["coforms-serve.service", "coforms-web.service", "coforms-doctor.service"])
+def test_retention_is_applied_as_the_services_run_once_a_month():
+    retention, serve = _directives("coforms-retention.service"), _directives("coforms-serve.service")
+    assert retention["Type"] == ["oneshot"]
+    assert retention["ExecStart"] == ["/opt/coforms/.venv/bin/coforms retention --apply"]
+    same = ("Environment", "EnvironmentFile", "User", "StateDirectory", "ReadWritePaths", "RestrictNamespaces")
+    assert {k: retention[k] for k in same} == {k: serve[k] for k in same}
+    timer = _directives("coforms-retention.timer")
+    assert timer["OnCalendar"] == ["*-*-01 03:00:00"] and timer["WantedBy"] == ["timers.target"]
+
+
+@pytest.mark.parametrize(
+    "name", ["coforms-serve.service", "coforms-web.service", "coforms-doctor.service", "coforms-retention.service"]
+)
 def test_the_coforms_services_read_the_settings_file_and_the_secrets(name):
     unit = _directives(name)
     assert "COFORMS_CONFIG=/etc/coforms/coforms.toml" in unit["Environment"]
