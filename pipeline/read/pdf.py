@@ -35,6 +35,7 @@ import io
 import itertools
 import logging
 import re
+import zlib
 from dataclasses import dataclass, field
 
 import pdfplumber
@@ -289,24 +290,71 @@ class _FormDraws:
         return self.counted[key]
 
 
-# A Form XObject's /Subtype /Form is in the file's bytes as they are, unless the name is written
-# with #xx escapes or sits (through an indirect /Subtype) in a compressed object stream.
-_MAY_HOLD_FORMS = re.compile(rb"/Form|ObjStm|/[^\s/\[\]()<>{}%]*#[0-9A-Fa-f]{2}")
+# A Form XObject's /Subtype /Form is in the file's bytes as they are (a stream's dictionary is
+# never compressed), unless the name is written with #xx escapes or sits (through an indirect
+# /Subtype) in a compressed object stream: looked for with the object streams' contents too.
+_MAY_HOLD_FORMS = re.compile(rb"/Form|/[^\s/\[\]()<>{}%]*#[0-9A-Fa-f]{2}")
 # A page draws a form only by a name in its resources' /XObject dictionary (written in place or
 # referred to); a fillable form's widgets have forms too (their appearances, /Type /XObject),
 # which nothing draws as page content.
 _MAY_DRAW_FORMS = re.compile(
-    rb"/XObject(?:\s|%[^\r\n]*)*(?:<<|\d+(?:\s|%[^\r\n]*)+\d+(?:\s|%[^\r\n]*)+R)|ObjStm|/[^\s/\[\]()<>{}%]*#[0-9A-Fa-f]{2}"
+    rb"/XObject(?:\s|%[^\r\n]*)*(?:<<|\d+(?:\s|%[^\r\n]*)+\d+(?:\s|%[^\r\n]*)+R)|/[^\s/\[\]()<>{}%]*#[0-9A-Fa-f]{2}"
 )
+_OBJECT_STREAM = re.compile(rb"/Type\s*/ObjStm(?![A-Za-z0-9])")
+_STREAM_KEYWORD = re.compile(rb"stream\r?\n")
+MAX_OBJECT_STREAMS_BYTES = 20 * 1024 * 1024  # decompressed: more is not a form's
+_expanded: tuple[bytes, bytes | None] | None = None  # the last file's (bytes, with its object streams)
+
+
+def _with_object_streams(data: bytes) -> bytes | None:
+    """The file's bytes followed by its object streams' contents, decompressed: the objects
+    compressed in them (dictionaries, never streams) as plain text, so that what the bytes
+    cannot hold can be ruled out for them too. Word saves PDFs so. None where an object stream
+    cannot be read here (another filter, a predictor, encryption, damage, too large): then
+    nothing can be ruled out by the bytes."""
+    global _expanded
+    if _expanded is not None and _expanded[0] is data:
+        return _expanded[1]
+    if b"ObjStm" not in data:
+        return data
+    parts = [data]
+    streams = list(_OBJECT_STREAM.finditer(data))
+    if len(streams) != data.count(b"ObjStm"):
+        return None  # an object stream named otherwise (#xx escapes, /Type given indirectly)
+    total = 0
+    for match in streams:
+        head_start = data.rfind(b"obj", 0, match.start())
+        keyword = _STREAM_KEYWORD.search(data, match.end())
+        if head_start < 0 or keyword is None:
+            return None
+        head = data[head_start : keyword.start()]
+        if head.count(b"/Filter") != 1 or b"/FlateDecode" not in head or b"/DecodeParms" in head:
+            return None
+        end = data.find(b"endstream", keyword.end())
+        if end < 0:
+            return None
+        inflater = zlib.decompressobj()
+        try:
+            plain = inflater.decompress(data[keyword.end() : end], MAX_OBJECT_STREAMS_BYTES - total)
+        except zlib.error:
+            return None
+        if inflater.unconsumed_tail:
+            return None
+        total += len(plain)
+        parts.append(plain)
+    expanded = b"\n".join(parts)
+    _expanded = (data, expanded)
+    return expanded
 
 
 def _check_form_xobjects(data: bytes) -> None:
     """Refuse a PDF whose Form XObjects draw themselves or nest exponentially, before pdfium (or
     pdfminer) renders them: pdfium follows such a drawing until the process runs out of memory
     and aborts, which no exception handler can catch. Run on pdfminer's objects, 4-13 ms a
-    form; skipped for the files whose bytes cannot hold a Form XObject (two thirds) or cannot
-    draw one (a fillable form whose only forms are its widgets' appearances)."""
-    if not _MAY_HOLD_FORMS.search(data) or not _MAY_DRAW_FORMS.search(data):
+    form; skipped for the files whose bytes (and object streams) cannot hold a Form XObject
+    (most) or cannot draw one (a fillable form whose only forms are its widgets' appearances)."""
+    text = _with_object_streams(data)
+    if text is not None and (not _MAY_HOLD_FORMS.search(text) or not _MAY_DRAW_FORMS.search(text)):
         return
     try:
         document = PDFDocument(PDFParser(io.BytesIO(data)))
@@ -833,11 +881,12 @@ def _pages_both_count(data: bytes, pdfium_pages: int, sound: bool) -> int:
     """How many pages to read: pdfium's count, unless the file's page tree is damaged (a page
     listed twice, a loop), where pdfium and pdfminer count differently and the pages both see
     are read, as before pdfium read the pages. Asked of pdfminer only when the page objects
-    written plainly in the file are not as many as pdfium's pages (or may be hidden in a
-    compressed object stream), or pdfium had to rebuild the file's table of objects (not `sound`):
-    pdfminer's verdict on a damaged file is kept (it cannot be opened, or has no pages). For a
-    sound file, a few microseconds."""
-    if sound and b"ObjStm" not in data and len(_PAGE_OBJECT.findall(data)) == pdfium_pages:
+    written in the file (plainly or in its object streams) are not as many as pdfium's pages, an
+    object stream cannot be read here, or pdfium had to rebuild the file's table of objects
+    (not `sound`): pdfminer's verdict on a damaged file is kept (it cannot be opened, or has no
+    pages). For a sound file, a few microseconds (a little more with object streams)."""
+    text = _with_object_streams(data) if sound else None
+    if text is not None and len(_PAGE_OBJECT.findall(text)) == pdfium_pages:
         return pdfium_pages
     try:
         document = PDFDocument(PDFParser(io.BytesIO(data)))

@@ -11,6 +11,9 @@ from pathlib import Path
 import pdfplumber
 import pypdfium2 as pdfium
 import pytest
+from pdfminer.pdfdocument import PDFDocument
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdfparser import PDFParser
 from pdfplumber.utils import extract_words
 
 import pipeline.read.pdf as reader
@@ -289,3 +292,25 @@ def test_a_fault_in_pdfiums_page_objects_falls_back_to_pdfminer(monkeypatch):
     lines, notes = _document(data, "pdfium", monkeypatch)
     assert lines == expected[0]
     assert notes == [*expected[1], "read with pdfminer: pdfium's page objects failed (ValueError)"]
+
+
+def test_a_sound_file_whose_pages_pdfminer_cannot_find_is_read():
+    """pdf.js's filled IRS form 1040 keeps its objects in compressed object streams; pdfminer
+    finds no page in it (the reader called it damaged), pdfium and every viewer show its two
+    pages. pdfium is right: the pages written in the file (in its object streams) are the two
+    pdfium counts, so pdfminer is not asked and the form is read."""
+    data = (ROOT / "corpus" / "public" / "pdfjs" / "prefilled_f1040.pdf").read_bytes()
+    assert not list(PDFPage.create_pages(PDFDocument(PDFParser(io.BytesIO(data)))))
+    doc = reader.read_pdf(data)
+    assert "1040" in doc.lines[0].text and {line.location.page for line in doc.lines} == {1, 2}
+
+
+def test_object_streams_are_read_for_what_the_bytes_may_hold():
+    """Word and pypdf compress most objects into object streams: their contents are looked at
+    (page objects counted, Form XObject names sought) without pdfminer. An object stream that
+    cannot be read so (here: encrypted) rules nothing out, and pdfminer is asked as before."""
+    plain = (ROOT / "corpus" / "public" / "pypdf" / "form.pdf").read_bytes()
+    assert b"ObjStm" in plain and not reader._PAGE_OBJECT.findall(plain)
+    assert len(reader._PAGE_OBJECT.findall(reader._with_object_streams(plain))) == 1
+    encrypted = (ROOT / "corpus" / "public" / "pypdf" / "crazyones-encrypted-256.pdf").read_bytes()
+    assert reader._with_object_streams(encrypted) is None
