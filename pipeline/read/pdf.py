@@ -789,6 +789,14 @@ class _PdfiumObjectsFailed(Exception):
 
 
 def read_pdf(data: bytes) -> Document:
+    global _expanded
+    try:
+        return _read(data)
+    finally:
+        _expanded = None  # (the file's object streams, kept while it is read)
+
+
+def _read(data: bytes) -> Document:
     if PAGE_OBJECTS == "pdfium":
         try:
             return _read_pages_pdfium(data)
