@@ -854,7 +854,7 @@ def _read_pages_pdfium(data: bytes) -> Document:
         agreed = _pages_both_count(data, len(facts), bool(pdfium_c.FPDF_DocumentHasValidCrossReferenceTable(pdf.raw)))
         if agreed < len(facts):
             doc.notes.append(f"pdfium counts {len(facts)} pages, pdfminer {agreed}: the first {agreed} read")
-        descents = declared_descents(data)
+        descents = declared_descents(_with_object_streams(data) or data)
         table_no = 0
         sheets = _Sheets()
         scanned_pages = []

@@ -6,11 +6,12 @@ and table finding run on them unchanged.
 pdfminer interprets each page's content in Python (about 70 ms a form page, most of a PDF's
 reading); pdfium parses it in C++ (well under a millisecond). What is taken from pdfium:
 
-- characters: each printed character's text, its advance box (FPDFText_GetLooseCharBox: from
-  its origin to the next character's), its baseline origin, its font size, and its matrix
-  (upright or turned). pdfminer's box is measured from the font's declared descent to a font
-  size above it; pdfium's from the font file's. The box built here is pdfminer's: the descent
-  is the one the font declares (`_declared_descent`), so lines and cells are cut as before.
+- characters: each printed character's text, its baseline origin, its loose box (the advance
+  and the glyph together), its font size and its matrix (upright or turned). pdfminer's box
+  is the advance across, from the font's declared descent to a font size above it; pdfium's
+  measures the font file. The box built here is pdfminer's: the advance from the origin to
+  the loose box's right edge (or to the next letter's origin, where the glyph overhangs), the
+  descent the font declares (`declared_descents`), so lines and cells are cut as before.
   Characters pdfium adds itself (a space between words where the file has none, line ends)
   are left out, as pdfminer never sees them; a ligature read as two letters is one character.
 - paths (FPDF_PAGEOBJ_PATH, in drawings too): split at each move into sub-paths, and each
@@ -92,16 +93,19 @@ def _media_box(raw) -> tuple[float, float, float, float]:
 
 
 def declared_descents(data: bytes) -> dict[str, float]:
-    """Each font's declared /Descent by its /FontName, as written in the file's own bytes (a
-    font descriptor in a compressed object stream is not seen here: its font then falls back
-    to pdfium's measure). pdfminer uses the declared value, 0 if absent; LibreOffice declares
-    0 for every font."""
+    """Each font's declared /Descent by its /FontName, as written in `data`: the file's bytes,
+    and its object streams decompressed after them where it has any (pdf._with_object_streams;
+    Word writes its font descriptors there). pdfminer uses the declared value, 0 if absent;
+    LibreOffice declares 0 for every font. A font not found here falls back to pdfium's measure."""
     found: dict[str, float] = {}
-    for match in re.finditer(rb"/FontName\s*/([^\s/\[\]()<>{}%]+)", data):
-        start = data.rfind(b"obj", 0, match.start())
+    names = list(re.finditer(rb"/FontName\s*/([^\s/\[\]()<>{}%]+)", data))
+    for n, match in enumerate(names):
+        # the descriptor around the name: within its object, and not into the next descriptor
+        # (objects in an object stream are not marked off by obj ... endobj)
+        start = max(data.rfind(b"obj", 0, match.start()), names[n - 1].end() if n else 0)
         end = data.find(b"endobj", match.end())
-        body = data[start : end if end > 0 else match.end() + 2000]
-        descent = _DESCENT.search(body)
+        end = min(end if end > 0 else match.end() + 2000, names[n + 1].start() if n + 1 < len(names) else len(data))
+        descent = _DESCENT.search(data, start, end)
         name = match.group(1).decode("latin-1").split("+", 1)[-1]  # pdfium names a font without its subset tag
         value = float(descent.group(1)) if descent else 0.0
         found.setdefault(name, -abs(value) / 1000)
