@@ -314,3 +314,15 @@ def test_object_streams_are_read_for_what_the_bytes_may_hold():
     assert len(reader._PAGE_OBJECT.findall(reader._with_object_streams(plain))) == 1
     encrypted = (ROOT / "corpus" / "public" / "pypdf" / "crazyones-encrypted-256.pdf").read_bytes()
     assert reader._with_object_streams(encrypted) is None
+
+
+def test_a_damaged_string_in_a_page_does_not_lose_the_rest_of_the_page(monkeypatch):
+    """A fuzzed copy of a paper (pdf.js's poppler-90-0-fuzzed.pdf) has a broken hex string in a
+    page's content. pdfminer gives up on the page, and the reader called the file corrupt; pdfium
+    skips the broken string and reads the rest. pdfium is followed: a form with one damaged
+    string still has its other answers, and the file is not a form either way (it is then an
+    unknown form, not a corrupt file)."""
+    data = (ROOT / "corpus" / "public" / "pdfjs" / "poppler-90-0-fuzzed.pdf").read_bytes()
+    assert _document(data, "pdfminer", monkeypatch) is ProblemCode.CORRUPT_FILE
+    lines, _ = _document(data, "pdfium", monkeypatch)
+    assert any("Key" in cell[0] for _kind, _table, cells in lines for cell in cells)
