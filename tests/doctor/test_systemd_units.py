@@ -202,8 +202,14 @@ def _as_the_service(state: Path, *command: str) -> subprocess.CompletedProcess:
             f"mkdir -p '{python_home}'",
             f"mount --bind /mnt/python '{python_home}'",
         ]
+    # a checkout under /tmp (a CI clone) would vanish under the private /tmp: carry it across
+    code_in_tmp = ROOT.resolve().is_relative_to("/tmp")
+    if code_in_tmp:
+        script += ["mkdir /mnt/code", f"mount --bind '{ROOT}' /mnt/code"]
+    script += ["mount -t tmpfs -o mode=1777 tmpfs /tmp"]  # PrivateTmp
+    if code_in_tmp:
+        script += [f"mkdir -p '{ROOT}'", f"mount --bind /mnt/code '{ROOT}'"]
     script += [
-        "mount -t tmpfs -o mode=1777 tmpfs /tmp",  # PrivateTmp
         "mount --bind -o ro /usr /usr",  # ProtectSystem=strict
         "mount --bind -o ro /etc /etc",
         f"mount --bind -o ro '{ROOT}' '{ROOT}'",
