@@ -108,7 +108,7 @@ def test_old_originals_deleted_and_the_form_page_opens(settings):
     assert {why for (why,) in rows(settings, "SELECT why FROM store.deleted_originals")} == {"retention"}
 
     page = desk.get(f"/forms/{sid}")
-    assert page.status_code == 200 and "not in the archive" in page.text
+    assert page.status_code == 200 and "was deleted on" in page.text and "for data protection" in page.text
     assert desk.get(f"/forms/{sid}/original/1.png").status_code == 404
     # the reply drafts are written from the warehouse, not the original
     from pipeline.admin.replies import write_reply_drafts
