@@ -34,6 +34,7 @@ import dataclasses
 import io
 import itertools
 import logging
+import math
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -444,16 +445,31 @@ def _lines_of(tokens: list[_Token]) -> list[list[_Token]]:
     left to right. Tokens are taken top down, so the lines are made, and stay, in order of their
     tops."""
     lines: list[list[_Token]] = []
-    spans: list[tuple[float, float]] = []  # each line's first token's top - 1 and bottom + 1
-    for token in sorted(tokens, key=_top_then_left):
-        mid = (token.top + token.bottom) / 2
-        for line, (low, high) in zip(lines, spans, strict=True):
+    # the lines a token may still join, in the order they were made, each with its first
+    # token's top - 1 and bottom + 1. A line whose bottom is above every middle still to come
+    # is dropped from them, so a token is compared with the few lines around it, not every
+    # line of the page (the first line that takes it is the same).
+    open_lines: list[tuple[list[_Token], float, float]] = []
+    ordered = sorted(tokens, key=_top_then_left)
+    mids = [(token.top + token.bottom) / 2 for token in ordered]
+    lowest_to_come = mids[:]  # the least middle of this token and those after it
+    for k in range(len(mids) - 2, -1, -1):
+        if lowest_to_come[k + 1] < lowest_to_come[k]:
+            lowest_to_come[k] = lowest_to_come[k + 1]
+    least_high = math.inf  # the least bottom among the open lines
+    for token, mid, lowest in zip(ordered, mids, lowest_to_come, strict=True):
+        if least_high < lowest:
+            open_lines = [entry for entry in open_lines if entry[2] >= lowest]
+            least_high = min((entry[2] for entry in open_lines), default=math.inf)
+        for line, low, high in open_lines:
             if low <= mid <= high:
                 line.append(token)
                 break
         else:
-            lines.append([token])
-            spans.append((token.top - 1, token.bottom + 1))
+            line = [token]
+            lines.append(line)
+            open_lines.append((line, token.top - 1, token.bottom + 1))
+            least_high = min(least_high, token.bottom + 1)
     for line in lines:
         line.sort(key=_left)
     return lines

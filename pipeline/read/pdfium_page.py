@@ -37,14 +37,21 @@ from pdfplumber.page import Page
 _SEGMENT_MOVE = pdfium_c.FPDF_SEGMENT_MOVETO
 _SEGMENT_BEZIER = pdfium_c.FPDF_SEGMENT_BEZIERTO
 _GENERATED_TEXT = frozenset("\r\n \x02\ufffe")  # what pdfium may add between words and lines, and its soft hyphens
-# FPDFText_GetTextObject bound afresh to return the object's address as a plain int (a key for
-# the font cache; pypdfium2's binding returns a pointer object, which costs a cast to compare)
-_TEXT_OBJECT = bindings._libs["pdfium"]["FPDFText_GetTextObject"]
-_TEXT_OBJECT.argtypes = [pdfium_c.FPDF_TEXTPAGE, ctypes.c_int]
-_TEXT_OBJECT.restype = ctypes.c_void_p
-_TEXT_FONT = bindings._libs["pdfium"]["FPDFTextObj_GetFont"]  # (the same, for a font cache)
+_TEXT_FONT = bindings._libs["pdfium"]["FPDFTextObj_GetFont"]  # (an address as a plain int, for a font cache)
 _TEXT_FONT.argtypes = [ctypes.c_void_p]
 _TEXT_FONT.restype = ctypes.c_void_p
+# The calls made for every character, bound afresh without argument types: ctypes then passes
+# the arguments as they are (the text page as a c_void_p, the index as an int, the outputs by
+# reference made once), which halves the cost of each call against pypdfium2's checked bindings.
+_PDFIUM = bindings._libs["pdfium"]
+_CHAR_OBJECT = _PDFIUM["FPDFText_GetTextObject"]
+_CHAR_OBJECT.restype = ctypes.c_void_p  # (the object's address as a plain int: a key for the font cache)
+_LOOSE_BOX = _PDFIUM["FPDFText_GetLooseCharBox"]
+_LOOSE_BOX.restype = ctypes.c_int
+_CHAR_ORIGIN = _PDFIUM["FPDFText_GetCharOrigin"]
+_CHAR_ORIGIN.restype = ctypes.c_int
+_IS_GENERATED = _PDFIUM["FPDFText_IsGenerated"]
+_IS_GENERATED.restype = ctypes.c_int
 _DESCENT = re.compile(rb"/Descent\s+(-?\d+(?:\.\d*)?|-?\.\d+)")
 
 
@@ -191,9 +198,12 @@ class _PageReader:
         ox, oy = ctypes.c_double(), ctypes.c_double()
         g_left, g_right, g_bottom, g_top = (ctypes.c_double() for _ in range(4))
         matrix = pdfium_c.FS_MATRIX()
-        # (the calls made for every character, bound once: a character costs a few of them)
-        text_object, loose_box, char_box = _TEXT_OBJECT, pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetCharBox
-        char_origin, is_generated = pdfium_c.FPDFText_GetCharOrigin, pdfium_c.FPDFText_IsGenerated
+        # (the calls made for every character, bound once, their arguments made once: a
+        # character costs a few of them)
+        page_ref = ctypes.c_void_p(ctypes.cast(textpage, ctypes.c_void_p).value)
+        box_ref, ox_ref, oy_ref = ctypes.byref(box), ctypes.byref(ox), ctypes.byref(oy)
+        text_object, loose_box, char_box = _CHAR_OBJECT, _LOOSE_BOX, pdfium_c.FPDFText_GetCharBox
+        char_origin, is_generated = _CHAR_ORIGIN, _IS_GENERATED
         a_, b_, c_, d_, e_, f_ = self.ctm
         x_shift, top_of = self.x_shift, self.top_of
         turned = self.page.rotation != 0
@@ -211,17 +221,17 @@ class _PageReader:
             if letter in _GENERATED_TEXT:
                 if letter in "\x02\ufffe":
                     letter = "-"  # a hyphen that ends a line, marked so by pdfium (FPDFText_IsHyphen)
-                elif is_generated(textpage, i):
+                elif is_generated(page_ref, i):
                     continue
-            key = text_object(textpage, i)
+            key = text_object(page_ref, i)
             if key != style_key:
                 style = fonts.get(key)
                 if style is None:
                     style = fonts[key] = self._style(textpage, i, key, matrix)
                 size, descent, upright, straight, order = style
                 style_key = key
-            loose_box(textpage, i, box)
-            char_origin(textpage, i, ox, oy)
+            loose_box(page_ref, i, box_ref)
+            char_origin(page_ref, i, ox_ref, oy_ref)
             x, y = ox.value, oy.value
             if key == last_key and x == last_x and y == last_y:
                 chars[-1]["text"] += letter  # a ligature's next letter (pdfium spells it out)

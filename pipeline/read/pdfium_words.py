@@ -10,6 +10,7 @@ tests/read/test_pdfium_words.py checks the words equal pdfplumber's on every sam
 from __future__ import annotations
 
 from itertools import groupby
+from operator import itemgetter
 
 from pdfplumber.utils import extract_words
 from pdfplumber.utils.text import LIGATURES
@@ -19,8 +20,7 @@ TOLERANCE = 3  # points: pdfplumber's default x and y tolerance
 Word = tuple[str, float, float, float, float, float]  # text, x0, x1, top, bottom, font size
 
 
-def _same_run(char: dict) -> tuple:
-    return char["upright"], char["size"]
+_same_run = itemgetter("upright", "size")  # (a run of characters: upright or not, one font size)
 
 
 def words(chars: list[dict]) -> list[Word]:
@@ -85,8 +85,7 @@ def _upright_words(run: list[dict], out: list[Word]) -> None:
         _flush(word, out)
 
 
-def _x0(char: dict) -> float:
-    return char["x0"]
+_x0 = itemgetter("x0")
 
 
 def _flush(word: list[dict], out: list[Word]) -> None:
