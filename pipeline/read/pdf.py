@@ -469,7 +469,8 @@ def _lines_of(tokens: list[_Token]) -> list[list[_Token]]:
             line = [token]
             lines.append(line)
             open_lines.append((line, token.top - 1, token.bottom + 1))
-            least_high = min(least_high, token.bottom + 1)
+            if token.bottom + 1 < least_high:
+                least_high = token.bottom + 1
     for line in lines:
         line.sort(key=_left)
     return lines

@@ -52,6 +52,8 @@ _CHAR_ORIGIN = _PDFIUM["FPDFText_GetCharOrigin"]
 _CHAR_ORIGIN.restype = ctypes.c_int
 _IS_GENERATED = _PDFIUM["FPDFText_IsGenerated"]
 _IS_GENERATED.restype = ctypes.c_int
+_OBJECT_FONT_SIZE = _PDFIUM["FPDFTextObj_GetFontSize"]  # (once a text object)
+_OBJECT_FONT_SIZE.restype = ctypes.c_int
 _DESCENT = re.compile(rb"/Descent\s+(-?\d+(?:\.\d*)?|-?\.\d+)")
 
 
@@ -209,10 +211,13 @@ class _PageReader:
         turned = self.page.rotation != 0
         fonts: dict[int, tuple] = {}  # text object -> its font's measures
         chars: list[dict] = []
-        orders: list[int] = []  # each character's text object's place in the content
+        # where each run of characters from text objects in the same place in the content starts
+        # (the index of its first character), and that place
+        runs: list[tuple[int, int]] = []
+        run_order = None
         # the last character straight on its line: its index, text object, origin and loose right
         last_i, last_key, last_x, last_y, last_right, last_base, last_size = -1, None, 0.0, 0.0, 0.0, 0.0, 0.0
-        chars_append, orders_append = chars.append, orders.append
+        chars_append = chars.append
         style_key = object()  # the text object whose measures are at hand (a character's is mostly its neighbour's)
         size = descent = 0.0
         upright = straight = False
@@ -230,6 +235,9 @@ class _PageReader:
                     style = fonts[key] = self._style(textpage, i, key, matrix)
                 size, descent, upright, straight, order = style
                 style_key = key
+                if order != run_order:
+                    runs.append((len(chars), order))
+                    run_order = order
             loose_box(page_ref, i, box_ref)
             char_origin(page_ref, i, ox_ref, oy_ref)
             x, y = ox.value, oy.value
@@ -251,7 +259,6 @@ class _PageReader:
                 last_i, last_key, last_x, last_y, last_right, last_base, last_size = i, key, x, y, right, base, size
                 if not turned:  # (most pages: the box as it is, moved by the media box's corner)
                     y0, y1 = base + f_, base + size + f_
-                    orders_append(order)
                     chars_append(
                         {
                             "text": letter,
@@ -275,7 +282,6 @@ class _PageReader:
                 ax, ay, bx, by = ax + e_, ay + f_, bx + e_, by + f_
             x0, x1 = (ax, bx) if ax <= bx else (bx, ax)
             y0, y1 = (ay, by) if ay <= by else (by, ay)
-            orders_append(order)
             # (the keys the reader and word finding use; pdfplumber's others are not needed)
             chars_append(
                 {
@@ -288,9 +294,11 @@ class _PageReader:
                     "size": y1 - y0,
                 }
             )
-        if any(a > b for a, b in zip(orders, orders[1:], strict=False)):
+        if any(a[1] > b[1] for a, b in zip(runs, runs[1:], strict=False)):
             # pdfium orders a page's text as it reads (on a turned page, as the page is shown);
             # pdfminer, and so the reader's layout, as the content draws it
+            ends = [start for start, _ in runs[1:]] + [len(chars)]
+            orders = [order for (start, order), end in zip(runs, ends, strict=True) for _ in range(end - start)]
             chars = [char for _, char in sorted(zip(orders, chars, strict=True), key=_first)]
         return chars
 
@@ -308,11 +316,10 @@ class _PageReader:
     def _style(self, textpage, i: int, key, matrix) -> tuple:
         """(font size across the line, declared descent, upright, straight) of a text object's
         characters; straight: upright and neither turned nor slanted, so the box is pdfminer's."""
-        obj = ctypes.cast(key, pdfium_c.FPDF_PAGEOBJECT) if key else None
         pdfium_c.FPDFText_GetMatrix(textpage, i, matrix)
         a, b, c, d = matrix.a, matrix.b, matrix.c, matrix.d
         object_size = ctypes.c_float()
-        if obj and pdfium_c.FPDFTextObj_GetFontSize(obj, object_size):
+        if key and _OBJECT_FONT_SIZE(ctypes.c_void_p(key), ctypes.byref(object_size)):
             size_in_text = object_size.value
         else:
             size_in_text = pdfium_c.FPDFText_GetFontSize(textpage, i)
