@@ -54,6 +54,15 @@ _IS_GENERATED = _PDFIUM["FPDFText_IsGenerated"]
 _IS_GENERATED.restype = ctypes.c_int
 _OBJECT_FONT_SIZE = _PDFIUM["FPDFTextObj_GetFontSize"]  # (once a text object)
 _OBJECT_FONT_SIZE.restype = ctypes.c_int
+# (and those made for every segment of a path: a drawn curve or a chart has hundreds)
+_PATH_SEGMENT = _PDFIUM["FPDFPath_GetPathSegment"]
+_PATH_SEGMENT.restype = ctypes.c_void_p
+_SEGMENT_POINT = _PDFIUM["FPDFPathSegment_GetPoint"]
+_SEGMENT_POINT.restype = ctypes.c_int
+_SEGMENT_TYPE = _PDFIUM["FPDFPathSegment_GetType"]
+_SEGMENT_TYPE.restype = ctypes.c_int
+_SEGMENT_CLOSES = _PDFIUM["FPDFPathSegment_GetClose"]
+_SEGMENT_CLOSES.restype = ctypes.c_int
 _DESCENT = re.compile(rb"/Descent\s+(-?\d+(?:\.\d*)?|-?\.\d+)")
 
 
@@ -392,13 +401,13 @@ class _PageReader:
         pdfium_c.FPDFPageObj_GetStrokeWidth(obj, width)
         segments = []  # (kind, x, y, closes)
         x, y = ctypes.c_float(), ctypes.c_float()
+        x_ref, y_ref = ctypes.byref(x), ctypes.byref(y)
+        path_ref = ctypes.c_void_p(ctypes.cast(obj, ctypes.c_void_p).value)
         for k in range(pdfium_c.FPDFPath_CountSegments(obj)):
-            segment = pdfium_c.FPDFPath_GetPathSegment(obj, k)
-            pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
+            segment = ctypes.c_void_p(_PATH_SEGMENT(path_ref, k))
+            _SEGMENT_POINT(segment, x_ref, y_ref)
             px, py = self.to_page(*_apply(matrix, x.value, y.value))
-            segments.append(
-                (pdfium_c.FPDFPathSegment_GetType(segment), px, py, bool(pdfium_c.FPDFPathSegment_GetClose(segment)))
-            )
+            segments.append((_SEGMENT_TYPE(segment), px, py, bool(_SEGMENT_CLOSES(segment))))
         style = {
             "linewidth": width.value,
             "stroke": bool(stroke.value),

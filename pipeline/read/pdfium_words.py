@@ -61,27 +61,30 @@ def _lines(run: list[dict]) -> list[list[dict]]:
 
 
 def _upright_words(run: list[dict], out: list[Word]) -> None:
+    # (one pass over each line, the word's last character and its measures kept at hand: a form
+    # page asks for the words of each cell and column, so this runs over every character a few times)
     for line in _lines(run):
         line.sort(key=_x0)
         word: list[dict] = []
+        last_x0 = last_x1 = last_top = 0.0
         for char in line:
             text = char["text"]
             if text.isspace():
                 _flush(word, out)
                 word = []
-            elif text == "":  # (pdfplumber splits at "punctuation", which is "": an empty character is its own word)
+                continue
+            if text == "":  # (pdfplumber splits at "punctuation", which is "": an empty character is its own word)
                 _flush(word, out)
                 _flush([char], out)
                 word = []
-            elif word and (
-                char["x0"] < word[-1]["x0"]
-                or char["x0"] > word[-1]["x1"] + TOLERANCE
-                or abs(char["top"] - word[-1]["top"]) > TOLERANCE
-            ):
+                continue
+            x0, top = char["x0"], char["top"]
+            if word and (x0 < last_x0 or x0 > last_x1 + TOLERANCE or abs(top - last_top) > TOLERANCE):
                 _flush(word, out)
                 word = [char]
             else:
                 word.append(char)
+            last_x0, last_x1, last_top = x0, char["x1"], top
         _flush(word, out)
 
 
