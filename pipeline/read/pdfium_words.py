@@ -46,10 +46,13 @@ def words(chars: list[dict]) -> list[Word]:
 def _lines(run: list[dict]) -> list[list[dict]]:
     """Characters clustered into lines by their tops (each within TOLERANCE of the one before, in
     sorted order), lines top to bottom, characters in the page's order within each."""
+    tops = sorted({c["top"] for c in run})
+    if tops[-1] - tops[0] <= TOLERANCE:  # one line (a cell's text, mostly): no top is far from the one before
+        return [run]
     line_of: dict[float, int] = {}
     last = None
     n = 0
-    for top in sorted({c["top"] for c in run}):
+    for top in tops:
         if last is not None and top > last + TOLERANCE:
             n += 1
         line_of[top] = n
