@@ -35,6 +35,15 @@ FILLABLE = ROOT / "golden" / "evaluation" / "fillable_named_fields.pdf"  # repor
 SHEET = ROOT / "golden" / "voucher" / "pdf_of_excel_sheet.pdf"
 
 
+def _public(name: str) -> bytes:
+    """A file of the public test corpus (tests/corpus/public, fetched by tests/corpus/build_public.py,
+    not committed): the test is skipped where the corpus was not fetched."""
+    path = ROOT / "corpus" / "public" / name
+    if not path.exists():
+        pytest.skip(f"public corpus file {name} not fetched")
+    return path.read_bytes()
+
+
 def _document(data: bytes, objects: str, monkeypatch) -> object:
     """The reading as lines of (kind, table, cells), or the problem's code."""
     monkeypatch.setattr(reader, "PAGE_OBJECTS", objects)
@@ -242,7 +251,7 @@ def test_a_file_pdfium_had_to_repair_keeps_pdfminers_verdict():
     """pdfium rebuilds a damaged file's table of objects and reads on; pdfminer refuses some such
     files. For a damaged file (and only then, as it costs a parse) pdfminer is asked too, and a
     file it cannot open is a corrupt file, as before: a form in a damaged file is not trusted."""
-    data = (ROOT / "corpus" / "public" / "pillow" / "trailer_loop.pdf").read_bytes()
+    data = _public("pillow/trailer_loop.pdf")
     with pytest.raises(UnreadableFile) as caught:
         reader.read_pdf(data)
     assert caught.value.code is ProblemCode.CORRUPT_FILE
@@ -252,7 +261,7 @@ def test_a_page_without_a_size_is_damaged():
     """A page must say its size (/MediaBox, PDF 1.7 7.7.3.3). pdfium takes a page without one
     to be Letter size and reads it; pdfplumber failed on it. In a repaired file this is damage:
     a corrupt file, as before."""
-    data = (ROOT / "corpus" / "public" / "pdfjs" / "operator_list_cycle.pdf").read_bytes()
+    data = _public("pdfjs/operator_list_cycle.pdf")
     with pytest.raises(UnreadableFile) as caught:
         reader.read_pdf(data)
     assert caught.value.code is ProblemCode.CORRUPT_FILE
@@ -299,7 +308,7 @@ def test_a_sound_file_whose_pages_pdfminer_cannot_find_is_read():
     finds no page in it (the reader called it damaged), pdfium and every viewer show its two
     pages. pdfium is right: the pages written in the file (in its object streams) are the two
     pdfium counts, so pdfminer is not asked and the form is read."""
-    data = (ROOT / "corpus" / "public" / "pdfjs" / "prefilled_f1040.pdf").read_bytes()
+    data = _public("pdfjs/prefilled_f1040.pdf")
     assert not list(PDFPage.create_pages(PDFDocument(PDFParser(io.BytesIO(data)))))
     doc = reader.read_pdf(data)
     assert "1040" in doc.lines[0].text and {line.location.page for line in doc.lines} == {1, 2}
@@ -309,10 +318,10 @@ def test_object_streams_are_read_for_what_the_bytes_may_hold():
     """Word and pypdf compress most objects into object streams: their contents are looked at
     (page objects counted, Form XObject names sought) without pdfminer. An object stream that
     cannot be read so (here: encrypted) rules nothing out, and pdfminer is asked as before."""
-    plain = (ROOT / "corpus" / "public" / "pypdf" / "form.pdf").read_bytes()
+    plain = _public("pypdf/form.pdf")
     assert b"ObjStm" in plain and not reader._PAGE_OBJECT.findall(plain)
     assert len(reader._PAGE_OBJECT.findall(reader._with_object_streams(plain))) == 1
-    encrypted = (ROOT / "corpus" / "public" / "pypdf" / "crazyones-encrypted-256.pdf").read_bytes()
+    encrypted = _public("pypdf/crazyones-encrypted-256.pdf")
     assert reader._with_object_streams(encrypted) is None
 
 
@@ -322,7 +331,7 @@ def test_a_damaged_string_in_a_page_does_not_lose_the_rest_of_the_page(monkeypat
     skips the broken string and reads the rest. pdfium is followed: a form with one damaged
     string still has its other answers, and the file is not a form either way (it is then an
     unknown form, not a corrupt file)."""
-    data = (ROOT / "corpus" / "public" / "pdfjs" / "poppler-90-0-fuzzed.pdf").read_bytes()
+    data = _public("pdfjs/poppler-90-0-fuzzed.pdf")
     assert _document(data, "pdfminer", monkeypatch) is ProblemCode.CORRUPT_FILE
     lines, _ = _document(data, "pdfium", monkeypatch)
     assert any("Key" in cell[0] for _kind, _table, cells in lines for cell in cells)
