@@ -8,35 +8,22 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.intake import m365 as m365_tokens
 from pipeline.intake.mail_ledger import MailFetchError
 from pipeline.intake.mailbox import check_mailbox, fetch_new_mail
 from pipeline.settings import Settings
 from tests.fixtures import emails
-from tests.intake.m365_server import SECRET, M365Server, Tenant
+from tests.intake.m365_server import SECRET
 
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def server():
-    instance = M365Server()
-    instance.start()
-    yield instance
-    instance.stop()
-
-
 @pytest.fixture
-def graph(server, workdir, monkeypatch):
+def graph(m365, workdir, monkeypatch):
     """A fresh tenant and mailbox (two-second tokens), settings for fetching it through Graph."""
-    server.tenant = Tenant()
-    monkeypatch.setattr(m365_tokens, "_sources", {})  # no token kept from an earlier test's tenant
-    for key, value in server.settings_env().items():
-        monkeypatch.setenv(key, value)
     monkeypatch.setenv("COFORMS_MAIL_SOURCE", "graph")
     monkeypatch.setenv("COFORMS_INBOX", str(workdir / "inbox"))
     monkeypatch.setenv("COFORMS_OUTPUTS", str(workdir / "outputs"))
-    return server.tenant
+    return m365.tenant
 
 
 def _forms(count: int) -> list[bytes]:

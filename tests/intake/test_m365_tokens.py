@@ -5,28 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.intake import m365 as m365_tokens
 from pipeline.intake.m365 import IMAP_SCOPE, M365Tokens, tokens_for
 from pipeline.intake.mail_ledger import MailFetchError
 from pipeline.settings import Settings
-from tests.intake.m365_server import SECRET, M365Server, Tenant, certificate_pem, free_port
-
-
-@pytest.fixture(scope="module")
-def server():
-    instance = M365Server()
-    instance.start()
-    yield instance
-    instance.stop()
-
-
-@pytest.fixture
-def m365(server, workdir, monkeypatch):
-    server.tenant = Tenant()
-    monkeypatch.setattr(m365_tokens, "_sources", {})  # no token kept from an earlier test's tenant
-    for key, value in server.settings_env().items():
-        monkeypatch.setenv(key, value)
-    return server
+from tests.intake.m365_server import SECRET, certificate_pem, free_port
 
 
 def _refusal(**changes) -> str:
