@@ -57,6 +57,16 @@ def die_with_fork_server() -> None:
     die_with_parent(int(server) if server.isdigit() else None)
 
 
+def renderer_started(tmp) -> None:
+    """The initializer of the report renderers (pipeline.reports.write), here rather than beside
+    them: a pool's initializer is imported by each process it starts, and pipeline.reports.write
+    brings the warehouse and SQLAlchemy (~0.2 s of CPU a renderer) that a renderer never uses."""
+    from pipeline.workspace import use_temp_dir
+
+    die_with_fork_server()  # dies with the fork server, which dies with the run
+    use_temp_dir(tmp)  # xlsxwriter's row files name the recipients: under the run's tmp/
+
+
 def _stop_servers() -> None:
     """End multiprocessing's fork server and resource tracker, if this process started them, and
     wait for them. Without this both outlive the process that started them: the fork server until

@@ -15,7 +15,7 @@ import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from pipeline.children import die_with_fork_server
+from pipeline.children import renderer_started
 from pipeline.files import private_dir, write_atomically
 from pipeline.reports.exceptions import exceptions_report
 from pipeline.reports.freshness import REPORT_FILES, record_written, remember_stamp, stale_reports, warehouse_state
@@ -23,7 +23,7 @@ from pipeline.reports.summary_page import page_data, render_html
 from pipeline.reports.vouchers import voucher_reports
 from pipeline.settings import Settings
 from pipeline.store.warehouse import Warehouse
-from pipeline.workspace import temp_dir, use_temp_dir
+from pipeline.workspace import temp_dir
 
 EXCEPTIONS_FILE, VOUCHERS_FILE, SUMMARY_FILE = REPORT_FILES
 
@@ -117,17 +117,12 @@ class _InProcess:
         pass
 
 
-def _renderer_started(tmp: Path) -> None:
-    die_with_fork_server()  # dies with the fork server, which dies with the run (pipeline.children)
-    use_temp_dir(tmp)  # xlsxwriter's row files name the recipients: under the run's tmp/
-
-
 def _renderers(workers: int, tmp: Path) -> ProcessPoolExecutor | _InProcess:
     if workers > 1:
         return ProcessPoolExecutor(
             workers,
             mp_context=multiprocessing.get_context("forkserver"),
-            initializer=_renderer_started,
+            initializer=renderer_started,  # light: imported by every renderer
             initargs=(tmp,),
         )
     return _InProcess()
