@@ -205,7 +205,21 @@ def writer_for(dest: Path) -> FolderWriter | TarWriter:
 # ---------------------------------------------------------------- reading
 
 
-class FolderReader:
+class _Reader:
+    """What both kinds of backup give: a file's bytes by its path, None when it is not there."""
+
+    def open(self, path: str) -> BinaryIO:
+        raise NotImplementedError
+
+    def read(self, path: str) -> bytes | None:
+        try:
+            with self.open(path) as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return None
+
+
+class FolderReader(_Reader):
     def __init__(self, src: Path):
         self.src = src
 
@@ -229,18 +243,11 @@ class FolderReader:
     def open(self, path: str) -> BinaryIO:
         return open(os.open(self.src / path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
 
-    def read(self, path: str) -> bytes | None:
-        try:
-            with self.open(path) as fh:
-                return fh.read()
-        except FileNotFoundError:
-            return None
-
     def close(self) -> None:
         pass
 
 
-class TarReader:
+class TarReader(_Reader):
     def __init__(self, src: Path):
         self.src = src
         try:
@@ -268,13 +275,6 @@ class TarReader:
         if member is None:
             raise FileNotFoundError(path)
         return _Checked(self.tar.extractfile(member), self.src)
-
-    def read(self, path: str) -> bytes | None:
-        try:
-            with self.open(path) as fh:
-                return fh.read()
-        except FileNotFoundError:
-            return None
 
     def close(self) -> None:
         self.tar.close()

@@ -316,22 +316,17 @@ def describe_plan(found: Plan, listed: int = 20) -> list[str]:
         lines.extend(forms(holding))
     else:
         lines.append("Original files: kept (the setting retention_originals_months is not set).")
-    if used["retention_names_years"]:
-        lines.append(
-            f"Voucher forms loaded more than {used['retention_names_years']} years ago, names to replace by "
-            f"pseudonyms: {len(found.names)}"
-        )
-        lines.extend(forms(found.names))
-    else:
-        lines.append("Names on voucher lines: kept (the setting retention_names_years is not set).")
-    if used["retention_free_text_months"]:
-        lines.append(
-            f"Forms loaded more than {used['retention_free_text_months']} months ago, free text to clear: "
-            f"{len(found.free_text)}"
-        )
-        lines.extend(forms(found.free_text))
-    else:
-        lines.append("Free-text answers: kept (the setting retention_free_text_months is not set).")
+    for setting, what, unit, task, ids, kept in (
+        ("retention_names_years", "Voucher forms", "years", "names to replace by pseudonyms", found.names,
+         "Names on voucher lines"),
+        ("retention_free_text_months", "Forms", "months", "free text to clear", found.free_text,
+         "Free-text answers"),
+    ):  # fmt: skip
+        if not used[setting]:
+            lines.append(f"{kept}: kept (the setting {setting} is not set).")
+            continue
+        lines.append(f"{what} loaded more than {used[setting]} {unit} ago, {task}: {len(ids)}")
+        lines.extend(forms(ids))
     return lines
 
 
