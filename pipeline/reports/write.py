@@ -2,9 +2,9 @@
 out of date (pipeline.reports.freshness), and on `coforms report`.
 
 Everything the reports show is gathered from the warehouse here first (the warehouse has one
-connection, in this process); the rendering, which takes longer, is shared out: the summary
-page's charts (matplotlib is slow to start) and finance's workbooks are drawn by other
-processes while this one writes the admin's workbook.
+connection, in this process); the rendering, which takes longer, is shared out: finance's
+workbooks and the summary page are drawn by other processes while this one gathers the rest and
+writes the admin's workbook.
 """
 
 from __future__ import annotations
@@ -80,11 +80,12 @@ def write_reports(
             failures[path] = exc
 
     with _renderers(settings.workers, private_dir(temp_dir(outputs))) as others:
-        html = others.submit(render_html, page_data(warehouse, settings))  # drawn while the rest is gathered
+        # finance's workbooks first: the biggest to draw, they are drawn while the rest is gathered
         finance = voucher_reports(warehouse, outputs, settings, today)
         workbooks = {vouchers: finance.reconciliation, **finance.years.to_write}
         biggest_first = sorted(workbooks.items(), key=lambda item: -item[1].cells())
         rendered = [(path, others.submit(report.render)) for path, report in biggest_first]
+        html = others.submit(render_html, page_data(warehouse, settings))
         write(exceptions, exceptions_report(warehouse).render())
         for path, workbook in rendered:
             write(path, workbook.result())

@@ -168,3 +168,13 @@ def test_a_form_with_only_warnings_is_to_check_not_to_correct():
 
     assert _open_exceptions(3, 0, 1, 0) == "3 on 0 forms to correct and 1 form to check"
     assert _open_exceptions(5, 1, 0, 2) == "5 on 1 form to correct and 2 files not read as forms"
+
+
+def test_the_same_figures_draw_the_same_page():
+    # pygal gives each chart a random id and writes today's date in a comment: both are taken out,
+    # so that a page only changes when its figures do
+    data = PageData(
+        "29/11/2026 09:00", [], [("relationships", 4, 3), ("relationships", 5, 1)], [("housing", 2)], [], (0,), [], {}
+    )
+    first, second = (b"".join(chart.svg.encode() for chart in build_page(data).charts) for _ in range(2))
+    assert first == second and b"<!--" not in first and b"chart-evaluation-how-each-principle-was-scored" in first
