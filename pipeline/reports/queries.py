@@ -98,18 +98,32 @@ def double_claim_lines(warehouse: Warehouse) -> list[sa.Row]:
     return warehouse.rows(_DOUBLE_CLAIM_LINES)
 
 
+# store.voucher_lines: held forms' lines, each line's place in the file and its claim key are in no view.
+_LOADED_AND_HELD_LINES = """
+SELECT s.status, l.submission_id, l.line_no, l.name, l.date, l.activity, l.time_spent_minutes, l.amount,
+       l.signed, s.source_file, s.container_file, l.location, s.sender{extra}
+FROM store.voucher_lines l JOIN submissions s USING (submission_id)
+WHERE s.status IN ('loaded', 'held')
+ORDER BY s.status DESC, l.date NULLS LAST, l.submission_id, l.line_no"""
+
+
 def loaded_and_held_lines(warehouse: Warehouse) -> list[sa.Row]:
     """(status, submission_id, line_no, name, date, activity, time_spent_minutes, amount, signed,
     source_file, container_file, location, sender) of every line of a loaded or held form: the
-    loaded first, each by date (undated last), form and line.
+    loaded first, each by date (undated last), form and line."""
+    return warehouse.rows(_LOADED_AND_HELD_LINES.format(extra=""))
 
-    store.voucher_lines: held forms' lines, and each line's place in the file, are in no view."""
-    return warehouse.rows("""
-        SELECT s.status, l.submission_id, l.line_no, l.name, l.date, l.activity, l.time_spent_minutes, l.amount,
-               l.signed, s.source_file, s.container_file, l.location, s.sender
-        FROM store.voucher_lines l JOIN submissions s USING (submission_id)
-        WHERE s.status IN ('loaded', 'held')
-        ORDER BY s.status DESC, l.date NULLS LAST, l.submission_id, l.line_no""")
+
+def loaded_and_held_lines_with_claim_keys(warehouse: Warehouse) -> list[sa.Row]:
+    """As loaded_and_held_lines, each row ending with the line's claim_key: the one read of the voucher
+    lines that every figure of voucher_reconciliation.xlsx is made from (pipeline.reports.vouchers),
+    so the lines are fetched once, not once per sheet."""
+    return warehouse.rows(_LOADED_AND_HELD_LINES.format(extra=", l.claim_key"))
+
+
+def voucher_forms_by_status(warehouse: Warehouse) -> dict[str, int]:
+    """The number of voucher forms of each status (a form without a line counts too)."""
+    return dict(warehouse.rows("SELECT status, count(*) FROM submissions WHERE form_type = 'voucher' GROUP BY status"))
 
 
 # ------------------------------------------------------------ exceptions.xlsx, `coforms exceptions`

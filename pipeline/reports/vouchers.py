@@ -11,7 +11,8 @@ lines (and every held or undated one), each earlier year's being in a workbook o
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from pipeline.forms.labels import normalise
@@ -57,23 +58,88 @@ def _group(rows, label=lambda key: key) -> list[list]:
     ]
 
 
-def _by_recipient(warehouse: Warehouse) -> list[list]:
+@dataclass
+class _Figures:
+    """Every figure of the reconciliation, made in one pass over one read of the voucher lines
+    (queries.loaded_and_held_lines_with_claim_keys) rather than a query per sheet. Sums are Decimal,
+    exact, as the warehouse's own would be; a group's sum stays None until one of its lines has a
+    value, as SQL's sum() does."""
+
+    lines: list  # every loaded and held line, as the query gives it
+    lines_loaded: int = 0
+    pounds_loaded: Decimal = ZERO
+    lines_held: int = 0
+    pounds_held: Decimal = ZERO
+    unsigned: int = 0
+    pounds_unsigned: Decimal = ZERO
+    # the month's first day, or the activity -> [lines, forms (a set of submission ids), pounds, minutes]
+    by_month: dict = field(default_factory=dict)
+    by_activity: dict = field(default_factory=dict)
+    # person_key -> the same, then the name as first written, its form and its line
+    by_person: dict = field(default_factory=dict)
+    claims: list[Claim] = field(default_factory=list)  # by date, form and line
+    keyed: dict = field(default_factory=dict)  # claim key -> its loaded line, or a list of its lines
+
+
+def _figures(rows: list) -> _Figures:
+    f = _Figures(rows)
+    months, activities, people, claims, keyed = f.by_month, f.by_activity, f.by_person, f.claims, f.keyed
+    # few objects made per line, and none kept that the sheets do not need: a run's process holds
+    # many objects, and each one made here adds to the garbage collector's passes over them all
+    for row in rows:
+        status, sid, line_no, name, day, activity, minutes, amount, signed, source_file = row[:10]
+        if status != "loaded":
+            f.lines_held += 1
+            if amount is not None:
+                f.pounds_held += amount
+            continue
+        f.lines_loaded += 1
+        if amount is not None:
+            f.pounds_loaded += amount
+        if signed is False:  # SQL's NOT signed: a line whose signature is unknown is not counted
+            f.unsigned += 1
+            if amount is not None:
+                f.pounds_unsigned += amount
+        month = None if day is None else day.replace(day=1)
+        if (by_month := months.get(month)) is None:
+            by_month = months[month] = [0, set(), None, None]
+        if (by_activity := activities.get(activity)) is None:
+            by_activity = activities[activity] = [0, set(), None, None]
+        person = None if name is None else person_key(name)
+        if (by_person := people.get(person)) is None:
+            by_person = people[person] = [0, set(), None, None, name, sid, line_no]
+        elif (sid, line_no) < (by_person[5], by_person[6]):  # the lines come by date: shown as first written
+            by_person[4:] = name, sid, line_no
+        for tally in (by_month, by_activity, by_person):  # [lines, forms, pounds, minutes, ...]
+            tally[0] += 1
+            tally[1].add(sid)
+            if amount is not None:
+                tally[2] = amount if tally[2] is None else tally[2] + amount
+            if minutes is not None:
+                tally[3] = minutes if tally[3] is None else tally[3] + minutes
+        if name is not None and day is not None and amount is not None:
+            claims.append(Claim(sid, line_no, name, day, amount, activity, source_file))
+        if (key := row[13]) is not None:
+            if (same := keyed.get(key)) is None:
+                keyed[key] = row
+            elif isinstance(same, list):
+                same.append(row)
+            else:
+                keyed[key] = [same, row]
+    return f
+
+
+def _grouped(groups: dict) -> list[tuple]:
+    return [(key, lines, len(forms), pounds, minutes) for key, (lines, forms, pounds, minutes) in groups.items()]
+
+
+def _by_recipient(figures: _Figures) -> list[list]:
     """As _group, per person (pipeline.validate.names.person_key: one row however the name's spelling
     varies in case, spacing, invisible characters or look-alike letters), shown as the name was
     first written (by form and line). In name order, the lines without a name last."""
-    per_person: dict[str | None, list] = {}
-    for name, sid, amount, minutes in queries.loaded_lines_in_form_order(warehouse):
-        key = None if name is None else person_key(name)
-        row = per_person.setdefault(key, [name, 0, set(), None, None])
-        row[1] += 1
-        row[2].add(sid)
-        if amount is not None:
-            row[3] = amount if row[3] is None else row[3] + amount
-        if minutes is not None:
-            row[4] = minutes if row[4] is None else row[4] + minutes
     rows = [
         [name, lines, len(forms), pounds, None if minutes is None else minutes / 60]
-        for name, lines, forms, pounds, minutes in per_person.values()
+        for lines, forms, pounds, minutes, name, _, _ in figures.by_person.values()
     ]
     return sorted(rows, key=lambda r: (r[0] is None, r[0] or ""))
 
@@ -83,11 +149,20 @@ def claimed_lines(warehouse: Warehouse) -> list[Claim]:
     return [Claim(*row) for row in queries.claimed_lines(warehouse)]
 
 
-def _double_claims(warehouse: Warehouse) -> list[list]:
+def _double_claim_lines(figures: _Figures) -> list[tuple]:
+    """As queries.double_claim_lines: the loaded lines whose claim key is on more than one loaded form."""
+    return [
+        (row[13], *row[3:6], row[7], *row[1:3], row[9], row[12], row[11])
+        for lines in figures.keyed.values()
+        if isinstance(lines, list) and len({row[1] for row in lines}) > 1
+        for row in lines
+    ]
+
+
+def _double_claims(rows: list[tuple]) -> list[list]:
     """Sorted here (not by the database's collation): each claim by its first-written name,
     date and activity in lower-case words, then form and line. (The claim key itself, a
     look-alike skeleton, would sort "Mei" as "rnei".)"""
-    rows = queries.double_claim_lines(warehouse)
     first_row: dict[str, tuple] = {}
     for row in sorted(rows, key=lambda r: (r[5], r[6])):
         first_row.setdefault(row[0], row)
@@ -114,20 +189,19 @@ def voucher_reports(
     settings = settings or Settings(outputs=outputs)
     this_year = financial_year(today or dt.date.today())
     report = Report()
-    (forms_loaded, forms_held, lines_loaded, pounds_loaded, lines_held, pounds_held, unsigned, pounds_unsigned) = (
-        queries.voucher_control_totals(warehouse)
-    )
-    claims = claimed_lines(warehouse)
+    forms = queries.voucher_forms_by_status(warehouse)
+    figures = _figures(queries.loaded_and_held_lines_with_claim_keys(warehouse))
+    claims = figures.claims
     ledger = read_ledger(settings.ledger_path) if settings.ledger_path else None
     control = [
-        ["Voucher forms loaded", forms_loaded],
-        ["Voucher lines loaded", lines_loaded],
-        ["£ loaded (signed and unsigned)", pounds_loaded],
-        ["Voucher forms held (errors to correct)", forms_held],
-        ["Lines in held forms", lines_held],
-        ["£ in held forms (not yet loaded)", pounds_held],
-        ["Loaded lines not signed by the recipient", unsigned],
-        ["£ on loaded lines not signed", pounds_unsigned],
+        ["Voucher forms loaded", forms.get("loaded", 0)],
+        ["Voucher lines loaded", figures.lines_loaded],
+        ["£ loaded (signed and unsigned)", figures.pounds_loaded],
+        ["Voucher forms held (errors to correct)", forms.get("held", 0)],
+        ["Lines in held forms", figures.lines_held],
+        ["£ in held forms (not yet loaded)", figures.pounds_held],
+        ["Loaded lines not signed by the recipient", figures.unsigned],
+        ["£ on loaded lines not signed", figures.pounds_unsigned],
     ]
     matching = None
     if ledger is not None and ledger.error is None:
@@ -165,19 +239,19 @@ def voucher_reports(
     report.table_sheet(
         "By month",
         [Column("Month", 12), Column("Lines", 8), Column("Forms", 8), Column("£", 14, POUNDS), hours],
-        _group(queries.loaded_lines_by_month(warehouse), lambda month: month.strftime("%Y-%m")),
+        _group(_grouped(figures.by_month), lambda month: month.strftime("%Y-%m")),
     )
     report.table_sheet(
         "By activity",
         [Column("Activity", 36), Column("Lines", 8), Column("Forms", 8), Column("£", 14, POUNDS), hours],
-        _group(queries.loaded_lines_by_activity(warehouse)),
+        _group(_grouped(figures.by_activity)),
     )
     report.table_sheet(
         "By recipient",
         [Column("Recipient", 30), Column("Lines", 8), Column("Forms", 8), Column("£", 14, POUNDS), hours],
-        _by_recipient(warehouse),
+        _by_recipient(figures),
     )
-    current, earlier, by_year = _lines_by_year(warehouse, this_year)
+    current, earlier, by_year = _lines_by_year(figures.lines, this_year)
     report.table_sheet(
         "Lines by year",
         [
@@ -212,7 +286,7 @@ def voucher_reports(
             Column("Sender", 28),
             Column("Where in the file", 24),
         ],
-        _double_claims(warehouse),
+        _double_claims(_double_claim_lines(figures)),
         note="The same person, date and activity claimed on more than one loaded form.",
     )
     report.table_sheet(
@@ -234,17 +308,17 @@ def voucher_reports(
     return VoucherReports(report, year_workbooks(outputs, LINE_COLUMNS, earlier))
 
 
-def _lines_by_year(warehouse: Warehouse, this_year: str) -> tuple[list[list], dict[str, list[list]], list[list]]:
+def _lines_by_year(lines: list, this_year: str) -> tuple[list[list], dict[str, list[list]], list[list]]:
     """Every loaded or held line as a row of the Lines sheets: the ones the reconciliation lists
     (this year's and later, held, undated), each earlier year's loaded ones, and the counts and
     pounds per year."""
     current: list[list] = []
     earlier: dict[str, list[list]] = {}
     counts: dict[str | None, list] = {}
-    for row in queries.loaded_and_held_lines(warehouse):
+    for row in lines:
         status, day, amount = row[0], row[4], row[7]
         year = financial_year(day) if day is not None else None
-        line = [*row[:8], "yes" if row[8] else "NO", *row[9:]]
+        line = [*row[:8], "yes" if row[8] else "NO", *row[9:13]]
         if status == "loaded" and year is not None and year < this_year:
             earlier.setdefault(year, []).append(line)
         else:

@@ -80,25 +80,12 @@ def test_double_claims_are_listed_by_name_not_by_their_look_alike_key():
     from pipeline.reports.vouchers import _double_claims
     from pipeline.validate.names import claim_key
 
-    class Rows:
-        def rows(self, _sql):
-            return [
-                (
-                    claim_key(name, DAY, "Workshop 1"),
-                    name,
-                    DAY,
-                    "Workshop 1",
-                    Decimal("20"),
-                    sid,
-                    1,
-                    f"{sid}.xlsx",
-                    None,
-                    "Vouchers!A6",
-                )
-                for sid, name in enumerate(["Peter Novak", "Mei Chen", "Peter Novak", "Mei Chen"], start=1)
-            ]
+    rows = [
+        (claim_key(name, DAY, "Workshop 1"), name, DAY, "Workshop 1", Decimal("20"), sid, 1, f"{sid}.xlsx", None, "A6")
+        for sid, name in enumerate(["Peter Novak", "Mei Chen", "Peter Novak", "Mei Chen"], start=1)
+    ]
 
-    assert [(r[0], r[4]) for r in _double_claims(Rows())] == [
+    assert [(r[0], r[4]) for r in _double_claims(rows)] == [
         ("Mei Chen", 2),
         ("Mei Chen", 4),
         ("Peter Novak", 1),

@@ -36,10 +36,12 @@ def test_every_named_query_runs_on_a_new_warehouse(tmp_path):
             queries.claimed_lines,
             queries.double_claim_lines,
             queries.loaded_and_held_lines,
+            queries.loaded_and_held_lines_with_claim_keys,
             queries.intake_records,
             queries.submissions_per_intake_part,
             queries.submission_files,
         ):
             assert read(warehouse) == [], read.__name__
+        assert queries.voucher_forms_by_status(warehouse) == {}
         assert queries.problems_newest_first(warehouse, ["open", "resolved"]) == []
         assert queries.open_problems_of_emails(warehouse, [1, 2]) == []
