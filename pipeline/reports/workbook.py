@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,6 +18,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
 
 from pipeline.files import write_atomically
 
@@ -67,6 +71,95 @@ def _write_cell(ws, row: int, col: int, value: object, cell_format) -> None:
         ws.write_datetime(row, col, value, cell_format)
     else:
         ws.write_string(row, col, str(value).translate(_CONTROL), cell_format)
+
+
+def _kind(value: object) -> type | None:
+    """How a value is written (as _write_cell writes it): str, None (blank), dt.date (a date or a
+    time), bool, Decimal (a number in money format unless the column has its own) or int (a number)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return bool
+    if isinstance(value, Decimal):
+        return Decimal
+    if isinstance(value, (int, float)):
+        return int
+    if isinstance(value, (dt.datetime, dt.date)):
+        return dt.date
+    return str
+
+
+_KINDS = {kind: _kind(value) for kind, value in [(str, ""), (int, 0), (float, 0.0), (Decimal, Decimal(0))]}
+_KINDS |= {type(None): None, bool: bool, dt.date: dt.date, dt.datetime: dt.date}
+_UNSEEN = object()
+
+# where xlsxwriter adds xml:space="preserve" to a string (its utility's RE_LEADING/TRAILING_WHITESPACE)
+_EDGE_SPACE = re.compile(r"^\s|\s$")
+
+
+class _RowsSheet(Worksheet):
+    """xlsxwriter's worksheet (constant memory) with one more way in: write_values, a row of plain
+    values written as one string of XML, byte for byte what write_string, write_number,
+    write_datetime and write_blank write cell by cell (~70,000 cells a run: called cell by cell,
+    xlsxwriter's checks and calls per cell were most of the time a workbook took). A value it does
+    not write itself (a boolean, NaN, a string xlsxwriter escapes or shortens) sends the row back to
+    those calls. tests/reports/test_workbook_rows.py holds the two to the same bytes."""
+
+    def write_values(self, row: int, values: Sequence[object], formats: Sequence[tuple[object, object]]) -> bool:
+        """Write `values` from column A on `row`, each in its column's format (the second of its
+        pair for a Decimal); False, having written nothing, if the row must be written cell by cell."""
+        if row > self.previous_row:  # the row before, if written cell by cell, is finished first
+            self._write_single_row(row)
+        xf_of: dict[object, int] = self.__dict__.setdefault("_xf_of", {})
+        letters: list[str] = self.__dict__.setdefault("_letters", [])
+        while len(letters) < len(values):
+            letters.append(xl_col_to_name(len(letters)))
+        number_at = str(row + 1)
+        cells = []
+        for letter, value, (plain, money) in zip(letters, values, formats, strict=False):
+            if (kind := _KINDS.get(type(value), _UNSEEN)) is _UNSEEN:
+                kind = _kind(value)
+            cell_format = money if kind is Decimal else plain
+            # an index for each format in the order xlsxwriter gives them: as the cells are written
+            if (xf := xf_of.get(cell_format)) is None:
+                xf = xf_of[cell_format] = cell_format._get_xf_index()
+            ref = f'r="{letter}{number_at}" s="{xf}"'
+            if kind is str:
+                text = (value if isinstance(value, str) else str(value)).translate(_CONTROL)
+                # written otherwise by xlsxwriter: a string it shortens, one holding what looks like
+                # its own escape of a control character (_x0000_) or a non-character, rich text
+                if (
+                    len(text) > self.xls_strmax // 2
+                    or "_x" in text
+                    or "\ufffe" in text
+                    or "\uffff" in text
+                    or (text.startswith("<r>") and text.endswith("</r>"))
+                ):
+                    return False
+                preserve = ' xml:space="preserve"' if _EDGE_SPACE.search(text) else ""
+                if "&" in text or "<" in text or ">" in text:
+                    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                cells.append(f'<c {ref} t="inlineStr"><is><t{preserve}>{text}</t></is></c>')
+            elif kind is None:
+                cells.append(f"<c {ref}/>")
+            elif kind is dt.date:
+                cells.append(f"<c {ref}><v>{self._convert_date_time(value):.16G}</v></c>")
+            elif kind is bool:
+                return False
+            else:
+                number = float(value)
+                if not math.isfinite(number):
+                    return False  # xlsxwriter raises, or writes an error
+                cells.append(f"<c {ref}><v>{number:.16G}</v></c>")
+        if not cells:
+            return True
+        self._check_dimensions(row, 0)
+        self._check_dimensions(row, len(cells) - 1)
+        self._write_row(row, None, self.row_info.get(row))
+        self.fh.write("".join(cells) + "</row>")
+        # written: xlsxwriter must not write this row again (an empty one, were its height set)
+        self.previous_row = row + 1
+        return True
 
 
 @dataclass(frozen=True)
@@ -155,7 +248,7 @@ class _Rendering:
 
     def _sheet(self, sheet: Sheet) -> None:
         columns = sheet.columns
-        ws = self.book.add_worksheet(sheet.title)
+        ws = self.book.add_worksheet(sheet.title, worksheet_class=_RowsSheet)
         top = 0
         if sheet.note:
             ws.write_string(0, 0, sheet.note, self.fmt(italic=True))
@@ -167,11 +260,18 @@ class _Rendering:
         for c, column in enumerate(columns):
             ws.write_string(top, c, column.title, header)
         wrapped = [(c, column.width) for c, column in enumerate(columns) if column.wrap]
+        links = [c for c, column in enumerate(columns) if column.link_text]
         r = top
         for r, row in enumerate(sheet.rows, start=top + 1):
             lines = max((_wrapped_lines(row[c], width) for c, width in wrapped), default=1)
             if lines > 1:  # neither Excel nor LibreOffice sizes rows of a generated file
                 ws.set_row(r, 15 * lines)
+            if (
+                row
+                and not (links and any(isinstance(row[c], str) and row[c] for c in links))
+                and ws.write_values(r, row, formats)
+            ):
+                continue
             for c, value in enumerate(row):
                 plain, money = formats[c]
                 if columns[c].link_text and isinstance(value, str) and value:
