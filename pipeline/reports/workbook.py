@@ -189,7 +189,11 @@ class Report:
         note: str | None = None,
         print_columns: int | None = None,
     ) -> Sheet:
-        sheet = Sheet(title, list(columns), [list(row) for row in rows], note, print_columns)
+        # a row that is a list already is kept, not copied: the reconciliation's longest sheets are
+        # lists made for it, some 10^4 rows
+        sheet = Sheet(
+            title, list(columns), [row if type(row) is list else list(row) for row in rows], note, print_columns
+        )
         for row in sheet.rows:
             if len(row) != len(sheet.columns):
                 raise ValueError(f"{title}: a row has {len(row)} values for {len(sheet.columns)} columns")

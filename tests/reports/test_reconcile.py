@@ -91,6 +91,16 @@ def test_exactly_the_threshold_is_not_over_it():
     )
 
 
+def test_one_voucher_over_the_threshold_is_a_window_of_its_own_and_one_at_it_is_not():
+    found = over_threshold(
+        [claim(1, "Mei Chen", D(2025, 3, 4), "500.01"), claim(2, "Peter Novak", D(2025, 3, 4), "500.00")],
+        Decimal("500.00"),
+    )
+    assert [(o.name, o.total, o.window_start, o.window_end, o.lines) for o in found] == [
+        ("Mei Chen", Decimal("500.01"), D(2025, 3, 4), D(2025, 3, 4), 1)
+    ]
+
+
 def test_ledger_csv_columns_found_by_heading_with_bad_rows_named(tmp_path):
     path = tmp_path / "ledger.csv"
     path.write_text(
