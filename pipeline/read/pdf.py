@@ -70,7 +70,7 @@ MIN_TEXT_CHARS = 20  # less text than this on every page, and no filled fields: 
 BOX_MIN, BOX_MAX = 5.0, 18.0  # points: the size of a drawn tick box
 
 
-@dataclass
+@dataclass(slots=True)
 class _Token:
     text: str
     x0: float
@@ -506,22 +506,27 @@ def _paragraphs(lines: list[list[_Token]], right_edge: float) -> list[tuple[str,
     spacing) and the font size is the same. Returns (text, top) per paragraph."""
     paragraphs: list[tuple[str, float]] = []
     previous: list[_Token] | None = None
+    previous_font = 0.0
     for line in lines:
         text = _join(line)
-        if previous is not None and paragraphs:
+        top = min([t.top for t in line])
+        font = _font_size(line)  # (each line's measured once, as itself and as the line above the next)
+        if previous is not None:
             first = line[0]
-            height = _median([t.height for t in previous])
-            gap = min(t.top for t in line) - max(t.bottom for t in previous)
-            would_fit = previous[-1].x1 + height * 0.3 + (first.x1 - first.x0) <= right_edge
-            same_font = abs(_font_size(line) - _font_size(previous)) < 0.6
-            if 0 <= gap < height * 0.5 and same_font and not would_fit and first.text not in (TICKED, UNTICKED):
-                prev_text, top = paragraphs[-1]
-                joiner = "" if prev_text.endswith("-") and prev_text[-2:-1].isalpha() and text[:1].islower() else " "
-                paragraphs[-1] = (prev_text + joiner + text, top)
-                previous = line
-                continue
-        paragraphs.append((text, min(t.top for t in line)))
-        previous = line
+            gap = top - max([t.bottom for t in previous])
+            if gap >= 0 and abs(font - previous_font) < 0.6 and first.text not in (TICKED, UNTICKED):
+                height = _median([t.height for t in previous])
+                would_fit = previous[-1].x1 + height * 0.3 + (first.x1 - first.x0) <= right_edge
+                if gap < height * 0.5 and not would_fit:
+                    prev_text, prev_top = paragraphs[-1]
+                    joiner = (
+                        "" if prev_text.endswith("-") and prev_text[-2:-1].isalpha() and text[:1].islower() else " "
+                    )
+                    paragraphs[-1] = (prev_text + joiner + text, prev_top)
+                    previous, previous_font = line, font
+                    continue
+        paragraphs.append((text, top))
+        previous, previous_font = line, font
     return paragraphs
 
 
@@ -559,12 +564,18 @@ class _Chars:
 
     def __init__(self, chars: list[dict]):
         self.chars = chars
+        self.xs: list[float] | None = None  # (indexed when first asked: most pages never ask)
+
+    def _index(self) -> None:
+        chars = self.chars
         self.xs = [(c["x0"] + c["x1"]) / 2 for c in chars]
         ys = [(c["top"] + c["bottom"]) / 2 for c in chars]
         self.order = sorted(range(len(chars)), key=ys.__getitem__)
         self.ys = [ys[i] for i in self.order]
 
     def within(self, bbox: tuple[float, float, float, float]) -> list[dict]:
+        if self.xs is None:
+            self._index()
         x0, top, x1, bottom = bbox
         lo, hi = bisect.bisect_left(self.ys, top), bisect.bisect_right(self.ys, bottom)
         xs = self.xs
@@ -697,10 +708,13 @@ def _read_page(page, widgets: list[_Widget], page_no: int, doc: Document, table_
     free_chars = _Chars([c for c in page.chars if outside_tables(c)] if table_boxes else page.chars)
     free = _words(free_chars.chars)
     free += [t for t in overlays if not any(_inside(t, box) for box in table_boxes)]
-    table_no = _read_sheet_tables(page, free_chars, free, overlays, page_no, doc, table_no, sheets, blocks, table_boxes)
+    lines = _lines_of(free)
+    table_no = _read_sheet_tables(
+        page, free_chars, lines, overlays, page_no, doc, table_no, sheets, blocks, table_boxes
+    )
     if len(table_boxes) > len(tables):  # gridless tables found: their words are not paragraphs
         free = [t for t in free if not any(_inside(t, box) for box in table_boxes[len(tables) :])]
-    lines = _lines_of(free)
+        lines = _lines_of(free)
     right_edge = max((line[-1].x1 for line in lines), default=0.0)
     for text, top in _paragraphs(lines, right_edge):
         blocks.append((top, ("paragraph", text)))
@@ -718,8 +732,8 @@ def _read_page(page, widgets: list[_Widget], page_no: int, doc: Document, table_
     return table_no
 
 
-def _read_sheet_tables(page, free_chars, free, overlays, page_no, doc, table_no, sheets, blocks, table_boxes) -> int:
-    """Tables with no ruling lines (a sheet printed without gridlines), among the free words."""
+def _read_sheet_tables(page, free_chars, lines, overlays, page_no, doc, table_no, sheets, blocks, table_boxes) -> int:
+    """Tables with no ruling lines (a sheet printed without gridlines), among the lines of free words."""
 
     def split(columns, top, bottom):
         tokens = []
@@ -727,9 +741,7 @@ def _read_sheet_tables(page, free_chars, free, overlays, page_no, doc, table_no,
             tokens += _words(free_chars.within((left, top, right, bottom)))
         return _lines_of(tokens)
 
-    found = pdf_columns.find_tables(
-        _lines_of(free), split, page.width, sheets.last_columns(page_no), sheets.headers(page_no)
-    )
+    found = pdf_columns.find_tables(lines, split, page.width, sheets.last_columns(page_no), sheets.headers(page_no))
     for table in found:
         table_boxes.append(table.bbox)
         beside = sheets.beside(page_no, table)

@@ -46,13 +46,13 @@ def words(chars: list[dict]) -> list[Word]:
 def _lines(run: list[dict]) -> list[list[dict]]:
     """Characters clustered into lines by their tops (each within TOLERANCE of the one before, in
     sorted order), lines top to bottom, characters in the page's order within each."""
-    tops = sorted({c["top"] for c in run})
-    if tops[-1] - tops[0] <= TOLERANCE:  # one line (a cell's text, mostly): no top is far from the one before
+    tops = {c["top"] for c in run}
+    if max(tops) - min(tops) <= TOLERANCE:  # one line (a cell's text, mostly): no top is far from the one before
         return [run]
     line_of: dict[float, int] = {}
     last = None
     n = 0
-    for top in tops:
+    for top in sorted(tops):
         if last is not None and top > last + TOLERANCE:
             n += 1
         line_of[top] = n
@@ -64,55 +64,52 @@ def _lines(run: list[dict]) -> list[list[dict]]:
 
 
 def _upright_words(run: list[dict], out: list[Word]) -> None:
-    # (one pass over each line, the word's last character and its measures kept at hand: a form
-    # page asks for the words of each cell and column, so this runs over every character a few times)
+    # (one pass over each line, the word's measures kept at hand as it grows: a form page asks
+    # for the words of each cell and column, so this runs over every character a few times)
+    append = out.append
     for line in _lines(run):
         line.sort(key=_x0)
-        word: list[dict] = []
-        last_x0 = last_x1 = last_top = 0.0
+        texts: list[str] | None = None  # the word's characters so far
+        x0 = x1 = top = bottom = size = 0.0  # the word's box and its first character's size
+        last_x0 = last_x1 = last_top = 0.0  # its last character's
         for char in line:
             text = char["text"]
-            if text.isspace():
-                _flush(word, out)
-                word = []
+            if text.isspace() or text == "":
+                if texts is not None:
+                    append(_word(texts, x0, x1, top, bottom, size))
+                    texts = None
+                if text == "":  # (pdfplumber splits at "punctuation", which is "": an empty character is its own word)
+                    append(("", char["x0"], char["x1"], char["top"], char["bottom"], char["size"]))
                 continue
-            if text == "":  # (pdfplumber splits at "punctuation", which is "": an empty character is its own word)
-                _flush(word, out)
-                _flush([char], out)
-                word = []
-                continue
-            x0, top = char["x0"], char["top"]
-            if word and (x0 < last_x0 or x0 > last_x1 + TOLERANCE or abs(top - last_top) > TOLERANCE):
-                _flush(word, out)
-                word = [char]
+            c_x0, c_x1, c_top, c_bottom = char["x0"], char["x1"], char["top"], char["bottom"]
+            if texts is not None and (
+                c_x0 < last_x0 or c_x0 > last_x1 + TOLERANCE or abs(c_top - last_top) > TOLERANCE
+            ):
+                append(_word(texts, x0, x1, top, bottom, size))
+                texts = None
+            if texts is None:
+                texts = [text]
+                x0, x1, top, bottom, size = c_x0, c_x1, c_top, c_bottom, char["size"]
             else:
-                word.append(char)
-            last_x0, last_x1, last_top = x0, char["x1"], top
-        _flush(word, out)
+                texts.append(text)
+                if c_x0 < x0:
+                    x0 = c_x0
+                if c_x1 > x1:
+                    x1 = c_x1
+                if c_top < top:
+                    top = c_top
+                if c_bottom > bottom:
+                    bottom = c_bottom
+            last_x0, last_x1, last_top = c_x0, c_x1, c_top
+        if texts is not None:
+            append(_word(texts, x0, x1, top, bottom, size))
 
 
 _x0 = itemgetter("x0")
 
 
-def _flush(word: list[dict], out: list[Word]) -> None:
-    if not word:
-        return
-    first = word[0]
-    if len(word) == 1:
-        text = first["text"]
-        out.append((LIGATURES.get(text, text), first["x0"], first["x1"], first["top"], first["bottom"], first["size"]))
-        return
-    x0, x1, top, bottom = first["x0"], first["x1"], first["top"], first["bottom"]
-    for c in word:
-        if c["x0"] < x0:
-            x0 = c["x0"]
-        if c["x1"] > x1:
-            x1 = c["x1"]
-        if c["top"] < top:
-            top = c["top"]
-        if c["bottom"] > bottom:
-            bottom = c["bottom"]
-    text = "".join([c["text"] for c in word])
+def _word(texts: list[str], x0: float, x1: float, top: float, bottom: float, size: float) -> Word:
+    text = "".join(texts)
     if not text.isascii():  # a ligature glyph (ﬁ, ﬂ...) is spelled out, as pdfplumber does
-        text = "".join([LIGATURES.get(c["text"], c["text"]) for c in word])
-    out.append((text, x0, x1, top, bottom, first["size"]))
+        text = "".join([LIGATURES.get(t, t) for t in texts])
+    return (text, x0, x1, top, bottom, size)
