@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -93,8 +92,9 @@ _KINDS = {kind: _kind(value) for kind, value in [(str, ""), (int, 0), (float, 0.
 _KINDS |= {type(None): None, bool: bool, dt.date: dt.date, dt.datetime: dt.date}
 _UNSEEN = object()
 
-# where xlsxwriter adds xml:space="preserve" to a string (its utility's RE_LEADING/TRAILING_WHITESPACE)
-_EDGE_SPACE = re.compile(r"^\s|\s$")
+# in a string, what xlsxwriter escapes (&<>), or writes otherwise (_x, non-characters, <r>)
+_MARKUP = re.compile("[&<>\ufffe\uffff]|_x")
+_KEEP_SPACE = ' xml:space="preserve"'
 
 
 class _RowsSheet(Worksheet):
@@ -115,6 +115,7 @@ class _RowsSheet(Worksheet):
         while len(letters) < len(values):
             letters.append(xl_col_to_name(len(letters)))
         number_at = str(row + 1)
+        half_of_longest = self.xls_strmax // 2
         cells = []
         for letter, value, (plain, money) in zip(letters, values, formats, strict=False):
             if (kind := _KINDS.get(type(value), _UNSEEN)) is _UNSEEN:
@@ -123,38 +124,36 @@ class _RowsSheet(Worksheet):
             # an index for each format in the order xlsxwriter gives them: as the cells are written
             if (xf := xf_of.get(cell_format)) is None:
                 xf = xf_of[cell_format] = cell_format._get_xf_index()
-            ref = f'r="{letter}{number_at}" s="{xf}"'
             if kind is str:
                 text = (value if isinstance(value, str) else str(value)).translate(_CONTROL)
-                # written otherwise by xlsxwriter: a string it shortens, one holding what looks like
-                # its own escape of a control character (_x0000_) or a non-character, rich text
-                if (
-                    len(text) > self.xls_strmax // 2
-                    or "_x" in text
-                    or "\ufffe" in text
-                    or "\uffff" in text
-                    or (text.startswith("<r>") and text.endswith("</r>"))
-                ):
-                    return False
-                preserve = ' xml:space="preserve"' if _EDGE_SPACE.search(text) else ""
-                if "&" in text or "<" in text or ">" in text:
+                if len(text) > half_of_longest:
+                    return False  # perhaps shortened by xlsxwriter
+                if _MARKUP.search(text):
+                    # written otherwise by xlsxwriter: a string holding what looks like its own escape
+                    # of a control character (_x0000_) or a non-character, rich text (<r>...</r>)
+                    if "_x" in text or "\ufffe" in text or "\uffff" in text:
+                        return False
+                    if text.startswith("<r>") and text.endswith("</r>"):
+                        return False
                     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                cells.append(f'<c {ref} t="inlineStr"><is><t{preserve}>{text}</t></is></c>')
-            elif kind is None:
-                cells.append(f"<c {ref}/>")
-            elif kind is dt.date:
-                cells.append(f"<c {ref}><v>{self._convert_date_time(value):.16G}</v></c>")
-            elif kind is bool:
-                return False
-            else:
+                # leading or trailing white space kept, where xlsxwriter's ^\s|\s$ finds it
+                kept = _KEEP_SPACE if text and (text[0].isspace() or text[-1].isspace()) else ""
+                cells.append(f'<c r="{letter}{number_at}" s="{xf}" t="inlineStr"><is><t{kept}>{text}</t></is></c>')
+            elif kind is int or kind is Decimal:
                 number = float(value)
-                if not math.isfinite(number):
-                    return False  # xlsxwriter raises, or writes an error
-                cells.append(f"<c {ref}><v>{number:.16G}</v></c>")
+                if number - number != 0:  # NaN or infinite: xlsxwriter raises, or writes an error
+                    return False
+                cells.append(f'<c r="{letter}{number_at}" s="{xf}"><v>{number:.16G}</v></c>')
+            elif kind is None:
+                cells.append(f'<c r="{letter}{number_at}" s="{xf}"/>')
+            elif kind is dt.date:
+                cells.append(f'<c r="{letter}{number_at}" s="{xf}"><v>{self._convert_date_time(value):.16G}</v></c>')
+            else:  # a boolean
+                return False
         if not cells:
             return True
         self._check_dimensions(row, 0)
-        self._check_dimensions(row, len(cells) - 1)
+        self._check_dimensions(row, len(values) - 1)
         self._write_row(row, None, self.row_info.get(row))
         self.fh.write("".join(cells) + "</row>")
         # written: xlsxwriter must not write this row again (an empty one, were its height set)
