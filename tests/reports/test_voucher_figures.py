@@ -41,9 +41,10 @@ LINES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    with Warehouse(tmp_path_factory.mktemp("figures") / "warehouse.duckdb") as warehouse:
+@pytest.fixture
+def warehouse(warehouse_target):
+    """On each backend: the one pass in Python must agree with DuckDB's and PostgreSQL's own sums."""
+    with Warehouse(warehouse_target) as warehouse:
         with warehouse.transaction():
             for sid, status in [*FORMS, (8, "loaded")]:  # 8: a voucher form without a line
                 warehouse.execute(
@@ -73,9 +74,9 @@ def warehouse(tmp_path_factory):
         yield warehouse
 
 
-@pytest.fixture(scope="module")
-def sheets(warehouse, tmp_path_factory):
-    outputs = tmp_path_factory.mktemp("outputs")
+@pytest.fixture
+def sheets(warehouse, tmp_path):
+    outputs = tmp_path / "outputs"
     report = voucher_reports(warehouse, outputs, Settings(outputs=outputs), D(2025, 8, 1)).reconciliation
     return {sheet.title: sheet.rows for sheet in report.sheets}
 
