@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import pdfplumber
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+import pypdfium2_raw.bindings as pdfium_bindings
 from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
 from pdfminer.pdfpage import PDFPage
 from pdfminer.pdfparser import PDFParser
@@ -88,6 +89,7 @@ class _Token:
 
 TICK_FIELDS = (pdfium_c.FPDF_FORMFIELD_CHECKBOX, pdfium_c.FPDF_FORMFIELD_RADIOBUTTON)
 TEXT_FIELDS = (pdfium_c.FPDF_FORMFIELD_TEXTFIELD, pdfium_c.FPDF_FORMFIELD_COMBOBOX, pdfium_c.FPDF_FORMFIELD_LISTBOX)
+_FIELD_KINDS = frozenset(TICK_FIELDS + TEXT_FIELDS)
 
 
 @dataclass
@@ -113,12 +115,37 @@ def _has_picture(page) -> bool:
     return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
 
 
-def _field_value(form, annot) -> str:
-    size = pdfium_c.FPDFAnnot_GetFormFieldValue(form, annot, None, 0)  # bytes, UTF-16LE with a NUL
+# The calls made for every annotation of a page (a fillable form's page has dozens of fields),
+# bound afresh with plain pointers: an annotation is then an address (an int), with no ctypes
+# pointer object made and checked at every call.
+_VOID = ctypes.c_void_p
+
+
+def _bound(name: str, argtypes: list, restype):
+    function = pdfium_bindings._libs["pdfium"][name]
+    function.argtypes, function.restype = argtypes, restype
+    return function
+
+
+_GET_ANNOT = _bound("FPDFPage_GetAnnot", [_VOID, ctypes.c_int], _VOID)
+_CLOSE_ANNOT = _bound("FPDFPage_CloseAnnot", [_VOID], None)
+_ANNOT_SUBTYPE = _bound("FPDFAnnot_GetSubtype", [_VOID], ctypes.c_int)
+_FIELD_TYPE = _bound("FPDFAnnot_GetFormFieldType", [_VOID, _VOID], ctypes.c_int)
+_ANNOT_RECT = _bound("FPDFAnnot_GetRect", [_VOID, ctypes.POINTER(pdfium_c.FS_RECTF)], ctypes.c_int)
+_IS_CHECKED = _bound("FPDFAnnot_IsChecked", [_VOID, _VOID], ctypes.c_int)
+_FIELD_VALUE = _bound("FPDFAnnot_GetFormFieldValue", [_VOID, _VOID, _VOID, ctypes.c_ulong], ctypes.c_ulong)
+
+
+def _address(pointer) -> int | None:
+    return ctypes.cast(pointer, _VOID).value if pointer else None
+
+
+def _field_value(form: int, annot: int) -> str:
+    size = _FIELD_VALUE(form, annot, None, 0)  # bytes, UTF-16LE with a NUL
     if size <= 2:
         return ""
     buffer = ctypes.create_string_buffer(size)
-    pdfium_c.FPDFAnnot_GetFormFieldValue(form, annot, ctypes.cast(buffer, ctypes.POINTER(pdfium_c.FPDF_WCHAR)), size)
+    _FIELD_VALUE(form, annot, buffer, size)
     return buffer.raw[: size - 2].decode("utf-16-le", "replace")
 
 
@@ -135,28 +162,32 @@ def _page_facts(page, form, keep: bool = False) -> _PageFacts:
         textpage.close()
     if chars < MIN_TEXT_CHARS:
         facts.has_picture = _has_picture(page)
-    for i in range(pdfium_c.FPDFPage_GetAnnotCount(page.raw)):
-        facts.annotated = True
-        annot = pdfium_c.FPDFPage_GetAnnot(page.raw, i)
+    count = pdfium_c.FPDFPage_GetAnnotCount(page.raw)
+    if count <= 0:
+        return facts
+    facts.annotated = True
+    page_ref = _VOID(_address(page.raw))
+    rect = pdfium_c.FS_RECTF()
+    for i in range(count):
+        annot = _GET_ANNOT(page_ref, i)
         if not annot:
             continue
         try:
-            if pdfium_c.FPDFAnnot_GetSubtype(annot) != pdfium_c.FPDF_ANNOT_WIDGET:
+            if _ANNOT_SUBTYPE(annot) != pdfium_c.FPDF_ANNOT_WIDGET:
                 continue
             facts.has_fields = True
-            kind = pdfium_c.FPDFAnnot_GetFormFieldType(form, annot) if form else -1
-            if kind not in TICK_FIELDS + TEXT_FIELDS:
+            kind = _FIELD_TYPE(form, annot) if form else -1
+            if kind not in _FIELD_KINDS:
                 continue  # a push button, a signature, or a widget outside any form
-            rect = pdfium_c.FS_RECTF()
-            if not pdfium_c.FPDFAnnot_GetRect(annot, rect):
+            if not _ANNOT_RECT(annot, rect):
                 continue
             place = (rect.left, rect.bottom, rect.right, rect.top)
             if kind in TICK_FIELDS:
-                facts.widgets.append(_Widget(place, bool(pdfium_c.FPDFAnnot_IsChecked(form, annot))))
+                facts.widgets.append(_Widget(place, bool(_IS_CHECKED(form, annot))))
             else:
                 facts.widgets.append(_Widget(place, None, _field_value(form, annot)))
         finally:
-            pdfium_c.FPDFPage_CloseAnnot(annot)
+            _CLOSE_ANNOT(annot)
     return facts
 
 
@@ -186,7 +217,7 @@ def _open_pdf(data: bytes, keep: bool):
         pages = []
         try:
             pdf.init_forms()  # before any page is loaded; no form environment when there is no AcroForm
-            form = pdf.formenv.raw if pdf.formenv is not None else None
+            form = _address(pdf.formenv.raw) if pdf.formenv is not None else None
             for page in pdf:
                 pages.append(_page_facts(page, form, keep))
                 if not keep:
@@ -491,8 +522,13 @@ def _median(values: list[float]) -> float:
     return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
 
 
+_BOXES = frozenset((TICKED, UNTICKED))
+
+
 def _join(line: list[_Token]) -> str:
-    return normalise_glyphs(" ".join(t.text for t in line)).strip()
+    # (glyphs normalised word by word, the same as the line at once, character by character: a
+    # drawn box or a field's tick, already ☒/☐, then costs nothing)
+    return " ".join([t.text if t.text in _BOXES else normalise_glyphs(t.text) for t in line]).strip()
 
 
 def _font_size(line: list[_Token]) -> float:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import ctypes
 import re
-from functools import lru_cache
 
 import pypdfium2.raw as pdfium_c
 import pypdfium2_raw.bindings as bindings
@@ -63,6 +62,17 @@ _SEGMENT_TYPE = _PDFIUM["FPDFPathSegment_GetType"]
 _SEGMENT_TYPE.restype = ctypes.c_int
 _SEGMENT_CLOSES = _PDFIUM["FPDFPathSegment_GetClose"]
 _SEGMENT_CLOSES.restype = ctypes.c_int
+# (and those made for every object of a page, text objects being most: the objects' addresses as
+# plain ints, with no ctypes pointer made for each, as ctypes.cast would, each a reference cycle)
+_PAGE_OBJECT = _PDFIUM["FPDFPage_GetObject"]
+_PAGE_OBJECT.argtypes = [ctypes.c_void_p, ctypes.c_int]
+_PAGE_OBJECT.restype = ctypes.c_void_p
+_FORM_OBJECT = _PDFIUM["FPDFFormObj_GetObject"]
+_FORM_OBJECT.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+_FORM_OBJECT.restype = ctypes.c_void_p
+_OBJECT_TYPE = _PDFIUM["FPDFPageObj_GetType"]
+_OBJECT_TYPE.argtypes = [ctypes.c_void_p]
+_OBJECT_TYPE.restype = ctypes.c_int
 _DESCENT = re.compile(rb"/Descent\s+(-?\d+(?:\.\d*)?|-?\.\d+)")
 
 
@@ -73,7 +83,6 @@ class PdfiumPage(Page):
         """`textpage` and `text`: the page's text page (raw) and its text, if already at hand."""
 
         self.pdf = _NoPdf
-        self.root_page = self
         self.page_obj = None
         self.page_number = page_number
         self.initial_doctop = 0
@@ -88,12 +97,21 @@ class PdfiumPage(Page):
         self.mediabox = (normal[0], height - normal[3], normal[2], height - normal[1])
         self.cropbox = self.mediabox
         self.bbox = self.mediabox
-        self.get_textmap = lru_cache()(self._get_textmap)
         self._objects = _PageReader(pdf_page, self, descents).objects(textpage, text)
 
     @property
     def annots(self):  # widgets are read by the reader itself (pdf._first_pass)
         return []
+
+    # (pdfplumber's Page keeps itself as its root page and its text map cache as a bound method:
+    # two cycles, which left every page, its characters and all, for the cycle collector; these
+    # say the same without holding the page)
+    @property
+    def root_page(self):
+        return self
+
+    def get_textmap(self, **kwargs):
+        return self._get_textmap(**kwargs)
 
 
 class _NoPdf:
@@ -149,13 +167,7 @@ class _PageReader:
     def objects(self, textpage=None, text: str | None = None) -> dict[str, list[dict]]:
         objects: dict[str, list[dict]] = {}
         self.text_order: dict[int, int] = {}  # a text object's place in the page's content
-        self.walk(
-            pdfium_c.FPDFPage_CountObjects(self.raw),
-            lambda i: pdfium_c.FPDFPage_GetObject(self.raw, i),
-            (1, 0, 0, 1, 0, 0),
-            objects,
-            0,
-        )
+        self.walk(self.raw, False, (1, 0, 0, 1, 0, 0), objects, 0)
         chars = self._chars(textpage, text) if textpage else self.chars()
         if chars:
             objects["char"] = chars
@@ -224,12 +236,14 @@ class _PageReader:
         # (the index of its first character), and that place
         runs: list[tuple[int, int]] = []
         run_order = None
-        # the last character straight on its line: its index, text object, origin and loose right
-        last_i, last_key, last_x, last_y, last_right, last_base, last_size = -1, None, 0.0, 0.0, 0.0, 0.0, 0.0
+        # the last character: its index, origin and loose right (its origin, where it is not
+        # straight on its line); its text object is style_key
+        last_i, last_x, last_y, last_right = -1, 0.0, 0.0, 0.0
         chars_append = chars.append
         style_key = object()  # the text object whose measures are at hand (a character's is mostly its neighbour's)
         size = descent = 0.0
-        upright = straight = False
+        upright = straight = plain = False
+        top = bottom = height = 0.0  # (a plain character's, the same along its text object's baseline)
         order = 0
         for i, letter in enumerate(text):
             if letter in _GENERATED_TEXT:
@@ -238,51 +252,62 @@ class _PageReader:
                 elif is_generated(page_ref, i):
                     continue
             key = text_object(page_ref, i)
-            if key != style_key:
-                style = fonts.get(key)
-                if style is None:
-                    style = fonts[key] = self._style(textpage, i, key, matrix)
-                size, descent, upright, straight, order = style
-                style_key = key
-                if order != run_order:
-                    runs.append((len(chars), order))
-                    run_order = order
             loose_box(page_ref, i, box_ref)
             char_origin(page_ref, i, ox_ref, oy_ref)
-            x, y = ox.value, oy.value
-            if key == last_key and x == last_x and y == last_y:
-                chars[-1]["text"] += letter  # a ligature's next letter (pdfium spells it out)
-                continue
-            right = box.right
-            if straight:
-                # pdfminer's box: the advance across, from the declared descent to a font size
-                # above it. The loose box is the advance and the glyph together: where this
-                # character starts inside the last one's loose box, either the last glyph
-                # overhangs its advance (an italic f), which then ends here, or the text was
-                # kerned closer (the advance is the loose box)
-                if key == last_key and y == last_y and last_x < x < last_right:
+            x = ox.value
+            y = oy.value
+            if key == style_key and y == last_y:  # (the last character's text object, on its line)
+                if x == last_x:
+                    chars[-1]["text"] += letter  # a ligature's next letter (pdfium spells it out)
+                    continue
+                if last_x < x < last_right:  # (never where not straight: there last_right is last_x)
+                    # pdfminer's box: the advance across, from the declared descent to a font
+                    # size above it. The loose box is the advance and the glyph together: where
+                    # this character starts inside the last one's loose box, either the last
+                    # glyph overhangs its advance (an italic f), which then ends here, or the
+                    # text was kerned closer (the advance is the loose box). (The same text
+                    # object: the last character's size and descent are this one's.)
                     char_box(textpage, last_i, g_left, g_right, g_bottom, g_top)
                     if g_right.value >= last_right - 0.001:
-                        self._place(chars[-1], last_x, last_base, x, last_base + last_size)
-                base = y + descent
-                last_i, last_key, last_x, last_y, last_right, last_base, last_size = i, key, x, y, right, base, size
-                if not turned:  # (most pages: the box as it is, moved by the media box's corner)
+                        last_base = last_y + descent
+                        self._place(chars[-1], last_x, last_base, x, last_base + size)
+            else:
+                if key != style_key:
+                    style = fonts.get(key)
+                    if style is None:
+                        style = fonts[key] = self._style(textpage, i, key, matrix)
+                    size, descent, upright, straight, order = style
+                    plain = straight and not turned
+                    style_key = key
+                    if order != run_order:
+                        runs.append((len(chars), order))
+                        run_order = order
+                if plain:
+                    base = y + descent
                     y0, y1 = base + f_, base + size + f_
-                    chars_append(
-                        {
-                            "text": letter,
-                            "x0": x + e_ + x_shift,
-                            "x1": right + e_ + x_shift,
-                            "top": top_of - y1,
-                            "bottom": top_of - y0,
-                            "upright": upright,
-                            "size": y1 - y0,
-                        }
-                    )
-                    continue
+                    top, bottom, height = top_of - y1, top_of - y0, y1 - y0
+            right = box.right
+            last_i, last_x, last_y = i, x, y
+            if plain:  # (most pages: the box as it is, moved by the media box's corner)
+                last_right = right
+                chars_append(
+                    {
+                        "text": letter,
+                        "x0": x + e_ + x_shift,
+                        "x1": right + e_ + x_shift,
+                        "top": top,
+                        "bottom": bottom,
+                        "upright": upright,
+                        "size": height,
+                    }
+                )
+                continue
+            if straight:
+                base = y + descent
+                last_right = right
                 ax, ay, bx, by = x, base, right, base + size
             else:
-                last_i, last_key, last_x, last_y, last_right = i, key, x, y, x  # (no advance to mend)
+                last_right = x  # (no advance to mend)
                 ax, ay, bx, by = box.left, box.bottom, right, box.top
             if turned:
                 ax, ay = a_ * ax + c_ * ay + e_, b_ * ax + d_ * ay + f_
@@ -359,28 +384,35 @@ class _PageReader:
 
     # ------------------------------------------------------------ paths and pictures
 
-    def walk(self, count: int, get, matrix, objects: dict[str, list[dict]], depth: int) -> None:
+    def walk(self, holder, in_form: bool, matrix, objects: dict[str, list[dict]], depth: int) -> None:
+        """The objects of a page, or of a drawing (`in_form`) on it, and of the drawings in those."""
+        if in_form:
+            count, address_of, get = (
+                pdfium_c.FPDFFormObj_CountObjects(holder),
+                _FORM_OBJECT,
+                pdfium_c.FPDFFormObj_GetObject,
+            )
+        else:
+            count, address_of, get = pdfium_c.FPDFPage_CountObjects(holder), _PAGE_OBJECT, pdfium_c.FPDFPage_GetObject
+        holder_ref = ctypes.c_void_p(ctypes.cast(holder, ctypes.c_void_p).value)
+        text_order = self.text_order
         for i in range(count):
-            obj = get(i)
-            if not obj:
+            address = address_of(holder_ref, i)
+            if not address:
                 continue
-            kind = pdfium_c.FPDFPageObj_GetType(obj)
-            if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
-                self.text_order[ctypes.cast(obj, ctypes.c_void_p).value] = len(self.text_order)
-            elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+            kind = _OBJECT_TYPE(address)
+            if kind == _TEXT_OBJECT:
+                text_order[address] = len(text_order)
+                continue
+            obj = get(holder, i)  # (pypdfium2's own pointer, for the few objects that are not text)
+            if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
                 own = _matrix_of(obj)
                 self.path(obj, _multiply(own, matrix), objects)
             elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
                 self.image(obj, matrix, objects)
             elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < 40:
                 inner = _multiply(_matrix_of(obj), matrix)
-                self.walk(
-                    pdfium_c.FPDFFormObj_CountObjects(obj),
-                    lambda k, form=obj: pdfium_c.FPDFFormObj_GetObject(form, k),
-                    inner,
-                    objects,
-                    depth + 1,
-                )
+                self.walk(obj, True, inner, objects, depth + 1)
 
     def image(self, obj, matrix, objects) -> None:
         left, bottom, right, top = (ctypes.c_float() for _ in range(4))
@@ -466,6 +498,9 @@ class _PageReader:
         if kind != "rect":
             obj["pts"] = [(x + self.x_shift, self.top_of - y) for x, y in (all_pts or pts)]
         objects.setdefault(kind, []).append(obj)
+
+
+_TEXT_OBJECT = pdfium_c.FPDF_PAGEOBJ_TEXT
 
 
 def _first(pair: tuple):
