@@ -4,7 +4,6 @@ file's bytes, refusing anything a backup never holds (links, devices, paths lead
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import os
 import shutil
@@ -16,7 +15,7 @@ from typing import BinaryIO
 
 from pipeline.backup.errors import BackupDamaged, BackupFailed
 from pipeline.backup.manifest import FileEntry
-from pipeline.files import PRIVATE_DIR, PRIVATE_FILE
+from pipeline.files import PRIVATE_DIR, PRIVATE_FILE, fsync_path, syncfs
 
 CHUNK = 1 << 20
 
@@ -33,37 +32,16 @@ def safe_relative(path: str) -> bool:
     )
 
 
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def fsync_tree(root: Path) -> None:
     """Every file and folder under root on the disk, once all are written. Linux's syncfs does it
     for the whole disk at once (about four times faster than a fsync per file for thousands of
     originals, measured here); elsewhere, file by file."""
-    if _syncfs(root):
+    if syncfs(root):
         return
     for folder, _dirs, files in os.walk(root):
         for name in files:
-            _fsync_path(Path(folder) / name)
-        _fsync_path(Path(folder))
-
-
-def _syncfs(path: Path) -> bool:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        syncfs = libc.syncfs
-    except (OSError, AttributeError):
-        return False
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        return syncfs(fd) == 0
-    finally:
-        os.close(fd)
+            fsync_path(Path(folder) / name)
+        fsync_path(Path(folder))
 
 
 class _Hashing:
@@ -183,7 +161,7 @@ class TarWriter:
         if self.dest.exists():
             raise BackupFailed(f"{self.dest} appeared while the backup was being written: it was left as it is.")
         os.replace(self.partial, self.dest)
-        _fsync_path(self.dest.parent)
+        fsync_path(self.dest.parent)
 
     def abort(self) -> None:
         with suppress(Exception):

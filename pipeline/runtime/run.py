@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pipeline.crash import crash_point
-from pipeline.files import private_dir, write_atomically
+from pipeline.files import private_dir, sync_to_disk, write_atomically
 from pipeline.history.decide import decide
 from pipeline.intake.archive import archive_bytes, archive_path
 from pipeline.intake.inbox import (
@@ -118,6 +118,8 @@ class _Prepared:
     size: int
     attachments: list[Attachment] | None  # None: too large to read
     parsing: dict[int, Future] = field(default_factory=dict)  # part -> its parse
+    # its originals in the archive, maybe not yet on the disk: synced together before the batch commits
+    unsynced: list[Path] = field(default_factory=list)
 
 
 def _attachments_safely(item: InboxItem, settings: Settings, allowed) -> list[Attachment] | None:
@@ -169,13 +171,15 @@ def _read_in(item: InboxItem, settings: Settings, allowed) -> _Prepared | None:
         return _Prepared(item, _file_sha256(item.path), seen.st_mtime_ns, seen.st_size, None)
     data = _bytes_of(item)
     sha = hashlib.sha256(data).hexdigest()
-    archive_bytes(settings.archive_dir, sha, data)  # the email (or file) as it came: kept first
+    # the email (or file) as it came: kept first. Not synced one by one: the whole batch's
+    # originals are put on the disk at once before it commits (_record_batch)
+    written = [archive_bytes(settings.archive_dir, sha, data, durable=False)]
     attachments = [_nothing_read_note(a, sha, seen.st_mtime_ns, n) for n, a in enumerate(attachments)]
     for attachment in attachments:
         crash_point("before_archive")
-        archive_bytes(settings.archive_dir, attachment.sha256, attachment.data)
+        written.append(archive_bytes(settings.archive_dir, attachment.sha256, attachment.data, durable=False))
         crash_point("after_archive")
-    return _Prepared(item, sha, seen.st_mtime_ns, seen.st_size, attachments)
+    return _Prepared(item, sha, seen.st_mtime_ns, seen.st_size, attachments, unsynced=written)
 
 
 def _prepare(
@@ -238,6 +242,9 @@ def _record_batch(
                     if result is not None and result.crops:
                         _keep_crops(result, attachment.sha256, settings.outputs)
             warehouse.finish_intake(intake_id)
+        # the originals the batch records are on the disk before it commits: once committed, its
+        # files leave the inbox, and the archive is then the only copy
+        sync_to_disk(path for prepared in batch for path in prepared.unsynced)
         crash_point("before_batch_commit")
     for prepared in batch:  # only now that the batch is committed do its files leave the inbox
         crash_point("before_unlink")

@@ -294,3 +294,30 @@ def test_an_evaluation_without_a_project_takes_it_from_the_subject_even_in_the_s
     con.close()
     assert rows["evaluation.docx"] == ("loaded", "Carers Week Co-design Group")
     assert rows["evaluation again.docx"][1] is None and codes == {"evaluation again.docx"}
+
+
+def test_a_batch_s_originals_are_on_the_disk_before_it_commits(workdir, monkeypatch):
+    # the archive is written without a fsync per file; one sync for the batch must come before the
+    # commit (after it, the files leave the inbox and the archive is the only copy)
+    import pipeline.runtime.run as run
+
+    events: list = []
+    real_sync, real_crash_point = run.sync_to_disk, run.crash_point
+
+    def sync_to_disk(paths):
+        paths = list(paths)
+        events.append(("synced", paths))
+        real_sync(paths)
+
+    def crash_point(name):
+        events.append((name, None))
+        real_crash_point(name)
+
+    monkeypatch.setattr(run, "sync_to_disk", sync_to_disk)
+    monkeypatch.setattr(run, "crash_point", crash_point)
+    copy_samples(workdir / "inbox")
+    _run(workdir)
+    archived = {p for p in (workdir / "outputs" / "archive").rglob("*") if p.is_file()}
+    order = [name for name, _ in events if name in ("synced", "before_batch_commit", "before_unlink")]
+    assert order[:3] == ["synced", "before_batch_commit", "before_unlink"]  # one batch: synced, committed, unlinked
+    assert {path for name, paths in events if name == "synced" for path in paths} == archived
