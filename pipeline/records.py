@@ -120,6 +120,9 @@ class ParsedFile:
     # corrects or confirms is validated again from the same reading (pipeline.runtime.correct);
     # a pipeline.forms.raw.RawForm (not named here: the foundation imports no stage)
     raw: object | None = None
+    # the same as the warehouse keeps it (pipeline.store.raw_forms), made by the parsing worker: the
+    # run's one process, which records every form, then has neither to write it out nor to unpickle it
+    raw_json: str | None = None
 
     @property
     def readable(self) -> bool:

@@ -146,7 +146,21 @@ def parse_safely(data: bytes, ctx: Context, limits: ReadLimits | None = None) ->
         logging.getLogger(__name__).exception("internal error reading a file")
         parsed = internal_error(exc)
     parsed.parse_ms = (time.perf_counter() - started) * 1000
-    return parsed
+    return _with_reading_written_out(parsed)
+
+
+def _with_reading_written_out(parsed: ParsedFile) -> ParsedFile:
+    """The raw reading as the warehouse keeps it, written here, in the worker, in place of the
+    reading itself. A reading that cannot be stored stays as it is: the warehouse says so when it
+    records the form."""
+    from pipeline.store.raw_forms import NotStorable, kept_reading, raw_form_json
+
+    if parsed.raw is None:
+        return parsed
+    try:
+        return dataclasses.replace(parsed, raw=None, raw_json=raw_form_json(kept_reading(parsed.raw)))
+    except NotStorable:
+        return parsed
 
 
 def internal_error(exc: BaseException | str) -> ParsedFile:

@@ -767,6 +767,9 @@ class Warehouse:
         """The raw reading, for corrections later (pipeline.store.raw_forms); a reading holding a
         value it cannot store is not kept (the form is recorded all the same: typed files can be
         read again from the archive)."""
+        if parsed.raw_json is not None:
+            self._pending.add("store.raw_forms", [[submission_id, parsed.format, parsed.raw_json]])
+            return
         if parsed.raw is None:
             return
         try:

@@ -15,7 +15,7 @@ from pipeline.records import Provenance
 from pipeline.runtime.correct import Correcting, correct
 from pipeline.runtime.parse import parse_file
 from pipeline.store import database
-from pipeline.store.raw_forms import NotStorable, raw_form_from_json, raw_form_json
+from pipeline.store.raw_forms import NotStorable, kept_reading, raw_form_from_json, raw_form_json
 from pipeline.store.warehouse import Warehouse
 from tests.conftest import GOLDEN
 
@@ -119,3 +119,16 @@ def test_a_postcode_keyed_in_by_the_admin_is_kept_as_its_outward_code(ctx, tmp_p
         assert wh.rows("SELECT postcode_district FROM monitoring") == [("NW1",)]
         tables = wh.rows("SELECT table_schema || '.' || table_name FROM information_schema.tables")
         assert not [t for (t,) in tables if "2AB" in str(wh.rows(f"SELECT * FROM {t}"))]
+
+
+def test_the_parsing_worker_writes_the_kept_reading_and_the_warehouse_keeps_it_as_written(ctx, tmp_path):
+    # parse_safely (the worker's side) sends the reading back written out, postcode cut, in place
+    # of the reading's objects: the run's process stores that text as it is
+    from pipeline.runtime.parse import parse_safely
+
+    data = (GOLDEN / "monitoring" / "vertical_glyph.docx").read_bytes()
+    parsed = parse_safely(data, ctx)
+    assert parsed.raw is None and parsed.raw_json == raw_form_json(kept_reading(parse_file(data, ctx).raw))
+    with Warehouse(tmp_path / "warehouse.duckdb") as wh:
+        decide_and_record(wh, Provenance("m.docx"), hashlib.sha256(data).hexdigest(), parsed)
+        assert wh.one("SELECT raw FROM store.raw_forms")[0] == parsed.raw_json
