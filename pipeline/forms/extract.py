@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipeline.document import TICKED, UNTICKED, Cell, Document, Line
 from pipeline.forms.labels import (
@@ -59,23 +60,54 @@ _TYPED_MARK_AFTER = re.compile(r"(?<=\S)\s+[-–:]?\s*[\[(]?\s*[xX]\s*[\])]?\s*$
 
 def match_option(text: str, options: tuple[Option, ...]) -> tuple[Option, str] | None:
     """The option a piece of text names (and any free text after it), or None."""
-    text = clean_value(text)
-    if not text:
-        return None
-    for option in options:
-        if same_text(text, option.labels):
-            return option, ""
-    tokens = label_tokens(text)
-    best = None
-    for option in options:
-        if not option.free_text:
-            continue
-        for label in option.labels:
-            want = label_tokens(label)
-            if tokens[: len(want)] == want and (best is None or len(want) > best[0]):
-                m = match_label(text, (label,))
-                best = (len(want), option, clean_value(text[m.end :]) if m else "")
-    return (best[1], best[2]) if best else None
+    return OptionMatcher(options).match(text)
+
+
+class OptionMatcher:
+    """match_option for one set of options, asked many times (a form's cells are matched against
+    every question's options, a few hundred times a form): the options' labels are indexed once,
+    so that a cell costs one look-up rather than a comparison with each option."""
+
+    def __init__(self, options: tuple[Option, ...]):
+        self.options = options
+        self.by_tokens, self.by_letters = _options_index(tuple(option.labels for option in options))
+
+    def match(self, text: str) -> tuple[Option, str] | None:
+        text = clean_value(text)
+        if not text:
+            return None
+        tokens = label_tokens(text)
+        # the first option whose labels are the text (labels.same_text): the same words, or the
+        # same letters where a word is split over two lines of a narrow cell
+        found = self.by_tokens.get(tokens)
+        if "\n" in text:
+            split = self.by_letters.get("".join(tokens))
+            if split is not None and (found is None or split < found):
+                found = split
+        if found is not None:
+            return self.options[found], ""
+        best = None
+        for option in self.options:
+            if not option.free_text:
+                continue
+            for label in option.labels:
+                want = label_tokens(label)
+                if tokens[: len(want)] == want and (best is None or len(want) > best[0]):
+                    m = match_label(text, (label,))
+                    best = (len(want), option, clean_value(text[m.end :]) if m else "")
+        return (best[1], best[2]) if best else None
+
+
+@lru_cache(maxsize=256)
+def _options_index(labels_of_each: tuple[tuple[str, ...], ...]) -> tuple[dict, dict]:
+    """Each label's tokens, and its letters only, -> the first option with that label."""
+    by_tokens: dict[tuple[str, ...], int] = {}
+    by_letters: dict[str, int] = {}
+    for i, labels in enumerate(labels_of_each):
+        for label in labels:
+            by_tokens.setdefault(label_tokens(label), i)
+            by_letters.setdefault("".join(label_tokens(label)), i)
+    return by_tokens, by_letters
 
 
 def _count_boxes(text: str) -> int:
@@ -95,10 +127,11 @@ class _TickReader:
 
     def __init__(self, options: tuple[Option, ...], grid: dict[int, list[tuple[int, dict[int, Option]]]]):
         self.options = options
+        self.matcher = OptionMatcher(options)
         self.grid = grid  # table -> [(line_no, {col: option})] of option header rows
 
     def _is_option_cell(self, cell: Cell) -> bool:
-        return match_option(_strip_typed_mark(cell.text)[0], self.options) is not None
+        return self.matcher.match(_strip_typed_mark(cell.text)[0]) is not None
 
     def _marks_lead(self, line: Line) -> bool:
         """In this row, does each mark sit before (left of) its option?"""
@@ -156,7 +189,7 @@ class _TickReader:
                 for box_no, (glyph, label) in enumerate(pairs, start=first_box):
                     option = None
                     if label.strip():
-                        found = match_option(label, self.options)
+                        found = self.matcher.match(label)
                         if found:
                             seen += 1
                             option = found[0]
@@ -170,7 +203,7 @@ class _TickReader:
                         disputed.append(DisputedTick(option.value, loc, glyph == TICKED))
                 continue
             stripped, typed = _strip_typed_mark(text)
-            found = match_option(stripped, self.options)
+            found = self.matcher.match(stripped)
             if found:
                 seen += 1
                 beside, mark_cell = self._neighbour_mark(seg)
@@ -208,6 +241,7 @@ class _TickReader:
 def _grid_headers(lines: list[Line], options: tuple[Option, ...]) -> dict[int, list[tuple[int, dict[int, Option]]]]:
     """Rows whose cells are option names (a Likert grid's header), per table."""
     grid: dict[int, list[tuple[int, dict[int, Option]]]] = {}
+    matcher = OptionMatcher(options)
     for line_no, line in enumerate(lines):
         if line.kind != "row" or line.table is None:
             continue
@@ -216,7 +250,7 @@ def _grid_headers(lines: list[Line], options: tuple[Option, ...]) -> dict[int, l
             if TICKED in cell.text or UNTICKED in cell.text:
                 columns = {}
                 break
-            found = match_option(cell.text, options)
+            found = matcher.match(cell.text)
             if found and not found[1]:
                 columns[cell.col] = found[0]
         if len(columns) >= 2:

@@ -70,3 +70,42 @@ def test_a_misread_prompt_after_a_scanned_heading_is_still_not_the_answer():
         doc.lines.append(Line("paragraph", (cell,)))
     raw = extract(doc, all_specs()["planning"])
     assert raw.text("coproduction_approach") == "We needed a hearing loop in the main room."
+
+
+def _by_comparison(text: str, options) -> object:
+    """What the option matcher must agree with: each option compared in turn (labels.same_text)."""
+    from pipeline.forms.labels import clean_value, same_text
+
+    text = clean_value(text)
+    return next((option for option in options if text and same_text(text, option.labels)), None)
+
+
+@pytest.mark.parametrize("form_type", sorted(all_specs()))
+def test_the_option_index_finds_what_comparing_each_option_finds(form_type):
+    from pipeline.forms.extract import OptionMatcher
+
+    spec = all_specs()[form_type]
+    option_sets = [spec.question_options(q) for q in spec.questions] + (
+        [spec.likert_options] * bool(spec.likert_options)
+    )
+    for options in option_sets:
+        matcher = OptionMatcher(options)
+        for option in options:
+            for label in option.labels:
+                half = len(label) // 2
+                for cell in (label, label.upper(), f"  {label}: ", f"{label[:half]}\n{label[half:]}", "not an option"):
+                    found, expected = matcher.match(cell), _by_comparison(cell, options)
+                    if expected is not None:
+                        assert found == (expected, ""), cell
+                    else:  # named by no option: at most an option followed by free text
+                        assert found is None or found[0].free_text, cell
+
+
+def test_of_two_options_a_cell_names_the_first_is_taken():
+    from pipeline.forms.extract import OptionMatcher
+    from pipeline.forms.spec import Option
+
+    # "Pre fer" split over two lines spells the second option's letters; the first names it in words
+    options = (Option(value="Prefer"), Option(value="Pre fer"))
+    assert OptionMatcher(options).match("Pre\nfer")[0] is options[0]
+    assert OptionMatcher(options[::-1]).match("Pre\nfer")[0] is options[1]
