@@ -54,6 +54,8 @@ def _wrapped_lines(value: object, width: int) -> int:
     if not isinstance(value, str) or not value:
         return 1
     per_line = max(width - 2, 1)
+    if len(value) <= per_line and "\n" not in value:
+        return 1
     return min(sum(-(-len(part) // per_line) or 1 for part in value.split("\n")), 15)
 
 
@@ -105,13 +107,17 @@ class _RowsSheet(Worksheet):
     not write itself (a boolean, NaN, a string xlsxwriter escapes or shortens) sends the row back to
     those calls. tests/reports/test_workbook_rows.py holds the two to the same bytes."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._xf_of: dict[object, int] = {}  # a format -> its index, given as xlsxwriter gives it
+        self._letters: list[str] = []  # the columns' letters
+
     def write_values(self, row: int, values: Sequence[object], formats: Sequence[tuple[object, object]]) -> bool:
         """Write `values` from column A on `row`, each in its column's format (the second of its
         pair for a Decimal); False, having written nothing, if the row must be written cell by cell."""
         if row > self.previous_row:  # the row before, if written cell by cell, is finished first
             self._write_single_row(row)
-        xf_of: dict[object, int] = self.__dict__.setdefault("_xf_of", {})
-        letters: list[str] = self.__dict__.setdefault("_letters", [])
+        xf_of, letters = self._xf_of, self._letters
         while len(letters) < len(values):
             letters.append(xl_col_to_name(len(letters)))
         number_at = str(row + 1)
@@ -154,8 +160,11 @@ class _RowsSheet(Worksheet):
             return True
         self._check_dimensions(row, 0)
         self._check_dimensions(row, len(values) - 1)
-        self._write_row(row, None, self.row_info.get(row))
-        self.fh.write("".join(cells) + "</row>")
+        if row in self.row_info or self.default_row_height != self.original_row_height or self.excel_version != 2007:
+            self._write_row(row, None, self.row_info.get(row))  # a <row> with a height or more
+            self.fh.write("".join(cells) + "</row>")
+        else:  # what _write_row writes for a row of the default height
+            self.fh.write(f'<row r="{number_at}">' + "".join(cells) + "</row>")
         # written: xlsxwriter must not write this row again (an empty one, were its height set)
         self.previous_row = row + 1
         return True
@@ -266,9 +275,8 @@ class _Rendering:
         links = [c for c, column in enumerate(columns) if column.link_text]
         r = top
         for r, row in enumerate(sheet.rows, start=top + 1):
-            lines = max((_wrapped_lines(row[c], width) for c, width in wrapped), default=1)
-            if lines > 1:  # neither Excel nor LibreOffice sizes rows of a generated file
-                ws.set_row(r, 15 * lines)
+            if wrapped and (lines := max(_wrapped_lines(row[c], width) for c, width in wrapped)) > 1:
+                ws.set_row(r, 15 * lines)  # neither Excel nor LibreOffice sizes rows of a generated file
             if (
                 row
                 and not (links and any(isinstance(row[c], str) and row[c] for c in links))
