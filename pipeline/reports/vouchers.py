@@ -153,7 +153,9 @@ def claimed_lines(warehouse: Warehouse) -> list[Claim]:
 
 
 def _double_claim_lines(figures: _Figures) -> list[tuple]:
-    """As queries.double_claim_lines: the loaded lines whose claim key is on more than one loaded form."""
+    """As queries.double_claim_lines: the loaded lines whose claim key is on more than one loaded form,
+    each as (claim_key, name, date, activity, amount, submission_id, line_no, source_file, sender,
+    location)."""
     return [
         (row[13], *row[3:6], row[7], *row[1:3], row[9], row[12], row[11])
         for lines in figures.keyed.values()
