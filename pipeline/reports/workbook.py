@@ -111,6 +111,8 @@ class _RowsSheet(Worksheet):
         super().__init__()
         self._xf_of: dict[object, int] = {}  # a format -> its index, given as xlsxwriter gives it
         self._letters: list[str] = []  # the columns' letters
+        # the rows given a height by set_row: row_info since xlsxwriter 3.3, set_rows before
+        self._set_rows: dict = self.row_info if hasattr(self, "row_info") else self.set_rows
 
     def write_values(self, row: int, values: Sequence[object], formats: Sequence[tuple[object, object]]) -> bool:
         """Write `values` from column A on `row`, each in its column's format (the second of its
@@ -160,8 +162,8 @@ class _RowsSheet(Worksheet):
             return True
         self._check_dimensions(row, 0)
         self._check_dimensions(row, len(values) - 1)
-        if row in self.row_info or self.default_row_height != self.original_row_height or self.excel_version != 2007:
-            self._write_row(row, None, self.row_info.get(row))  # a <row> with a height or more
+        if row in self._set_rows or self.default_row_height != self.original_row_height or self.excel_version != 2007:
+            self._write_row(row, None, self._set_rows.get(row))  # a <row> with a height or more
             self.fh.write("".join(cells) + "</row>")
         else:  # what _write_row writes for a row of the default height
             self.fh.write(f'<row r="{number_at}">' + "".join(cells) + "</row>")
