@@ -53,7 +53,7 @@ from pipeline.problems import ProblemCode
 from pipeline.read import pdf_columns
 from pipeline.read.errors import UnreadableFile
 from pipeline.read.pdf_objects import use_fast_objects
-from pipeline.read.pdfium_page import PdfiumPage, declared_descents
+from pipeline.read.pdfium_page import CHAR_KEYS, Char, PdfiumPage, declared_descents
 from pipeline.read.pdfium_tables import find_tables as find_ruled_tables
 from pipeline.read.pdfium_words import words as words_of
 from pipeline.read.ticks import normalise_glyphs
@@ -584,7 +584,7 @@ def _cell_text(tokens: list[_Token], left: float, right: float) -> str:
     return out
 
 
-def _words(chars: list[dict]) -> list[_Token]:
+def _words(chars: list[Char]) -> list[_Token]:
     return [_Token(text, x0, x1, top, bottom, round(size, 1)) for text, x0, x1, top, bottom, size in words_of(chars)]
 
 
@@ -598,18 +598,18 @@ class _Chars:
     thousand, and each of its cells asks for its own; kept in the page's order, which word
     finding follows."""
 
-    def __init__(self, chars: list[dict]):
+    def __init__(self, chars: list[Char]):
         self.chars = chars
         self.xs: list[float] | None = None  # (indexed when first asked: most pages never ask)
 
     def _index(self) -> None:
         chars = self.chars
-        self.xs = [(c["x0"] + c["x1"]) / 2 for c in chars]
-        ys = [(c["top"] + c["bottom"]) / 2 for c in chars]
+        self.xs = [(c[1] + c[2]) / 2 for c in chars]
+        ys = [(c[3] + c[4]) / 2 for c in chars]
         self.order = sorted(range(len(chars)), key=ys.__getitem__)
         self.ys = [ys[i] for i in self.order]
 
-    def within(self, bbox: tuple[float, float, float, float]) -> list[dict]:
+    def within(self, bbox: tuple[float, float, float, float]) -> list[Char]:
         if self.xs is None:
             self._index()
         x0, top, x1, bottom = bbox
@@ -623,8 +623,17 @@ def _chars_of(page) -> _Chars:
     """The page's characters, indexed once per page."""
     index = getattr(page, "_coforms_chars", None)
     if index is None:
-        index = page._coforms_chars = _Chars(page.chars)
+        index = page._coforms_chars = _Chars(_char_rows(page))
     return index
+
+
+def _char_rows(page) -> list[Char]:
+    """The page's characters as tuples (pdfium_page.CHAR_KEYS): pdfium's page has them so; a page
+    of pdfminer's objects has pdfplumber's dicts, which are turned into them once."""
+    rows = getattr(page, "char_rows", None)
+    if rows is None:
+        rows = page.char_rows = [tuple(c[key] for key in CHAR_KEYS) for c in page.chars]
+    return rows
 
 
 @dataclass
@@ -737,11 +746,12 @@ def _read_page(page, widgets: list[_Widget], page_no: int, doc: Document, table_
                 blocks.append((row.bbox[1], ("row", cells, table_no)))
     table_boxes = [t.bbox for t in tables]
 
-    def outside_tables(obj) -> bool:
-        cx, cy = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+    def outside_tables(char: Char) -> bool:
+        cx, cy = (char[1] + char[2]) / 2, (char[3] + char[4]) / 2
         return not any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in table_boxes)
 
-    free_chars = _Chars([c for c in page.chars if outside_tables(c)] if table_boxes else page.chars)
+    chars = _char_rows(page)
+    free_chars = _Chars([c for c in chars if outside_tables(c)] if table_boxes else chars)
     free = _words(free_chars.chars)
     free += [t for t in overlays if not any(_inside(t, box) for box in table_boxes)]
     lines = _lines_of(free)

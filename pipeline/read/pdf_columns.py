@@ -111,6 +111,8 @@ def _bottom(line: Sequence[Word]) -> float:
 
 
 def _looks_like_header(line: Sequence[Word], min_columns: int) -> bool:
+    if len(line) < min_columns:
+        return False  # (fewer words than columns: no need to group them; most lines of a form)
     groups = _groups(line)
     if len(groups) < min_columns:
         return False

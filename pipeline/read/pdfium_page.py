@@ -52,7 +52,10 @@ _CHAR_ORIGIN.restype = ctypes.c_int
 _IS_GENERATED = _PDFIUM["FPDFText_IsGenerated"]
 _IS_GENERATED.restype = ctypes.c_int
 _OBJECT_FONT_SIZE = _PDFIUM["FPDFTextObj_GetFontSize"]  # (once a text object)
+_OBJECT_FONT_SIZE.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
 _OBJECT_FONT_SIZE.restype = ctypes.c_int
+_CHAR_MATRIX = _PDFIUM["FPDFText_GetMatrix"]  # (once a text object)
+_CHAR_MATRIX.restype = ctypes.c_int
 # (and those made for every segment of a path: a drawn curve or a chart has hundreds)
 _PATH_SEGMENT = _PDFIUM["FPDFPath_GetPathSegment"]
 _PATH_SEGMENT.restype = ctypes.c_void_p
@@ -76,8 +79,16 @@ _OBJECT_TYPE.restype = ctypes.c_int
 _DESCENT = re.compile(rb"/Descent\s+(-?\d+(?:\.\d*)?|-?\.\d+)")
 
 
+# A character as the reader works on it: a tuple (a dict a character, as pdfplumber makes them,
+# cost the reader a fifth of its time). `PdfiumPage.chars` gives pdfplumber's dicts, when asked.
+CHAR_KEYS = ("text", "x0", "x1", "top", "bottom", "upright", "size")
+Char = tuple[str, float, float, float, float, bool, float]
+
+
 class PdfiumPage(Page):
-    """A pdfplumber Page whose objects come from pdfium (no pdfminer page behind it)."""
+    """A pdfplumber Page whose objects come from pdfium (no pdfminer page behind it). Its
+    characters are `char_rows` (CHAR_KEYS); pdfplumber's dicts of them are made only if asked
+    for (`chars`, `objects`)."""
 
     def __init__(self, pdf_page, page_number: int, descents: dict[str, float], textpage=None, text: str | None = None):
         """`textpage` and `text`: the page's text page (raw) and its text, if already at hand."""
@@ -97,11 +108,41 @@ class PdfiumPage(Page):
         self.mediabox = (normal[0], height - normal[3], normal[2], height - normal[1])
         self.cropbox = self.mediabox
         self.bbox = self.mediabox
-        self._objects = _PageReader(pdf_page, self, descents).objects(textpage, text)
+        self._objects, self.char_rows = _PageReader(pdf_page, self, descents).objects(textpage, text)
+        self._char_dicts: list[dict] | None = None
 
     @property
     def annots(self):  # widgets are read by the reader itself (pdf._first_pass)
         return []
+
+    @property
+    def chars(self) -> list[dict]:
+        if self._char_dicts is None:
+            self._char_dicts = [dict(zip(CHAR_KEYS, row, strict=True)) for row in self.char_rows]
+        return self._char_dicts
+
+    @property
+    def objects(self) -> dict[str, list[dict]]:
+        if self.char_rows and "char" not in self._objects:
+            self._objects["char"] = self.chars
+        return self._objects
+
+    # (a page's drawings, without making its characters' dicts, as pdfplumber's would through `objects`)
+    @property
+    def rects(self) -> list[dict]:
+        return self._objects.get("rect", [])
+
+    @property
+    def lines(self) -> list[dict]:
+        return self._objects.get("line", [])
+
+    @property
+    def curves(self) -> list[dict]:
+        return self._objects.get("curve", [])
+
+    @property
+    def images(self) -> list[dict]:
+        return self._objects.get("image", [])
 
     # (pdfplumber's Page keeps itself as its root page and its text map cache as a bound method:
     # two cycles, which left every page, its characters and all, for the cycle collector; these
@@ -164,14 +205,12 @@ class _PageReader:
         self.x_shift = page.mediabox[0]
         self.top_of = page.height + page.mediabox[1]
 
-    def objects(self, textpage=None, text: str | None = None) -> dict[str, list[dict]]:
+    def objects(self, textpage=None, text: str | None = None) -> tuple[dict[str, list[dict]], list[Char]]:
+        """The page's drawings and pictures as pdfplumber's objects, and its characters."""
         objects: dict[str, list[dict]] = {}
         self.text_order: dict[int, int] = {}  # a text object's place in the page's content
         self.walk(self.raw, False, (1, 0, 0, 1, 0, 0), objects, 0)
-        chars = self._chars(textpage, text) if textpage else self.chars()
-        if chars:
-            objects["char"] = chars
-        return objects
+        return objects, self._chars(textpage, text) if textpage else self.chars()
 
     # ------------------------------------------------------------ geometry
 
@@ -198,7 +237,7 @@ class _PageReader:
 
     # ------------------------------------------------------------ characters
 
-    def chars(self) -> list[dict]:
+    def chars(self) -> list[Char]:
         textpage = pdfium_c.FPDFText_LoadPage(self.raw)
         if not textpage:
             return []
@@ -207,7 +246,7 @@ class _PageReader:
         finally:
             pdfium_c.FPDFText_ClosePage(textpage)
 
-    def _chars(self, textpage, text: str | None = None) -> list[dict]:
+    def _chars(self, textpage, text: str | None = None) -> list[Char]:
         count = pdfium_c.FPDFText_CountChars(textpage)
         if count <= 0:
             return []
@@ -231,7 +270,11 @@ class _PageReader:
         x_shift, top_of = self.x_shift, self.top_of
         turned = self.page.rotation != 0
         fonts: dict[int, tuple] = {}  # text object -> its font's measures
-        chars: list[dict] = []
+        object_size = ctypes.c_float()
+        self._style_calls = (page_ref, ctypes.byref(matrix), object_size, ctypes.byref(object_size))
+        self._styles: dict[tuple, tuple] = {}  # (font, size, matrix) -> the measures they make
+        self._text_order = getattr(self, "text_order", {})
+        chars: list[Char] = []
         # where each run of characters from text objects in the same place in the content starts
         # (the index of its first character), and that place
         runs: list[tuple[int, int]] = []
@@ -258,7 +301,8 @@ class _PageReader:
             y = oy.value
             if key == style_key and y == last_y:  # (the last character's text object, on its line)
                 if x == last_x:
-                    chars[-1]["text"] += letter  # a ligature's next letter (pdfium spells it out)
+                    ligature = chars[-1]  # a ligature's next letter (pdfium spells it out)
+                    chars[-1] = (ligature[0] + letter, *ligature[1:])
                     continue
                 if last_x < x < last_right:  # (never where not straight: there last_right is last_x)
                     # pdfminer's box: the advance across, from the declared descent to a font
@@ -270,7 +314,7 @@ class _PageReader:
                     char_box(textpage, last_i, g_left, g_right, g_bottom, g_top)
                     if g_right.value >= last_right - 0.001:
                         last_base = last_y + descent
-                        self._place(chars[-1], last_x, last_base, x, last_base + size)
+                        chars[-1] = self._placed(chars[-1], last_x, last_base, x, last_base + size)
             else:
                 if key != style_key:
                     style = fonts.get(key)
@@ -290,17 +334,7 @@ class _PageReader:
             last_i, last_x, last_y = i, x, y
             if plain:  # (most pages: the box as it is, moved by the media box's corner)
                 last_right = right
-                chars_append(
-                    {
-                        "text": letter,
-                        "x0": x + e_ + x_shift,
-                        "x1": right + e_ + x_shift,
-                        "top": top,
-                        "bottom": bottom,
-                        "upright": upright,
-                        "size": height,
-                    }
-                )
+                chars_append((letter, x + e_ + x_shift, right + e_ + x_shift, top, bottom, upright, height))
                 continue
             if straight:
                 base = y + descent
@@ -316,18 +350,8 @@ class _PageReader:
                 ax, ay, bx, by = ax + e_, ay + f_, bx + e_, by + f_
             x0, x1 = (ax, bx) if ax <= bx else (bx, ax)
             y0, y1 = (ay, by) if ay <= by else (by, ay)
-            # (the keys the reader and word finding use; pdfplumber's others are not needed)
-            chars_append(
-                {
-                    "text": letter,
-                    "x0": x0 + x_shift,
-                    "x1": x1 + x_shift,
-                    "top": top_of - y1,
-                    "bottom": top_of - y0,
-                    "upright": upright,
-                    "size": y1 - y0,
-                }
-            )
+            # (what the reader and word finding use; pdfplumber's other keys are not needed)
+            chars_append((letter, x0 + x_shift, x1 + x_shift, top_of - y1, top_of - y0, upright, y1 - y0))
         if any(a[1] > b[1] for a, b in zip(runs, runs[1:], strict=False)):
             # pdfium orders a page's text as it reads (on a turned page, as the page is shown);
             # pdfminer, and so the reader's layout, as the content draws it
@@ -336,38 +360,40 @@ class _PageReader:
             chars = [char for _, char in sorted(zip(orders, chars, strict=True), key=_first)]
         return chars
 
-    def _place(self, char: dict, left: float, bottom: float, right: float, top: float) -> None:
-        """Set a character's box from its corners in pdfium's (unturned) space."""
+    def _placed(self, char: Char, left: float, bottom: float, right: float, top: float) -> Char:
+        """The character with its box set from its corners in pdfium's (unturned) space."""
         ax, ay = self.to_page(left, bottom)
         bx, by = self.to_page(right, top)
         x0, x1 = sorted((ax, bx))
         y0, y1 = sorted((ay, by))
-        char["x0"], char["x1"] = x0 + self.x_shift, x1 + self.x_shift
-        char["top"] = self.top_of - y1
-        char["bottom"] = self.top_of - y0
-        char["size"] = y1 - y0
+        return (char[0], x0 + self.x_shift, x1 + self.x_shift, self.top_of - y1, self.top_of - y0, char[5], y1 - y0)
 
     def _style(self, textpage, i: int, key, matrix) -> tuple:
         """(font size across the line, declared descent, upright, straight) of a text object's
         characters; straight: upright and neither turned nor slanted, so the box is pdfminer's."""
-        pdfium_c.FPDFText_GetMatrix(textpage, i, matrix)
+        page_ref, matrix_ref, object_size, size_ref = self._style_calls
+        _CHAR_MATRIX(page_ref, i, matrix_ref)
         a, b, c, d = matrix.a, matrix.b, matrix.c, matrix.d
-        object_size = ctypes.c_float()
-        if key and _OBJECT_FONT_SIZE(ctypes.c_void_p(key), ctypes.byref(object_size)):
+        if key and _OBJECT_FONT_SIZE(key, size_ref):
             size_in_text = object_size.value
         else:
             size_in_text = pdfium_c.FPDFText_GetFontSize(textpage, i)
         font = _TEXT_FONT(key) if key else None
-        declared = self.font_descents.get(font)
-        if declared is None:
-            declared = self.font_descents[font] = self._descent(ctypes.cast(font, pdfium_c.FPDF_FONT) if font else None)
-        size = abs(size_in_text * (d if d else 1.0))
-        # upright as pdfminer sees it: on the page turned by its /Rotate
-        ta, tb, tc, td, _, _ = _multiply((a, b, c, d, 0, 0), self.ctm)
-        upright = ta * td > 0 and tb * tc <= 0
-        straight = a > 0 and d > 0 and b == 0 and c == 0  # (a page turned by /Rotate is turned after)
-        order = getattr(self, "text_order", {}).get(key, 0)
-        return (size, declared * size_in_text * d, upright, straight, order)
+        # (a page's text objects mostly share a few fonts, sizes and matrices: measured once each)
+        measures = (font, size_in_text, a, b, c, d)
+        style = self._styles.get(measures)
+        if style is None:
+            declared = self.font_descents.get(font)
+            if declared is None:
+                font_handle = ctypes.cast(font, pdfium_c.FPDF_FONT) if font else None
+                declared = self.font_descents[font] = self._descent(font_handle)
+            size = abs(size_in_text * (d if d else 1.0))
+            # upright as pdfminer sees it: on the page turned by its /Rotate
+            ta, tb, tc, td, _, _ = _multiply((a, b, c, d, 0, 0), self.ctm)
+            upright = ta * td > 0 and tb * tc <= 0
+            straight = a > 0 and d > 0 and b == 0 and c == 0  # (a page turned by /Rotate is turned after)
+            style = self._styles[measures] = (size, declared * size_in_text * d, upright, straight)
+        return (*style, self._text_order.get(key, 0))
 
     def _descent(self, font) -> float:
         """The font's descent (a fraction of its size, negative) as pdfminer takes it: the one its

@@ -18,6 +18,9 @@ Point = tuple[float, float]
 Box = tuple[float, float, float, float]
 
 
+_SETTINGS = TableSettings.resolve(None)  # (pdfplumber's defaults, made once: nothing changes them)
+
+
 def find_tables(page) -> list[Table]:
     """What `page.find_tables()` returns."""
     return _Finder(page).tables
@@ -26,7 +29,7 @@ def find_tables(page) -> list[Table]:
 class _Finder(TableFinder):
     def __init__(self, page) -> None:  # TableFinder.__init__, with the cells found by cells_of
         self.page = page
-        self.settings = TableSettings.resolve(None)
+        self.settings = _SETTINGS
         self.edges = self.get_edges()
         self.intersections = edges_to_intersections(
             self.edges, self.settings.intersection_x_tolerance, self.settings.intersection_y_tolerance

@@ -15,16 +15,21 @@ from operator import itemgetter
 from pdfplumber.utils import extract_words
 from pdfplumber.utils.text import LIGATURES
 
+from pipeline.read.pdfium_page import CHAR_KEYS, Char
+
 TOLERANCE = 3  # points: pdfplumber's default x and y tolerance
 
 Word = tuple[str, float, float, float, float, float]  # text, x0, x1, top, bottom, font size
 
 
-_same_run = itemgetter("upright", "size")  # (a run of characters: upright or not, one font size)
+_same_run = itemgetter(5, 6)  # (a run of characters: upright or not, one font size)
+_top = itemgetter(3)
+_x0 = itemgetter(1)
 
 
-def words(chars: list[dict]) -> list[Word]:
-    """The words of `chars` (in the page's order), in pdfplumber's order."""
+def words(chars: list[Char]) -> list[Word]:
+    """The words of `chars` (in the page's order; text, x0, x1, top, bottom, upright, size as
+    pdfium_page.CHAR_KEYS), in pdfplumber's order."""
     out: list[Word] = []
     for (upright, _size), run in groupby(chars, key=_same_run):
         run = list(run)
@@ -34,7 +39,7 @@ def words(chars: list[dict]) -> list[Word]:
             out += [
                 (w["text"], w["x0"], w["x1"], w["top"], w["bottom"], w["size"])
                 for w in extract_words(
-                    [{**c, "doctop": c["top"]} for c in run],  # (pdfplumber's words want a doctop)
+                    [{**dict(zip(CHAR_KEYS, c, strict=True)), "doctop": c[3]} for c in run],  # (and a doctop)
                     keep_blank_chars=False,
                     use_text_flow=False,
                     extra_attrs=("size",),
@@ -43,10 +48,10 @@ def words(chars: list[dict]) -> list[Word]:
     return out
 
 
-def _lines(run: list[dict]) -> list[list[dict]]:
+def _lines(run: list[Char]) -> list[list[Char]]:
     """Characters clustered into lines by their tops (each within TOLERANCE of the one before, in
     sorted order), lines top to bottom, characters in the page's order within each."""
-    tops = {c["top"] for c in run}
+    tops = set(map(_top, run))
     if max(tops) - min(tops) <= TOLERANCE:  # one line (a cell's text, mostly): no top is far from the one before
         return [run]
     line_of: dict[float, int] = {}
@@ -57,13 +62,13 @@ def _lines(run: list[dict]) -> list[list[dict]]:
             n += 1
         line_of[top] = n
         last = top
-    lines: list[list[dict]] = [[] for _ in range(n + 1)]
+    lines: list[list[Char]] = [[] for _ in range(n + 1)]
     for char in run:
-        lines[line_of[char["top"]]].append(char)
+        lines[line_of[char[3]]].append(char)
     return lines
 
 
-def _upright_words(run: list[dict], out: list[Word]) -> None:
+def _upright_words(run: list[Char], out: list[Word]) -> None:
     # (one pass over each line, the word's measures kept at hand as it grows: a form page asks
     # for the words of each cell and column, so this runs over every character a few times)
     append = out.append
@@ -72,16 +77,14 @@ def _upright_words(run: list[dict], out: list[Word]) -> None:
         texts: list[str] | None = None  # the word's characters so far
         x0 = x1 = top = bottom = size = 0.0  # the word's box and its first character's size
         last_x0 = last_x1 = last_top = 0.0  # its last character's
-        for char in line:
-            text = char["text"]
-            if text.isspace() or text == "":
+        for text, c_x0, c_x1, c_top, c_bottom, _upright, c_size in line:
+            if text.isspace() or not text:
                 if texts is not None:
                     append(_word(texts, x0, x1, top, bottom, size))
                     texts = None
-                if text == "":  # (pdfplumber splits at "punctuation", which is "": an empty character is its own word)
-                    append(("", char["x0"], char["x1"], char["top"], char["bottom"], char["size"]))
+                if not text:  # (pdfplumber splits at "punctuation", which is "": an empty character is its own word)
+                    append(("", c_x0, c_x1, c_top, c_bottom, c_size))
                 continue
-            c_x0, c_x1, c_top, c_bottom = char["x0"], char["x1"], char["top"], char["bottom"]
             if texts is not None and (
                 c_x0 < last_x0 or c_x0 > last_x1 + TOLERANCE or abs(c_top - last_top) > TOLERANCE
             ):
@@ -89,7 +92,7 @@ def _upright_words(run: list[dict], out: list[Word]) -> None:
                 texts = None
             if texts is None:
                 texts = [text]
-                x0, x1, top, bottom, size = c_x0, c_x1, c_top, c_bottom, char["size"]
+                x0, x1, top, bottom, size = c_x0, c_x1, c_top, c_bottom, c_size
             else:
                 texts.append(text)
                 if c_x0 < x0:
@@ -103,9 +106,6 @@ def _upright_words(run: list[dict], out: list[Word]) -> None:
             last_x0, last_x1, last_top = c_x0, c_x1, c_top
         if texts is not None:
             append(_word(texts, x0, x1, top, bottom, size))
-
-
-_x0 = itemgetter("x0")
 
 
 def _word(texts: list[str], x0: float, x1: float, top: float, bottom: float, size: float) -> Word:

@@ -137,13 +137,13 @@ def test_words_are_the_words_pdfplumber_makes(path):
     pdf = pdfium.PdfDocument(data)
     try:
         for n, page in enumerate(pdf, start=1):
-            chars = PdfiumPage(page, n, declared_descents(data)).chars
-            chars = [{**c, "doctop": c["top"]} for c in chars]  # (pdfplumber's words want a doctop)
+            pdfium_page = PdfiumPage(page, n, declared_descents(data))
+            chars = [{**c, "doctop": c["top"]} for c in pdfium_page.chars]  # (pdfplumber's words want a doctop)
             expected = [
                 (w["text"], w["x0"], w["x1"], w["top"], w["bottom"], w["size"])
                 for w in extract_words(chars, keep_blank_chars=False, use_text_flow=False, extra_attrs=("size",))
             ]
-            assert words(chars) == expected
+            assert words(pdfium_page.char_rows) == expected
     finally:
         pdf.close()
 
