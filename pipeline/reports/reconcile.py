@@ -99,13 +99,16 @@ class OverThreshold:
     lines: int
 
 
-def over_threshold(claims: list[Claim], threshold: Decimal, today: dt.date | None = None) -> list[OverThreshold]:
+def over_threshold(
+    claims: list[Claim], threshold: Decimal, today: dt.date | None = None, people: list[str] | None = None
+) -> list[OverThreshold]:
     """Recipients whose vouchers in some 12 months (a date and the 364 days before it) add up to
     more than `threshold`: people on benefits must declare such payments. One person however
-    her name is spelt (pipeline.validate.names.person_key)."""
+    her name is spelt (pipeline.validate.names.person_key; `people`: each claim's, where the
+    caller has them already)."""
     per_person: dict[str, list[Claim]] = defaultdict(list)
-    for c in claims:
-        per_person[person(c.name)].append(c)
+    for c, key in zip(claims, people if people is not None else (person(c.name) for c in claims), strict=True):
+        per_person[key].append(c)
     found = []
     for lines in per_person.values():
         if len(lines) == 1:  # most people, on most forms: their one line is their only window
