@@ -38,6 +38,7 @@ import math
 import re
 import zlib
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import pdfplumber
 import pypdfium2 as pdfium
@@ -140,11 +141,16 @@ def _address(pointer) -> int | None:
     return ctypes.cast(pointer, _VOID).value if pointer else None
 
 
+_TEXT_BUFFER = ctypes.c_char * 4096
+
+
 def _field_value(form: int, annot: int) -> str:
     size = _FIELD_VALUE(form, annot, None, 0)  # bytes, UTF-16LE with a NUL
     if size <= 2:
         return ""
-    buffer = ctypes.create_string_buffer(size)
+    # (a buffer of a size met before: ctypes makes a new array type for each new size, a costly
+    # type that only the cycle collector frees)
+    buffer = _TEXT_BUFFER() if size <= ctypes.sizeof(_TEXT_BUFFER) else ctypes.create_string_buffer(size)
     _FIELD_VALUE(form, annot, buffer, size)
     return buffer.raw[: size - 2].decode("utf-16-le", "replace")
 
@@ -507,12 +513,8 @@ def _lines_of(tokens: list[_Token]) -> list[list[_Token]]:
     return lines
 
 
-def _top_then_left(token: _Token) -> tuple[float, float]:
-    return token.top, token.x0
-
-
-def _left(token: _Token) -> float:
-    return token.x0
+_top_then_left = attrgetter("top", "x0")
+_left = attrgetter("x0")
 
 
 def _median(values: list[float]) -> float:

@@ -51,6 +51,8 @@ _CHAR_ORIGIN = _PDFIUM["FPDFText_GetCharOrigin"]
 _CHAR_ORIGIN.restype = ctypes.c_int
 _IS_GENERATED = _PDFIUM["FPDFText_IsGenerated"]
 _IS_GENERATED.restype = ctypes.c_int
+_GLYPH_BOX = _PDFIUM["FPDFText_GetCharBox"]  # (where a letter starts inside the last one's box)
+_GLYPH_BOX.restype = ctypes.c_int
 _OBJECT_FONT_SIZE = _PDFIUM["FPDFTextObj_GetFontSize"]  # (once a text object)
 _OBJECT_FONT_SIZE.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
 _OBJECT_FONT_SIZE.restype = ctypes.c_int
@@ -264,7 +266,8 @@ class _PageReader:
         # character costs a few of them)
         page_ref = ctypes.c_void_p(ctypes.cast(textpage, ctypes.c_void_p).value)
         box_ref, ox_ref, oy_ref = ctypes.byref(box), ctypes.byref(ox), ctypes.byref(oy)
-        text_object, loose_box, char_box = _CHAR_OBJECT, _LOOSE_BOX, pdfium_c.FPDFText_GetCharBox
+        text_object, loose_box, char_box = _CHAR_OBJECT, _LOOSE_BOX, _GLYPH_BOX
+        glyph_refs = [ctypes.byref(v) for v in (g_left, g_right, g_bottom, g_top)]
         char_origin, is_generated = _CHAR_ORIGIN, _IS_GENERATED
         a_, b_, c_, d_, e_, f_ = self.ctm
         x_shift, top_of = self.x_shift, self.top_of
@@ -311,7 +314,7 @@ class _PageReader:
                     # glyph overhangs its advance (an italic f), which then ends here, or the
                     # text was kerned closer (the advance is the loose box). (The same text
                     # object: the last character's size and descent are this one's.)
-                    char_box(textpage, last_i, g_left, g_right, g_bottom, g_top)
+                    char_box(page_ref, last_i, *glyph_refs)
                     if g_right.value >= last_right - 0.001:
                         last_base = last_y + descent
                         chars[-1] = self._placed(chars[-1], last_x, last_base, x, last_base + size)
@@ -533,11 +536,16 @@ def _first(pair: tuple):
     return pair[0]
 
 
+_NAME_BUFFER = ctypes.c_char * 256
+
+
 def _font_name(font) -> str:
     size = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
     if size <= 1:
         return ""
-    buffer = ctypes.create_string_buffer(size)
+    # (a buffer of one size for every name: ctypes makes a new array type for each new size, a
+    # costly type that only the cycle collector frees)
+    buffer = _NAME_BUFFER() if size <= ctypes.sizeof(_NAME_BUFFER) else ctypes.create_string_buffer(size)
     pdfium_c.FPDFFont_GetBaseFontName(font, buffer, size)
     return buffer.value.decode("utf-8", "replace")
 
