@@ -2,9 +2,8 @@
 out of date (pipeline.reports.freshness), and on `coforms report`.
 
 Everything the reports show is gathered from the warehouse here first (the warehouse has one
-connection, in this process); the rendering, which takes longer, is shared out: finance's
-workbooks and the summary page are drawn by other processes while this one gathers the rest and
-writes the admin's workbook.
+connection, in this process); the rendering is shared out: finance's workbooks, the summary page
+and the admin's workbook are drawn by other processes, each as soon as its figures are gathered.
 """
 
 from __future__ import annotations
@@ -86,9 +85,10 @@ def write_reports(
         biggest_first = sorted(workbooks.items(), key=lambda item: -item[1].cells())
         rendered = [(path, others.submit(report.render)) for path, report in biggest_first]
         html = others.submit(render_html, page_data(warehouse, settings))
-        write(exceptions, exceptions_report(warehouse).render())
+        admins = others.submit(exceptions_report(warehouse).render)
         for path, workbook in rendered:
             write(path, workbook.result())
+        write(exceptions, admins.result())
         page = html.result()
     if any(path in failures for path in finance.years.to_write):
         unwritten.add(vouchers)  # finance's set is incomplete: recorded as out of date, so written again
