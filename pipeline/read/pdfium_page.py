@@ -291,8 +291,9 @@ class _PageReader:
         upright = straight = plain = False
         top = bottom = height = 0.0  # (a plain character's, the same along its text object's baseline)
         order = 0
+        generated_text = _GENERATED_TEXT
         for i, letter in enumerate(text):
-            if letter in _GENERATED_TEXT:
+            if letter in generated_text:
                 if letter in "\x02\ufffe":
                     letter = "-"  # a hyphen that ends a line, marked so by pdfium (FPDFText_IsHyphen)
                 elif is_generated(page_ref, i):

@@ -94,9 +94,7 @@ def _upright_words(run: list[Char], out: list[Word]) -> None:
                 texts = [text]
                 x0, x1, top, bottom, size = c_x0, c_x1, c_top, c_bottom, c_size
             else:
-                texts.append(text)
-                if c_x0 < x0:
-                    x0 = c_x0
+                texts.append(text)  # (its x0 is not below the word's first: the line is sorted by x0)
                 if c_x1 > x1:
                     x1 = c_x1
                 if c_top < top:
