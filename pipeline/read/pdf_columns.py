@@ -286,6 +286,8 @@ def _table_at(lines, i, floor, split, page_right, carried, headers_beside) -> tu
     """The table whose header (or first row) is line i, and the line after it; None if none
     starts there. Label rows above it, down to line `floor`, join it."""
     line = lines[i]
+    if not carried and len(line) < min(2, MIN_COLUMNS):
+        return None  # (a lone word is no header, beside a sheet's or not: most lines of a form)
     top, bottom = _top(line), _bottom(line)
     beside = any(t - 2 <= top and bottom <= b + 2 for t, b in headers_beside)
     has_header = _looks_like_header(line, 2 if beside else MIN_COLUMNS)
