@@ -78,12 +78,13 @@ class GridlessTable:
 
 
 def _height(words: Sequence[Word]) -> float:
-    return max(max(w.bottom - w.top for w in words), 1.0)
+    return max(max([w.bottom - w.top for w in words]), 1.0)
 
 
 def _gap(line: Sequence[Word]) -> float:
     """A gap wider than this between two words parts two cells: about two spaces."""
-    size = max((w.size for w in line if w.size), default=0.0) or _height(line) * 0.8
+    sizes = [w.size for w in line if w.size]
+    size = (max(sizes) if sizes else 0.0) or _height(line) * 0.8
     return max(size * 0.6, 4.0)
 
 
@@ -91,23 +92,26 @@ def _groups(line: Sequence[Word]) -> list[list[Word]]:
     """A line's words in runs parted by wide gaps (one run per filled cell, roughly)."""
     gap = _gap(line)
     groups: list[list[Word]] = []
+    group: list[Word] = []
+    last = None  # (the last word, the last of its group)
     for word in line:
-        last = groups[-1][-1] if groups else None
         # words printed at different heights are in different cells (cells of 1 and 2 lines
         # centred on one row), however near
         if last is not None and word.x0 - last.x1 <= gap and abs(word.top - last.top) < 1:
-            groups[-1].append(word)
+            group.append(word)
         else:
-            groups.append([word])
+            group = [word]
+            groups.append(group)
+        last = word
     return groups
 
 
 def _top(line: Sequence[Word]) -> float:
-    return min(w.top for w in line)
+    return min([w.top for w in line])
 
 
 def _bottom(line: Sequence[Word]) -> float:
-    return max(w.bottom for w in line)
+    return max([w.bottom for w in line])
 
 
 def _looks_like_header(line: Sequence[Word], min_columns: int) -> bool:
