@@ -57,7 +57,7 @@ from pipeline.read.pdf_objects import use_fast_objects
 from pipeline.read.pdfium_page import CHAR_KEYS, Char, PdfiumPage, declared_descents
 from pipeline.read.pdfium_tables import find_tables as find_ruled_tables
 from pipeline.read.pdfium_words import words as words_of
-from pipeline.read.ticks import normalise_glyphs
+from pipeline.read.ticks import TICKED_GLYPHS, UNTICKED_GLYPHS, normalise_glyphs
 
 log = logging.getLogger(__name__)
 
@@ -525,9 +525,14 @@ def _median(values: list[float]) -> float:
 
 
 _BOXES = frozenset((TICKED, UNTICKED))
+# normalise_glyphs changes only tick glyphs and symbol fonts' private-use characters, none ASCII
+_NO_ASCII_GLYPHS = not any(glyph.isascii() for glyph in TICKED_GLYPHS | UNTICKED_GLYPHS)
 
 
 def _join(line: list[_Token]) -> str:
+    text = " ".join([t.text for t in line])
+    if text.isascii() and _NO_ASCII_GLYPHS:
+        return text.strip()  # (no tick glyph is ASCII: most lines have none)
     # (glyphs normalised word by word, the same as the line at once, character by character: a
     # drawn box or a field's tick, already ☒/☐, then costs nothing)
     return " ".join([t.text if t.text in _BOXES else normalise_glyphs(t.text) for t in line]).strip()
