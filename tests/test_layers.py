@@ -25,7 +25,7 @@ ORDER = [
     "doctor",
     "web",
 ]
-FOUNDATION = ["records", "problems", "document", "settings", "files", "workspace", "children", "crash"]
+FOUNDATION = ["records", "problems", "document", "settings", "files", "workspace", "children", "crash", "collector"]
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:

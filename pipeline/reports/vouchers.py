@@ -11,13 +11,11 @@ lines (and every held or undated one), each earlier year's being in a workbook o
 from __future__ import annotations
 
 import datetime as dt
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from pipeline.collector import cycle_collector_paused
 from pipeline.forms.labels import normalise
 from pipeline.reports import queries
 from pipeline.reports.ledger import Ledger, read_ledger
@@ -194,26 +192,11 @@ class VoucherReports:
     years: YearWorkbooks
 
 
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Gathering makes some 10^5 objects (a row, a claim, a sheet row per voucher line) that all
-    live until the workbooks are written, and Python's cycle collector walks them again and again
-    as they pile up: ~15% of the gathering, for no garbage (what little there is is freed by
-    reference counting, or collected once the collector is back on)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def voucher_reports(
     warehouse: Warehouse, outputs: Path, settings: Settings | None = None, today: dt.date | None = None
 ) -> VoucherReports:
     """Everything finance's workbooks show, gathered from the warehouse (rendered later, anywhere)."""
-    with _cycle_collector_paused():
+    with cycle_collector_paused():
         return _gathered(warehouse, outputs, settings or Settings(outputs=outputs), today)
 
 

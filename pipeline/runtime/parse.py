@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
+from pipeline.collector import cycle_collector_paused
 from pipeline.crash import crash_point
 from pipeline.forms.extract import extract
 from pipeline.forms.identify import identify_form
@@ -98,23 +97,6 @@ def explain_by_name(parsed: ParsedFile, file_name: str | None) -> ParsedFile:
     return dataclasses.replace(parsed, problems=[make_problem(parsed.problems[0].code, message)])
 
 
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Reading a file allocates some 10^5 small objects that live until the file is done
-    (pdfminer's characters and pdfplumber's dicts for them, lxml's elements), and Python's cycle
-    collector walks them again and again as they pile up: ~20% of a file's parse time, for
-    little garbage (nearly all are freed by reference counting). The cycles a reader leaves are collected
-    after the file, when the collector is back on. A runaway file is still stopped by the
-    worker's memory and time limits (pipeline.read.isolated)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def file_problem(code: ProblemCode, message: str) -> ParsedFile:
     return ParsedFile(None, None, [make_problem(code, message)])
 
@@ -131,7 +113,7 @@ def parse_safely(data: bytes, ctx: Context, limits: ReadLimits | None = None) ->
 
     started = time.perf_counter()
     try:
-        with _cycle_collector_paused(), deadline(limits.seconds, limits) if limits else nullcontext():
+        with cycle_collector_paused(), deadline(limits.seconds, limits) if limits else nullcontext():
             parsed = parse_file(data, ctx, limits.conversion_seconds if limits else None)
     except TimeLimitReached:
         parsed = file_problem(
