@@ -124,7 +124,7 @@ def _ticks(top: float, whole: bool) -> list[float]:
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= rough)
     if whole:
         step = max(1, round(step))
-    return [i * step for i in range(math.floor(top / step) + 2)]
+    return [round(i * step, 10) for i in range(math.floor(top / step) + 2)]  # 0.6, not 0.6000000000000001
 
 
 def _scores_chart(score_counts: list[tuple[str, int, int]]) -> Chart | None:

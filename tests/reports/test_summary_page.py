@@ -178,3 +178,12 @@ def test_the_same_figures_draw_the_same_page():
     )
     first, second = (b"".join(chart.svg.encode() for chart in build_page(data).charts) for _ in range(2))
     assert first == second and b"<!--" not in first and b"chart-evaluation-how-each-principle-was-scored" in first
+
+
+def test_a_chart_s_value_axis_has_round_steps_past_its_largest_value():
+    from pipeline.reports.summary_page import _ticks
+
+    assert _ticks(3, whole=True) == [0, 1, 2, 3, 4]  # counts: whole numbers, never 0.5 of a form
+    assert _ticks(82.5, whole=False) == [0, 20, 40, 60, 80, 100]
+    assert _ticks(0.5, whole=False) == [0, 0.2, 0.4, 0.6]  # not 0.6000000000000001
+    assert _ticks(0, whole=True) == [0, 1]
